@@ -1,0 +1,58 @@
+# Tsunagu — the commands a developer, CI and an operator use. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format messages makemessages migrate vendor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+# Compiled translations (.mo) are build products: made from locale/*/LC_MESSAGES/django.po.
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { echo "GNU gettext (msgfmt) is needed: apt-get install gettext"; exit 1; }
+	$(MANAGE) compilemessages --ignore '.venv' -v 0
+
+makemessages: $(VENV)/.installed
+	$(MANAGE) makemessages -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'node_modules'
+	$(MANAGE) makemessages -d djangojs -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'static/vendor' --ignore 'node_modules'
+
+migrate: $(VENV)/.installed
+	$(MANAGE) migrate
+
+# A bare machine to a running demo: venv, dependencies, SQLite, demo data, dev server.
+run: $(VENV)/.installed messages
+	DEBUG=True $(MANAGE) migrate
+	DEBUG=True $(MANAGE) seed_demo
+	DEBUG=True $(MANAGE) runserver $(HOST):$(PORT)
+
+# The whole suite: lint, then pytest (SQLite, or PostgreSQL when DATABASE_URL is set).
+test: $(VENV)/.installed-dev messages
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+vendor:
+	./scripts/vendor_static.sh
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from telephony import views as telephony_views
+
+from . import views
+
+admin.site.site_header = _("Tsunagu administration")
+admin.site.site_title = _("Tsunagu")
+admin.site.index_title = _("Call center settings")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    # Twilio webhooks (CONTRACT.md). The voice URL each number points at:
+    path("twilio/voice/incoming", telephony_views.voice_incoming, name="twilio-voice-incoming"),
+    path("twilio/", include("telephony.urls")),
+    path("twilio/queues/", include("queues.urls")),
+    path("twilio/ivr/", include("ivr.urls")),
+    path("agent/", include("agents.urls")),
+    path("reports/", include("reports.urls")),
+]
+

@@ -1,0 +1,41 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+
+from agents.roles import AGENTS, ANALYSTS, SUPERVISORS, user_has_role
+
+# Where each role works, most specific first: a person with several roles lands on the first.
+ROLE_HOMES = [
+    (AGENTS, "agents:desk"),
+    (ANALYSTS, "reports:index"),
+    (SUPERVISORS, "admin:index"),
+]
+
+
+def _place(url_name):
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+def home(request):
+    if not request.user.is_superuser:
+        for role, url_name in ROLE_HOMES:
+            if user_has_role(request.user, role) and (url := _place(url_name)):
+                return redirect(url)
+    places = [
+        (role, url) for role, url_name in ROLE_HOMES
+        if user_has_role(request.user, role) and (url := _place(url_name))
+    ]
+    return render(request, "home.html", {"places": places})
+
+
+def healthz(request):
+    from django.db import connection
+    from django.http import JsonResponse
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

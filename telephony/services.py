@@ -1,0 +1,127 @@
+"""Writes about call legs. Every webhook goes through call_upsert_from_webhook."""
+
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from django.db import IntegrityError, transaction
+
+from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent
+from .signals import call_status_changed
+
+
+class MalformedWebhook(Exception):
+    """A well-signed request whose fields are missing or malformed; answered 400 with the reason."""
+
+
+def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        if required:
+            raise MalformedWebhook(f"missing field {name}")
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise MalformedWebhook(f"field {name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise MalformedWebhook(f"field {name} must not be negative, got {raw!r}")
+    return value
+
+
+def parse_timestamp(params, *, default: datetime) -> datetime:
+    raw = params.get("Timestamp", "")
+    if not raw:
+        return default
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        raise MalformedWebhook(f"field Timestamp is not an RFC 2822 date: {raw!r}") from None
+
+
+def _status_from(params) -> str:
+    status = params.get("CallStatus", "")
+    if status and status not in CallStatus.values:
+        raise MalformedWebhook(f"unknown CallStatus {status!r}")
+    return status
+
+
+def call_upsert_from_webhook(*, params, now: datetime) -> Call:
+    """Create or update the leg named by CallSid; its status only ever moves forward."""
+    sid = params["CallSid"]
+    call = Call.objects.filter(sid=sid).first()
+    if call is None:
+        call = Call(
+            sid=sid,
+            account_sid=params.get("AccountSid", ""),
+            from_number=params.get("From", ""),
+            to_number=params.get("To", ""),
+            direction=params.get("Direction", ""),
+            caller_name=params.get("CallerName", ""),
+            forwarded_from=params.get("ForwardedFrom", ""),
+            started_at=now,
+        )
+        _call_apply(call=call, params=params, now=now)
+        try:
+            with transaction.atomic():
+                call.save(force_insert=True)
+        except IntegrityError:
+            # Another process stored the same leg a moment ago: apply this request to theirs.
+            call = Call.objects.get(sid=sid)
+        else:
+            if call.status:
+                call_status_changed.send(sender=Call, call=call, previous_status="")
+            return call
+    previous = call.status
+    changed = _call_apply(call=call, params=params, now=now)
+    if changed:
+        call.save(update_fields=[*changed, "updated_at"])
+        if "status" in changed:
+            call_status_changed.send(sender=Call, call=call, previous_status=previous)
+    return call
+
+
+def _call_apply(*, call: Call, params, now: datetime) -> list[str]:
+    """Move the leg forward with what this request says; returns the fields that changed."""
+    status = _status_from(params)
+    changed = []
+    if status and STATUS_RANK[status] > STATUS_RANK.get(call.status, -1):
+        call.status = status
+        changed.append("status")
+        if call.is_final:
+            call.ended_at = parse_timestamp(params, default=now)
+            changed.append("ended_at")
+    duration = parse_int_field(params, "CallDuration")
+    if duration is not None and call.duration_seconds is None and call.is_final:
+        call.duration_seconds = duration
+        changed.append("duration_seconds")
+    for field, param in (
+        ("parent_sid", "ParentCallSid"),
+        ("recording_sid", "RecordingSid"),
+        ("recording_url", "RecordingUrl"),
+    ):
+        if params.get(param) and not getattr(call, field):
+            setattr(call, field, params[param])
+            changed.append(field)
+    recording_duration = parse_int_field(params, "RecordingDuration")
+    if recording_duration is not None and call.recording_duration_seconds is None:
+        call.recording_duration_seconds = recording_duration
+        changed.append("recording_duration_seconds")
+    return changed
+
+
+def call_record_status_callback(*, call: Call, params, now: datetime) -> bool:
+    """Keep one status callback per (CallSid, SequenceNumber). Returns False for a duplicate."""
+    sequence = parse_int_field(params, "SequenceNumber")
+    if sequence is None:
+        # Without a SequenceNumber there is nothing to de-duplicate on; the ladder keeps it safe.
+        return True
+    _, created = CallStatusEvent.objects.get_or_create(
+        call=call,
+        sequence_number=sequence,
+        defaults={
+            "status": params.get("CallStatus", ""),
+            "timestamp": parse_timestamp(params, default=now),
+            "duration_seconds": parse_int_field(params, "CallDuration"),
+        },
+    )
+    return created
