@@ -31,8 +31,15 @@ class CallStatusEventInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ["sid", "from_number", "to_number", "direction", "status", "started_at",
-                    "duration_seconds"]
+    list_display = [
+        "sid",
+        "from_number",
+        "to_number",
+        "direction",
+        "status",
+        "started_at",
+        "duration_seconds",
+    ]
     list_filter = ["status", "direction"]
     # Exact matches only: a prefix-free LIKE over millions of legs would scan the table.
     search_fields = ["=sid", "=parent_sid", "=from_number", "=to_number"]
@@ -48,8 +55,20 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ["=call_sid", "path"]
     ordering = ["-received_at"]
     fieldsets = [
-        (None, {"fields": ["received_at", "method", "url", "path", "call_sid", "outcome",
-                           "response_status"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "received_at",
+                    "method",
+                    "url",
+                    "path",
+                    "call_sid",
+                    "outcome",
+                    "response_status",
+                ]
+            },
+        ),
         (_("Request"), {"fields": ["fields", "signature"]}),
         (_("Error"), {"fields": ["error"]}),
     ]
