@@ -1,6 +1,7 @@
 """Phone numbers in E.164, the one form numbers are compared in."""
 
 import re
+import unicodedata
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _SEPARATORS = re.compile(r"[\s\-().\u3000\u2010-\u2015\u30fc]")
@@ -14,8 +15,8 @@ def to_e164(raw: str, *, country_code: str = DEFAULT_COUNTRY_CODE) -> str | None
     Accepts +E.164, international 00/010 prefixes and domestic numbers with a trunk 0
     (taken as ``country_code``), with spaces, dashes, dots and brackets in between.
     """
-    text = _SEPARATORS.sub("", (raw or "").strip())
-    text = text.translate(str.maketrans("０１２３４５６７８９＋", "0123456789+"))
+    # NFKC turns full-width digits, plus and hyphen (common in Japanese input) into ASCII.
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
     if text.startswith("+"):
         candidate = text
     elif text.startswith("010"):  # Japan's international call prefix

@@ -97,7 +97,7 @@ def agent_status_counts() -> dict[int, dict[str, int]]:
             AgentStatus.WRAP_UP.value: 0,
         })
         if row["effective"] in by_status:
-            by_status[row["effective"]] += 1
+            by_status[row["effective"]] += row["n"]
     return counts
 
 

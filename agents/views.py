@@ -270,9 +270,8 @@ def agent_outgoing(request):
         response.hangup()
         return twiml_response(response)
     if decision.kind == "queue":
-        queue = decision.queue
-        add_dial_queue(response, request=request, queue=queue,
-                       record="record-from-answer-dual" if queue.record_answered_calls else None)
+        # The queues app's Dial action records talk time; recording follows the queue.
+        add_dial_queue(response, request=request, queue=decision.queue)
         return twiml_response(response)
     agent_call_started(agent=decision.agent, agent_call_sid=params["CallSid"], visit=None,
                        now=request.twilio_received_at)
