@@ -122,3 +122,15 @@ def test_it_rejects_a_forged_request(twilio, queue):
     assert response.status_code == 403
     assert QueueVisit.objects.count() == 0
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.FORGED
+
+
+def test_an_unknown_queue_gets_the_apology_and_a_failed_event(twilio, queue):
+    from django.urls import reverse
+
+    from tests.conftest import call_fields
+
+    path = reverse("queues:wait", kwargs={"slug": "nope"})
+    root = twiml(twilio.post(path, call_fields(CALLER, QueueTime="0", QueuePosition="1")))
+    assert [el.tag for el in root] == ["Say", "Say", "Hangup"]
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.FAILED
+    assert QueueVisit.objects.count() == 0
