@@ -25,8 +25,18 @@ ROLE_PERMISSIONS = {
         ("authtoken", ("view_tokenproxy", "add_tokenproxy", "delete_tokenproxy")),
     ],
     AGENTS: [
-        ("agents", ("view_customer", "add_customer", "change_customer", "add_contactnote",
-                    "view_contactnote", "view_disposition", "view_voicemail")),
+        (
+            "agents",
+            (
+                "view_customer",
+                "add_customer",
+                "change_customer",
+                "add_contactnote",
+                "view_contactnote",
+                "view_disposition",
+                "view_voicemail",
+            ),
+        ),
         ("ivr", ("view_voicemail",)),
     ],
     ANALYSTS: [

@@ -26,7 +26,8 @@ def home(request):
             if user_has_role(request.user, role) and (url := _place(url_name)):
                 return redirect(url)
     places = [
-        (role, url) for role, url_name in ROLE_HOMES
+        (role, url)
+        for role, url_name in ROLE_HOMES
         if user_has_role(request.user, role) and (url := _place(url_name))
     ]
     return render(request, "home.html", {"places": places})

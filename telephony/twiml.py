@@ -3,7 +3,9 @@
 from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-APOLOGY_JA = "申し訳ございません。ただいまお電話をおつなぎできません。しばらくしてからおかけ直しください。"
+APOLOGY_JA = (
+    "申し訳ございません。ただいまお電話をおつなぎできません。しばらくしてからおかけ直しください。"
+)
 APOLOGY_EN = "We are sorry, we cannot take your call right now. Please call again later."
 
 

@@ -93,22 +93,42 @@ def twilio_webhook(view=None, *, required=("CallSid",)):
             received_at = timezone.now()
             url = public_url(request)
             if request.method != "POST":
-                _store(request, url, outcome=WebhookEvent.Outcome.METHOD,
-                       received_at=received_at, status=405,
-                       error=f"method {request.method} not allowed")
+                _store(
+                    request,
+                    url,
+                    outcome=WebhookEvent.Outcome.METHOD,
+                    received_at=received_at,
+                    status=405,
+                    error=f"method {request.method} not allowed",
+                )
                 return HttpResponseNotAllowed(["POST"])
             if not signature_is_valid(request, url):
-                reason = ("missing X-Twilio-Signature" if "X-Twilio-Signature" not in request.headers
-                          else "X-Twilio-Signature does not match")
+                reason = (
+                    "missing X-Twilio-Signature"
+                    if "X-Twilio-Signature" not in request.headers
+                    else "X-Twilio-Signature does not match"
+                )
                 logger.warning("rejected Twilio webhook %s: %s", url, reason)
-                _store(request, url, outcome=WebhookEvent.Outcome.FORGED,
-                       received_at=received_at, status=403, error=reason)
+                _store(
+                    request,
+                    url,
+                    outcome=WebhookEvent.Outcome.FORGED,
+                    received_at=received_at,
+                    status=403,
+                    error=reason,
+                )
                 return HttpResponse("Forbidden", status=403, content_type="text/plain")
             missing = [name for name in required if not request.POST.get(name)]
             if missing:
                 reason = "missing required field(s): " + ", ".join(missing)
-                _store(request, url, outcome=WebhookEvent.Outcome.INVALID,
-                       received_at=received_at, status=400, error=reason)
+                _store(
+                    request,
+                    url,
+                    outcome=WebhookEvent.Outcome.INVALID,
+                    received_at=received_at,
+                    status=400,
+                    error=reason,
+                )
                 return _bad_request(reason)
             request.twilio_received_at = received_at
             try:
@@ -118,16 +138,33 @@ def twilio_webhook(view=None, *, required=("CallSid",)):
                             params=request.POST, now=received_at
                         )
                     response = view_func(request, *args, **kwargs)
-                    _store(request, url, outcome=WebhookEvent.Outcome.PROCESSED,
-                           received_at=received_at, status=response.status_code)
+                    _store(
+                        request,
+                        url,
+                        outcome=WebhookEvent.Outcome.PROCESSED,
+                        received_at=received_at,
+                        status=response.status_code,
+                    )
             except MalformedWebhook as exc:
-                _store(request, url, outcome=WebhookEvent.Outcome.INVALID,
-                       received_at=received_at, status=400, error=str(exc))
+                _store(
+                    request,
+                    url,
+                    outcome=WebhookEvent.Outcome.INVALID,
+                    received_at=received_at,
+                    status=400,
+                    error=str(exc),
+                )
                 return _bad_request(str(exc))
             except Exception:
                 logger.exception("Twilio webhook %s failed", request.path)
-                _store(request, url, outcome=WebhookEvent.Outcome.FAILED,
-                       received_at=received_at, status=200, error=traceback.format_exc())
+                _store(
+                    request,
+                    url,
+                    outcome=WebhookEvent.Outcome.FAILED,
+                    received_at=received_at,
+                    status=200,
+                    error=traceback.format_exc(),
+                )
                 return twiml_response(apology())
             return response
 

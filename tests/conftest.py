@@ -21,8 +21,9 @@ def _twilio_settings(settings):
 
 
 def _user(django_user_model, username, group=None, **extra):
-    user = django_user_model.objects.create_user(username=username, password="pw-" + username,
-                                                 **extra)
+    user = django_user_model.objects.create_user(
+        username=username, password="pw-" + username, **extra
+    )
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user
@@ -60,8 +61,9 @@ class TwilioClient:
         url = f"{'https' if secure else 'http'}://{host}{path}"
         if signature is None:
             signature = self.validator.compute_signature(url, data)
-        return self.client.post(path, data, secure=secure, HTTP_HOST=host,
-                                HTTP_X_TWILIO_SIGNATURE=signature, **extra)
+        return self.client.post(
+            path, data, secure=secure, HTTP_HOST=host, HTTP_X_TWILIO_SIGNATURE=signature, **extra
+        )
 
 
 @pytest.fixture
@@ -86,8 +88,14 @@ def call_fields(call_sid="CA" + "1" * 32, **extra):
 # --- Browser tests: Debian's headless Chromium driven by Playwright (never a browser download).
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
