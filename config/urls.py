@@ -33,4 +33,6 @@ urlpatterns = [
     path("twilio/ivr/", include("ivr.urls")),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
+    # REST API (CONTRACT.md) and its OpenAPI schema.
+    path("api/", include("reports.api_urls")),
 ]

@@ -17,8 +17,9 @@ slug_validator = RegexValidator(
 class Queue(models.Model):
     """A Twilio queue callers wait in; its slug is the Twilio queue name."""
 
-    slug = models.CharField(_("Twilio queue name"), max_length=64, unique=True,
-                            validators=[slug_validator])
+    slug = models.CharField(
+        _("Twilio queue name"), max_length=64, unique=True, validators=[slug_validator]
+    )
     name = models.CharField(_("name"), max_length=100)
     max_size = models.PositiveIntegerField(
         _("max size"), default=100, validators=[MinValueValidator(1), MaxValueValidator(5000)]
@@ -29,26 +30,34 @@ class Queue(models.Model):
         _("announce position every (s)"), default=30, validators=[MinValueValidator(5)]
     )
     max_wait_seconds = models.PositiveIntegerField(
-        _("max wait (s)"), null=True, blank=True,
+        _("max wait (s)"),
+        null=True,
+        blank=True,
         help_text=_("After this wait the caller leaves the queue and the flow continues."),
     )
-    service_level_seconds = models.PositiveIntegerField(_("service-level threshold (s)"),
-                                                        default=20)
-    short_abandon_seconds = models.PositiveIntegerField(_("short-abandon threshold (s)"),
-                                                        default=5)
+    service_level_seconds = models.PositiveIntegerField(
+        _("service-level threshold (s)"), default=20
+    )
+    short_abandon_seconds = models.PositiveIntegerField(_("short-abandon threshold (s)"), default=5)
     record_answered_calls = models.BooleanField(_("record answered calls"), default=False)
     announce_pause_seconds = models.PositiveSmallIntegerField(
-        _("pause before the announcement (s)"), default=3, validators=[MaxValueValidator(60)],
+        _("pause before the announcement (s)"),
+        default=3,
+        validators=[MaxValueValidator(60)],
     )
     announce_estimated_wait = models.BooleanField(
-        _("announce the estimated wait"), default=False,
-        help_text=_("Estimated from this queue's recent answered waits; uses the message "
-                    "'position with estimated wait'."),
+        _("announce the estimated wait"),
+        default=False,
+        help_text=_(
+            "Estimated from this queue's recent answered waits; uses the message "
+            "'position with estimated wait'."
+        ),
     )
     # Set when Twilio confirmed the current slug and max size; null = not synced.
     twilio_synced_at = models.DateTimeField(_("synced with Twilio"), null=True, blank=True)
     wrap_up_seconds = models.PositiveIntegerField(
-        _("automatic wrap-up (s)"), default=0,
+        _("automatic wrap-up (s)"),
+        default=0,
         help_text=_("Seconds an agent stays in wrap-up after a call from this queue; 0 = none."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -78,14 +87,17 @@ class PlaceholderValidator:
         try:
             names = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
         except ValueError as exc:
-            raise ValidationError(_("Unbalanced braces: %(error)s"),
-                                  params={"error": exc}) from None
+            raise ValidationError(
+                _("Unbalanced braces: %(error)s"), params={"error": exc}
+            ) from None
         unknown = names - set(self.allowed)
         if unknown:
             raise ValidationError(
                 _("Unknown placeholder(s) %(unknown)s; allowed: %(allowed)s."),
-                params={"unknown": ", ".join(sorted(f"{{{n}}}" for n in unknown)),
-                        "allowed": ", ".join(f"{{{n}}}" for n in self.allowed) or "-"},
+                params={
+                    "unknown": ", ".join(sorted(f"{{{n}}}" for n in unknown)),
+                    "allowed": ", ".join(f"{{{n}}}" for n in self.allowed) or "-",
+                },
             )
 
     def __eq__(self, other):
@@ -97,25 +109,41 @@ class QueueMessages(models.Model):
 
     queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="messages")
     order = models.PositiveSmallIntegerField(_("order"), default=1)
-    language = models.CharField(_("language"), max_length=16, default="ja-JP",
-                                help_text=_("Twilio <Say> language, e.g. ja-JP or en-US."))
-    voice = models.CharField(_("voice"), max_length=64, blank=True,
-                             help_text=_("Twilio <Say> voice, e.g. Polly.Mizuki; blank = default."))
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        default="ja-JP",
+        help_text=_("Twilio <Say> language, e.g. ja-JP or en-US."),
+    )
+    voice = models.CharField(
+        _("voice"),
+        max_length=64,
+        blank=True,
+        help_text=_("Twilio <Say> voice, e.g. Polly.Mizuki; blank = default."),
+    )
     position_message = models.CharField(
-        _("position announcement"), max_length=500, blank=True,
+        _("position announcement"),
+        max_length=500,
+        blank=True,
         validators=[PlaceholderValidator("position")],
         help_text=_("{position} is the caller's place in the queue (1 = next)."),
     )
     position_with_wait_message = models.CharField(
-        _("position with estimated wait"), max_length=500, blank=True,
+        _("position with estimated wait"),
+        max_length=500,
+        blank=True,
         validators=[PlaceholderValidator("position", "minutes")],
-        help_text=_("Used instead when the estimated wait is announced and known; "
-                    "{minutes} is the estimate."),
+        help_text=_(
+            "Used instead when the estimated wait is announced and known; "
+            "{minutes} is the estimate."
+        ),
     )
     connect_message = models.CharField(_("connect message"), max_length=500, blank=True)
     queue_full_message = models.CharField(_("queue-full message"), max_length=500, blank=True)
     recording_notice = models.CharField(
-        _("recording notice"), max_length=500, blank=True,
+        _("recording notice"),
+        max_length=500,
+        blank=True,
         help_text=_("Spoken before connecting when answered calls are recorded."),
     )
 
@@ -124,8 +152,9 @@ class QueueMessages(models.Model):
         verbose_name_plural = _("queue messages")
         ordering = ["queue", "order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["queue", "language"],
-                                    name="queuemessages_queue_language_uniq"),
+            models.UniqueConstraint(
+                fields=["queue", "language"], name="queuemessages_queue_language_uniq"
+            ),
         ]
 
     def __str__(self):
@@ -155,8 +184,9 @@ class QueueVisit(models.Model):
     queue_sid = models.CharField(_("Twilio queue SID"), max_length=34, blank=True)
     entered_at = models.DateTimeField(_("entered"))
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
-    result = models.CharField(_("result"), max_length=32, choices=QueueResult.choices,
-                              default=QueueResult.WAITING)
+    result = models.CharField(
+        _("result"), max_length=32, choices=QueueResult.choices, default=QueueResult.WAITING
+    )
     # Twilio's QueueTime when the visit stopped waiting (connect URL or Enqueue action).
     wait_seconds = models.PositiveIntegerField(_("wait (s)"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
@@ -168,16 +198,18 @@ class QueueVisit(models.Model):
     # The n-th time this call entered this queue: one row per (call, queue, entry).
     entry = models.PositiveSmallIntegerField(_("entry"), default=1)
     # QueueTime of the last position announcement; throttles announcements to every N seconds.
-    announced_at_queue_time = models.PositiveIntegerField(_("last announced at (s)"), null=True,
-                                                          blank=True)
+    announced_at_queue_time = models.PositiveIntegerField(
+        _("last announced at (s)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("queue visit")
         verbose_name_plural = _("queue visits")
         constraints = [
             # Duplicated or reordered callbacks race to create the same visit: one wins.
-            models.UniqueConstraint(fields=["call", "queue", "entry"],
-                                    name="visit_call_queue_entry_uniq"),
+            models.UniqueConstraint(
+                fields=["call", "queue", "entry"], name="visit_call_queue_entry_uniq"
+            ),
         ]
         indexes = [
             # Queue reports: visits of one queue in a date range, bucketed by entered_at.
@@ -200,6 +232,7 @@ class QueueVisit(models.Model):
     @property
     def answered(self) -> bool:
         return self.answered_at is not None or self.result == QueueResult.BRIDGED
+
 
 # A visit is open until the Enqueue action gave its final QueueResult.
 OPEN_RESULTS = (QueueResult.WAITING, QueueResult.BRIDGING)

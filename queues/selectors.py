@@ -47,8 +47,9 @@ def estimated_wait_minutes(*, queue: Queue, queue_time: int) -> int | None:
     """Minutes this caller may still wait: the mean of the queue's recent answered waits minus
     what the caller already waited, rounded up, at least 1. None without any answered visit."""
     waits = list(
-        QueueVisit.objects.filter(queue=queue, answered_at__isnull=False,
-                                  wait_seconds__isnull=False)
+        QueueVisit.objects.filter(
+            queue=queue, answered_at__isnull=False, wait_seconds__isnull=False
+        )
         .order_by("-answered_at")
         .values_list("wait_seconds", flat=True)[:ESTIMATE_SAMPLE]
     )
@@ -85,7 +86,8 @@ def queues_with_live_figures(queryset, *, now: datetime | None = None):
     return queryset.annotate(
         waiting=_count(_waiting_q()),
         offered_today=_count(offered),
-        answered_today=_count(offered & (Q(answered_at__isnull=False)
-                                         | Q(result=QueueResult.BRIDGED))),
+        answered_today=_count(
+            offered & (Q(answered_at__isnull=False) | Q(result=QueueResult.BRIDGED))
+        ),
         abandoned_today=_count(offered & Q(result=QueueResult.HANGUP)),
     )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioRestException
 
 from telephony.client import get_client, twilio_is_configured
@@ -29,17 +30,29 @@ EXIT_RESULTS = frozenset(QueueResult.values) - {QueueResult.WAITING}
 
 def _latest_visit(*, queue: Queue, call: Call) -> QueueVisit | None:
     # Locked (PostgreSQL) so that two copies of one callback apply once, one after the other.
-    return (QueueVisit.objects.select_for_update().filter(queue=queue, call=call)
-            .order_by("-entry").first())
+    return (
+        QueueVisit.objects.select_for_update()
+        .filter(queue=queue, call=call)
+        .order_by("-entry")
+        .first()
+    )
 
 
-def _visit_create(*, queue: Queue, call: Call, latest: QueueVisit | None, entered_at: datetime,
-                  queue_sid: str, **fields) -> tuple[QueueVisit, bool]:
+def _visit_create(
+    *,
+    queue: Queue,
+    call: Call,
+    latest: QueueVisit | None,
+    entered_at: datetime,
+    queue_sid: str,
+    **fields,
+) -> tuple[QueueVisit, bool]:
     """Open the next entry of this call in this queue; if a concurrent request opened it a
     moment ago, return theirs (created False)."""
     entry = latest.entry + 1 if latest else 1
-    visit = QueueVisit(queue=queue, call=call, entry=entry, entered_at=entered_at,
-                       queue_sid=queue_sid, **fields)
+    visit = QueueVisit(
+        queue=queue, call=call, entry=entry, entered_at=entered_at, queue_sid=queue_sid, **fields
+    )
     try:
         with transaction.atomic():
             visit.save(force_insert=True)
@@ -73,24 +86,33 @@ def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> Wai
     if latest is not None and latest.result in OPEN_RESULTS:
         visit = latest
     else:
-        visit, created = _visit_create(queue=queue, call=call, latest=latest,
-                                       entered_at=_entered_at(now, queue_time),
-                                       queue_sid=params.get("QueueSid", ""))
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
         if created:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
     last = visit.announced_at_queue_time
     leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
     due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
-    announce = (not leaving and position is not None and due
-                and visit.result == QueueResult.WAITING)
+    announce = not leaving and position is not None and due and visit.result == QueueResult.WAITING
     minutes = None
     if announce:
         visit.announced_at_queue_time = queue_time
         visit.save(update_fields=["announced_at_queue_time"])
         if queue.announce_estimated_wait:
             minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
-    return WaitStep(visit=visit, queue_time=queue_time, position=position, announce=announce,
-                    last_announced=last, minutes=minutes)
+    return WaitStep(
+        visit=visit,
+        queue_time=queue_time,
+        position=position,
+        announce=announce,
+        last_announced=last,
+        minutes=minutes,
+    )
 
 
 def _exit_result(params) -> str:
@@ -113,15 +135,20 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
     latest = _latest_visit(queue=queue, call=call)
     if latest is not None and latest.result not in OPEN_RESULTS:
         repeated = latest.result == result and (
-            queue_time is None or latest.wait_seconds in (None, queue_time)
+            queue_time is None
+            or latest.wait_seconds in (None, queue_time)
             or latest.answered_at is not None
         )
         if repeated:
             return latest
     if latest is None or latest.result not in OPEN_RESULTS:
-        visit, created = _visit_create(queue=queue, call=call, latest=latest,
-                                       entered_at=_entered_at(now, queue_time),
-                                       queue_sid=params.get("QueueSid", ""))
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
         if created and result != QueueResult.QUEUE_FULL:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
         if not created and visit.result not in OPEN_RESULTS:
@@ -148,8 +175,9 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
 def _agent_identity(agent_call_sid: str) -> str:
     if not agent_call_sid:
         return ""
-    from_number = (Call.objects.filter(sid=agent_call_sid)
-                   .values_list("from_number", flat=True).first())
+    from_number = (
+        Call.objects.filter(sid=agent_call_sid).values_list("from_number", flat=True).first()
+    )
     return (from_number or "").removeprefix("client:")
 
 
@@ -168,9 +196,13 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     if reusable:
         visit = latest
     else:
-        visit, created = _visit_create(queue=queue, call=call, latest=latest,
-                                       entered_at=_entered_at(now, queue_time),
-                                       queue_sid=params.get("QueueSid", ""))
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
         if not created:
             return visit
         signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
@@ -190,19 +222,26 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     return visit
 
 
-def visit_record_talk(*, queue: Queue, agent_call: Call, params,
-                      now: datetime) -> QueueVisit | None:
+def visit_record_talk(
+    *, queue: Queue, agent_call: Call, params, now: datetime
+) -> QueueVisit | None:
     """The agent's Dial action: talk seconds (DialCallDuration) onto the visit the agent leg
     took. None when the agent took nobody (the queue stayed empty until the Dial timeout)."""
     talk_seconds = parse_int_field(params, "DialCallDuration")
-    visit = (QueueVisit.objects.select_for_update()
-             .filter(queue=queue, agent_call_sid=agent_call.sid)
-             .order_by("-entry").first())
+    visit = (
+        QueueVisit.objects.select_for_update()
+        .filter(queue=queue, agent_call_sid=agent_call.sid)
+        .order_by("-entry")
+        .first()
+    )
     if visit is None and params.get("DialCallSid"):
         # The connect URL never reached us; the dequeued caller's leg still names the visit.
-        visit = (QueueVisit.objects.select_for_update(of=("self",))
-                 .filter(queue=queue, call__sid=params["DialCallSid"])
-                 .order_by("-entry").first())
+        visit = (
+            QueueVisit.objects.select_for_update(of=("self",))
+            .filter(queue=queue, call__sid=params["DialCallSid"])
+            .order_by("-entry")
+            .first()
+        )
     if visit is None or talk_seconds is None or visit.talk_seconds is not None:
         return visit
     visit.talk_seconds = talk_seconds
@@ -218,29 +257,38 @@ def visit_record_talk(*, queue: Queue, agent_call: Call, params,
 
 # --- Twilio Queue sync -------------------------------------------------------------------------
 
+
 class QueueSyncError(Exception):
     """Twilio refused the change; the database change was rolled back."""
 
     def __init__(self, exc: TwilioRestException):
         self.twilio_error = exc
-        super().__init__(f"Twilio error {exc.code or exc.status}: {exc.msg}")
+        super().__init__(
+            gettext("Twilio error %(code)s: %(message)s")
+            % {"code": exc.code or exc.status, "message": exc.msg}
+        )
 
 
 def queue_save(*, queue: Queue, now: datetime | None = None) -> Queue:
     """Save the queue and mirror its name (friendly_name = slug) and max size to Twilio in one
-    transaction. Without credentials the queue is saved and marked not synced."""
+    transaction: a Twilio error rolls the save back (QueueSyncError). Without credentials the
+    queue is saved and, if its name or size changed, marked not synced."""
     adding = queue._state.adding
     try:
         with transaction.atomic():
-            before = None if adding else (Queue.objects.select_for_update()
-                                          .values("slug", "max_size").get(pk=queue.pk))
+            before = None
+            if not adding:
+                before = (
+                    Queue.objects.select_for_update().values("slug", "max_size").get(pk=queue.pk)
+                )
             queue.save()
+            twilio_fields_changed = before != {"slug": queue.slug, "max_size": queue.max_size}
             if not twilio_is_configured():
-                if before is None or before != {"slug": queue.slug, "max_size": queue.max_size}:
+                if twilio_fields_changed and queue.twilio_synced_at is not None:
                     queue.twilio_synced_at = None
                     queue.save(update_fields=["twilio_synced_at"])
-                return queue
-            _queue_push(queue=queue, now=now or timezone.now())
+            elif twilio_fields_changed or not queue.is_synced:
+                _queue_push(queue=queue, now=now or timezone.now())
     except QueueSyncError:
         if adding:
             queue.pk = None
@@ -253,11 +301,13 @@ def _queue_push(*, queue: Queue, now: datetime) -> None:
     client = get_client()
     try:
         if queue.twilio_sid:
-            client.queues(queue.twilio_sid).update(friendly_name=queue.slug,
-                                                   max_size=queue.max_size)
+            client.queues(queue.twilio_sid).update(
+                friendly_name=queue.slug, max_size=queue.max_size
+            )
         else:
-            queue.twilio_sid = client.queues.create(friendly_name=queue.slug,
-                                                    max_size=queue.max_size).sid
+            queue.twilio_sid = client.queues.create(
+                friendly_name=queue.slug, max_size=queue.max_size
+            ).sid
     except TwilioRestException as exc:
         logger.warning("Twilio refused queue %s: %s", queue.slug, exc)
         raise QueueSyncError(exc) from exc

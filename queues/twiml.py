@@ -41,8 +41,15 @@ def add_exit_message(response: VoiceResponse, *, queue: Queue, result: str) -> N
         _say_each(response, queue, "queue_full_message")
 
 
-def add_dial_queue(response: VoiceResponse, *, request, queue: Queue, action_url: str | None = None,
-                   timeout: int = 30, record: str | None = None) -> None:
+def add_dial_queue(
+    response: VoiceResponse,
+    *,
+    request,
+    queue: Queue,
+    action_url: str | None = None,
+    timeout: int = 30,
+    record: str | None = None,
+) -> None:
     """Take the front caller of ``queue`` (an agent's leg). ``record`` None follows the queue's
     "record answered calls" setting; the default action records the talk time."""
     if record is None and queue.record_answered_calls:
@@ -57,8 +64,15 @@ def add_dial_queue(response: VoiceResponse, *, request, queue: Queue, action_url
     dial.queue(queue.slug, url=_abs(request, "queues:connect", queue), method="POST")
 
 
-def wait_response(*, queue: Queue, position: int | None, queue_time: int, announce: bool,
-                  minutes: int | None, last_announced: int | None) -> VoiceResponse:
+def wait_response(
+    *,
+    queue: Queue,
+    position: int | None,
+    queue_time: int,
+    announce: bool,
+    minutes: int | None,
+    last_announced: int | None,
+) -> VoiceResponse:
     """One pass of the wait loop: maybe the announcement, then hold music or a pause until the
     next announcement is due (never past the max wait)."""
     response = VoiceResponse()
@@ -69,15 +83,19 @@ def wait_response(*, queue: Queue, position: int | None, queue_time: int, announ
         if queue.announce_pause_seconds:
             response.pause(length=queue.announce_pause_seconds)
         if minutes is not None and queue.announce_estimated_wait and _has_wait_message(queue):
-            _say_each(response, queue, "position_with_wait_message", position=position,
-                      minutes=minutes)
+            _say_each(
+                response, queue, "position_with_wait_message", position=position, minutes=minutes
+            )
         else:
             _say_each(response, queue, "position_message", position=position)
     if queue.hold_music_url:
         response.play(queue.hold_music_url)
         return response
-    response.pause(length=_silence_seconds(queue=queue, queue_time=queue_time, announce=announce,
-                                           last_announced=last_announced))
+    response.pause(
+        length=_silence_seconds(
+            queue=queue, queue_time=queue_time, announce=announce, last_announced=last_announced
+        )
+    )
     return response
 
 
@@ -85,8 +103,9 @@ def _has_wait_message(queue: Queue) -> bool:
     return any(m.position_with_wait_message for m in queue.messages.all())
 
 
-def _silence_seconds(*, queue: Queue, queue_time: int, announce: bool,
-                     last_announced: int | None) -> int:
+def _silence_seconds(
+    *, queue: Queue, queue_time: int, announce: bool, last_announced: int | None
+) -> int:
     """Silence until the next announcement is due (the Pause loop without hold music)."""
     if announce:
         seconds = queue.announce_every_seconds - queue.announce_pause_seconds

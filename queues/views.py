@@ -12,20 +12,28 @@ from .selectors import queue_by_slug
 @twilio_webhook(required=("CallSid", "QueueTime"))
 def wait(request, slug):
     queue = queue_by_slug(slug)
-    step = services.visit_record_wait(queue=queue, call=request.twilio_call, params=request.POST,
-                                      now=request.twilio_received_at)
-    return twiml_response(twiml.wait_response(
-        queue=queue, position=step.position, queue_time=step.queue_time, announce=step.announce,
-        minutes=step.minutes, last_announced=step.last_announced,
-    ))
+    step = services.visit_record_wait(
+        queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    return twiml_response(
+        twiml.wait_response(
+            queue=queue,
+            position=step.position,
+            queue_time=step.queue_time,
+            announce=step.announce,
+            minutes=step.minutes,
+            last_announced=step.last_announced,
+        )
+    )
 
 
 @twilio_webhook(required=("CallSid", "QueueResult"))
 def exit_action(request, slug):
     """The generic Enqueue action for enqueues outside a flow: nothing follows."""
     queue = queue_by_slug(slug)
-    visit = services.visit_record_exit(queue=queue, call=request.twilio_call,
-                                       params=request.POST, now=request.twilio_received_at)
+    visit = services.visit_record_exit(
+        queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
     response = VoiceResponse()
     twiml.add_exit_message(response, queue=queue, result=visit.result)
     return twiml_response(response)
@@ -34,14 +42,19 @@ def exit_action(request, slug):
 @twilio_webhook(required=("CallSid", "QueueTime"))
 def connect(request, slug):
     queue = queue_by_slug(slug)
-    services.visit_record_connect(queue=queue, call=request.twilio_call, params=request.POST,
-                                  now=request.twilio_received_at)
+    services.visit_record_connect(
+        queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
     return twiml_response(twiml.connect_response(queue=queue))
 
 
 @twilio_webhook
 def dial_action(request, slug):
     queue = queue_by_slug(slug)
-    services.visit_record_talk(queue=queue, agent_call=request.twilio_call, params=request.POST,
-                               now=request.twilio_received_at)
+    services.visit_record_talk(
+        queue=queue,
+        agent_call=request.twilio_call,
+        params=request.POST,
+        now=request.twilio_received_at,
+    )
     return twiml_response(VoiceResponse())

@@ -16,10 +16,13 @@ POSITION_JA = "お待たせしております。現在、{position}番目にお�
 
 @pytest.fixture
 def queue(db):
-    queue = Queue.objects.create(slug="support", name="サポート", announce_every_seconds=30,
-                                 max_wait_seconds=600)
+    queue = Queue.objects.create(
+        slug="support", name="サポート", announce_every_seconds=30, max_wait_seconds=600
+    )
     QueueMessages.objects.create(
-        queue=queue, language="ja-JP", voice="Polly.Mizuki",
+        queue=queue,
+        language="ja-JP",
+        voice="Polly.Mizuki",
         position_message=POSITION_JA,
         position_with_wait_message="現在、{position}番目です。あと約{minutes}分でおつなぎします。",
         connect_message="オペレータにおつなぎします。",
@@ -44,10 +47,17 @@ def verbs(root):
 
 
 def post_wait(twilio, queue, *, queue_time, position=1, call_sid=CALLER, **extra):
-    fields = call_fields(call_sid, CallStatus="in-progress", QueueSid=QUEUE_SID,
-                         QueueTime=str(queue_time), QueuePosition=str(position),
-                         AvgQueueTime="0", CurrentQueueSize=str(position), MaxQueueSize="100",
-                         **extra)
+    fields = call_fields(
+        call_sid,
+        CallStatus="in-progress",
+        QueueSid=QUEUE_SID,
+        QueueTime=str(queue_time),
+        QueuePosition=str(position),
+        AvgQueueTime="0",
+        CurrentQueueSize=str(position),
+        MaxQueueSize="100",
+        **extra,
+    )
     return twilio.post(url("wait", queue), fields)
 
 
@@ -59,16 +69,35 @@ def post_exit(twilio, queue, *, result, queue_time=None, call_sid=CALLER):
 
 
 def post_connect(twilio, queue, *, queue_time, call_sid=CALLER, agent_leg=AGENT_LEG):
-    fields = call_fields(call_sid, CallStatus="in-progress", QueueSid=QUEUE_SID,
-                         QueueTime=str(queue_time), DequeingCallSid=agent_leg)
+    fields = call_fields(
+        call_sid,
+        CallStatus="in-progress",
+        QueueSid=QUEUE_SID,
+        QueueTime=str(queue_time),
+        DequeingCallSid=agent_leg,
+    )
     return twilio.post(url("connect", queue), fields)
 
 
-def post_dial_action(twilio, queue, *, duration, agent_leg=AGENT_LEG, caller=CALLER,
-                     status="completed", identity="agent1"):
-    fields = call_fields(agent_leg, From=f"client:{identity}", To="queue:support",
-                         CallStatus="in-progress", DialCallStatus=status, DialCallSid=caller,
-                         QueueSid=QUEUE_SID)
+def post_dial_action(
+    twilio,
+    queue,
+    *,
+    duration,
+    agent_leg=AGENT_LEG,
+    caller=CALLER,
+    status="completed",
+    identity="agent1",
+):
+    fields = call_fields(
+        agent_leg,
+        From=f"client:{identity}",
+        To="queue:support",
+        CallStatus="in-progress",
+        DialCallStatus=status,
+        DialCallSid=caller,
+        QueueSid=QUEUE_SID,
+    )
     if duration is not None:
         fields["DialCallDuration"] = str(duration)
     return twilio.post(url("dial-action", queue), fields)
@@ -79,6 +108,11 @@ def agent_leg_call(identity="agent1", sid=AGENT_LEG):
 
     from telephony.models import Call
 
-    return Call.objects.create(sid=sid, from_number=f"client:{identity}", to_number="queue:support",
-                               direction="inbound", status="in-progress",
-                               started_at=timezone.now())
+    return Call.objects.create(
+        sid=sid,
+        from_number=f"client:{identity}",
+        to_number="queue:support",
+        direction="inbound",
+        status="in-progress",
+        started_at=timezone.now(),
+    )

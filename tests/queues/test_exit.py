@@ -36,14 +36,20 @@ def test_it_records_each_queue_result_with_its_wait(twilio, queue, result, sent)
     assert visit.left_at is not None
     assert sent == [("enqueued", visit.pk), ("left", visit.pk, result)]
     if result == QueueResult.QUEUE_FULL:
-        assert verbs(root) == [("Say", "ただいま大変混み合っております。",
-                                {"language": "ja-JP", "voice": "Polly.Mizuki"})]
+        assert verbs(root) == [
+            (
+                "Say",
+                "ただいま大変混み合っております。",
+                {"language": "ja-JP", "voice": "Polly.Mizuki"},
+            )
+        ]
     else:
         assert verbs(root) == []
 
 
-def test_queue_full_creates_a_refused_visit_and_says_the_message(twilio, queue, sent,
-                                                                  django_assert_num_queries):
+def test_queue_full_creates_a_refused_visit_and_says_the_message(
+    twilio, queue, sent, django_assert_num_queries
+):
     # savepoint; call lookup; call insert (savepoint, insert, release); queue; messages;
     # latest visit; visit insert (savepoint, insert, release); visit update; event insert; release
     with django_assert_num_queries(14):
@@ -78,9 +84,9 @@ def test_a_second_entry_after_leaving_is_a_new_visit(twilio, queue):
     post_exit(twilio, queue, result="leave", queue_time=600)
     post_wait(twilio, queue, queue_time=0)
     post_exit(twilio, queue, result="hangup", queue_time=9)
-    assert list(QueueVisit.objects.order_by("entry").values_list("entry", "result",
-                                                                 "wait_seconds")) == [
-        (1, "leave", 600), (2, "hangup", 9)]
+    assert list(
+        QueueVisit.objects.order_by("entry").values_list("entry", "result", "wait_seconds")
+    ) == [(1, "leave", 600), (2, "hangup", 9)]
 
 
 @pytest.mark.parametrize("fields", [{"QueueResult": "bogus"}, {"QueueTime": "-3"}])

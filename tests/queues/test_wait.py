@@ -6,8 +6,9 @@ from telephony.models import WebhookEvent
 from .conftest import CALLER, POSITION_JA, post_wait, twiml, verbs
 
 
-def test_the_first_request_opens_the_visit_and_announces_the_position(twilio, queue,
-                                                                   django_assert_num_queries):
+def test_the_first_request_opens_the_visit_and_announces_the_position(
+    twilio, queue, django_assert_num_queries
+):
     # savepoint; call lookup; call insert (savepoint, insert, release); queue; messages;
     # latest visit; visit insert (savepoint, insert, release); visit update (announced);
     # event insert; release
@@ -79,8 +80,14 @@ def test_it_announces_the_estimated_wait_from_recent_answered_waits(twilio, queu
     now = timezone.now()
     for n, wait in enumerate([100, 200, 300]):
         call = Call.objects.create(sid=f"CA{n:032d}", started_at=now, status="completed")
-        QueueVisit.objects.create(queue=queue, call=call, entered_at=now, answered_at=now,
-                                  result=QueueResult.BRIDGED, wait_seconds=wait)
+        QueueVisit.objects.create(
+            queue=queue,
+            call=call,
+            entered_at=now,
+            answered_at=now,
+            result=QueueResult.BRIDGED,
+            wait_seconds=wait,
+        )
     root = twiml(post_wait(twilio, queue, queue_time=20, position=2))
     # mean 200 s, 20 s already waited: 180 s = 3 minutes
     said = [v[1] for v in verbs(root) if v[0] == "Say"]
@@ -109,8 +116,21 @@ def test_it_rejects_a_forged_request(twilio, queue):
 
     from .conftest import url
 
-    response = twilio.post(url("wait", queue), call_fields(CALLER, QueueTime="0"),
-                           signature="forged")
+    response = twilio.post(
+        url("wait", queue), call_fields(CALLER, QueueTime="0"), signature="forged"
+    )
     assert response.status_code == 403
     assert QueueVisit.objects.count() == 0
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.FORGED
+
+
+def test_an_unknown_queue_gets_the_apology_and_a_failed_event(twilio, queue):
+    from django.urls import reverse
+
+    from tests.conftest import call_fields
+
+    path = reverse("queues:wait", kwargs={"slug": "nope"})
+    root = twiml(twilio.post(path, call_fields(CALLER, QueueTime="0", QueuePosition="1")))
+    assert [el.tag for el in root] == ["Say", "Say", "Hangup"]
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.FAILED
+    assert QueueVisit.objects.count() == 0
