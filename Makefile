@@ -23,11 +23,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 # Compiled translations (.mo) are build products: made from locale/*/LC_MESSAGES/django.po.
 messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || { echo "GNU gettext (msgfmt) is needed: apt-get install gettext"; exit 1; }
-	$(MANAGE) compilemessages --ignore '.venv' -v 0
+	DEBUG=True $(MANAGE) compilemessages --ignore '.venv' -v 0
 
 makemessages: $(VENV)/.installed
-	$(MANAGE) makemessages -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'node_modules'
-	$(MANAGE) makemessages -d djangojs -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'static/vendor' --ignore 'node_modules'
+	DEBUG=True $(MANAGE) makemessages -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'node_modules'
+	DEBUG=True $(MANAGE) makemessages -d djangojs -l ja -l en --ignore '.venv' --ignore 'staticfiles' --ignore 'static/vendor' --ignore 'node_modules'
 
 migrate: $(VENV)/.installed
 	$(MANAGE) migrate

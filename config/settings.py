@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +15,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-if DEBUG:
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set the SECRET_KEY environment variable (required unless DEBUG)."
+        )
     # A fresh key per process is fine for development: sessions simply do not survive a restart.
-    SECRET_KEY = env.str("SECRET_KEY", default=get_random_secret_key())
-else:
-    SECRET_KEY = env.str("SECRET_KEY")
+    SECRET_KEY = get_random_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -150,8 +154,6 @@ if TRUSTED_PROXY:
     USE_X_FORWARDED_PORT = True
 
 if not TWILIO_VALIDATE_SIGNATURES and not DEBUG:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("TWILIO_VALIDATE_SIGNATURES=False is only allowed with DEBUG=True.")
 
 # REST API

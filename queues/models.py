@@ -1,5 +1,9 @@
+from string import Formatter
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from telephony.models import Call
@@ -13,8 +17,9 @@ slug_validator = RegexValidator(
 class Queue(models.Model):
     """A Twilio queue callers wait in; its slug is the Twilio queue name."""
 
-    slug = models.CharField(_("Twilio queue name"), max_length=64, unique=True,
-                            validators=[slug_validator])
+    slug = models.CharField(
+        _("Twilio queue name"), max_length=64, unique=True, validators=[slug_validator]
+    )
     name = models.CharField(_("name"), max_length=100)
     max_size = models.PositiveIntegerField(
         _("max size"), default=100, validators=[MinValueValidator(1), MaxValueValidator(5000)]
@@ -25,16 +30,34 @@ class Queue(models.Model):
         _("announce position every (s)"), default=30, validators=[MinValueValidator(5)]
     )
     max_wait_seconds = models.PositiveIntegerField(
-        _("max wait (s)"), null=True, blank=True,
+        _("max wait (s)"),
+        null=True,
+        blank=True,
         help_text=_("After this wait the caller leaves the queue and the flow continues."),
     )
-    service_level_seconds = models.PositiveIntegerField(_("service-level threshold (s)"),
-                                                        default=20)
-    short_abandon_seconds = models.PositiveIntegerField(_("short-abandon threshold (s)"),
-                                                        default=5)
+    service_level_seconds = models.PositiveIntegerField(
+        _("service-level threshold (s)"), default=20
+    )
+    short_abandon_seconds = models.PositiveIntegerField(_("short-abandon threshold (s)"), default=5)
     record_answered_calls = models.BooleanField(_("record answered calls"), default=False)
+    announce_pause_seconds = models.PositiveSmallIntegerField(
+        _("pause before the announcement (s)"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+    )
+    announce_estimated_wait = models.BooleanField(
+        _("announce the estimated wait"),
+        default=False,
+        help_text=_(
+            "Estimated from this queue's recent answered waits; uses the message "
+            "'position with estimated wait'."
+        ),
+    )
+    # Set when Twilio confirmed the current slug and max size; null = not synced.
+    twilio_synced_at = models.DateTimeField(_("synced with Twilio"), null=True, blank=True)
     wrap_up_seconds = models.PositiveIntegerField(
-        _("automatic wrap-up (s)"), default=0,
+        _("automatic wrap-up (s)"),
+        default=0,
         help_text=_("Seconds an agent stays in wrap-up after a call from this queue; 0 = none."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -47,6 +70,95 @@ class Queue(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_synced(self) -> bool:
+        return bool(self.twilio_sid and self.twilio_synced_at)
+
+
+@deconstructible
+class PlaceholderValidator:
+    """Accept only str.format placeholders among ``allowed`` (so a typo fails in the admin)."""
+
+    def __init__(self, *allowed: str):
+        self.allowed = allowed
+
+    def __call__(self, value: str) -> None:
+        try:
+            names = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValidationError(
+                _("Unbalanced braces: %(error)s"), params={"error": exc}
+            ) from None
+        unknown = names - set(self.allowed)
+        if unknown:
+            raise ValidationError(
+                _("Unknown placeholder(s) %(unknown)s; allowed: %(allowed)s."),
+                params={
+                    "unknown": ", ".join(sorted(f"{{{n}}}" for n in unknown)),
+                    "allowed": ", ".join(f"{{{n}}}" for n in self.allowed) or "-",
+                },
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, PlaceholderValidator) and self.allowed == other.allowed
+
+
+class QueueMessages(models.Model):
+    """What the queue says to callers in one language; each language is spoken in turn."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="messages")
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        default="ja-JP",
+        help_text=_("Twilio <Say> language, e.g. ja-JP or en-US."),
+    )
+    voice = models.CharField(
+        _("voice"),
+        max_length=64,
+        blank=True,
+        help_text=_("Twilio <Say> voice, e.g. Polly.Mizuki; blank = default."),
+    )
+    position_message = models.CharField(
+        _("position announcement"),
+        max_length=500,
+        blank=True,
+        validators=[PlaceholderValidator("position")],
+        help_text=_("{position} is the caller's place in the queue (1 = next)."),
+    )
+    position_with_wait_message = models.CharField(
+        _("position with estimated wait"),
+        max_length=500,
+        blank=True,
+        validators=[PlaceholderValidator("position", "minutes")],
+        help_text=_(
+            "Used instead when the estimated wait is announced and known; "
+            "{minutes} is the estimate."
+        ),
+    )
+    connect_message = models.CharField(_("connect message"), max_length=500, blank=True)
+    queue_full_message = models.CharField(_("queue-full message"), max_length=500, blank=True)
+    recording_notice = models.CharField(
+        _("recording notice"),
+        max_length=500,
+        blank=True,
+        help_text=_("Spoken before connecting when answered calls are recorded."),
+    )
+
+    class Meta:
+        verbose_name = _("queue messages")
+        verbose_name_plural = _("queue messages")
+        ordering = ["queue", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue", "language"], name="queuemessages_queue_language_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.queue_id} {self.language}"
 
 
 class QueueResult(models.TextChoices):
@@ -72,8 +184,9 @@ class QueueVisit(models.Model):
     queue_sid = models.CharField(_("Twilio queue SID"), max_length=34, blank=True)
     entered_at = models.DateTimeField(_("entered"))
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
-    result = models.CharField(_("result"), max_length=32, choices=QueueResult.choices,
-                              default=QueueResult.WAITING)
+    result = models.CharField(
+        _("result"), max_length=32, choices=QueueResult.choices, default=QueueResult.WAITING
+    )
     # Twilio's QueueTime when the visit stopped waiting (connect URL or Enqueue action).
     wait_seconds = models.PositiveIntegerField(_("wait (s)"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
@@ -82,10 +195,22 @@ class QueueVisit(models.Model):
     agent_identity = models.CharField(_("agent identity"), max_length=128, blank=True)
     talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True)
     wrap_up_seconds = models.PositiveIntegerField(_("wrap-up (s)"), null=True, blank=True)
+    # The n-th time this call entered this queue: one row per (call, queue, entry).
+    entry = models.PositiveSmallIntegerField(_("entry"), default=1)
+    # QueueTime of the last position announcement; throttles announcements to every N seconds.
+    announced_at_queue_time = models.PositiveIntegerField(
+        _("last announced at (s)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("queue visit")
         verbose_name_plural = _("queue visits")
+        constraints = [
+            # Duplicated or reordered callbacks race to create the same visit: one wins.
+            models.UniqueConstraint(
+                fields=["call", "queue", "entry"], name="visit_call_queue_entry_uniq"
+            ),
+        ]
         indexes = [
             # Queue reports: visits of one queue in a date range, bucketed by entered_at.
             models.Index(fields=["queue", "entered_at"], name="visit_queue_entered_idx"),
@@ -93,6 +218,12 @@ class QueueVisit(models.Model):
             models.Index(fields=["entered_at"], name="visit_entered_idx"),
             # Agent report: answered visits per agent in a range.
             models.Index(fields=["agent_identity", "entered_at"], name="visit_agent_entered_idx"),
+            # Estimated wait: this queue's most recently answered visits.
+            models.Index(fields=["queue", "-answered_at"], name="visit_queue_answered_idx"),
+            # Live figures: callers waiting now, per queue.
+            models.Index(fields=["result", "queue"], name="visit_result_queue_idx"),
+            # Dial action: the visit an agent leg took.
+            models.Index(fields=["agent_call_sid"], name="visit_agent_call_idx"),
         ]
 
     def __str__(self):
@@ -101,3 +232,7 @@ class QueueVisit(models.Model):
     @property
     def answered(self) -> bool:
         return self.answered_at is not None or self.result == QueueResult.BRIDGED
+
+
+# A visit is open until the Enqueue action gave its final QueueResult.
+OPEN_RESULTS = (QueueResult.WAITING, QueueResult.BRIDGING)

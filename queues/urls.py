@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "queues"
-urlpatterns = []
+urlpatterns = [
+    path("<str:slug>/wait", views.wait, name="wait"),
+    path("<str:slug>/exit", views.exit_action, name="exit"),
+    path("<str:slug>/connect", views.connect, name="connect"),
+    path("<str:slug>/dial-action", views.dial_action, name="dial-action"),
+]

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("agents/", views.agents, name="agents"),
+    path("abandoned/", views.abandoned, name="abandoned"),
+    path("calls/<str:sid>/", views.call_detail, name="call-detail"),
+    path("wallboard/", views.wallboard, name="wallboard"),
+]

@@ -1,0 +1,38 @@
+"""The demo queue `support` with the Japanese wording of the original system (CONTRACT.md)."""
+
+from .models import Queue, QueueMessages
+
+DEMO_QUEUE = {
+    "slug": "support",
+    "name": "サポート",
+    "announce_every_seconds": 30,
+    "announce_pause_seconds": 3,
+}
+DEMO_MESSAGES = {
+    "voice": "Polly.Mizuki",
+    "position_message": "お待たせしております。現在、{position}番目にお待ちです。",
+    "position_with_wait_message": (
+        "お待たせしております。現在、{position}番目にお待ちです。"
+        "あと{minutes}分ほどでおつなぎできる見込みです。"
+    ),
+    "connect_message": "オペレータにおつなぎします。",
+    "queue_full_message": "ただいま大変混み合っております。しばらくしてからおかけ直しください。",
+    "recording_notice": "品質向上のため、この通話は録音させていただきます。",
+}
+
+
+def seed(command):
+    queue = Queue.objects.filter(slug=DEMO_QUEUE["slug"]).first()
+    if queue is None:
+        queue = Queue(**DEMO_QUEUE)
+    else:
+        for field, value in DEMO_QUEUE.items():
+            setattr(queue, field, value)
+    # Not pushed to Twilio: seeding must work offline, and Twilio creates a queue on its first
+    # <Enqueue> anyway. Saving it once in the admin syncs it.
+    queue.save()
+    QueueMessages.objects.update_or_create(
+        queue=queue, language="ja-JP", defaults={"order": 1, **DEMO_MESSAGES}
+    )
+    state = "synced" if queue.is_synced else "not synced with Twilio (save it in the admin)"
+    command.stdout.write(f"  queue {queue.slug} ({queue.name}), {state}")

@@ -1,0 +1,93 @@
+"""Reads about queues and visits."""
+
+import math
+from datetime import datetime, time
+
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from telephony.models import FINAL_STATUSES
+
+from .models import Queue, QueueResult, QueueVisit
+
+# How many of a queue's latest answered visits the estimated wait is averaged over.
+ESTIMATE_SAMPLE = 20
+
+
+def queue_by_slug(slug: str) -> Queue:
+    """The queue named ``slug`` with its messages; raises Queue.DoesNotExist."""
+    return Queue.objects.prefetch_related("messages").get(slug=slug)
+
+
+def _waiting_q(prefix: str = "") -> Q:
+    # A visit whose call already ended is not waiting, even if its Enqueue action never came.
+    return Q(**{f"{prefix}result": QueueResult.WAITING}) & ~Q(
+        **{f"{prefix}call__status__in": FINAL_STATUSES}
+    )
+
+
+def waiting_stats(*, now: datetime | None = None) -> dict[int, dict]:
+    """Per queue id: callers waiting now and the longest of their waits so far (s or None)."""
+    now = now or timezone.now()
+    rows = Queue.objects.annotate(
+        waiting=Count("visits", filter=_waiting_q("visits__")),
+        oldest=Min("visits__entered_at", filter=_waiting_q("visits__")),
+    ).values_list("pk", "waiting", "oldest")
+    return {
+        pk: {
+            "waiting": waiting,
+            "longest_wait_seconds": max(0, int((now - oldest).total_seconds())) if oldest else None,
+        }
+        for pk, waiting, oldest in rows
+    }
+
+
+def estimated_wait_minutes(*, queue: Queue, queue_time: int) -> int | None:
+    """Minutes this caller may still wait: the mean of the queue's recent answered waits minus
+    what the caller already waited, rounded up, at least 1. None without any answered visit."""
+    waits = list(
+        QueueVisit.objects.filter(
+            queue=queue, answered_at__isnull=False, wait_seconds__isnull=False
+        )
+        .order_by("-answered_at")
+        .values_list("wait_seconds", flat=True)[:ESTIMATE_SAMPLE]
+    )
+    if not waits:
+        return None
+    remaining = sum(waits) / len(waits) - queue_time
+    return max(1, math.ceil(remaining / 60))
+
+
+def _day_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return timezone.make_aware(datetime.combine(local.date(), time.min))
+
+
+def _count(filters: Q):
+    return Coalesce(
+        Subquery(
+            QueueVisit.objects.filter(filters, queue=OuterRef("pk"))
+            .order_by()
+            .values("queue")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def queues_with_live_figures(queryset, *, now: datetime | None = None):
+    """Annotate queues with ``waiting`` now and today's ``offered``, ``answered``,
+    ``abandoned`` (the day in TIME_ZONE), all in the one query that lists them."""
+    today = Q(entered_at__gte=_day_start(now or timezone.now()))
+    offered = today & ~Q(result=QueueResult.QUEUE_FULL)
+    return queryset.annotate(
+        waiting=_count(_waiting_q()),
+        offered_today=_count(offered),
+        answered_today=_count(
+            offered & (Q(answered_at__isnull=False) | Q(result=QueueResult.BRIDGED))
+        ),
+        abandoned_today=_count(offered & Q(result=QueueResult.HANGUP)),
+    )

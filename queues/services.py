@@ -1,0 +1,328 @@
+"""Writes about queues and visits: the three collection points and the Twilio Queue sync.
+
+A visit is one call's stay in one queue: (call, queue, entry) is unique, and every callback
+finds its row through the call leg it names, so duplicated or reordered callbacks land on the
+same row and change nothing the second time.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from twilio.base.exceptions import TwilioRestException
+
+from telephony.client import get_client, twilio_is_configured
+from telephony.models import Call
+from telephony.services import MalformedWebhook, parse_int_field
+
+from . import signals
+from .models import OPEN_RESULTS, Queue, QueueResult, QueueVisit
+from .selectors import estimated_wait_minutes
+
+logger = logging.getLogger("queues")
+
+# QueueResult values an Enqueue action may carry (everything Twilio sends; not our "waiting").
+EXIT_RESULTS = frozenset(QueueResult.values) - {QueueResult.WAITING}
+
+
+def _latest_visit(*, queue: Queue, call: Call) -> QueueVisit | None:
+    # Locked (PostgreSQL) so that two copies of one callback apply once, one after the other.
+    return (
+        QueueVisit.objects.select_for_update()
+        .filter(queue=queue, call=call)
+        .order_by("-entry")
+        .first()
+    )
+
+
+def _visit_create(
+    *,
+    queue: Queue,
+    call: Call,
+    latest: QueueVisit | None,
+    entered_at: datetime,
+    queue_sid: str,
+    **fields,
+) -> tuple[QueueVisit, bool]:
+    """Open the next entry of this call in this queue; if a concurrent request opened it a
+    moment ago, return theirs (created False)."""
+    entry = latest.entry + 1 if latest else 1
+    visit = QueueVisit(
+        queue=queue, call=call, entry=entry, entered_at=entered_at, queue_sid=queue_sid, **fields
+    )
+    try:
+        with transaction.atomic():
+            visit.save(force_insert=True)
+    except IntegrityError:
+        return QueueVisit.objects.get(queue=queue, call=call, entry=entry), False
+    return visit, True
+
+
+def _entered_at(now: datetime, queue_time: int | None) -> datetime:
+    return now - timedelta(seconds=queue_time or 0)
+
+
+@dataclass(frozen=True)
+class WaitStep:
+    """What one wait-URL request decided: announce the position now or not."""
+
+    visit: QueueVisit
+    queue_time: int
+    position: int | None
+    announce: bool
+    last_announced: int | None
+    minutes: int | None
+
+
+def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> WaitStep:
+    """The wait URL: open the visit on the first request; decide whether the position is due
+    (at most every ``announce_every_seconds`` of QueueTime)."""
+    queue_time = parse_int_field(params, "QueueTime", required=True)
+    position = parse_int_field(params, "QueuePosition")
+    latest = _latest_visit(queue=queue, call=call)
+    if latest is not None and latest.result in OPEN_RESULTS:
+        visit = latest
+    else:
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
+        if created:
+            signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
+    last = visit.announced_at_queue_time
+    leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
+    due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
+    announce = not leaving and position is not None and due and visit.result == QueueResult.WAITING
+    minutes = None
+    if announce:
+        visit.announced_at_queue_time = queue_time
+        visit.save(update_fields=["announced_at_queue_time"])
+        if queue.announce_estimated_wait:
+            minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
+    return WaitStep(
+        visit=visit,
+        queue_time=queue_time,
+        position=position,
+        announce=announce,
+        last_announced=last,
+        minutes=minutes,
+    )
+
+
+def _exit_result(params) -> str:
+    result = params.get("QueueResult", "")
+    if not result:
+        raise MalformedWebhook("missing field QueueResult")
+    if result not in EXIT_RESULTS:
+        raise MalformedWebhook(f"unknown QueueResult {result!r}")
+    return result
+
+
+def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
+    """Collection point 1, the Enqueue action: the visit's QueueResult and QueueTime.
+
+    A repeat of the exit already recorded on the latest visit changes nothing; an exit with no
+    visit yet (queue-full, or a hang-up before the wait URL ran) creates it.
+    """
+    result = _exit_result(params)
+    queue_time = parse_int_field(params, "QueueTime")
+    latest = _latest_visit(queue=queue, call=call)
+    if latest is not None and latest.result not in OPEN_RESULTS:
+        repeated = latest.result == result and (
+            queue_time is None
+            or latest.wait_seconds in (None, queue_time)
+            or latest.answered_at is not None
+        )
+        if repeated:
+            return latest
+    if latest is None or latest.result not in OPEN_RESULTS:
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
+        if created and result != QueueResult.QUEUE_FULL:
+            signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
+        if not created and visit.result not in OPEN_RESULTS:
+            return visit
+    else:
+        visit = latest
+    visit.result = result
+    changed = ["result"]
+    if visit.answered_at is None and queue_time is not None:
+        # Answered visits keep the QueueTime of the connect URL: the wait ended there.
+        visit.wait_seconds = queue_time
+        changed.append("wait_seconds")
+    if visit.left_at is None:
+        visit.left_at = now
+        changed.append("left_at")
+    if not visit.queue_sid and params.get("QueueSid"):
+        visit.queue_sid = params["QueueSid"]
+        changed.append("queue_sid")
+    visit.save(update_fields=changed)
+    signals.caller_left.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+def _agent_identity(agent_call_sid: str) -> str:
+    if not agent_call_sid:
+        return ""
+    from_number = (
+        Call.objects.filter(sid=agent_call_sid).values_list("from_number", flat=True).first()
+    )
+    return (from_number or "").removeprefix("client:")
+
+
+def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
+    """Collection point 2, the connect URL of <Dial><Queue>: the caller was answered after
+    QueueTime seconds by the agent leg DequeingCallSid."""
+    queue_time = parse_int_field(params, "QueueTime", required=True)
+    agent_call_sid = params.get("DequeingCallSid", "")
+    latest = _latest_visit(queue=queue, call=call)
+    if latest is not None and latest.answered_at is not None:
+        return latest  # a repeat
+    identity = _agent_identity(agent_call_sid)
+    reusable = latest is not None and (
+        latest.result in OPEN_RESULTS or latest.result == QueueResult.BRIDGED
+    )
+    if reusable:
+        visit = latest
+    else:
+        visit, created = _visit_create(
+            queue=queue,
+            call=call,
+            latest=latest,
+            entered_at=_entered_at(now, queue_time),
+            queue_sid=params.get("QueueSid", ""),
+        )
+        if not created:
+            return visit
+        signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
+    visit.answered_at = now
+    visit.wait_seconds = queue_time
+    visit.agent_call_sid = agent_call_sid
+    visit.agent_identity = identity
+    changed = ["answered_at", "wait_seconds", "agent_call_sid", "agent_identity"]
+    if visit.result == QueueResult.WAITING:
+        visit.result = QueueResult.BRIDGING
+        changed.append("result")
+    if visit.left_at is None:
+        visit.left_at = now
+        changed.append("left_at")
+    visit.save(update_fields=changed)
+    signals.caller_connected.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+def visit_record_talk(
+    *, queue: Queue, agent_call: Call, params, now: datetime
+) -> QueueVisit | None:
+    """The agent's Dial action: talk seconds (DialCallDuration) onto the visit the agent leg
+    took. None when the agent took nobody (the queue stayed empty until the Dial timeout)."""
+    talk_seconds = parse_int_field(params, "DialCallDuration")
+    visit = (
+        QueueVisit.objects.select_for_update()
+        .filter(queue=queue, agent_call_sid=agent_call.sid)
+        .order_by("-entry")
+        .first()
+    )
+    if visit is None and params.get("DialCallSid"):
+        # The connect URL never reached us; the dequeued caller's leg still names the visit.
+        visit = (
+            QueueVisit.objects.select_for_update(of=("self",))
+            .filter(queue=queue, call__sid=params["DialCallSid"])
+            .order_by("-entry")
+            .first()
+        )
+    if visit is None or talk_seconds is None or visit.talk_seconds is not None:
+        return visit
+    visit.talk_seconds = talk_seconds
+    changed = ["talk_seconds"]
+    if not visit.agent_call_sid:
+        visit.agent_call_sid = agent_call.sid
+        visit.agent_identity = agent_call.from_number.removeprefix("client:")
+        changed += ["agent_call_sid", "agent_identity"]
+    visit.save(update_fields=changed)
+    signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+# --- Twilio Queue sync -------------------------------------------------------------------------
+
+
+class QueueSyncError(Exception):
+    """Twilio refused the change; the database change was rolled back."""
+
+    def __init__(self, exc: TwilioRestException):
+        self.twilio_error = exc
+        super().__init__(
+            gettext("Twilio error %(code)s: %(message)s")
+            % {"code": exc.code or exc.status, "message": exc.msg}
+        )
+
+
+def queue_save(*, queue: Queue, now: datetime | None = None) -> Queue:
+    """Save the queue and mirror its name (friendly_name = slug) and max size to Twilio in one
+    transaction: a Twilio error rolls the save back (QueueSyncError). Without credentials the
+    queue is saved and, if its name or size changed, marked not synced."""
+    adding = queue._state.adding
+    try:
+        with transaction.atomic():
+            before = None
+            if not adding:
+                before = (
+                    Queue.objects.select_for_update().values("slug", "max_size").get(pk=queue.pk)
+                )
+            queue.save()
+            twilio_fields_changed = before != {"slug": queue.slug, "max_size": queue.max_size}
+            if not twilio_is_configured():
+                if twilio_fields_changed and queue.twilio_synced_at is not None:
+                    queue.twilio_synced_at = None
+                    queue.save(update_fields=["twilio_synced_at"])
+            elif twilio_fields_changed or not queue.is_synced:
+                _queue_push(queue=queue, now=now or timezone.now())
+    except QueueSyncError:
+        if adding:
+            queue.pk = None
+            queue._state.adding = True
+        raise
+    return queue
+
+
+def _queue_push(*, queue: Queue, now: datetime) -> None:
+    client = get_client()
+    try:
+        if queue.twilio_sid:
+            client.queues(queue.twilio_sid).update(
+                friendly_name=queue.slug, max_size=queue.max_size
+            )
+        else:
+            queue.twilio_sid = client.queues.create(
+                friendly_name=queue.slug, max_size=queue.max_size
+            ).sid
+    except TwilioRestException as exc:
+        logger.warning("Twilio refused queue %s: %s", queue.slug, exc)
+        raise QueueSyncError(exc) from exc
+    queue.twilio_synced_at = now
+    queue.save(update_fields=["twilio_sid", "twilio_synced_at"])
+
+
+def queue_delete(*, queue: Queue) -> None:
+    """Delete the queue here and at Twilio in one transaction (a Twilio error keeps both)."""
+    with transaction.atomic():
+        sid = queue.twilio_sid
+        queue.delete()
+        if sid and twilio_is_configured():
+            try:
+                get_client().queues(sid).delete()
+            except TwilioRestException as exc:
+                if exc.status != 404:  # already gone at Twilio: nothing to keep
+                    raise QueueSyncError(exc) from exc

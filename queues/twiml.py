@@ -1,0 +1,127 @@
+"""TwiML the queues app builds, for its own views and for the flows of ivr and agents."""
+
+from django.urls import reverse
+from twilio.twiml.voice_response import VoiceResponse
+
+from .models import Queue, QueueResult
+
+
+def _abs(request, name: str, queue: Queue) -> str:
+    return request.build_absolute_uri(reverse(name, kwargs={"slug": queue.slug}))
+
+
+def _say_each(response: VoiceResponse, queue: Queue, field: str, **values) -> None:
+    """Say one message field in each of the queue's languages, in order; skip blank ones."""
+    for messages in queue.messages.all():
+        text = getattr(messages, field)
+        if not text:
+            continue
+        if values:
+            text = text.format(**values)
+        attrs = {"language": messages.language}
+        if messages.voice:
+            attrs["voice"] = messages.voice
+        response.say(text, **attrs)
+
+
+def add_enqueue(response: VoiceResponse, *, request, queue: Queue, action_url: str) -> None:
+    """Put the caller in ``queue``; ``action_url`` is requested when the caller leaves it."""
+    response.enqueue(
+        queue.slug,
+        action=action_url,
+        method="POST",
+        wait_url=_abs(request, "queues:wait", queue),
+        wait_url_method="POST",
+    )
+
+
+def add_exit_message(response: VoiceResponse, *, queue: Queue, result: str) -> None:
+    """What the caller hears on leaving the queue before the flow continues."""
+    if result == QueueResult.QUEUE_FULL:
+        _say_each(response, queue, "queue_full_message")
+
+
+def add_dial_queue(
+    response: VoiceResponse,
+    *,
+    request,
+    queue: Queue,
+    action_url: str | None = None,
+    timeout: int = 30,
+    record: str | None = None,
+) -> None:
+    """Take the front caller of ``queue`` (an agent's leg). ``record`` None follows the queue's
+    "record answered calls" setting; the default action records the talk time."""
+    if record is None and queue.record_answered_calls:
+        record = "record-from-answer-dual"
+    dial_attrs = {"record": record} if record else {}
+    dial = response.dial(
+        action=action_url or _abs(request, "queues:dial-action", queue),
+        method="POST",
+        timeout=timeout,
+        **dial_attrs,
+    )
+    dial.queue(queue.slug, url=_abs(request, "queues:connect", queue), method="POST")
+
+
+def wait_response(
+    *,
+    queue: Queue,
+    position: int | None,
+    queue_time: int,
+    announce: bool,
+    minutes: int | None,
+    last_announced: int | None,
+) -> VoiceResponse:
+    """One pass of the wait loop: maybe the announcement, then hold music or a pause until the
+    next announcement is due (never past the max wait)."""
+    response = VoiceResponse()
+    if queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds:
+        response.leave()
+        return response
+    if announce and position is not None:
+        if queue.announce_pause_seconds:
+            response.pause(length=queue.announce_pause_seconds)
+        if minutes is not None and queue.announce_estimated_wait and _has_wait_message(queue):
+            _say_each(
+                response, queue, "position_with_wait_message", position=position, minutes=minutes
+            )
+        else:
+            _say_each(response, queue, "position_message", position=position)
+    if queue.hold_music_url:
+        response.play(queue.hold_music_url)
+        return response
+    response.pause(
+        length=_silence_seconds(
+            queue=queue, queue_time=queue_time, announce=announce, last_announced=last_announced
+        )
+    )
+    return response
+
+
+def _has_wait_message(queue: Queue) -> bool:
+    return any(m.position_with_wait_message for m in queue.messages.all())
+
+
+def _silence_seconds(
+    *, queue: Queue, queue_time: int, announce: bool, last_announced: int | None
+) -> int:
+    """Silence until the next announcement is due (the Pause loop without hold music)."""
+    if announce:
+        seconds = queue.announce_every_seconds - queue.announce_pause_seconds
+    elif last_announced is not None:
+        seconds = queue.announce_every_seconds - (queue_time - last_announced)
+    else:
+        seconds = queue.announce_every_seconds
+    if queue.max_wait_seconds is not None:
+        seconds = min(seconds, queue.max_wait_seconds - queue_time)
+    return max(1, seconds)
+
+
+def connect_response(*, queue: Queue) -> VoiceResponse:
+    """Heard by the caller just before the agent is bridged."""
+    response = VoiceResponse()
+    _say_each(response, queue, "connect_message")
+    if queue.record_answered_calls:
+        _say_each(response, queue, "recording_notice")
+    return response

@@ -1,0 +1,147 @@
+"""The report REST API of CONTRACT.md: /api/reports/queues/, /api/reports/agents/, /api/wallboard/.
+
+The rows come straight from reports.metrics; the serializers below describe them for the
+OpenAPI schema (and are what a client can rely on), they do not recompute anything.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
+
+from . import metrics, selectors
+from .forms import QueueReportForm, RangeForm
+
+
+class IsReportReader(BasePermission):
+    """Analysts and supervisors (and superusers) read reports; nobody else."""
+
+    def has_permission(self, request, view):
+        return user_has_role(request.user, ANALYSTS, SUPERVISORS)
+
+
+class QueueRowSerializer(serializers.Serializer):
+    queue = serializers.CharField(help_text="Twilio queue name (slug).")
+    period_start = serializers.DateTimeField(help_text="Start of the bucket, in TIME_ZONE.")
+    offered = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+    short_abandoned = serializers.IntegerField()
+    overflowed = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text="queue-full refusals (not offered).")
+    abandon_rate = serializers.FloatField(allow_null=True)
+    asa_seconds = serializers.FloatField(allow_null=True)
+    service_level = serializers.FloatField(allow_null=True)
+    service_level_seconds = serializers.IntegerField()
+    aht_seconds = serializers.FloatField(allow_null=True)
+    longest_wait_seconds = serializers.IntegerField(allow_null=True)
+
+
+class AgentRowSerializer(serializers.Serializer):
+    agent = serializers.CharField(help_text="The agent's client identity.")
+    answered = serializers.IntegerField()
+    talk_seconds = serializers.IntegerField()
+    aht_seconds = serializers.FloatField(allow_null=True)
+    available_seconds = serializers.IntegerField()
+    occupancy = serializers.FloatField(allow_null=True)
+
+
+class WallboardRowSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    name = serializers.CharField()
+    waiting = serializers.IntegerField()
+    longest_wait_seconds = serializers.IntegerField(allow_null=True)
+    agents_available = serializers.IntegerField()
+    agents_on_call = serializers.IntegerField()
+    agents_wrap_up = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+    service_level = serializers.FloatField(allow_null=True)
+    service_level_seconds = serializers.IntegerField()
+
+
+def _report(name, rows_serializer, **extra):
+    return inline_serializer(name, {
+        "start": serializers.DateField(),
+        "end": serializers.DateField(),
+        **extra,
+        "time_zone": serializers.CharField(),
+        "rows": rows_serializer(many=True),
+    })
+
+
+DATE_PARAMS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day, in TIME_ZONE "
+                     "(default: 6 days before end)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),
+]
+BAD_REQUEST = inline_serializer("BadRequest", {"detail": serializers.CharField()})
+
+
+def _bad_request(form):
+    return Response({"detail": form.first_error(), "errors": form.errors.get_json_data()},
+                    status=400)
+
+
+@extend_schema(
+    summary="Queue report",
+    parameters=[
+        *DATE_PARAMS,
+        OpenApiParameter("interval", OpenApiTypes.STR, enum=metrics.Interval.VALUES,
+                         description="Bucket size (default: day)."),
+        OpenApiParameter("queue", OpenApiTypes.STR, description="One queue's slug (default: all)."),
+    ],
+    responses={200: _report("QueueReport", QueueRowSerializer,
+                            interval=serializers.CharField()), 400: BAD_REQUEST},
+)
+@api_view(["GET"])
+@permission_classes([IsReportReader])
+def queue_report(request):
+    form = QueueReportForm(request.query_params)
+    if not form.is_valid():
+        return _bad_request(form)
+    date_range, interval = form.date_range, form.cleaned_data["interval"]
+    rows = metrics.queue_report(date_range=date_range, interval=interval, queues=form.queues())
+    return Response({"start": date_range.start.isoformat(), "end": date_range.end.isoformat(),
+                     "interval": interval, "time_zone": settings.TIME_ZONE, "rows": rows})
+
+
+@extend_schema(
+    summary="Agent report",
+    parameters=DATE_PARAMS,
+    responses={200: _report("AgentReport", AgentRowSerializer), 400: BAD_REQUEST},
+)
+@api_view(["GET"])
+@permission_classes([IsReportReader])
+def agent_report(request):
+    form = RangeForm(request.query_params)
+    if not form.is_valid():
+        return _bad_request(form)
+    date_range = form.date_range
+    rows = metrics.agent_report(date_range=date_range, now=timezone.now())
+    return Response({"start": date_range.start.isoformat(), "end": date_range.end.isoformat(),
+                     "time_zone": settings.TIME_ZONE, "rows": rows})
+
+
+@extend_schema(
+    summary="Wallboard: each queue now, and today so far",
+    responses=inline_serializer("Wallboard", {
+        "at": serializers.DateTimeField(),
+        "time_zone": serializers.CharField(),
+        "rows": WallboardRowSerializer(many=True),
+    }),
+)
+@api_view(["GET"])
+@permission_classes([IsReportReader])
+def wallboard(request):
+    now = timezone.now()
+    rows = metrics.wallboard(now=now, queues=selectors.all_queues())
+    return Response({"at": now.astimezone(metrics.report_zone()).isoformat(),
+                     "time_zone": settings.TIME_ZONE, "rows": rows})

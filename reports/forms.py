@@ -1,0 +1,88 @@
+"""Report parameters, shared by the pages, the CSV exports and the REST API."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from queues.models import Queue
+
+from .metrics import DateRange, Interval, local_today
+
+
+def max_range_days() -> int:
+    return getattr(settings, "REPORTS_MAX_RANGE_DAYS", 400)
+
+
+class RangeForm(forms.Form):
+    """Inclusive start and end dates in TIME_ZONE; the last 7 days when left out."""
+
+    start = forms.DateField(label=_("From"), required=False, input_formats=["%Y-%m-%d"],
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, input_formats=["%Y-%m-%d"],
+                          widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        end = data.get("end") or local_today(timezone.now())
+        start = data.get("start") or end - timedelta(days=6)
+        if start > end:
+            raise forms.ValidationError(_("The start date is after the end date."),
+                                        code="start_after_end")
+        if (end - start).days + 1 > max_range_days():
+            raise forms.ValidationError(
+                _("The range is longer than %(days)d days."), code="range_too_long",
+                params={"days": max_range_days()},
+            )
+        data["start"], data["end"] = start, end
+        return data
+
+    @property
+    def date_range(self) -> DateRange:
+        return DateRange(self.cleaned_data["start"], self.cleaned_data["end"])
+
+    def first_error(self) -> str:
+        """One plain sentence naming what is wrong, for a 400 answer."""
+        for field, errors in self.errors.items():
+            label = field if field != "__all__" else ""
+            return f"{label}: {errors[0]}" if label else errors[0]
+        return ""
+
+
+class QueueReportForm(RangeForm):
+    interval = forms.ChoiceField(label=_("Interval"), choices=Interval.CHOICES, required=False)
+    queue = forms.CharField(label=_("Queue"), required=False, max_length=64)
+
+    def clean_interval(self):
+        return self.cleaned_data["interval"] or Interval.DAY
+
+    def clean_queue(self):
+        slug = self.cleaned_data["queue"]
+        if slug and not Queue.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("Unknown queue %(slug)s."), code="unknown_queue",
+                                        params={"slug": slug})
+        return slug
+
+    def queues(self) -> list[Queue]:
+        queues = Queue.objects.order_by("slug")
+        if slug := self.cleaned_data.get("queue"):
+            queues = queues.filter(slug=slug)
+        return list(queues)
+
+
+class AbandonedFilterForm(RangeForm):
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.order_by("slug"),
+                                   required=False, to_field_name="slug",
+                                   empty_label=_("All queues"))
+    number = forms.CharField(label=_("Caller number contains"), required=False, max_length=32)
+    include_short = forms.BooleanField(label=_("Include short abandons"), required=False,
+                                       initial=True)
+
+    def queues(self) -> list[Queue]:
+        if queue := self.cleaned_data.get("queue"):
+            return [queue]
+        return list(Queue.objects.order_by("slug"))

@@ -1,0 +1,139 @@
+"""Reads for the report pages that are not metrics: lists and one call's timeline."""
+
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+
+from queues.models import Queue, QueueVisit
+from telephony.models import Call, CallStatus, CallStatusEvent, WebhookEvent
+
+from .metrics import ABANDONED, ANSWERED, SHORT_ABANDONED, DateRange
+
+PAGE_SIZE = 50
+# The Twilio fields worth showing on a call's timeline (the raw event has them all).
+TIMELINE_FIELDS = ("CallStatus", "Digits", "QueueResult", "QueueTime", "DequeueResult",
+                   "DialCallStatus", "DialCallDuration", "RecordingUrl", "ErrorCode")
+
+
+def all_queues() -> list[Queue]:
+    return list(Queue.objects.order_by("slug"))
+
+
+def abandoned_visits(*, date_range: DateRange, queues: list[Queue], number: str = "",
+                     include_short: bool = True) -> QuerySet[QueueVisit]:
+    """Abandoned visits, newest first, each marked called_back when the caller was reached
+    later: answered in a queue again, or called by the center and the call completed."""
+    visits = QueueVisit.objects.filter(
+        ABANDONED, entered_at__gte=date_range.start_at, entered_at__lt=date_range.end_at,
+        queue__in=queues,
+    )
+    if not include_short:
+        visits = visits.exclude(SHORT_ABANDONED)
+    if number:
+        visits = visits.filter(call__from_number__contains=number)
+    answered_later = QueueVisit.objects.filter(
+        ANSWERED, call__from_number=OuterRef("call__from_number"),
+        entered_at__gt=OuterRef("entered_at"),
+    )
+    called_later = Call.objects.filter(
+        to_number=OuterRef("call__from_number"), started_at__gt=OuterRef("entered_at"),
+        status=CallStatus.COMPLETED,
+    ).exclude(direction="inbound")
+    return (
+        visits.select_related("queue", "call")
+        .annotate(called_back=ExpressionWrapper(Exists(answered_later) | Exists(called_later),
+                                               output_field=BooleanField()))
+        .order_by("-entered_at", "-pk")
+    )
+
+
+def paginate(queryset, page_number) -> Page:
+    return Paginator(queryset, PAGE_SIZE).get_page(page_number)
+
+
+def _ivr_path(call_sid: str) -> list[dict]:
+    try:
+        from ivr.selectors import call_path_for
+    except ImportError:  # an installation without the IVR path model
+        return []
+    return call_path_for(call_sid)
+
+
+def call_timeline(sid: str) -> dict | None:
+    """One call and its agent legs: every webhook, status change, IVR step and queue visit, in
+    time order."""
+    call = Call.objects.filter(sid=sid).first()
+    if call is None:
+        return None
+    legs = list(Call.objects.filter(parent_sid=sid).order_by("started_at"))
+    visits = list(call.queue_visits.select_related("queue").order_by("entered_at"))
+    agent_sids = {visit.agent_call_sid for visit in visits if visit.agent_call_sid}
+    sids = {sid} | {leg.sid for leg in legs} | agent_sids
+    events = []
+    for event in WebhookEvent.objects.filter(call_sid__in=sids).order_by("received_at", "pk"):
+        events.append({"at": event.received_at, "kind": "webhook", "event": event,
+                       "leg": event.call_sid})
+    for status in CallStatusEvent.objects.filter(call__sid__in=sids).select_related("call"):
+        events.append({"at": status.timestamp, "kind": "status", "event": status,
+                       "leg": status.call.sid})
+    for step in _ivr_path(sid):
+        events.append({"at": step["at"], "kind": "ivr", "event": step, "leg": sid})
+    for visit in visits:
+        events.append({"at": visit.entered_at, "kind": "enqueued", "event": visit, "leg": sid})
+        if visit.answered_at:
+            events.append({"at": visit.answered_at, "kind": "answered", "event": visit,
+                           "leg": sid})
+        if visit.left_at:
+            events.append({"at": visit.left_at, "kind": "left", "event": visit, "leg": sid})
+    events.sort(key=lambda entry: entry["at"])
+    return {"call": call, "legs": legs, "visits": visits, "events": events,
+            "timeline_fields": TIMELINE_FIELDS}
+
+
+def schema_operations(schema: dict) -> list[dict]:
+    """The operations of an OpenAPI schema, with response fields resolved for reading."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def resolve(node):
+        if "$ref" in node:
+            return components.get(node["$ref"].rsplit("/", 1)[-1], {})
+        return node
+
+    def fields(node, prefix=""):
+        node = resolve(node)
+        out = []
+        for name, prop in node.get("properties", {}).items():
+            prop = resolve(prop)
+            if prop.get("type") == "array" and "items" in prop:
+                out.append({"name": prefix + name, "type": "array",
+                            "description": prop.get("description", "")})
+                out.extend(fields(prop["items"], prefix=f"{prefix}{name}[]."))
+            else:
+                kind = prop.get("type", "")
+                if prop.get("format"):
+                    kind += f" ({prop['format']})"
+                if prop.get("nullable"):
+                    kind += ", null"
+                out.append({"name": prefix + name, "type": kind,
+                            "description": prop.get("description", "")})
+        return out
+
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            responses = []
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content", {}).get("application/json", {})
+                responses.append({"code": code, "fields": fields(content.get("schema", {}))})
+            operations.append({
+                "path": path, "method": method.upper(),
+                "summary": operation.get("summary", ""),
+                "parameters": [
+                    {"name": p["name"], "in": p["in"],
+                     "type": p.get("schema", {}).get("type", ""),
+                     "enum": p.get("schema", {}).get("enum", []),
+                     "description": p.get("description", "")}
+                    for p in operation.get("parameters", [])
+                ],
+                "responses": responses,
+            })
+    return operations

@@ -1,0 +1,262 @@
+"""Synthetic call-center history for demos, screenshots and benchmarks (generate_traffic).
+
+A small discrete-event simulation per day: callers arrive following an hourly profile, each
+queue has a pool of agents whose number on duty follows the same profile, a caller is taken by
+the agent free first, unless the caller's patience or the queue's maximum wait runs out before.
+What comes out is written into the very tables the webhooks fill (telephony.Call,
+queues.QueueVisit, agents.AgentStatusInterval), consistent with each other, with bulk inserts.
+"""
+
+import heapq
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
+from agents.roles import AGENTS
+from queues.models import Queue, QueueResult, QueueVisit
+from telephony.models import Call, CallStatus
+
+from .metrics import report_zone
+
+BATCH = 5000
+CENTER_NUMBER = "+815012345678"
+# Share of the day's calls arriving in each local hour: a morning peak, a lunch dip, an
+# afternoon peak and a quiet night.
+HOURLY_PROFILE = [
+    0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 4.0, 9.0, 11.0, 10.0,
+    6.5, 8.5, 10.0, 9.5, 8.0, 6.5, 4.5, 3.0, 2.0, 1.5, 1.0, 0.5,
+]
+WEEKEND_FACTOR = 0.45
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    slug: str
+    name: str
+    share: float  # of the calls
+    mean_talk: float  # seconds
+    service_level_seconds: int = 20
+    short_abandon_seconds: int = 5
+    max_wait_seconds: int | None = None
+    wrap_up_seconds: int = 0
+
+
+QUEUE_PLANS = [
+    QueuePlan("support", "サポート", 0.6, 260),
+    QueuePlan("sales", "営業", 0.25, 180, service_level_seconds=30, max_wait_seconds=120),
+    QueuePlan("billing", "請求", 0.15, 300, wrap_up_seconds=15),
+]
+
+
+@dataclass
+class AgentState:
+    identity: str
+    agent_id: int
+    free_at: int = 0  # seconds since local midnight
+    # (start, end, status) in seconds since local midnight
+    busy: list[tuple[float, float, str]] = field(default_factory=list)
+
+
+@dataclass
+class Totals:
+    calls: int = 0
+    visits: int = 0
+    intervals: int = 0
+
+
+def _sid(seed: int, day_index: int, n: int, leg: int) -> str:
+    # 34 characters like Twilio's: CA + 32 hex; unique per (seed, day, call, leg).
+    return f"CA{seed & 0xFFFFFFFF:08x}{day_index:06x}{n:08x}{leg:02x}{0:08x}"
+
+
+def _queues_and_agents(calls_per_day: int) -> list[tuple[Queue, QueuePlan, list[AgentState]]]:
+    """The demo queues and enough agents for the busiest hour, created when missing."""
+    peak_share = max(HOURLY_PROFILE) / sum(HOURLY_PROFILE)
+    User = get_user_model()
+    agents_group = Group.objects.filter(name=AGENTS).first()
+    result = []
+    number = 0
+    for plan in QUEUE_PLANS:
+        queue, _created = Queue.objects.get_or_create(slug=plan.slug, defaults={
+            "name": plan.name, "service_level_seconds": plan.service_level_seconds,
+            "short_abandon_seconds": plan.short_abandon_seconds,
+            "max_wait_seconds": plan.max_wait_seconds, "wrap_up_seconds": plan.wrap_up_seconds,
+        })
+        erlangs = calls_per_day * plan.share * peak_share * (plan.mean_talk + 20) / 3600
+        staff = max(2, math.ceil(erlangs * 0.98 + 1))
+        states = []
+        for _ in range(staff):
+            number += 1
+            identity = f"agent{number}"
+            agent = Agent.objects.filter(identity=identity).first()
+            if agent is None:
+                user, _created = User.objects.get_or_create(username=identity)
+                if _created:
+                    user.set_unusable_password()
+                    user.save(update_fields=["password"])
+                if agents_group:
+                    user.groups.add(agents_group)
+                agent = Agent.objects.create(user=user, identity=identity)
+            QueueMembership.objects.get_or_create(agent=agent, queue=queue)
+            states.append(AgentState(identity=identity, agent_id=agent.pk))
+        result.append((queue, plan, states))
+    return result
+
+
+def _on_duty(staff: int, hour: int) -> int:
+    """Agents on duty in a local hour, in proportion to the calls expected then."""
+    peak = max(HOURLY_PROFILE)
+    return max(1, math.ceil(staff * HOURLY_PROFILE[hour] / peak))
+
+
+def _shift(index: int, staff: int) -> tuple[int, int]:
+    """The hours [first, last + 1) agent number `index` of a pool works."""
+    hours = [hour for hour in range(24) if index < _on_duty(staff, hour)]
+    return hours[0], hours[-1] + 1
+
+
+def _simulate_queue(rng: random.Random, *, plan: QueuePlan, queue: Queue, arrivals: list[float],
+                    pool: list[AgentState]):
+    """Yield (arrival, outcome dict) per caller, FIFO by arrival, agents taken first-free."""
+    shifts = [_shift(i, len(pool)) for i in range(len(pool))]
+    for agent in pool:
+        agent.free_at, agent.busy = 0, []
+    current_hour, heap = -1, []
+    for arrival in arrivals:
+        hour = int(arrival // 3600)
+        if hour != current_hour:
+            current_hour = hour
+            heap = [(max(agent.free_at, shifts[i][0] * 3600), i)
+                    for i, agent in enumerate(pool) if shifts[i][0] <= hour < shifts[i][1]]
+            heapq.heapify(heap)
+        # Most callers hold on a while; a few hang up at once (short abandons).
+        patience = 6 + rng.expovariate(1 / 100) if rng.random() < 0.97 else rng.uniform(0, 5)
+        if rng.random() < 0.004:
+            yield arrival, {"result": QueueResult.QUEUE_FULL, "wait": 0}
+            continue
+        ring = rng.randint(2, 6)
+        free_at, i = heap[0] if heap else (math.inf, -1)
+        answer_at = max(arrival + ring, free_at)
+        wait = answer_at - arrival
+        limit = plan.max_wait_seconds or math.inf
+        if wait > min(patience, limit):
+            if limit < patience:
+                yield arrival, {"result": QueueResult.LEAVE, "wait": int(limit)}
+            else:
+                yield arrival, {"result": QueueResult.HANGUP, "wait": int(patience)}
+            continue
+        # Whole seconds, as Twilio reports them.
+        talk = max(15, round(rng.lognormvariate(math.log(plan.mean_talk) - 0.18, 0.6)))
+        wrap = queue.wrap_up_seconds
+        agent = pool[i]
+        agent.free_at = answer_at + talk + wrap
+        agent.busy.append((answer_at, answer_at + talk, AgentStatus.ON_CALL))
+        if wrap:
+            agent.busy.append((answer_at + talk, answer_at + talk + wrap, AgentStatus.WRAP_UP))
+        heapq.heapreplace(heap, (agent.free_at, i))
+        yield arrival, {"result": QueueResult.BRIDGED, "wait": wait, "talk": talk,
+                        "wrap": wrap, "agent": agent}
+
+
+def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentStatusInterval]:
+    """Available between calls within the shift, on call and in wrap-up as simulated."""
+    rows = []
+
+    def at(seconds: float) -> datetime:
+        return midnight + timedelta(seconds=seconds)
+
+    for index, agent in enumerate(pool):
+        first, last = _shift(index, len(pool))
+        cursor = first * 3600
+        for start, end, status in agent.busy:
+            if start > cursor:
+                rows.append(AgentStatusInterval(agent_id=agent.agent_id,
+                                                status=AgentStatus.AVAILABLE,
+                                                started_at=at(cursor), ended_at=at(start)))
+            rows.append(AgentStatusInterval(agent_id=agent.agent_id, status=status,
+                                            started_at=at(start), ended_at=at(end)))
+            cursor = end
+        if cursor < last * 3600:
+            rows.append(AgentStatusInterval(agent_id=agent.agent_id, status=AgentStatus.AVAILABLE,
+                                            started_at=at(cursor), ended_at=at(last * 3600)))
+    return rows
+
+
+def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
+                     progress: Callable[[int, date, Totals], None] | None = None) -> Totals:
+    """Write `days` days of history ending with local date `end`; the same seed and end give
+    the same rows."""
+    if Call.objects.filter(sid=_sid(seed, 0, 1, 0)).exists():
+        raise ValueError(f"traffic for seed {seed} is already in the database; use another seed")
+    zone = report_zone()
+    plans = _queues_and_agents(calls_per_day)
+    numbers = [f"+8190{n:08d}" for n in range(max(100, calls_per_day * 2))]
+    totals = Totals()
+    first_day = end - timedelta(days=days - 1)
+    for day_index in range(days):
+        day = first_day + timedelta(days=day_index)
+        rng = random.Random(f"{seed}:{day.isoformat()}")
+        midnight = datetime.combine(day, time(), tzinfo=zone)
+        count = round(calls_per_day * (WEEKEND_FACTOR if day.weekday() >= 5 else 1.0)
+                      * rng.uniform(0.92, 1.08))
+        calls, visits, legs, intervals = [], [], [], []
+        n = 0
+        for queue, plan, pool in plans:
+            share = round(count * plan.share)
+            hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
+            arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
+            for arrival, outcome in _simulate_queue(rng, plan=plan, queue=queue,
+                                                    arrivals=arrivals, pool=pool):
+                n += 1
+                entered = midnight + timedelta(seconds=arrival)
+                wait = outcome["wait"]
+                started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
+                call = Call(sid=_sid(seed, day_index, n, 0), account_sid="", direction="inbound",
+                            from_number=rng.choice(numbers), to_number=CENTER_NUMBER,
+                            status=CallStatus.COMPLETED, started_at=started)
+                visit = QueueVisit(queue=queue, entered_at=entered, result=outcome["result"],
+                                   wait_seconds=int(wait))
+                if outcome["result"] == QueueResult.BRIDGED:
+                    answered = entered + timedelta(seconds=wait)
+                    talk = int(outcome["talk"])
+                    agent = outcome["agent"]
+                    leg = Call(sid=_sid(seed, day_index, n, 1), direction="inbound",
+                               from_number=f"client:{agent.identity}",
+                               to_number=f"queue:{queue.slug}", status=CallStatus.COMPLETED,
+                               started_at=answered - timedelta(seconds=1),
+                               ended_at=answered + timedelta(seconds=talk),
+                               duration_seconds=talk + 1)
+                    legs.append(leg)
+                    visit.answered_at = answered
+                    visit.left_at = answered + timedelta(seconds=talk)
+                    visit.agent_identity = agent.identity
+                    visit.agent_call_sid = leg.sid
+                    visit.talk_seconds = talk
+                    visit.wrap_up_seconds = int(outcome["wrap"])
+                else:
+                    visit.left_at = entered + timedelta(seconds=wait)
+                call.ended_at = visit.left_at + timedelta(seconds=1)
+                call.duration_seconds = int((call.ended_at - started).total_seconds())
+                calls.append(call)
+                visits.append(visit)
+            intervals.extend(_agent_intervals(pool, midnight))
+        with transaction.atomic():
+            Call.objects.bulk_create(calls, batch_size=BATCH)
+            Call.objects.bulk_create(legs, batch_size=BATCH)
+            for call, visit in zip(calls, visits, strict=True):
+                visit.call_id = call.pk
+            QueueVisit.objects.bulk_create(visits, batch_size=BATCH)
+            AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
+        totals.calls += len(calls) + len(legs)
+        totals.visits += len(visits)
+        totals.intervals += len(intervals)
+        if progress:
+            progress(day_index + 1, day, totals)
+    return totals

@@ -1,0 +1,143 @@
+import csv
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.generators import SchemaGenerator
+
+from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
+
+from . import metrics, selectors
+from .forms import AbandonedFilterForm, QueueReportForm, RangeForm
+
+
+def report_reader_required(view):
+    """Logged-in analysts, supervisors and superusers; anyone else logged in gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_has_role(request.user, ANALYSTS, SUPERVISORS):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A byte-order mark makes Excel read the UTF-8 (Japanese names) correctly.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return response
+
+
+def _wants_csv(request) -> bool:
+    return request.GET.get("export") == "csv"
+
+
+QUEUE_COLUMNS = [
+    "queue", "period_start", "offered", "answered", "abandoned", "short_abandoned", "overflowed",
+    "rejected", "abandon_rate", "asa_seconds", "service_level", "service_level_seconds",
+    "aht_seconds", "longest_wait_seconds",
+]
+AGENT_COLUMNS = ["agent", "answered", "talk_seconds", "aht_seconds", "available_seconds",
+                 "occupancy"]
+
+
+@report_reader_required
+def index(request):
+    """The queue report: the page analysts land on."""
+    form = QueueReportForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "reports/queues.html", {"form": form, "rows": None}, status=400)
+    if not request.GET:
+        form = QueueReportForm({})
+        form.is_valid()
+    date_range, interval = form.date_range, form.cleaned_data["interval"]
+    queues = form.queues()
+    rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
+    if _wants_csv(request):
+        return csv_response(
+            f"queues-{date_range.start}-{date_range.end}-{interval}.csv", QUEUE_COLUMNS,
+            ([row[column] for column in QUEUE_COLUMNS] for row in rows),
+        )
+    return render(request, "reports/queues.html", {
+        "form": form, "rows": rows, "date_range": date_range, "interval": interval,
+        "chart_labels": {"offered": _("offered"), "answered": _("answered"),
+                         "abandoned": _("abandoned"), "threshold": _("threshold"),
+                         "interval": interval},
+        "totals": metrics.queue_report(date_range=date_range, interval=metrics.Interval.TOTAL,
+                                       queues=queues),
+    })
+
+
+@report_reader_required
+def agents(request):
+    form = RangeForm(request.GET or {})
+    if not form.is_valid():
+        return render(request, "reports/agents.html", {"form": form, "rows": None}, status=400)
+    date_range = form.date_range
+    rows = metrics.agent_report(date_range=date_range, now=timezone.now())
+    if _wants_csv(request):
+        return csv_response(f"agents-{date_range.start}-{date_range.end}.csv", AGENT_COLUMNS,
+                            ([row[column] for column in AGENT_COLUMNS] for row in rows))
+    return render(request, "reports/agents.html",
+                  {"form": form, "rows": rows, "date_range": date_range})
+
+
+@report_reader_required
+def abandoned(request):
+    form = AbandonedFilterForm(request.GET or {})
+    if not form.is_valid():
+        return render(request, "reports/abandoned.html", {"form": form, "page": None},
+                      status=400)
+    visits = selectors.abandoned_visits(
+        date_range=form.date_range, queues=form.queues(),
+        number=form.cleaned_data["number"], include_short=form.cleaned_data["include_short"],
+    )
+    if _wants_csv(request):
+        return csv_response(
+            f"abandoned-{form.date_range.start}-{form.date_range.end}.csv",
+            ["entered_at", "queue", "from", "to", "wait_seconds", "call_sid", "called_back"],
+            (
+                [timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
+                 visit.queue.slug, visit.call.from_number, visit.call.to_number,
+                 visit.wait_seconds, visit.call.sid, visit.called_back]
+                for visit in visits.iterator(chunk_size=2000)
+            ),
+        )
+    page = selectors.paginate(visits, request.GET.get("page"))
+    return render(request, "reports/abandoned.html", {"form": form, "page": page})
+
+
+@report_reader_required
+def call_detail(request, sid):
+    timeline = selectors.call_timeline(sid)
+    if timeline is None:
+        raise Http404(_("No call with this SID."))
+    return render(request, "reports/call_detail.html", timeline)
+
+
+@report_reader_required
+def wallboard(request):
+    now = timezone.now()
+    return render(request, "reports/wallboard.html", {
+        "rows": metrics.wallboard(now=now, queues=selectors.all_queues()), "now": now,
+    })
+
+
+def api_docs(request):
+    """The OpenAPI schema as a plain page (no JavaScript from anywhere)."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return render(request, "reports/api_docs.html", {
+        "schema": schema, "operations": selectors.schema_operations(schema),
+    })

@@ -1,0 +1,56 @@
+"""Test-only TwiML that enqueues and dequeues through queues.twiml, so the queue end-to-end
+tests depend on neither the ivr nor the agents app. Used with @pytest.mark.urls."""
+
+from django.urls import path, reverse
+from twilio.twiml.voice_response import VoiceResponse
+
+from config.urls import urlpatterns as project_urlpatterns
+from queues import services, twiml
+from queues.models import QueueResult
+from queues.selectors import queue_by_slug
+from telephony.twiml import twiml_response
+from telephony.webhooks import twilio_webhook
+
+OVERFLOW_MESSAGE = "overflow: please leave a message"
+
+
+@twilio_webhook
+def incoming(request, slug):
+    """A one-step flow: straight into the queue."""
+    response = VoiceResponse()
+    action = request.build_absolute_uri(reverse("e2e-queue-exit", kwargs={"slug": slug}))
+    twiml.add_enqueue(response, request=request, queue=queue_by_slug(slug), action_url=action)
+    return twiml_response(response)
+
+
+@twilio_webhook(required=("CallSid", "QueueResult"))
+def queue_exit(request, slug):
+    """The flow's Enqueue action: after leave / queue-full it continues at an overflow step."""
+    queue = queue_by_slug(slug)
+    visit = services.visit_record_exit(
+        queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    response = VoiceResponse()
+    if visit.result in (QueueResult.BRIDGED, QueueResult.HANGUP):
+        return twiml_response(response)
+    twiml.add_exit_message(response, queue=queue, result=visit.result)
+    response.say(OVERFLOW_MESSAGE, language="en-US")
+    response.hangup()
+    return twiml_response(response)
+
+
+@twilio_webhook
+def agent_outgoing(request):
+    """The softphone's TwiML App: To=queue:<slug> takes the front caller of that queue."""
+    slug = request.POST.get("To", "").removeprefix("queue:")
+    response = VoiceResponse()
+    twiml.add_dial_queue(response, request=request, queue=queue_by_slug(slug))
+    return twiml_response(response)
+
+
+urlpatterns = [
+    path("e2e/queue/<str:slug>/incoming", incoming, name="e2e-queue-incoming"),
+    path("e2e/queue/<str:slug>/exit", queue_exit, name="e2e-queue-exit"),
+    path("e2e/agent/outgoing", agent_outgoing, name="e2e-agent-outgoing"),
+    *project_urlpatterns,
+]
