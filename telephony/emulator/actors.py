@@ -60,13 +60,29 @@ class AgentActor:
     talk_seconds: seconds the agent talks once connected before hanging up (None: until the
         other side hangs up).
     online: a registered device; calls to an offline identity are not answered.
+    takes_queues: queue names ("*" for any) whose callers this agent takes by itself: whenever
+        a caller waits there and the agent is free, the agent dials ``queue:<name>`` through
+        the TwiML App ``answer_after`` seconds later.
     """
 
     identity: str
     answer_after: float = 5.0
     talk_seconds: float | None = 60.0
     online: bool = True
+    takes_queues: tuple[str, ...] | str = ()
     busy_with: set = field(default_factory=set)  # CallSids of the agent's legs in progress
+    dial_pending: bool = False
+
+    def takes(self, queue_name: str) -> bool:
+        if self.takes_queues == "*":
+            return True
+        if isinstance(self.takes_queues, str):
+            return self.takes_queues == queue_name
+        return queue_name in self.takes_queues or "*" in self.takes_queues
+
+    @property
+    def free(self) -> bool:
+        return self.online and not self.busy_with and not self.dial_pending
 
     @property
     def client(self) -> str:

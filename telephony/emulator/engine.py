@@ -179,7 +179,11 @@ class EmulatedCall:
         return fields
 
     def note(self, kind: str, text: str = "", url: str = "", **attrs) -> None:
-        self.transcript.append(TranscriptEntry(self.emulator.sim.now, kind, text, url, attrs))
+        emulator = self.emulator
+        emulator.note_seq += 1
+        self.transcript.append(
+            TranscriptEntry(emulator.sim.now, kind, text, url, attrs, emulator.note_seq)
+        )
 
     def __repr__(self):
         return f"<EmulatedCall {self.sid} {self.from_}->{self.to} {self.status}>"
@@ -223,6 +227,7 @@ class Emulator:
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
         self.errors: list[dict] = []
+        self.note_seq = 0
 
     # --- clock ----------------------------------------------------------------------------
     @property
@@ -289,12 +294,38 @@ class Emulator:
         answer_after: float = 5.0,
         talk_seconds: float | None = 60.0,
         online: bool = True,
+        takes_queues: tuple[str, ...] | str = (),
     ) -> AgentActor:
+        """A softphone user. With ``takes_queues`` it takes waiting callers by itself."""
         agent = AgentActor(
-            identity, answer_after=answer_after, talk_seconds=talk_seconds, online=online
+            identity,
+            answer_after=answer_after,
+            talk_seconds=talk_seconds,
+            online=online,
+            takes_queues=takes_queues,
         )
         self.agents[identity] = agent
         return agent
+
+    def _agents_react(self, queue: Queue) -> None:
+        """Free agents who take this queue's callers dial it ``answer_after`` seconds later."""
+        if self.client_app is None:
+            return
+        waiting = len(queue.members) - len(queue.dialers)
+        for agent in self.agents.values():
+            if waiting <= 0:
+                return
+            if agent.takes_queues and agent.takes(queue.name) and agent.free:
+                agent.dial_pending = True
+                waiting -= 1
+                self.sim.schedule(
+                    self.sim.now + agent.answer_after, self._agent_takes, agent, queue.name
+                )
+
+    def _agent_takes(self, agent: AgentActor, queue_name: str) -> None:
+        agent.dial_pending = False
+        if agent.online and not agent.busy_with:
+            self.agent_dial(agent.identity, to=f"queue:{queue_name}", at=self.sim.now)
 
     def add_callee(self, number: str, person: Caller | None = None) -> Caller:
         """Who answers when a number is dialled (<Dial><Number>, Calls create)."""
@@ -353,6 +384,7 @@ class Emulator:
             raise ValueError("configure_client_app(voice_url=...) first")
         agent = self.agents.get(identity) or self.add_agent(identity)
         leg = self._new_leg(direction="inbound", from_=agent.client, to=to, actor=agent)
+        agent.busy_with.add(leg.sid)  # from now on, not only once the call starts
         if talk_seconds is not None:
             leg.talk_seconds = talk_seconds
         leg.extra_fields = {"ApplicationSid": self.client_app["sid"], **(params or {})}
@@ -568,13 +600,14 @@ class Emulator:
         yield from self._main(leg, first)
 
     def _outbound(self, leg: EmulatedCall, first: Next, timeout: int):
+        # Asked before the leg counts as the agent's own call.
+        answer = getattr(leg.actor, "answer", "answer")
         self._begin(leg)
         leg.status = "initiated"
         self._status_callback(leg, "initiated")
         leg.status = "ringing"
         leg.note("ringing")
         self._status_callback(leg, "ringing")
-        answer = getattr(leg.actor, "answer", "answer")
         after = getattr(leg.actor, "answer_after", 5.0)
         try:
             if answer == "answer" and after <= timeout:
@@ -603,7 +636,8 @@ class Emulator:
                     nxt = redirect.next
                 if nxt is REJECTED:
                     final = leg.reject_status
-                    nxt = None
+                if not isinstance(nxt, Next):
+                    nxt = None  # <Hangup>, <Reject> or the end of the document
         except Hangup as hangup:
             leg.end_reason = hangup.by
             if leg.answered_at is None and hangup.by == "api":
@@ -620,9 +654,13 @@ class Emulator:
             final = "canceled" if leg.end_reason in ("caller", "api") else "completed"
         leg.status = final
         leg.note("end", text=final, reason=leg.end_reason)
+        self._status_callback(leg, "completed")
         if isinstance(leg.actor, AgentActor):
             leg.actor.busy_with.discard(leg.sid)
-        self._status_callback(leg, "completed")
+            if leg.actor.takes_queues:
+                for queue in list(self.queues.values()):
+                    if queue.members:
+                        self._agents_react(queue)
 
     def hangup(self, leg: EmulatedCall, by: str = "caller") -> None:
         """The person on ``leg`` (or the API) hangs up, wherever the call is."""
@@ -633,6 +671,8 @@ class Emulator:
                 leg.status = "canceled"
                 leg.ended_at = self.sim.now
                 leg.process.done = True
+                if isinstance(leg.actor, AgentActor):
+                    leg.actor.busy_with.discard(leg.sid)
                 return
             leg.process.interrupt(Hangup(by))
         elif leg.bridge is not None and leg.bridge.a.process is not None:
@@ -893,6 +933,7 @@ class Emulator:
         leg.member = member
         leg.note("enqueue", text=name, position=len(queue.members), queue_sid=queue.sid)
         self._wake_dialer(queue)
+        self._agents_react(queue)
         patience = None
         if leg.patience is not None:
             patience = self.sim.schedule(

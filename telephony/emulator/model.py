@@ -23,6 +23,7 @@ class TranscriptEntry:
     text: str = ""
     url: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # emulator-wide order of entries (several happen at the same virtual time)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from telephony import views as telephony_views
 from telephony.services import MalformedWebhook
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
@@ -177,4 +178,6 @@ urlpatterns = [
     path("t/bad-type", bad_type, name="t-bad-type"),
     path("t/server-error", server_error, name="t-server-error"),
     path("t/fallback", fallback, name="t-fallback"),
+    # The app's own status callback, to check the emulator's callbacks against it.
+    path("twilio/voice/status", telephony_views.voice_status, name="voice-status"),
 ]
