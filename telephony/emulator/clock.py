@@ -133,7 +133,13 @@ class Process:
 
     def _timeout(self, token: int) -> None:
         if token == self.token and self.waiting and not self.done:
-            self._step("send", None)
+            if self._pending:
+                # Something happened to this process at the very moment its wait ran out:
+                # that comes first (a caller dequeued as its music ends is dequeued).
+                how, value = self._pending.pop(0)
+                self._step(how, value)
+            else:
+                self._step("send", None)
 
     def _schedule_delivery(self) -> None:
         if not self._delivery_scheduled:

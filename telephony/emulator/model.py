@@ -82,7 +82,7 @@ class QueueWaitError(Exception):
     """The wait or queue-url TwiML could not be fetched or executed."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Visit:
     """Ground truth about one caller's stay in one queue."""
 
@@ -116,30 +116,108 @@ class Visit:
         }
 
 
-@dataclass
+@dataclass(eq=False)
 class Member:
     leg: Any
     visit: Visit
     entered_at: float
     date_enqueued: Any = None
+    ticket: int = 0  # order of arrival in its queue
 
 
-@dataclass
+class _Counts:
+    """A Fenwick tree over arrival tickets: how many members are still waiting up to a ticket.
+
+    Keeps QueuePosition O(log n) with thousands of callers in one queue.
+    """
+
+    def __init__(self):
+        self.tree = [0] * 1025
+
+    def add(self, ticket: int, delta: int) -> None:
+        if ticket >= len(self.tree):
+            size = len(self.tree)
+            while size <= ticket:
+                size *= 2
+            values = [self.prefix(i) - self.prefix(i - 1) for i in range(1, len(self.tree))]
+            self.tree = [0] * size
+            for index, value in enumerate(values, start=1):
+                if value:
+                    self._add(index, value)
+        self._add(ticket, delta)
+
+    def _add(self, index: int, delta: int) -> None:
+        while index < len(self.tree):
+            self.tree[index] += delta
+            index += index & -index
+
+    def prefix(self, index: int) -> int:
+        total = 0
+        index = min(index, len(self.tree) - 1)
+        while index > 0:
+            total += self.tree[index]
+            index -= index & -index
+        return total
+
+
+class MemberList(list):
+    """The FIFO of a queue, with O(log n) positions and an O(1) average wait."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = _Counts()
+        self.next_ticket = 1
+        self.sum_entered = 0.0
+        self.present: set[int] = set()
+
+    def append(self, member: Member) -> None:
+        member.ticket = self.next_ticket
+        self.next_ticket += 1
+        self.counts.add(member.ticket, 1)
+        self.sum_entered += member.entered_at
+        self.present.add(id(member))
+        super().append(member)
+
+    def _gone(self, member: Member) -> None:
+        self.counts.add(member.ticket, -1)
+        self.sum_entered -= member.entered_at
+        self.present.discard(id(member))
+
+    def remove(self, member: Member) -> None:
+        super().remove(member)
+        self._gone(member)
+
+    def pop(self, index: int = -1) -> Member:
+        member = super().pop(index)
+        self._gone(member)
+        return member
+
+    def __contains__(self, member) -> bool:
+        return id(member) in self.present
+
+    def position(self, member: Member) -> int:
+        if id(member) not in self.present:
+            return 0
+        return self.counts.prefix(member.ticket)
+
+
+@dataclass(eq=False)
 class Queue:
     sid: str
     name: str
     max_size: int
     created_at: float
-    members: list[Member] = field(default_factory=list)
+    members: MemberList = field(default_factory=MemberList)
     dialers: list = field(default_factory=list)  # agent legs waiting on an empty queue
 
     def position_of(self, member: Member) -> int:
-        return self.members.index(member) + 1
+        """1 = front; 0 once the member has been taken out (a request already under way)."""
+        return self.members.position(member)
 
     def average_wait(self, now: float) -> int:
         if not self.members:
             return 0
-        return int(sum(now - member.entered_at for member in self.members) / len(self.members))
+        return int(now - self.members.sum_entered / len(self.members) + 1e-9)
 
 
 class Bridge:

@@ -1,13 +1,13 @@
 """Test-only TwiML views the emulator's tests call (signed, through @twilio_webhook)."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from telephony import views as telephony_views
 from telephony.services import MalformedWebhook
 from telephony.twiml import twiml_response
-from telephony.webhooks import twilio_webhook
+from telephony.webhooks import public_url, signature_is_valid, twilio_webhook
 
 # Every request each view received, in order: (view name, POST fields).
 RECEIVED: list[tuple[str, dict]] = []
@@ -161,6 +161,94 @@ def fallback(request):
     return twiml_response(response)
 
 
+@twilio_webhook
+def dial_client(request):
+    _seen("dial_client", request)
+    response = VoiceResponse()
+    dial = Dial(action=_abs(request, "t-dial-action"), timeout=10)
+    dial.client("agent1")
+    response.append(dial)
+    return twiml_response(response)
+
+
+@twilio_webhook
+def dial_number(request):
+    _seen("dial_number", request)
+    response = VoiceResponse()
+    dial = Dial(action="dial-action", caller_id="+815012345678", timeout=20)  # relative
+    dial.number(
+        "+819099990000",
+        url="whisper",
+        status_callback="status",
+        status_callback_event="initiated ringing answered completed",
+    )
+    response.append(dial)
+    return twiml_response(response)
+
+
+@twilio_webhook
+def whisper(request):
+    _seen("whisper", request)
+    response = VoiceResponse()
+    response.say("A customer is calling.")
+    return twiml_response(response)
+
+
+@twilio_webhook
+def voicemail(request):
+    _seen("voicemail", request)
+    response = VoiceResponse()
+    response.say("Leave a message.")
+    response.record(
+        action=_abs(request, "t-recorded"),
+        max_length=30,
+        timeout=3,
+        recording_status_callback=_abs(request, "t-recording-status"),
+    )
+    response.say("No message recorded.")
+    return twiml_response(response)
+
+
+@twilio_webhook
+def recorded(request):
+    _seen("recorded", request)
+    response = VoiceResponse()
+    response.say("Thank you.")
+    return twiml_response(response)
+
+
+@twilio_webhook
+def recording_status(request):
+    _seen("recording_status", request)
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def reject(request):
+    _seen("reject", request)
+    response = VoiceResponse()
+    response.reject(reason="busy")
+    return twiml_response(response)
+
+
+def get_menu(request):
+    """A GET document (fields in the query string), signed over the full URL."""
+    if request.method != "GET" or not signature_is_valid(request, public_url(request)):
+        return HttpResponse(status=403)
+    _seen("get_menu", request)
+    RECEIVED[-1] = ("get_menu", request.GET.dict())
+    response = VoiceResponse()
+    response.play(digits="1w2")
+    response.redirect("../t/fallback?from=get", method="POST")  # relative to this document
+    return twiml_response(response)
+
+
+@twilio_webhook
+def moved(request):
+    _seen("moved", request)
+    return HttpResponseRedirect(_abs(request, "t-fallback"), status=307)
+
+
 urlpatterns = [
     path("t/menu", menu, name="t-menu"),
     path("t/menu-empty", menu_no_fallthrough, name="t-menu-empty"),
@@ -178,6 +266,15 @@ urlpatterns = [
     path("t/bad-type", bad_type, name="t-bad-type"),
     path("t/server-error", server_error, name="t-server-error"),
     path("t/fallback", fallback, name="t-fallback"),
+    path("t/dial-client", dial_client, name="t-dial-client"),
+    path("t/dial-number", dial_number, name="t-dial-number"),
+    path("t/whisper", whisper, name="t-whisper"),
+    path("t/voicemail", voicemail, name="t-voicemail"),
+    path("t/recorded", recorded, name="t-recorded"),
+    path("t/recording-status", recording_status, name="t-recording-status"),
+    path("t/reject", reject, name="t-reject"),
+    path("t/get-menu", get_menu, name="t-get-menu"),
+    path("t/moved", moved, name="t-moved"),
     # The app's own status callback, to check the emulator's callbacks against it.
     path("twilio/voice/status", telephony_views.voice_status, name="voice-status"),
 ]
