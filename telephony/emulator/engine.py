@@ -695,7 +695,7 @@ class Emulator:
             if verb.tag == "Reject" and leg.answered_at is None and index == 0 and ctx == "main":
                 reason = verb.get("reason", "rejected")
                 leg.note("reject", text=reason)
-                leg.reject_status = "busy" if reason == "busy" else "busy"
+                leg.reject_status = "busy" if reason == "busy" else "no-answer"
                 return REJECTED
             if leg.answered_at is None:
                 self._answer(leg)
