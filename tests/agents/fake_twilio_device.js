@@ -39,7 +39,10 @@
       setTimeout(() => { this.state = "registered"; this.emit("registered"); }, 20);
       return Promise.resolve();
     }
-    updateToken(token) { this.token = token; }
+    updateToken(token) {
+      this.token = token;
+      this.tokenUpdates = (this.tokenUpdates || 0) + 1;
+    }
     connect(options) {
       const call = new FakeCall({}, "OUTGOING", options.params);
       window.__fake.calls.push(call);

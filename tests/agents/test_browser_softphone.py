@@ -48,11 +48,16 @@ def desk(db, django_user_model, settings):
     QueueMembership.objects.create(agent=agent, queue=queue)
     Disposition.objects.create(name="Resolved", position=1)
     Disposition.objects.create(name="Call back", position=2)
-    customer = Customer.objects.create(phone_number=CALLER_NUMBER, name="Yamada Taro",
-                                       company="Yamada Shoten")
-    contact_note_create(agent=agent, now=datetime(2026, 10, 30, 1, 0, tzinfo=UTC),
-                        customer=customer, text="Asked for the invoice again.",
-                        disposition=Disposition.objects.get(name="Resolved"))
+    customer = Customer.objects.create(
+        phone_number=CALLER_NUMBER, name="Yamada Taro", company="Yamada Shoten"
+    )
+    contact_note_create(
+        agent=agent,
+        now=datetime(2026, 10, 30, 1, 0, tzinfo=UTC),
+        customer=customer,
+        text="Asked for the invoice again.",
+        disposition=Disposition.objects.get(name="Resolved"),
+    )
     return agent
 
 
@@ -97,9 +102,20 @@ def open_desk(page, live_server):
 
 
 def caller_waits(twilio, live_server):
-    post(twilio, live_server, "/twilio/queues/support/wait",
-         call_fields(CALLER, From=CALLER_NUMBER, CallStatus="in-progress", QueueTime="0",
-                     QueuePosition="1", CurrentQueueSize="1", QueueSid=QUEUE_SID))
+    post(
+        twilio,
+        live_server,
+        "/twilio/queues/support/wait",
+        call_fields(
+            CALLER,
+            From=CALLER_NUMBER,
+            CallStatus="in-progress",
+            QueueTime="0",
+            QueuePosition="1",
+            CurrentQueueSize="1",
+            QueueSid=QUEUE_SID,
+        ),
+    )
 
 
 def take_next_caller(page, live_server, twilio):
@@ -107,19 +123,44 @@ def take_next_caller(page, live_server, twilio):
     page.locator("#queues tr[data-queue=support] button.take-next").click()
     page.wait_for_function("window.__fake.calls.length === 1")
     assert page.evaluate("window.__fake.last().params") == {"To": "queue:support"}
-    post(twilio, live_server, "/twilio/agent/outgoing",
-         call_fields(AGENT_LEG, From="client:agent1", To="queue:support"))
-    post(twilio, live_server, "/twilio/queues/support/connect",
-         call_fields(CALLER, From=CALLER_NUMBER, CallStatus="in-progress", QueueTime="42",
-                     DequeingCallSid=AGENT_LEG, QueueSid=QUEUE_SID))
+    post(
+        twilio,
+        live_server,
+        "/twilio/agent/outgoing",
+        call_fields(AGENT_LEG, From="client:agent1", To="queue:support"),
+    )
+    post(
+        twilio,
+        live_server,
+        "/twilio/queues/support/connect",
+        call_fields(
+            CALLER,
+            From=CALLER_NUMBER,
+            CallStatus="in-progress",
+            QueueTime="42",
+            DequeingCallSid=AGENT_LEG,
+            QueueSid=QUEUE_SID,
+        ),
+    )
     page.evaluate(f"window.__fake.answer({{CallSid: '{AGENT_LEG}', From: 'client:agent1'}})")
 
 
 def talk_recorded(twilio, live_server, seconds=95):
-    post(twilio, live_server, "/twilio/queues/support/dial-action",
-         call_fields(AGENT_LEG, From="client:agent1", To="queue:support",
-                     CallStatus="in-progress", DialCallStatus="completed", DialCallSid=CALLER,
-                     DialCallDuration=str(seconds), QueueSid=QUEUE_SID))
+    post(
+        twilio,
+        live_server,
+        "/twilio/queues/support/dial-action",
+        call_fields(
+            AGENT_LEG,
+            From="client:agent1",
+            To="queue:support",
+            CallStatus="in-progress",
+            DialCallStatus="completed",
+            DialCallSid=CALLER,
+            DialCallDuration=str(seconds),
+            QueueSid=QUEUE_SID,
+        ),
+    )
 
 
 def go_available(page):
@@ -162,11 +203,17 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
     expect(page.locator("#note-saved")).to_be_visible()
     expect(page.locator("#pop-notes")).to_contain_text("Wants a quote by Friday.")
     page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop.png"), full_page=True)
-    note = retry_locked(lambda: ContactNote.objects.select_related("customer", "disposition",
-                                                                   "queue")
-                        .get(text="Wants a quote by Friday."))
+    note = retry_locked(
+        lambda: ContactNote.objects.select_related("customer", "disposition", "queue").get(
+            text="Wants a quote by Friday."
+        )
+    )
     assert (note.customer.name, note.disposition.name, note.queue.slug, note.call_sid) == (
-        "Yamada Taro", "Call back", "support", CALLER)
+        "Yamada Taro",
+        "Call back",
+        "support",
+        CALLER,
+    )
 
     page.click("#hangup-btn")
     expect(page.locator("#call-panel")).to_be_hidden()
@@ -203,8 +250,7 @@ def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, de
     assert desk.status == AgentStatus.AVAILABLE
 
 
-def test_an_agent_accepts_a_pushed_call_and_creates_the_unknown_caller(page, live_server,
-                                                                        desk):
+def test_an_agent_accepts_a_pushed_call_and_creates_the_unknown_caller(page, live_server, desk):
     open_desk(page, live_server)
 
     page.evaluate("window.__fake.incoming({CallSid: 'CA" + "b" * 32 + "', From: '+818099998888'})")
@@ -238,9 +284,30 @@ def test_a_refused_destination_is_explained_and_never_dialled(page, live_server,
     assert page.evaluate("window.__fake.calls.length") == 0
 
 
-def test_a_microphone_error_is_explained(page, live_server, desk):
+def test_failures_are_explained_in_plain_words(page, live_server, desk):
     open_desk(page, live_server)
+    messages = page.locator("#messages")
 
     page.evaluate("window.__fake.device.emit('error', {code: 31208, message: 'Permission denied'})")
+    expect(messages.locator("[data-key=microphone]")).to_contain_text("microphone")
 
-    expect(page.locator("#messages [data-key=microphone]")).to_be_visible()
+    page.evaluate("window.__fake.device.emit('error', {code: 20104, message: 'Token expired'})")
+    expect(messages.locator("[data-key=token]")).to_contain_text("expired")
+
+    page.evaluate("window.__fake.device.emit('unregistered')")
+    expect(page.locator("#device-state")).to_have_attribute("data-state", "unregistered")
+    expect(messages.locator("[data-key=offline]")).to_contain_text("offline")
+    page.locator("#queues button.take-next").click()
+    assert page.evaluate("window.__fake.calls.length") == 0
+
+    page.evaluate("window.__fake.device.emit('registered')")
+    expect(messages.locator("[data-key=offline]")).to_have_count(0)
+
+
+def test_the_token_is_renewed_before_it_expires(page, live_server, desk):
+    open_desk(page, live_server)
+
+    page.evaluate("window.__fake.device.emit('tokenWillExpire')")
+
+    page.wait_for_function("window.__fake.device.tokenUpdates === 1")
+    assert page.evaluate("window.__fake.device.token").count(".") == 2  # a JWT

@@ -58,16 +58,24 @@ def emu(settings):
         base_url="http://testserver",
         start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
     )
-    emu.add_number(NUMBER, voice_url="/e2e/queue/support/incoming",
-                   status_callback="/twilio/voice/status", fallback_url="/twilio/voice/fallback")
-    emu.configure_client_app(voice_url="/twilio/agent/outgoing",
-                             status_callback="/twilio/voice/status")
+    emu.add_number(
+        NUMBER,
+        voice_url="/e2e/queue/support/incoming",
+        status_callback="/twilio/voice/status",
+        fallback_url="/twilio/voice/fallback",
+    )
+    emu.configure_client_app(
+        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
+    )
     return emu
 
 
 def statuses(agent):
-    return list(AgentStatusInterval.objects.filter(agent=agent).order_by("started_at", "id")
-                .values_list("status", flat=True))
+    return list(
+        AgentStatusInterval.objects.filter(agent=agent)
+        .order_by("started_at", "id")
+        .values_list("status", flat=True)
+    )
 
 
 def test_an_agent_goes_on_call_and_back_to_available(emu, agent1):
@@ -115,8 +123,7 @@ def test_agents_taking_callers_by_themselves_are_counted_on_call(emu, agent1, su
     assert agent_status_counts()[support.id] == {"available": 0, "on-call": 1, "wrap-up": 0}
 
 
-def test_a_queue_the_agent_is_not_in_is_refused_and_the_caller_keeps_waiting(emu, agent1,
-                                                                            support):
+def test_a_queue_the_agent_is_not_in_is_refused_and_the_caller_keeps_waiting(emu, agent1, support):
     from telephony.emulator import Caller
 
     QueueMembership.objects.filter(agent=agent1).delete()
