@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
 from queues.models import Queue, QueueResult, QueueVisit
+from telephony.models import FINAL_STATUSES
 
 # --- What each outcome means, as filters on QueueVisit (CONTRACT.md "Metric definitions").
 ANSWERED = Q(result=QueueResult.BRIDGED) | Q(answered_at__isnull=False)
@@ -292,6 +293,8 @@ def waiting_now(*, now: datetime) -> dict[int, dict]:
     grouped = (
         QueueVisit.objects.filter(result=QueueResult.WAITING, answered_at__isnull=True,
                                   entered_at__gte=now - WAITING_HORIZON)
+        # A visit whose call already ended is not waiting, even if its Enqueue action never came.
+        .exclude(call__status__in=FINAL_STATUSES)
         .values("queue_id")
         .annotate(waiting=Count("pk"), first_entered=Min("entered_at"))
         .order_by()
