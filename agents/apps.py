@@ -20,5 +20,7 @@ class AgentsConfig(AppConfig):
     verbose_name = _("Agents")
 
     def ready(self):
+        from . import receivers  # noqa: F401  (connects presence to call signals)
+
         # Connected without a sender: it must run after every app's permissions exist.
         post_migrate.connect(_sync_roles, dispatch_uid="agents.sync_role_permissions")

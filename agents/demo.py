@@ -31,8 +31,34 @@ def seed_users(password: str):
     return users
 
 
+DEMO_AGENTS = ("agent1", "agent2")
+DEMO_QUEUE = "support"
+DEMO_DISPOSITIONS = ["解決", "折り返し連絡", "担当部署へ転送", "苦情", "間違い電話"]
+
+
+def seed_agents(users):
+    """agent1 and agent2 answer the demo queue; their client identities are their usernames."""
+    from queues.models import Queue
+
+    from .models import Agent, Disposition, QueueMembership
+
+    # The queues app's demo normally made it already; this keeps the agents' demo standalone.
+    queue, _ = Queue.objects.get_or_create(slug=DEMO_QUEUE, defaults={"name": "サポート"})
+    agents = []
+    for username in DEMO_AGENTS:
+        agent, _ = Agent.objects.get_or_create(user=users[username],
+                                               defaults={"identity": username})
+        QueueMembership.objects.get_or_create(agent=agent, queue=queue)
+        agents.append(agent)
+    for position, name in enumerate(DEMO_DISPOSITIONS):
+        Disposition.objects.get_or_create(name=name, defaults={"position": position})
+    return agents
+
+
 def seed(command):
     password = os.environ.get("DEMO_PASSWORD", "tsunagu-demo")
     users = seed_users(password)
     for username in users:
         command.stdout.write(f"  user {username:<11} password {password}")
+    for agent in seed_agents(users):
+        command.stdout.write(f"  agent {agent.identity:<10} member of {DEMO_QUEUE}")

@@ -3,7 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from queues.models import Queue
+from queues.models import Queue, QueueVisit
 
 identity_validator = RegexValidator(
     r"^[A-Za-z0-9_-]+$", _("Use only letters, digits, _ and -.")
@@ -32,6 +32,14 @@ class Agent(models.Model):
                               default=AgentStatus.OFFLINE)
     status_changed_at = models.DateTimeField(_("status since"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set when a call ends into automatic wrap-up; past this moment the agent is available.
+    wrap_up_until = models.DateTimeField(_("wrap-up until"), null=True, blank=True)
+    # The agent's own leg of the call in progress (softphone CallSid), to recognise its end.
+    current_call_sid = models.CharField(_("current call SID"), max_length=34, blank=True)
+    # The queued caller this agent is talking to, or talked to last (screen-pop, wrap-up time).
+    current_visit = models.ForeignKey(QueueVisit, on_delete=models.SET_NULL, null=True,
+                                      blank=True, related_name="+",
+                                      verbose_name=_("current queue visit"))
 
     class Meta:
         verbose_name = _("agent")
@@ -76,6 +84,100 @@ class AgentStatusInterval(models.Model):
             models.Index(fields=["agent", "started_at"], name="agentstatus_agent_started_idx"),
             models.Index(fields=["started_at"], name="agentstatus_started_idx"),
         ]
+        constraints = [
+            # One open interval per agent; also serves "the agent's open interval" on every change.
+            models.UniqueConstraint(fields=["agent"], condition=models.Q(ended_at__isnull=True),
+                                    name="agentstatus_one_open_per_agent"),
+        ]
 
     def __str__(self):
         return f"{self.agent} {self.status} from {self.started_at}"
+
+
+class Disposition(models.Model):
+    """How a contact ended (resolved, call back, complaint…): a list supervisors keep."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DialPrefix(models.Model):
+    """A number prefix agents may call out to; anything not matching one is refused."""
+
+    prefix = models.CharField(
+        _("prefix"), max_length=16, unique=True,
+        validators=[RegexValidator(r"^\+[1-9][0-9]{0,14}$",
+                                   _("A + followed by the country code (and more digits)."))],
+        help_text=_("E.164 start of the numbers allowed, for example +81 for Japan."),
+    )
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("allowed dialling prefix")
+        verbose_name_plural = _("allowed dialling prefixes")
+        ordering = ["prefix"]
+
+    def __str__(self):
+        return self.prefix
+
+
+class Customer(models.Model):
+    """Someone who calls in, found by the caller's number in E.164."""
+
+    phone_number = models.CharField(_("phone number (E.164)"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "phone_number"]
+
+    def __str__(self):
+        return self.name or self.phone_number
+
+
+class ContactNote(models.Model):
+    """What an agent wrote about one contact: a disposition and free text."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="contact_notes", verbose_name=_("customer"))
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="contact_notes",
+                              verbose_name=_("agent"))
+    phone_number = models.CharField(_("phone number"), max_length=128, blank=True)
+    call_sid = models.CharField(_("call SID"), max_length=34, blank=True)
+    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("queue"))
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="contact_notes",
+                                    verbose_name=_("disposition"))
+    text = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("written"))
+
+    class Meta:
+        verbose_name = _("contact note")
+        verbose_name_plural = _("contact notes")
+        ordering = ["-created_at"]
+        indexes = [
+            # Screen-pop and customer page: a customer's notes, newest first.
+            models.Index(fields=["customer", "-created_at"], name="note_customer_created_idx"),
+            # Notes written about numbers with no customer yet, newest first.
+            models.Index(fields=["phone_number", "-created_at"], name="note_phone_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} {self.created_at:%Y-%m-%d %H:%M}"

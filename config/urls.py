@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from agents import views as agents_views
 from telephony import views as telephony_views
 
 from . import views
@@ -26,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Twilio webhooks (CONTRACT.md). The voice URL each number points at:
     path("twilio/voice/incoming", telephony_views.voice_incoming, name="twilio-voice-incoming"),
+    path("twilio/agent/outgoing", agents_views.agent_outgoing, name="twilio-agent-outgoing"),
     path("twilio/", include("telephony.urls")),
     path("twilio/queues/", include("queues.urls")),
     path("twilio/ivr/", include("ivr.urls")),

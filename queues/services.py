@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioRestException
 
 from telephony.client import get_client, twilio_is_configured
@@ -262,27 +263,32 @@ class QueueSyncError(Exception):
 
     def __init__(self, exc: TwilioRestException):
         self.twilio_error = exc
-        super().__init__(f"Twilio error {exc.code or exc.status}: {exc.msg}")
+        super().__init__(
+            gettext("Twilio error %(code)s: %(message)s")
+            % {"code": exc.code or exc.status, "message": exc.msg}
+        )
 
 
 def queue_save(*, queue: Queue, now: datetime | None = None) -> Queue:
     """Save the queue and mirror its name (friendly_name = slug) and max size to Twilio in one
-    transaction. Without credentials the queue is saved and marked not synced."""
+    transaction: a Twilio error rolls the save back (QueueSyncError). Without credentials the
+    queue is saved and, if its name or size changed, marked not synced."""
     adding = queue._state.adding
     try:
         with transaction.atomic():
-            before = (
-                None
-                if adding
-                else (Queue.objects.select_for_update().values("slug", "max_size").get(pk=queue.pk))
-            )
+            before = None
+            if not adding:
+                before = (
+                    Queue.objects.select_for_update().values("slug", "max_size").get(pk=queue.pk)
+                )
             queue.save()
+            twilio_fields_changed = before != {"slug": queue.slug, "max_size": queue.max_size}
             if not twilio_is_configured():
-                if before is None or before != {"slug": queue.slug, "max_size": queue.max_size}:
+                if twilio_fields_changed and queue.twilio_synced_at is not None:
                     queue.twilio_synced_at = None
                     queue.save(update_fields=["twilio_synced_at"])
-                return queue
-            _queue_push(queue=queue, now=now or timezone.now())
+            elif twilio_fields_changed or not queue.is_synced:
+                _queue_push(queue=queue, now=now or timezone.now())
     except QueueSyncError:
         if adding:
             queue.pk = None

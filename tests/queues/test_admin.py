@@ -230,3 +230,18 @@ def test_other_personas_cannot_open_the_queue_admin(client, persona, request, qu
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/")
+
+
+def test_changing_only_the_wording_does_not_call_twilio(client, supervisor, api, queue):
+    from queues.services import queue_save
+
+    queue_save(queue=queue)
+    api.requests.clear()
+    client.force_login(supervisor)
+    response = client.post(
+        f"/admin/queues/queue/{queue.pk}/change/",
+        change_data(queue, **{"messages-0-connect_message": "少々お待ちください。"}),
+    )
+    assert response.status_code == 302
+    assert api.requests == []
+    assert queue.messages.get().connect_message == "少々お待ちください。"

@@ -29,8 +29,8 @@ def test_it_marks_the_visit_answered_with_the_agent(
     agent_leg_call("agent1")
     post_wait(twilio, queue, queue_time=0)
     # savepoint, call lookup, queue, messages, latest visit, agent leg's From, visit update,
-    # event insert, release
-    with django_assert_num_queries(9):
+    # the agent by identity (agents' presence receiver), event insert, release
+    with django_assert_num_queries(10):
         root = twiml(post_connect(twilio, queue, queue_time=14))
     assert verbs(root) == [CONNECT]
     visit = QueueVisit.objects.get()

@@ -1,0 +1,44 @@
+"""Presence follows calls: the queues and telephony apps say what happened, agents listen."""
+
+from django.dispatch import receiver
+from django.utils import timezone
+
+from queues.models import QueueVisit
+from queues.signals import caller_connected, talk_recorded
+from telephony.signals import call_status_changed
+
+from .models import Agent
+from .selectors import CLIENT_PREFIX
+from .services import agent_call_connected, agent_call_ended
+
+
+@receiver(caller_connected, dispatch_uid="agents.on_caller_connected")
+def on_caller_connected(sender, visit, **kwargs):
+    if visit.agent_identity:
+        agent_call_connected(visit=visit, now=timezone.now())
+
+
+@receiver(talk_recorded, dispatch_uid="agents.on_talk_recorded")
+def on_talk_recorded(sender, visit, **kwargs):
+    agent = Agent.objects.filter(identity=visit.agent_identity).first()
+    if agent is not None:
+        agent_call_ended(agent=agent, agent_call_sid=visit.agent_call_sid, queue=visit.queue,
+                         now=timezone.now())
+
+
+@receiver(call_status_changed, dispatch_uid="agents.on_call_status_changed")
+def on_call_status_changed(sender, call, previous_status, **kwargs):
+    """The agent's own leg ended (the TwiML App's status callback, or a pushed call's leg)."""
+    if not call.is_final:
+        return
+    for address in (call.from_number, call.to_number):
+        if address.startswith(CLIENT_PREFIX):
+            agent = Agent.objects.filter(identity=address[len(CLIENT_PREFIX):]).first()
+            if agent is None:
+                continue
+            visit = (QueueVisit.objects.select_related("queue")
+                     .filter(agent_call_sid=call.sid).first())
+            agent_call_ended(agent=agent, agent_call_sid=call.sid,
+                             queue=visit.queue if visit is not None else None,
+                             now=call.ended_at or timezone.now())
+            return

@@ -1,0 +1,242 @@
+"""Reads about agents: who the agent is, their queues, presence counts, the screen-pop."""
+
+import csv
+import re
+from datetime import datetime
+
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+
+from queues.models import Queue, QueueVisit
+from queues.selectors import waiting_stats
+from telephony.models import Call
+
+from .models import Agent, AgentStatus, ContactNote, Customer, DialPrefix, QueueMembership
+from .phone import to_e164
+from .roles import AGENTS, user_has_role
+
+CLIENT_PREFIX = "client:"
+SCREEN_POP_NOTES = 10
+# Columns of the customer CSV, export and import alike.
+CUSTOMER_CSV_COLUMNS = ("phone_number", "name", "company", "email", "notes")
+
+
+def agent_for_user(user) -> Agent | None:
+    """The active agent a logged-in user works as, or None for anyone else."""
+    if not user_has_role(user, AGENTS):
+        return None
+    return Agent.objects.filter(user=user, is_active=True).first()
+
+
+def agent_for_client(address: str) -> Agent | None:
+    """The agent behind ``client:<identity>`` if it may use the softphone now, else None."""
+    if not address.startswith(CLIENT_PREFIX):
+        return None
+    identity = address[len(CLIENT_PREFIX):]
+    agent = (Agent.objects.select_related("user")
+             .filter(identity=identity, is_active=True, user__is_active=True).first())
+    if agent is None or not user_has_role(agent.user, AGENTS):
+        return None
+    return agent
+
+
+def agent_effective_status(agent: Agent, *, now: datetime) -> str:
+    """The status as the agent lives it: an automatic wrap-up that ran out is over."""
+    if (agent.status == AgentStatus.WRAP_UP and agent.wrap_up_until is not None
+            and agent.wrap_up_until <= now):
+        return AgentStatus.AVAILABLE
+    return agent.status
+
+
+def agent_queue_stats(agent: Agent) -> list[dict]:
+    """The agent's queues, highest priority first, with how many wait and for how long."""
+    stats = waiting_stats()
+    rows = []
+    for membership in (agent.memberships.select_related("queue")
+                       .order_by("priority", "queue__name")):
+        queue = membership.queue
+        queue_stats = stats.get(queue.id, {})
+        rows.append({
+            "slug": queue.slug,
+            "name": queue.name,
+            "priority": membership.priority,
+            "waiting": queue_stats.get("waiting", 0),
+            "longest_wait_seconds": queue_stats.get("longest_wait_seconds"),
+        })
+    return rows
+
+
+def agent_is_member(agent: Agent, queue: Queue) -> bool:
+    return QueueMembership.objects.filter(agent=agent, queue=queue).exists()
+
+
+def agent_status_counts() -> dict[int, dict[str, int]]:
+    """Per queue id: how many of its active agents are available, on a call, in wrap-up."""
+    now = timezone.now()
+    effective = Case(
+        When(agent__status=AgentStatus.WRAP_UP, agent__wrap_up_until__lte=now,
+             then=Value(AgentStatus.AVAILABLE)),
+        default=F("agent__status"),
+        output_field=CharField(),
+    )
+    counts = {
+        queue_id: {AgentStatus.AVAILABLE.value: 0, AgentStatus.ON_CALL.value: 0,
+                   AgentStatus.WRAP_UP.value: 0}
+        for queue_id in Queue.objects.values_list("id", flat=True)
+    }
+    rows = (QueueMembership.objects
+            .filter(agent__is_active=True, agent__user__is_active=True)
+            .annotate(effective=effective)
+            .values("queue_id", "effective")
+            .annotate(n=Count("id"))
+            .order_by())
+    for row in rows:
+        by_status = counts.setdefault(row["queue_id"], {
+            AgentStatus.AVAILABLE.value: 0, AgentStatus.ON_CALL.value: 0,
+            AgentStatus.WRAP_UP.value: 0,
+        })
+        if row["effective"] in by_status:
+            by_status[row["effective"]] += row["n"]
+    return counts
+
+
+def dial_prefix_allows(e164: str) -> bool:
+    """Whether an outbound number starts with one of the supervisors' allowed prefixes."""
+    prefixes = DialPrefix.objects.filter(is_active=True).values_list("prefix", flat=True)
+    return any(e164.startswith(prefix) for prefix in prefixes)
+
+
+# --- Customers and the screen-pop
+
+
+def customer_by_phone(phone_number: str) -> Customer | None:
+    e164 = to_e164(phone_number)
+    if e164 is None:
+        return None
+    return Customer.objects.filter(phone_number=e164).first()
+
+
+def customer_search(query: str):
+    """Customers whose name, company, email or number matches; numbers in any written form."""
+    customers = Customer.objects.all()
+    query = (query or "").strip()
+    if not query:
+        return customers.order_by("-updated_at")
+    e164 = to_e164(query)
+    digits = re.sub(r"\D", "", query)
+    condition = (Q(name__icontains=query) | Q(company__icontains=query)
+                 | Q(email__icontains=query))
+    if e164:
+        condition |= Q(phone_number=e164)
+    if len(digits) >= 3:
+        condition |= Q(phone_number__contains=digits)
+    return customers.filter(condition).order_by("name", "phone_number")
+
+
+def contact_notes_for(*, customer: Customer | None, phone_e164: str | None, limit: int):
+    condition = Q()
+    if customer is not None:
+        condition |= Q(customer=customer)
+    if phone_e164:
+        condition |= Q(phone_number=phone_e164)
+    if not condition:
+        return []
+    return list(ContactNote.objects.filter(condition)
+                .select_related("agent", "disposition", "queue")
+                .order_by("-created_at")[:limit])
+
+
+def note_as_dict(note: ContactNote) -> dict:
+    return {
+        "id": note.id,
+        "created_at": note.created_at.isoformat(),
+        "agent": note.agent.identity,
+        "disposition": note.disposition.name if note.disposition else "",
+        "queue": note.queue.name if note.queue else "",
+        "text": note.text,
+    }
+
+
+def customer_as_dict(customer: Customer) -> dict:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "email": customer.email,
+        "phone_number": customer.phone_number,
+        "notes": customer.notes,
+        "url": reverse("agents:customer", args=[customer.id]),
+    }
+
+
+def _visit_for_agent_call(agent: Agent, call_sid: str) -> QueueVisit | None:
+    visits = QueueVisit.objects.select_related("queue", "call").filter(
+        agent_identity=agent.identity
+    )
+    if call_sid:
+        visit = visits.filter(agent_call_sid=call_sid).first()
+        if visit is not None:
+            return visit
+    if agent.current_visit_id and agent.status in (AgentStatus.ON_CALL, AgentStatus.WRAP_UP):
+        # A pushed call reaches the browser as a child leg Twilio may never report to us;
+        # the visit the connect URL gave this agent is then the call in hand.
+        return visits.filter(pk=agent.current_visit_id).first()
+    return None
+
+
+def _other_party(agent: Agent, call_sid: str) -> tuple[str, str, Call | None]:
+    """(number, direction, caller leg) of a softphone call that went through no queue."""
+    call = Call.objects.filter(sid=call_sid).first() if call_sid else None
+    if call is None:
+        return "", "", None
+    me = CLIENT_PREFIX + agent.identity
+    if call.from_number == me and not call.to_number.startswith("queue:"):
+        return call.to_number, "outbound", call
+    if call.to_number == me and call.parent_sid:
+        parent = Call.objects.filter(sid=call.parent_sid).first()
+        if parent is not None:
+            return parent.from_number, "inbound", parent
+    return "", "", None
+
+
+def screen_pop_for(*, agent: Agent, call_sid: str = "", from_hint: str = "") -> dict | None:
+    """What the agent should see about the call in hand: caller, queue, wait, customer, notes.
+
+    ``call_sid`` is the agent's own leg as the softphone knows it; ``from_hint`` the caller's
+    number the softphone was told, used only when the app has no record of the call.
+    """
+    visit = _visit_for_agent_call(agent, call_sid)
+    caller_call = visit.call if visit is not None else None
+    direction = "inbound" if visit is not None else ""
+    number = caller_call.from_number if caller_call is not None else ""
+    if visit is None:
+        number, direction, caller_call = _other_party(agent, call_sid)
+    if not number and from_hint and not from_hint.startswith(CLIENT_PREFIX):
+        number, direction = from_hint, "inbound"
+    if not number:
+        return None
+    e164 = to_e164(number)
+    customer = Customer.objects.filter(phone_number=e164).first() if e164 else None
+    notes = contact_notes_for(customer=customer, phone_e164=e164, limit=SCREEN_POP_NOTES)
+    return {
+        "call_sid": caller_call.sid if caller_call is not None else "",
+        "agent_call_sid": (visit.agent_call_sid if visit is not None else call_sid),
+        "direction": direction,
+        "phone_number": number,
+        "phone_e164": e164 or "",
+        "queue": ({"slug": visit.queue.slug, "name": visit.queue.name}
+                  if visit is not None else None),
+        "wait_seconds": visit.wait_seconds if visit is not None else None,
+        "entered_at": visit.entered_at.isoformat() if visit is not None else None,
+        "customer": customer_as_dict(customer) if customer is not None else None,
+        "notes": [note_as_dict(note) for note in notes],
+    }
+
+
+def customers_export_csv(*, customers, out) -> None:
+    """Write customers as CSV in the columns customers_import_csv reads."""
+    writer = csv.writer(out)
+    writer.writerow(CUSTOMER_CSV_COLUMNS)
+    for customer in customers.iterator():
+        writer.writerow([getattr(customer, name) for name in CUSTOMER_CSV_COLUMNS])

@@ -1,0 +1,232 @@
+"""Writes about agents: presence and its history, customers and contact notes."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from queues.models import Queue, QueueVisit
+
+from .models import (
+    Agent,
+    AgentStatus,
+    AgentStatusInterval,
+    ContactNote,
+    Customer,
+    Disposition,
+)
+from .phone import to_e164
+from .selectors import CUSTOMER_CSV_COLUMNS
+
+# What an agent may choose on the softphone; on-call and wrap-up follow calls by themselves.
+MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
+
+
+def agent_set_status(*, agent: Agent, status: str, now: datetime,
+                     wrap_up_until: datetime | None = None) -> Agent:
+    """Move the agent to ``status`` at ``now``: close the open interval and open a new one.
+
+    The agent row is locked so that two webhooks about the same agent cannot both open an
+    interval. Setting the status the agent already has changes nothing.
+    """
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if locked.status == status:
+            if status == AgentStatus.WRAP_UP and locked.wrap_up_until != wrap_up_until:
+                locked.wrap_up_until = wrap_up_until
+                locked.save(update_fields=["wrap_up_until"])
+            _refresh(agent, locked)
+            return agent
+        open_interval = AgentStatusInterval.objects.filter(
+            agent=locked, ended_at__isnull=True
+        ).first()
+        at = now
+        if open_interval is not None:
+            # Never end an interval before it began (clocks of two web processes may differ).
+            at = max(now, open_interval.started_at)
+            open_interval.ended_at = at
+            open_interval.save(update_fields=["ended_at"])
+        if locked.status == AgentStatus.WRAP_UP and locked.status_changed_at:
+            _visit_record_wrap_up(visit_id=locked.current_visit_id,
+                                  seconds=(at - locked.status_changed_at).total_seconds())
+        AgentStatusInterval.objects.create(agent=locked, status=status, started_at=at)
+        locked.status = status
+        locked.status_changed_at = at
+        locked.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
+        locked.save(update_fields=["status", "status_changed_at", "wrap_up_until"])
+    _refresh(agent, locked)
+    return agent
+
+
+def _refresh(agent: Agent, source: Agent) -> None:
+    for name in ("status", "status_changed_at", "wrap_up_until", "current_call_sid",
+                 "current_visit_id"):
+        setattr(agent, name, getattr(source, name))
+
+
+def _visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
+    # The wrap-up the agent actually spent after a queued call counts in that visit's AHT.
+    if visit_id is not None:
+        QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).update(
+            wrap_up_seconds=max(0, round(seconds))
+        )
+
+
+def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:
+    """The agent picked a status on the softphone ("ready" ends wrap-up the same way)."""
+    if status not in MANUAL_STATUSES:
+        raise ValidationError(_("This status follows calls and cannot be chosen."))
+    agent_expire_wrap_up(agent=agent, now=now)
+    return agent_set_status(agent=agent, status=status, now=now)
+
+
+def agent_expire_wrap_up(*, agent: Agent, now: datetime) -> Agent:
+    """End an automatic wrap-up whose time is over, dated when it was over."""
+    if (agent.status == AgentStatus.WRAP_UP and agent.wrap_up_until is not None
+            and agent.wrap_up_until <= now):
+        agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=agent.wrap_up_until)
+    return agent
+
+
+def agent_call_started(*, agent: Agent, agent_call_sid: str, visit: QueueVisit | None,
+                       now: datetime) -> Agent:
+    """The agent is talking: remember which call, then go on-call."""
+    agent.current_call_sid = agent_call_sid[:34]
+    fields = ["current_call_sid"]
+    if visit is not None:
+        agent.current_visit = visit
+        fields.append("current_visit")
+    agent.save(update_fields=fields)
+    return agent_set_status(agent=agent, status=AgentStatus.ON_CALL, now=now)
+
+
+def agent_call_connected(*, visit: QueueVisit, now: datetime) -> Agent | None:
+    """A queued caller was bridged to the agent the visit names (queues' connect URL)."""
+    agent = Agent.objects.filter(identity=visit.agent_identity).first()
+    if agent is None:
+        return None
+    return agent_call_started(agent=agent, agent_call_sid=visit.agent_call_sid, visit=visit,
+                              now=now)
+
+
+def agent_call_ended(*, agent: Agent, agent_call_sid: str, queue: Queue | None,
+                     now: datetime) -> Agent:
+    """The agent's call ended: wrap-up for the queue's wrap-up time, else available.
+
+    Only the call the agent is on ends it: a late or repeated report about an earlier call,
+    or one arriving after the agent moved on, changes nothing.
+    """
+    if agent.status != AgentStatus.ON_CALL:
+        return agent
+    if agent.current_call_sid and agent_call_sid and agent.current_call_sid != agent_call_sid:
+        return agent
+    seconds = queue.wrap_up_seconds if queue is not None else 0
+    if seconds:
+        return agent_set_status(agent=agent, status=AgentStatus.WRAP_UP, now=now,
+                                wrap_up_until=now + timedelta(seconds=seconds))
+    if queue is not None:
+        _visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
+    return agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=now)
+
+
+# --- Customers and contact notes
+
+
+def customer_create(*, phone_number: str, name: str = "", company: str = "", email: str = "",
+                    notes: str = "") -> Customer:
+    e164 = to_e164(phone_number)
+    if e164 is None:
+        raise ValidationError(_("“%(number)s” is not a phone number.") % {"number": phone_number})
+    if email:
+        validate_email(email)
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(phone_number=e164, name=name.strip(),
+                                           company=company.strip(), email=email.strip(),
+                                           notes=notes)
+    except IntegrityError:
+        raise ValidationError(
+            _("A customer with the number %(number)s already exists.") % {"number": e164}
+        ) from None
+
+
+def contact_note_create(*, agent: Agent, now: datetime, text: str = "",
+                        disposition: Disposition | None = None, customer: Customer | None = None,
+                        phone_number: str = "", call_sid: str = "",
+                        queue: Queue | None = None) -> ContactNote:
+    text = text.strip()
+    if disposition is None and not text:
+        raise ValidationError(_("Choose a disposition or write a note."))
+    if disposition is not None and not disposition.is_active:
+        raise ValidationError(_("This disposition is no longer in use."))
+    if customer is not None:
+        phone_number = customer.phone_number
+    return ContactNote.objects.create(
+        agent=agent, customer=customer, phone_number=phone_number[:128], call_sid=call_sid[:34],
+        queue=queue, disposition=disposition, text=text, created_at=now,
+    )
+
+
+@dataclass
+class CustomerImport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def customers_import_csv(*, data: bytes) -> CustomerImport:
+    """Create or update customers from CSV (UTF-8, BOM allowed; header row of column names).
+
+    Rows are matched on the phone number in E.164; a row with a bad number or email is
+    reported and skipped, the others are kept.
+    """
+    result = CustomerImport()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.errors.append(_("The file is not UTF-8 text."))
+        return result
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "phone_number" not in reader.fieldnames:
+        result.errors.append(_("The first row must name the columns, including phone_number."))
+        return result
+    with transaction.atomic():
+        for line, row in enumerate(reader, start=2):
+            raw = (row.get("phone_number") or "").strip()
+            e164 = to_e164(raw)
+            if e164 is None:
+                result.errors.append(
+                    _("Line %(line)d: “%(number)s” is not a phone number.")
+                    % {"line": line, "number": raw}
+                )
+                continue
+            values = {name: (row.get(name) or "").strip() for name in CUSTOMER_CSV_COLUMNS[1:]
+                      if row.get(name) is not None}
+            if values.get("email"):
+                try:
+                    validate_email(values["email"])
+                except ValidationError:
+                    result.errors.append(
+                        _("Line %(line)d: “%(email)s” is not an email address.")
+                        % {"line": line, "email": values["email"]}
+                    )
+                    continue
+            customer = Customer.objects.filter(phone_number=e164).first()
+            if customer is None:
+                Customer.objects.create(phone_number=e164, **values)
+                result.created += 1
+                continue
+            changed = [name for name, value in values.items()
+                       if getattr(customer, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(customer, name, values[name])
+                customer.save(update_fields=[*changed, "updated_at"])
+                result.updated += 1
+    return result
+

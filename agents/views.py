@@ -1,0 +1,297 @@
+import functools
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from twilio.twiml.voice_response import VoiceResponse
+
+from queues.models import Queue
+from queues.twiml import add_dial_queue
+from telephony.twiml import twiml_response
+from telephony.webhooks import twilio_webhook
+
+from .forms import ContactNoteForm, CustomerForm, StatusForm
+from .models import AgentStatus, Customer, Disposition
+from .outgoing import REFUSAL_EN, REFUSAL_JA, outgoing_decide
+from .phone import to_e164
+from .selectors import (
+    agent_effective_status,
+    agent_for_client,
+    agent_for_user,
+    agent_queue_stats,
+    contact_notes_for,
+    customer_as_dict,
+    customer_search,
+    dial_prefix_allows,
+    note_as_dict,
+    screen_pop_for,
+)
+from .services import (
+    agent_call_ended,
+    agent_call_started,
+    agent_choose_status,
+    agent_expire_wrap_up,
+    contact_note_create,
+    customer_create,
+)
+from .softphone import TOKEN_TTL_SECONDS, SoftphoneNotConfigured, access_token_for
+
+logger = logging.getLogger("agents.outgoing")
+
+
+def agent_page(view):
+    """Pages for agents: log in first; anyone without an active agent profile gets 403."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.agent = agent_for_user(request.user)
+        if request.agent is None:
+            raise PermissionDenied(_("Only agents can use the softphone."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def agent_api(view):
+    """JSON endpoints of the softphone: 401 / 403 as JSON, never a login page."""
+
+    @never_cache
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": _("Your session has ended. Log in again.")},
+                                status=401)
+        request.agent = agent_for_user(request.user)
+        if request.agent is None:
+            return JsonResponse({"error": _("Only agents can use the softphone.")}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _form_error(form) -> JsonResponse:
+    messages = [str(error) for errors in form.errors.values() for error in errors]
+    return JsonResponse({"error": " ".join(messages), "errors": form.errors}, status=400)
+
+
+@require_GET
+@agent_page
+def desk(request):
+    agent = request.agent
+    return render(request, "agents/desk.html", {
+        "agent": agent,
+        "status_form": StatusForm(initial={"status": agent.status}),
+        "dispositions": Disposition.objects.filter(is_active=True),
+        "texts": _softphone_texts(),
+    })
+
+
+def _softphone_texts() -> dict:
+    """Every sentence the softphone script shows, translated here (the script has no gettext)."""
+    return {
+        "deviceStarting": _("starting…"),
+        "deviceRegistered": _("ready"),
+        "deviceUnregistered": _("offline"),
+        "deviceError": _("error"),
+        "noMicrophone": _("No microphone: allow this page to use the microphone and check that "
+                          "one is connected."),
+        "tokenExpired": _("Your softphone session has expired. Reload the page (log in again "
+                          "if asked)."),
+        "deviceOffline": _("The softphone is offline: calls cannot reach you. Check the "
+                           "network; it reconnects by itself."),
+        "notConfigured": _("The softphone cannot start."),
+        "refused": _("This destination is refused."),
+        "takeNext": _("Take next caller"),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "callFrom": _("Call from %(from)s"),
+        "outbound": _("Call to %(to)s"),
+        "queueCall": _("Queue %(queue)s"),
+        "noQueues": _("You are not a member of any queue yet."),
+        "customerCreated": _("Customer created."),
+        "requestFailed": _("The server did not answer. Try again."),
+        "callFailed": _("The call failed: %(message)s"),
+        "seconds": _("%(seconds)s s"),
+        "noNotes": _("No earlier contacts."),
+        "noNumber": _("Type a number first."),
+        "busy": _("Finish the current call first."),
+        "wrapUp": _("Wrap-up: write your note, then press “Ready”."),
+    }
+
+
+@require_GET
+@agent_api
+def token(request):
+    try:
+        jwt = access_token_for(request.agent)
+    except SoftphoneNotConfigured as exc:
+        logger.error("softphone token refused: missing settings %s", exc)
+        return JsonResponse(
+            {"error": _("The softphone is not configured yet (Twilio API key or TwiML App "
+                        "missing). Ask your administrator.")},
+            status=503,
+        )
+    return JsonResponse({"token": jwt, "identity": request.agent.identity,
+                         "ttl": TOKEN_TTL_SECONDS})
+
+
+def _state(agent, *, now) -> dict:
+    status = agent_effective_status(agent, now=now)
+    return {
+        "identity": agent.identity,
+        "status": status,
+        "status_label": str(AgentStatus(status).label),
+        "status_since": agent.status_changed_at.isoformat() if agent.status_changed_at else None,
+        "wrap_up_until": agent.wrap_up_until.isoformat() if agent.wrap_up_until else None,
+        "queues": agent_queue_stats(agent),
+    }
+
+
+@require_GET
+@agent_api
+def state(request):
+    now = timezone.now()
+    agent_expire_wrap_up(agent=request.agent, now=now)
+    return JsonResponse(_state(request.agent, now=now))
+
+
+@require_POST
+@agent_api
+def set_status(request):
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _form_error(form)
+    now = timezone.now()
+    try:
+        agent_choose_status(agent=request.agent, status=form.cleaned_data["status"], now=now)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse(_state(request.agent, now=now))
+
+
+@require_GET
+@agent_api
+def current_call(request):
+    call = screen_pop_for(agent=request.agent, call_sid=request.GET.get("call_sid", "")[:34],
+                          from_hint=request.GET.get("from", "")[:128])
+    return JsonResponse({"call": call})
+
+
+@require_GET
+@agent_api
+def dial_check(request):
+    """Whether the outbound dial box may call a number, and its E.164 form."""
+    raw = request.GET.get("to", "")
+    e164 = to_e164(raw)
+    if e164 is None:
+        return JsonResponse({"allowed": False, "to": "",
+                             "error": _("“%(number)s” is not a phone number.") % {"number": raw}})
+    if not dial_prefix_allows(e164):
+        return JsonResponse({"allowed": False, "to": e164,
+                             "error": _("Calls to %(number)s are not allowed from the softphone.")
+                             % {"number": e164}})
+    return JsonResponse({"allowed": True, "to": e164})
+
+
+@require_POST
+@agent_api
+def customer_new(request):
+    form = CustomerForm(request.POST)
+    if not form.is_valid():
+        return _form_error(form)
+    try:
+        customer = customer_create(**form.cleaned_data)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"customer": customer_as_dict(customer)}, status=201)
+
+
+@require_POST
+@agent_api
+def note_new(request):
+    form = ContactNoteForm(request.POST)
+    if not form.is_valid():
+        return _form_error(form)
+    data = form.cleaned_data
+    # A note names a queue only if it is one of the agent's own.
+    queue = (Queue.objects.filter(slug=data["queue"], memberships__agent=request.agent).first()
+             if data["queue"] else None)
+    try:
+        note = contact_note_create(
+            agent=request.agent, now=timezone.now(), text=data["text"],
+            disposition=data["disposition"], customer=data["customer"],
+            phone_number=to_e164(data["phone_number"]) or data["phone_number"],
+            call_sid=data["call_sid"], queue=queue,
+        )
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"note": note_as_dict(note)}, status=201)
+
+
+@require_GET
+@agent_page
+def customers(request):
+    query = request.GET.get("q", "")
+    page = Paginator(customer_search(query), 25).get_page(request.GET.get("page"))
+    return render(request, "agents/customers.html", {"query": query, "page": page})
+
+
+@require_GET
+@agent_page
+def customer(request, pk):
+    record = get_object_or_404(Customer, pk=pk)
+    notes = contact_notes_for(customer=record, phone_e164=record.phone_number, limit=100)
+    return render(request, "agents/customer.html", {"customer": record, "notes": notes})
+
+
+# --- Twilio webhooks of the softphone's TwiML App
+
+
+@twilio_webhook
+def agent_outgoing(request):
+    params = request.POST
+    decision = outgoing_decide(from_=params.get("From", ""), to=params.get("To", ""))
+    response = VoiceResponse()
+    if decision.refused:
+        logger.warning("refused softphone call %s from %r to %r: %s", params.get("CallSid"),
+                       params.get("From", ""), params.get("To", ""), decision.reason)
+        response.say(REFUSAL_JA, language="ja-JP")
+        response.say(REFUSAL_EN, language="en-US")
+        response.hangup()
+        return twiml_response(response)
+    if decision.kind == "queue":
+        # The queues app's Dial action records talk time; recording follows the queue.
+        add_dial_queue(response, request=request, queue=decision.queue)
+        return twiml_response(response)
+    agent_call_started(agent=decision.agent, agent_call_sid=params["CallSid"], visit=None,
+                       now=request.twilio_received_at)
+    action = request.build_absolute_uri(reverse("agents:dial-action"))
+    if decision.kind == "number":
+        dial = response.dial(caller_id=settings.TWILIO_CALLER_ID, action=action, method="POST")
+        dial.number(decision.number)
+    else:
+        dial = response.dial(action=action, method="POST")
+        dial.client(decision.client.identity)
+    return twiml_response(response)
+
+
+@twilio_webhook
+def agent_dial_action(request):
+    """The softphone's Dial to a number or another agent ended: the agent is free again."""
+    agent = agent_for_client(request.POST.get("From", ""))
+    if agent is not None:
+        agent_call_ended(agent=agent, agent_call_sid=request.POST["CallSid"], queue=None,
+                         now=request.twilio_received_at)
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_response(response)

@@ -1,0 +1,475 @@
+/* Tsunagu softphone: Twilio Voice JavaScript SDK 2.x, presence, queues, screen-pop, notes.
+ *
+ * The page talks to the app through small JSON endpoints (URLs in data- attributes of
+ * #softphone) and to Twilio through Twilio.Device. Every sentence shown comes translated from
+ * the server in the #softphone-texts JSON block.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("softphone");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("softphone-texts").textContent);
+  var urls = root.dataset;
+  var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var $ = function (id) { return document.getElementById(id); };
+
+  var STATE_POLL_MS = 3000;
+  var POP_RETRY_MS = 1500;
+  var POP_MAX_TRIES = 40;
+
+  var device = null;
+  var call = null;          // the Twilio Call in hand (ringing in, or connected)
+  var callStartedAt = null;
+  var timerHandle = null;
+  var pop = null;           // the screen-pop data of the current / last call
+  var popTries = 0;
+  var popHandle = null;
+  var lastStatus = null;
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, name) {
+      return values[name] === undefined ? "" : values[name];
+    });
+  }
+
+  function clock(totalSeconds) {
+    var s = Math.max(0, Math.floor(totalSeconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    var mm = (m < 10 ? "0" : "") + m, ss = (r < 10 ? "0" : "") + r;
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  }
+
+  // --- Messages: one line per problem, replaced when the same problem comes again.
+  function showMessage(key, text, kind) {
+    var box = $("messages");
+    var existing = box.querySelector('[data-key="' + key + '"]');
+    if (existing) existing.remove();
+    var div = document.createElement("div");
+    div.className = "alert alert-" + (kind || "danger") + " py-2 alert-dismissible";
+    div.setAttribute("role", "alert");
+    div.dataset.key = key;
+    div.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("aria-label", "×");
+    close.addEventListener("click", function () { div.remove(); });
+    div.appendChild(close);
+    box.appendChild(div);
+  }
+
+  function clearMessage(key) {
+    var existing = $("messages").querySelector('[data-key="' + key + '"]');
+    if (existing) existing.remove();
+  }
+
+  // --- Talking to the app
+  function request(method, url, data) {
+    var options = { method: method, credentials: "same-origin", headers: { "X-CSRFToken": csrf } };
+    if (data) {
+      options.body = new URLSearchParams(data);
+    }
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          var error = new Error(body.error || T.requestFailed);
+          error.status = response.status;
+          throw error;
+        }
+        return body;
+      });
+    }, function () {
+      throw new Error(T.requestFailed);
+    });
+  }
+
+  function fetchToken() {
+    return request("GET", urls.tokenUrl).then(function (body) { return body.token; });
+  }
+
+  // --- Device
+  function setDeviceState(state, label) {
+    var badge = $("device-state");
+    badge.dataset.state = state;
+    badge.textContent = label;
+    badge.className = "badge " + ({
+      registered: "text-bg-success", unregistered: "text-bg-secondary", error: "text-bg-danger"
+    }[state] || "text-bg-secondary");
+  }
+
+  function explainError(error) {
+    var code = error && error.code;
+    var name = error && (error.name || "");
+    if (code === 20101 || code === 20104 || code === 31204 || code === 31205 || /TokenExpired/.test(name)) {
+      showMessage("token", T.tokenExpired);
+    } else if (code === 31208 || code === 31401 || code === 31402 || code === 31201 ||
+               /Permission|NotAllowed|NotFound|UserMedia/.test(name)) {
+      showMessage("microphone", T.noMicrophone);
+    } else if (code === 31005 || code === 31009 || code === 53000 || code === 31000) {
+      showMessage("offline", T.deviceOffline);
+    } else {
+      showMessage("call", fmt(T.callFailed, { message: (error && error.message) || code || "" }));
+    }
+  }
+
+  function startDevice() {
+    if (!window.Twilio || !window.Twilio.Device) {
+      setDeviceState("error", T.deviceError);
+      showMessage("device", T.notConfigured);
+      return;
+    }
+    fetchToken().then(function (token) {
+      device = new window.Twilio.Device(token, { closeProtection: true, tokenRefreshMs: 60000 });
+      device.on("registered", function () {
+        setDeviceState("registered", T.deviceRegistered);
+        clearMessage("offline");
+        clearMessage("token");
+      });
+      device.on("unregistered", function () {
+        setDeviceState("unregistered", T.deviceUnregistered);
+        showMessage("offline", T.deviceOffline, "warning");
+      });
+      device.on("error", function (error) {
+        if (error && (error.code === 20104 || error.code === 31205)) setDeviceState("error", T.deviceError);
+        explainError(error);
+      });
+      device.on("tokenWillExpire", function () {
+        fetchToken().then(function (fresh) { device.updateToken(fresh); }, function () {
+          showMessage("token", T.tokenExpired);
+        });
+      });
+      device.on("incoming", onIncoming);
+      device.register();
+    }, function (error) {
+      setDeviceState("error", T.deviceError);
+      showMessage(error.status === 401 ? "token" : "device",
+                  error.status === 401 ? T.tokenExpired : error.message);
+    });
+  }
+
+  function deviceReady() {
+    if (!device || device.state === "destroyed" || $("device-state").dataset.state !== "registered") {
+      showMessage("offline", T.deviceOffline);
+      return false;
+    }
+    if (call) {
+      showMessage("busy", T.busy, "warning");
+      return false;
+    }
+    return true;
+  }
+
+  // --- Calls
+  function bindCall(c, label) {
+    call = c;
+    $("call-peer").textContent = label;
+    c.on("accept", onAccept);
+    c.on("disconnect", onEnded);
+    c.on("cancel", onEnded);
+    c.on("reject", onEnded);
+    c.on("error", explainError);
+  }
+
+  function onIncoming(c) {
+    if (call) {  // one call at a time: a second one is turned away
+      c.reject();
+      return;
+    }
+    var from = (c.parameters && c.parameters.From) || "";
+    bindCall(c, fmt(T.callFrom, { from: from }));
+    $("incoming-from").textContent = fmt(T.callFrom, { from: from });
+    $("incoming").hidden = false;
+  }
+
+  function onAccept() {
+    $("incoming").hidden = true;
+    $("call-panel").hidden = false;
+    $("idle-hint").hidden = true;
+    $("dtmf-sent").textContent = "";
+    setMuted(false);
+    callStartedAt = Date.now();
+    clearInterval(timerHandle);
+    $("call-timer").textContent = clock(0);
+    timerHandle = setInterval(function () {
+      $("call-timer").textContent = clock((Date.now() - callStartedAt) / 1000);
+    }, 1000);
+    pop = null;
+    popTries = 0;
+    $("note-saved").hidden = true;
+    loadScreenPop();
+    refreshState();
+  }
+
+  function onEnded() {
+    $("incoming").hidden = true;
+    $("call-panel").hidden = true;
+    $("idle-hint").hidden = false;
+    clearInterval(timerHandle);
+    call = null;
+    refreshState();
+  }
+
+  function takeNext(slug) {
+    if (!deviceReady()) return;
+    connect({ To: "queue:" + slug }, fmt(T.queueCall, { queue: slug }));
+  }
+
+  function connect(params, label) {
+    clearMessage("busy");
+    var pending = device.connect({ params: params });
+    Promise.resolve(pending).then(function (c) { bindCall(c, label); }, explainError);
+  }
+
+  function dialNumber(event) {
+    event.preventDefault();
+    var raw = $("dial-to").value.trim();
+    if (!raw) {
+      showMessage("dial", T.noNumber, "warning");
+      return;
+    }
+    if (!deviceReady()) return;
+    request("GET", urls.dialCheckUrl + "?" + new URLSearchParams({ to: raw })).then(function (body) {
+      if (!body.allowed) {
+        showMessage("dial", body.error || T.refused);
+        return;
+      }
+      clearMessage("dial");
+      connect({ To: body.to }, fmt(T.outbound, { to: body.to }));
+    }, function (error) { showMessage("dial", error.message); });
+  }
+
+  function setMuted(muted) {
+    var button = $("mute-btn");
+    button.textContent = muted ? T.unmute : T.mute;
+    button.setAttribute("aria-pressed", muted ? "true" : "false");
+    button.classList.toggle("active", muted);
+  }
+
+  // --- Screen-pop: fetched by itself when a call connects, retried until the app knows it.
+  function loadScreenPop() {
+    clearTimeout(popHandle);
+    if (!call) return;
+    var params = call.parameters || {};
+    var query = new URLSearchParams({ call_sid: params.CallSid || "", from: params.From || "" });
+    request("GET", urls.callUrl + "?" + query).then(function (body) {
+      if (body.call) {
+        pop = body.call;
+        renderScreenPop();
+        // A queue call is known as soon as the caller is bridged; a retry picks up late data.
+        if (!pop.queue && pop.direction === "inbound" && popTries < 3) schedulePop();
+      } else {
+        schedulePop();
+      }
+    }, schedulePop);
+  }
+
+  function schedulePop() {
+    popTries += 1;
+    if (call && popTries < POP_MAX_TRIES) popHandle = setTimeout(loadScreenPop, POP_RETRY_MS);
+  }
+
+  function text(id, value) { $(id).textContent = value === null || value === undefined ? "" : value; }
+
+  function renderScreenPop() {
+    $("screen-pop").hidden = false;
+    $("note-panel").hidden = false;
+    text("pop-number", pop.phone_e164 || pop.phone_number);
+    text("pop-queue", pop.queue ? pop.queue.name : "—");
+    text("pop-wait", pop.wait_seconds === null ? "—" : clock(pop.wait_seconds));
+    var ivr = pop.ivr_path;
+    $("pop-ivr").hidden = $("pop-ivr-label").hidden = !(ivr && ivr.length);
+    if (ivr && ivr.length) {
+      var list = document.createElement("ol");
+      list.className = "mb-0 ps-3";
+      ivr.forEach(function (step) {
+        var li = document.createElement("li");
+        li.textContent = step.step + (step.digits ? " [" + step.digits + "]" : "") +
+          (step.outcome && step.outcome !== "entered" && step.outcome !== "valid" ? " (" + step.outcome + ")" : "");
+        list.appendChild(li);
+      });
+      $("pop-ivr").replaceChildren(list);
+    }
+    var box = $("pop-customer");
+    box.replaceChildren();
+    if (pop.customer) {
+      var card = document.createElement("div");
+      card.className = "customer-card border rounded p-2";
+      var name = document.createElement("a");
+      name.href = pop.customer.url;
+      name.target = "_blank";
+      name.rel = "noopener";
+      name.className = "fw-bold";
+      name.id = "pop-customer-name";
+      name.textContent = pop.customer.name || pop.customer.phone_number;
+      card.appendChild(name);
+      [pop.customer.company, pop.customer.email, pop.customer.notes].forEach(function (line) {
+        if (!line) return;
+        var div = document.createElement("div");
+        div.className = "small";
+        div.textContent = line;
+        card.appendChild(div);
+      });
+      box.appendChild(card);
+      $("customer-form").hidden = true;
+    } else {
+      $("customer-form").hidden = !pop.phone_e164;
+    }
+    renderNotes(pop.notes || []);
+  }
+
+  function renderNotes(notes) {
+    var list = $("pop-notes");
+    list.replaceChildren();
+    if (!notes.length) {
+      var li = document.createElement("li");
+      li.className = "text-body-secondary";
+      li.textContent = T.noNotes;
+      list.appendChild(li);
+      return;
+    }
+    notes.forEach(function (note) {
+      var li = document.createElement("li");
+      li.className = "mb-1 note";
+      var when = new Date(note.created_at);
+      var head = document.createElement("div");
+      head.className = "text-body-secondary";
+      head.textContent = when.toLocaleString() + " · " + note.agent +
+        (note.disposition ? " · " + note.disposition : "");
+      var body = document.createElement("div");
+      body.textContent = note.text;
+      li.appendChild(head);
+      li.appendChild(body);
+      list.appendChild(li);
+    });
+  }
+
+  function createCustomer(event) {
+    event.preventDefault();
+    if (!pop || !pop.phone_e164) return;
+    request("POST", urls.customerUrl, { phone_number: pop.phone_e164, name: $("customer-name").value })
+      .then(function (body) {
+        pop.customer = body.customer;
+        renderScreenPop();
+        showMessage("customer", T.customerCreated, "success");
+      }, function (error) { showMessage("customer", error.message); });
+  }
+
+  function saveNote(event) {
+    event.preventDefault();
+    if (!pop) return;
+    var data = {
+      disposition: $("note-disposition").value,
+      text: $("note-text").value,
+      customer: pop.customer ? pop.customer.id : "",
+      phone_number: pop.phone_e164 || pop.phone_number || "",
+      call_sid: pop.call_sid || "",
+      queue: pop.queue ? pop.queue.slug : ""
+    };
+    request("POST", urls.noteUrl, data).then(function (body) {
+      pop.notes = [body.note].concat(pop.notes || []);
+      renderNotes(pop.notes);
+      $("note-text").value = "";
+      $("note-disposition").value = "";
+      $("note-saved").hidden = false;
+      clearMessage("note");
+    }, function (error) { showMessage("note", error.message); });
+  }
+
+  // --- Presence and queues
+  function renderState(state) {
+    var label = $("status-label");
+    label.textContent = state.status_label;
+    label.dataset.status = state.status;
+    var select = $("status-select");
+    var manual = Array.prototype.some.call(select.options, function (o) { return o.value === state.status; });
+    if (manual && document.activeElement !== select) select.value = state.status;
+    select.disabled = state.status === "on-call";
+    $("ready-btn").hidden = state.status !== "wrap-up";
+    if (state.status === "wrap-up" && lastStatus !== "wrap-up") showMessage("wrapup", T.wrapUp, "info");
+    if (state.status !== "wrap-up") clearMessage("wrapup");
+    lastStatus = state.status;
+    renderQueues(state.queues);
+  }
+
+  function renderQueues(queues) {
+    var body = $("queues").tBodies[0];
+    body.replaceChildren();
+    if (!queues.length) {
+      var empty = body.insertRow();
+      var cell = empty.insertCell();
+      cell.colSpan = 4;
+      cell.className = "text-body-secondary";
+      cell.textContent = T.noQueues;
+      return;
+    }
+    queues.forEach(function (queue) {
+      var row = body.insertRow();
+      row.dataset.queue = queue.slug;
+      row.insertCell().textContent = queue.name;
+      var waiting = row.insertCell();
+      waiting.className = "num waiting";
+      waiting.textContent = queue.waiting;
+      var longest = row.insertCell();
+      longest.className = "num longest";
+      longest.textContent = queue.longest_wait_seconds === null ? "—" : clock(queue.longest_wait_seconds);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-primary take-next";
+      button.dataset.queue = queue.slug;
+      button.textContent = T.takeNext;
+      button.addEventListener("click", function () { takeNext(queue.slug); });
+      row.insertCell().appendChild(button);
+    });
+  }
+
+  function refreshState() {
+    return request("GET", urls.stateUrl).then(function (state) {
+      clearMessage("state");
+      renderState(state);
+    }, function (error) {
+      showMessage(error.status === 401 ? "token" : "state",
+                  error.status === 401 ? T.tokenExpired : error.message);
+    });
+  }
+
+  function chooseStatus(status) {
+    request("POST", urls.statusUrl, { status: status }).then(renderState, function (error) {
+      showMessage("status", error.message);
+    });
+  }
+
+  // --- Wiring
+  $("status-select").addEventListener("change", function (event) { chooseStatus(event.target.value); });
+  $("ready-btn").addEventListener("click", function () { chooseStatus("available"); });
+  $("accept-btn").addEventListener("click", function () { if (call) call.accept(); });
+  $("reject-btn").addEventListener("click", function () {
+    if (call) {
+      call.reject();
+      onEnded();
+    }
+  });
+  $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
+  $("mute-btn").addEventListener("click", function () {
+    if (!call) return;
+    var muted = !call.isMuted();
+    call.mute(muted);
+    setMuted(muted);
+  });
+  Array.prototype.forEach.call(root.querySelectorAll(".dtmf"), function (button) {
+    button.addEventListener("click", function () {
+      if (!call) return;
+      call.sendDigits(button.dataset.digit);
+      $("dtmf-sent").textContent += button.dataset.digit;
+    });
+  });
+  $("dial-form").addEventListener("submit", dialNumber);
+  $("customer-form").addEventListener("submit", createCustomer);
+  $("note-form").addEventListener("submit", saveNote);
+  window.addEventListener("offline", function () { showMessage("offline", T.deviceOffline); });
+  window.addEventListener("online", function () { clearMessage("offline"); });
+
+  startDevice();
+  refreshState();
+  setInterval(refreshState, STATE_POLL_MS);
+}());
