@@ -36,6 +36,7 @@ from django.db.models.functions import (
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
+from agents.selectors import agent_status_counts
 from queues.models import Queue, QueueResult, QueueVisit
 from telephony.models import FINAL_STATUSES
 
@@ -308,25 +309,11 @@ def waiting_now(*, now: datetime) -> dict[int, dict]:
     }
 
 
-def agents_by_status() -> dict[int, dict[str, int]]:
-    """Per queue id: how many of its active member agents are in each status now."""
-    grouped = (
-        Agent.objects.filter(is_active=True, memberships__isnull=False)
-        .values("memberships__queue_id", "status")
-        .annotate(agents=Count("pk"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for row in grouped:
-        counts.setdefault(row["memberships__queue_id"], {})[row["status"]] = row["agents"]
-    return counts
-
-
 def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     """Per queue: who is waiting and which agents are free now, and today's figures so far."""
     today = local_today(now)
     waiting = waiting_now(now=now)
-    agents = agents_by_status()
+    agents = agent_status_counts()
     today_rows = queue_report(date_range=DateRange(today, today), interval=Interval.TOTAL,
                               queues=queues)
     rows = []
