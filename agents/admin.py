@@ -33,26 +33,45 @@ class QueueMembershipInline(admin.TabularInline):
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ("identity", "user", "status", "status_changed_at", "phone_number",
-                    "is_active")
+    list_display = ("identity", "user", "status", "status_changed_at", "phone_number", "is_active")
     list_filter = ("status", "is_active", "queues")
     list_select_related = ("user",)
-    search_fields = ("identity", "user__username", "user__first_name", "user__last_name",
-                     "phone_number")
+    search_fields = (
+        "identity",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "phone_number",
+    )
     raw_id_fields = ("user",)
     inlines = [QueueMembershipInline]
     fieldsets = (
         (None, {"fields": ("user", "identity", "phone_number", "is_active")}),
-        (_("Presence"), {
-            "fields": ("status", "status_changed_at", "wrap_up_until", "current_call_sid",
-                       "current_visit"),
-            "description": _("Presence follows the agent's calls and the softphone; use the "
-                             "“Set offline” action to free a stuck agent."),
-        }),
+        (
+            _("Presence"),
+            {
+                "fields": (
+                    "status",
+                    "status_changed_at",
+                    "wrap_up_until",
+                    "current_call_sid",
+                    "current_visit",
+                ),
+                "description": _(
+                    "Presence follows the agent's calls and the softphone; use the "
+                    "“Set offline” action to free a stuck agent."
+                ),
+            },
+        ),
     )
     # Presence is written only through agent_set_status, so that its history stays whole.
-    readonly_fields = ("status", "status_changed_at", "wrap_up_until", "current_call_sid",
-                       "current_visit")
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "wrap_up_until",
+        "current_call_sid",
+        "current_visit",
+    )
     actions = ["set_offline"]
 
     @admin.action(description=_("Set offline"), permissions=["change"])
@@ -60,8 +79,11 @@ class AgentAdmin(admin.ModelAdmin):
         now = timezone.now()
         for agent in queryset:
             agent_set_status(agent=agent, status=AgentStatus.OFFLINE, now=now)
-        self.message_user(request, ngettext("%d agent set offline.", "%d agents set offline.",
-                                            len(queryset)) % len(queryset))
+        self.message_user(
+            request,
+            ngettext("%d agent set offline.", "%d agents set offline.", len(queryset))
+            % len(queryset),
+        )
 
 
 @admin.register(AgentStatusInterval)
@@ -102,8 +124,7 @@ class CustomerAdmin(admin.ModelAdmin):
     actions = ["export_csv"]
 
     def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset,
-                                                                   search_term)
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # A number typed the domestic way (090-…) still finds its E.164 record.
         e164 = to_e164(search_term)
         if e164:
@@ -116,10 +137,16 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         urls = [
-            path("import/", self.admin_site.admin_view(self.import_csv_view),
-                 name="agents_customer_import"),
-            path("export/", self.admin_site.admin_view(self.export_csv_view),
-                 name="agents_customer_export"),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_csv_view),
+                name="agents_customer_import",
+            ),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_csv_view),
+                name="agents_customer_export",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -145,8 +172,11 @@ class CustomerAdmin(admin.ModelAdmin):
         form = CustomerImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             result = customers_import_csv(data=form.cleaned_data["file"].read())
-            self.message_user(request, _("%(created)d created, %(updated)d updated.")
-                              % {"created": result.created, "updated": result.updated})
+            self.message_user(
+                request,
+                _("%(created)d created, %(updated)d updated.")
+                % {"created": result.created, "updated": result.updated},
+            )
             for error in result.errors:
                 self.message_user(request, error, level=messages.WARNING)
             return redirect(reverse("admin:agents_customer_changelist"))

@@ -46,8 +46,9 @@ def seed_agents(users):
     queue, _ = Queue.objects.get_or_create(slug=DEMO_QUEUE, defaults={"name": "サポート"})
     agents = []
     for username in DEMO_AGENTS:
-        agent, _ = Agent.objects.get_or_create(user=users[username],
-                                               defaults={"identity": username})
+        agent, _ = Agent.objects.get_or_create(
+            user=users[username], defaults={"identity": username}
+        )
         QueueMembership.objects.get_or_create(agent=agent, queue=queue)
         agents.append(agent)
     for position, name in enumerate(DEMO_DISPOSITIONS):

@@ -8,8 +8,9 @@ from .services import MANUAL_STATUSES
 class StatusForm(forms.Form):
     status = forms.ChoiceField(
         label=_("status"),
-        choices=[(value, label) for value, label in AgentStatus.choices
-                 if value in MANUAL_STATUSES],
+        choices=[
+            (value, label) for value, label in AgentStatus.choices if value in MANUAL_STATUSES
+        ],
     )
 
 
@@ -21,11 +22,13 @@ class CustomerForm(forms.Form):
 
 
 class ContactNoteForm(forms.Form):
-    disposition = forms.ModelChoiceField(label=_("disposition"), required=False,
-                                         queryset=Disposition.objects.filter(is_active=True))
+    disposition = forms.ModelChoiceField(
+        label=_("disposition"), required=False, queryset=Disposition.objects.filter(is_active=True)
+    )
     text = forms.CharField(label=_("note"), required=False, widget=forms.Textarea)
-    customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False,
-                                      widget=forms.HiddenInput)
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(), required=False, widget=forms.HiddenInput
+    )
     phone_number = forms.CharField(max_length=128, required=False, widget=forms.HiddenInput)
     call_sid = forms.CharField(max_length=34, required=False, widget=forms.HiddenInput)
     queue = forms.SlugField(max_length=64, required=False, widget=forms.HiddenInput)

@@ -5,9 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from queues.models import Queue, QueueVisit
 
-identity_validator = RegexValidator(
-    r"^[A-Za-z0-9_-]+$", _("Use only letters, digits, _ and -.")
-)
+identity_validator = RegexValidator(r"^[A-Za-z0-9_-]+$", _("Use only letters, digits, _ and -."))
 
 
 class AgentStatus(models.TextChoices):
@@ -21,15 +19,19 @@ class AgentStatus(models.TextChoices):
 class Agent(models.Model):
     """A person who takes calls: one per user, reached in the browser as client:<identity>."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="agent")
-    identity = models.CharField(_("client identity"), max_length=64, unique=True,
-                                validators=[identity_validator])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    identity = models.CharField(
+        _("client identity"), max_length=64, unique=True, validators=[identity_validator]
+    )
     phone_number = models.CharField(_("phone number"), max_length=20, blank=True)
-    queues = models.ManyToManyField(Queue, through="QueueMembership", related_name="agents",
-                                    verbose_name=_("queues"))
-    status = models.CharField(_("status"), max_length=16, choices=AgentStatus.choices,
-                              default=AgentStatus.OFFLINE)
+    queues = models.ManyToManyField(
+        Queue, through="QueueMembership", related_name="agents", verbose_name=_("queues")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=AgentStatus.choices, default=AgentStatus.OFFLINE
+    )
     status_changed_at = models.DateTimeField(_("status since"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Set when a call ends into automatic wrap-up; past this moment the agent is available.
@@ -37,9 +39,14 @@ class Agent(models.Model):
     # The agent's own leg of the call in progress (softphone CallSid), to recognise its end.
     current_call_sid = models.CharField(_("current call SID"), max_length=34, blank=True)
     # The queued caller this agent is talking to, or talked to last (screen-pop, wrap-up time).
-    current_visit = models.ForeignKey(QueueVisit, on_delete=models.SET_NULL, null=True,
-                                      blank=True, related_name="+",
-                                      verbose_name=_("current queue visit"))
+    current_visit = models.ForeignKey(
+        QueueVisit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current queue visit"),
+    )
 
     class Meta:
         verbose_name = _("agent")
@@ -86,8 +93,11 @@ class AgentStatusInterval(models.Model):
         ]
         constraints = [
             # One open interval per agent; also serves "the agent's open interval" on every change.
-            models.UniqueConstraint(fields=["agent"], condition=models.Q(ended_at__isnull=True),
-                                    name="agentstatus_one_open_per_agent"),
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=models.Q(ended_at__isnull=True),
+                name="agentstatus_one_open_per_agent",
+            ),
         ]
 
     def __str__(self):
@@ -114,9 +124,14 @@ class DialPrefix(models.Model):
     """A number prefix agents may call out to; anything not matching one is refused."""
 
     prefix = models.CharField(
-        _("prefix"), max_length=16, unique=True,
-        validators=[RegexValidator(r"^\+[1-9][0-9]{0,14}$",
-                                   _("A + followed by the country code (and more digits)."))],
+        _("prefix"),
+        max_length=16,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^\+[1-9][0-9]{0,14}$", _("A + followed by the country code (and more digits).")
+            )
+        ],
         help_text=_("E.164 start of the numbers allowed, for example +81 for Japan."),
     )
     description = models.CharField(_("description"), max_length=100, blank=True)
@@ -154,17 +169,35 @@ class Customer(models.Model):
 class ContactNote(models.Model):
     """What an agent wrote about one contact: a disposition and free text."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="contact_notes", verbose_name=_("customer"))
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="contact_notes",
-                              verbose_name=_("agent"))
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="contact_notes",
+        verbose_name=_("customer"),
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="contact_notes", verbose_name=_("agent")
+    )
     phone_number = models.CharField(_("phone number"), max_length=128, blank=True)
     call_sid = models.CharField(_("call SID"), max_length=34, blank=True)
-    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("queue"))
-    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, null=True,
-                                    blank=True, related_name="contact_notes",
-                                    verbose_name=_("disposition"))
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("queue"),
+    )
+    disposition = models.ForeignKey(
+        Disposition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contact_notes",
+        verbose_name=_("disposition"),
+    )
     text = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("written"))
 

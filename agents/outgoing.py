@@ -50,7 +50,7 @@ def outgoing_decide(*, from_: str, to: str) -> Outgoing:
         return _refuse(f"{from_!r} is not an active agent")
     to = to.strip()
     if to.startswith(QUEUE_PREFIX):
-        slug = to[len(QUEUE_PREFIX):]
+        slug = to[len(QUEUE_PREFIX) :]
         try:
             queue = queue_by_slug(slug)
         except Queue.DoesNotExist:

@@ -22,8 +22,9 @@ def on_caller_connected(sender, visit, **kwargs):
 def on_talk_recorded(sender, visit, **kwargs):
     agent = Agent.objects.filter(identity=visit.agent_identity).first()
     if agent is not None:
-        agent_call_ended(agent=agent, agent_call_sid=visit.agent_call_sid, queue=visit.queue,
-                         now=timezone.now())
+        agent_call_ended(
+            agent=agent, agent_call_sid=visit.agent_call_sid, queue=visit.queue, now=timezone.now()
+        )
 
 
 @receiver(call_status_changed, dispatch_uid="agents.on_call_status_changed")
@@ -33,12 +34,16 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
         return
     for address in (call.from_number, call.to_number):
         if address.startswith(CLIENT_PREFIX):
-            agent = Agent.objects.filter(identity=address[len(CLIENT_PREFIX):]).first()
+            agent = Agent.objects.filter(identity=address[len(CLIENT_PREFIX) :]).first()
             if agent is None:
                 continue
-            visit = (QueueVisit.objects.select_related("queue")
-                     .filter(agent_call_sid=call.sid).first())
-            agent_call_ended(agent=agent, agent_call_sid=call.sid,
-                             queue=visit.queue if visit is not None else None,
-                             now=call.ended_at or timezone.now())
+            visit = (
+                QueueVisit.objects.select_related("queue").filter(agent_call_sid=call.sid).first()
+            )
+            agent_call_ended(
+                agent=agent,
+                agent_call_sid=call.sid,
+                queue=visit.queue if visit is not None else None,
+                now=call.ended_at or timezone.now(),
+            )
             return

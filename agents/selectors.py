@@ -33,9 +33,12 @@ def agent_for_client(address: str) -> Agent | None:
     """The agent behind ``client:<identity>`` if it may use the softphone now, else None."""
     if not address.startswith(CLIENT_PREFIX):
         return None
-    identity = address[len(CLIENT_PREFIX):]
-    agent = (Agent.objects.select_related("user")
-             .filter(identity=identity, is_active=True, user__is_active=True).first())
+    identity = address[len(CLIENT_PREFIX) :]
+    agent = (
+        Agent.objects.select_related("user")
+        .filter(identity=identity, is_active=True, user__is_active=True)
+        .first()
+    )
     if agent is None or not user_has_role(agent.user, AGENTS):
         return None
     return agent
@@ -43,8 +46,11 @@ def agent_for_client(address: str) -> Agent | None:
 
 def agent_effective_status(agent: Agent, *, now: datetime) -> str:
     """The status as the agent lives it: an automatic wrap-up that ran out is over."""
-    if (agent.status == AgentStatus.WRAP_UP and agent.wrap_up_until is not None
-            and agent.wrap_up_until <= now):
+    if (
+        agent.status == AgentStatus.WRAP_UP
+        and agent.wrap_up_until is not None
+        and agent.wrap_up_until <= now
+    ):
         return AgentStatus.AVAILABLE
     return agent.status
 
@@ -53,17 +59,18 @@ def agent_queue_stats(agent: Agent) -> list[dict]:
     """The agent's queues, highest priority first, with how many wait and for how long."""
     stats = waiting_stats()
     rows = []
-    for membership in (agent.memberships.select_related("queue")
-                       .order_by("priority", "queue__name")):
+    for membership in agent.memberships.select_related("queue").order_by("priority", "queue__name"):
         queue = membership.queue
         queue_stats = stats.get(queue.id, {})
-        rows.append({
-            "slug": queue.slug,
-            "name": queue.name,
-            "priority": membership.priority,
-            "waiting": queue_stats.get("waiting", 0),
-            "longest_wait_seconds": queue_stats.get("longest_wait_seconds"),
-        })
+        rows.append(
+            {
+                "slug": queue.slug,
+                "name": queue.name,
+                "priority": membership.priority,
+                "waiting": queue_stats.get("waiting", 0),
+                "longest_wait_seconds": queue_stats.get("longest_wait_seconds"),
+            }
+        )
     return rows
 
 
@@ -75,27 +82,38 @@ def agent_status_counts() -> dict[int, dict[str, int]]:
     """Per queue id: how many of its active agents are available, on a call, in wrap-up."""
     now = timezone.now()
     effective = Case(
-        When(agent__status=AgentStatus.WRAP_UP, agent__wrap_up_until__lte=now,
-             then=Value(AgentStatus.AVAILABLE)),
+        When(
+            agent__status=AgentStatus.WRAP_UP,
+            agent__wrap_up_until__lte=now,
+            then=Value(AgentStatus.AVAILABLE),
+        ),
         default=F("agent__status"),
         output_field=CharField(),
     )
     counts = {
-        queue_id: {AgentStatus.AVAILABLE.value: 0, AgentStatus.ON_CALL.value: 0,
-                   AgentStatus.WRAP_UP.value: 0}
+        queue_id: {
+            AgentStatus.AVAILABLE.value: 0,
+            AgentStatus.ON_CALL.value: 0,
+            AgentStatus.WRAP_UP.value: 0,
+        }
         for queue_id in Queue.objects.values_list("id", flat=True)
     }
-    rows = (QueueMembership.objects
-            .filter(agent__is_active=True, agent__user__is_active=True)
-            .annotate(effective=effective)
-            .values("queue_id", "effective")
-            .annotate(n=Count("id"))
-            .order_by())
+    rows = (
+        QueueMembership.objects.filter(agent__is_active=True, agent__user__is_active=True)
+        .annotate(effective=effective)
+        .values("queue_id", "effective")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     for row in rows:
-        by_status = counts.setdefault(row["queue_id"], {
-            AgentStatus.AVAILABLE.value: 0, AgentStatus.ON_CALL.value: 0,
-            AgentStatus.WRAP_UP.value: 0,
-        })
+        by_status = counts.setdefault(
+            row["queue_id"],
+            {
+                AgentStatus.AVAILABLE.value: 0,
+                AgentStatus.ON_CALL.value: 0,
+                AgentStatus.WRAP_UP.value: 0,
+            },
+        )
         if row["effective"] in by_status:
             by_status[row["effective"]] += row["n"]
     return counts
@@ -125,8 +143,7 @@ def customer_search(query: str):
         return customers.order_by("-updated_at")
     e164 = to_e164(query)
     digits = re.sub(r"\D", "", query)
-    condition = (Q(name__icontains=query) | Q(company__icontains=query)
-                 | Q(email__icontains=query))
+    condition = Q(name__icontains=query) | Q(company__icontains=query) | Q(email__icontains=query)
     if e164:
         condition |= Q(phone_number=e164)
     if len(digits) >= 3:
@@ -142,9 +159,11 @@ def contact_notes_for(*, customer: Customer | None, phone_e164: str | None, limi
         condition |= Q(phone_number=phone_e164)
     if not condition:
         return []
-    return list(ContactNote.objects.filter(condition)
-                .select_related("agent", "disposition", "queue")
-                .order_by("-created_at")[:limit])
+    return list(
+        ContactNote.objects.filter(condition)
+        .select_related("agent", "disposition", "queue")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def note_as_dict(note: ContactNote) -> dict:
@@ -225,8 +244,9 @@ def screen_pop_for(*, agent: Agent, call_sid: str = "", from_hint: str = "") -> 
         "direction": direction,
         "phone_number": number,
         "phone_e164": e164 or "",
-        "queue": ({"slug": visit.queue.slug, "name": visit.queue.name}
-                  if visit is not None else None),
+        "queue": (
+            {"slug": visit.queue.slug, "name": visit.queue.name} if visit is not None else None
+        ),
         "wait_seconds": visit.wait_seconds if visit is not None else None,
         "entered_at": visit.entered_at.isoformat() if visit is not None else None,
         "customer": customer_as_dict(customer) if customer is not None else None,

@@ -27,8 +27,9 @@ from .selectors import CUSTOMER_CSV_COLUMNS
 MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
 
 
-def agent_set_status(*, agent: Agent, status: str, now: datetime,
-                     wrap_up_until: datetime | None = None) -> Agent:
+def agent_set_status(
+    *, agent: Agent, status: str, now: datetime, wrap_up_until: datetime | None = None
+) -> Agent:
     """Move the agent to ``status`` at ``now``: close the open interval and open a new one.
 
     The agent row is locked so that two webhooks about the same agent cannot both open an
@@ -52,8 +53,10 @@ def agent_set_status(*, agent: Agent, status: str, now: datetime,
             open_interval.ended_at = at
             open_interval.save(update_fields=["ended_at"])
         if locked.status == AgentStatus.WRAP_UP and locked.status_changed_at:
-            _visit_record_wrap_up(visit_id=locked.current_visit_id,
-                                  seconds=(at - locked.status_changed_at).total_seconds())
+            _visit_record_wrap_up(
+                visit_id=locked.current_visit_id,
+                seconds=(at - locked.status_changed_at).total_seconds(),
+            )
         AgentStatusInterval.objects.create(agent=locked, status=status, started_at=at)
         locked.status = status
         locked.status_changed_at = at
@@ -64,8 +67,13 @@ def agent_set_status(*, agent: Agent, status: str, now: datetime,
 
 
 def _refresh(agent: Agent, source: Agent) -> None:
-    for name in ("status", "status_changed_at", "wrap_up_until", "current_call_sid",
-                 "current_visit_id"):
+    for name in (
+        "status",
+        "status_changed_at",
+        "wrap_up_until",
+        "current_call_sid",
+        "current_visit_id",
+    ):
         setattr(agent, name, getattr(source, name))
 
 
@@ -87,14 +95,18 @@ def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:
 
 def agent_expire_wrap_up(*, agent: Agent, now: datetime) -> Agent:
     """End an automatic wrap-up whose time is over, dated when it was over."""
-    if (agent.status == AgentStatus.WRAP_UP and agent.wrap_up_until is not None
-            and agent.wrap_up_until <= now):
+    if (
+        agent.status == AgentStatus.WRAP_UP
+        and agent.wrap_up_until is not None
+        and agent.wrap_up_until <= now
+    ):
         agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=agent.wrap_up_until)
     return agent
 
 
-def agent_call_started(*, agent: Agent, agent_call_sid: str, visit: QueueVisit | None,
-                       now: datetime) -> Agent:
+def agent_call_started(
+    *, agent: Agent, agent_call_sid: str, visit: QueueVisit | None, now: datetime
+) -> Agent:
     """The agent is talking: remember which call, then go on-call."""
     agent.current_call_sid = agent_call_sid[:34]
     fields = ["current_call_sid"]
@@ -110,12 +122,14 @@ def agent_call_connected(*, visit: QueueVisit, now: datetime) -> Agent | None:
     agent = Agent.objects.filter(identity=visit.agent_identity).first()
     if agent is None:
         return None
-    return agent_call_started(agent=agent, agent_call_sid=visit.agent_call_sid, visit=visit,
-                              now=now)
+    return agent_call_started(
+        agent=agent, agent_call_sid=visit.agent_call_sid, visit=visit, now=now
+    )
 
 
-def agent_call_ended(*, agent: Agent, agent_call_sid: str, queue: Queue | None,
-                     now: datetime) -> Agent:
+def agent_call_ended(
+    *, agent: Agent, agent_call_sid: str, queue: Queue | None, now: datetime
+) -> Agent:
     """The agent's call ended: wrap-up for the queue's wrap-up time, else available.
 
     Only the call the agent is on ends it: a late or repeated report about an earlier call,
@@ -127,8 +141,12 @@ def agent_call_ended(*, agent: Agent, agent_call_sid: str, queue: Queue | None,
         return agent
     seconds = queue.wrap_up_seconds if queue is not None else 0
     if seconds:
-        return agent_set_status(agent=agent, status=AgentStatus.WRAP_UP, now=now,
-                                wrap_up_until=now + timedelta(seconds=seconds))
+        return agent_set_status(
+            agent=agent,
+            status=AgentStatus.WRAP_UP,
+            now=now,
+            wrap_up_until=now + timedelta(seconds=seconds),
+        )
     if queue is not None:
         _visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
     return agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=now)
@@ -137,8 +155,9 @@ def agent_call_ended(*, agent: Agent, agent_call_sid: str, queue: Queue | None,
 # --- Customers and contact notes
 
 
-def customer_create(*, phone_number: str, name: str = "", company: str = "", email: str = "",
-                    notes: str = "") -> Customer:
+def customer_create(
+    *, phone_number: str, name: str = "", company: str = "", email: str = "", notes: str = ""
+) -> Customer:
     e164 = to_e164(phone_number)
     if e164 is None:
         raise ValidationError(_("“%(number)s” is not a phone number.") % {"number": phone_number})
@@ -146,19 +165,30 @@ def customer_create(*, phone_number: str, name: str = "", company: str = "", ema
         validate_email(email)
     try:
         with transaction.atomic():
-            return Customer.objects.create(phone_number=e164, name=name.strip(),
-                                           company=company.strip(), email=email.strip(),
-                                           notes=notes)
+            return Customer.objects.create(
+                phone_number=e164,
+                name=name.strip(),
+                company=company.strip(),
+                email=email.strip(),
+                notes=notes,
+            )
     except IntegrityError:
         raise ValidationError(
             _("A customer with the number %(number)s already exists.") % {"number": e164}
         ) from None
 
 
-def contact_note_create(*, agent: Agent, now: datetime, text: str = "",
-                        disposition: Disposition | None = None, customer: Customer | None = None,
-                        phone_number: str = "", call_sid: str = "",
-                        queue: Queue | None = None) -> ContactNote:
+def contact_note_create(
+    *,
+    agent: Agent,
+    now: datetime,
+    text: str = "",
+    disposition: Disposition | None = None,
+    customer: Customer | None = None,
+    phone_number: str = "",
+    call_sid: str = "",
+    queue: Queue | None = None,
+) -> ContactNote:
     text = text.strip()
     if disposition is None and not text:
         raise ValidationError(_("Choose a disposition or write a note."))
@@ -167,8 +197,14 @@ def contact_note_create(*, agent: Agent, now: datetime, text: str = "",
     if customer is not None:
         phone_number = customer.phone_number
     return ContactNote.objects.create(
-        agent=agent, customer=customer, phone_number=phone_number[:128], call_sid=call_sid[:34],
-        queue=queue, disposition=disposition, text=text, created_at=now,
+        agent=agent,
+        customer=customer,
+        phone_number=phone_number[:128],
+        call_sid=call_sid[:34],
+        queue=queue,
+        disposition=disposition,
+        text=text,
+        created_at=now,
     )
 
 
@@ -205,8 +241,11 @@ def customers_import_csv(*, data: bytes) -> CustomerImport:
                     % {"line": line, "number": raw}
                 )
                 continue
-            values = {name: (row.get(name) or "").strip() for name in CUSTOMER_CSV_COLUMNS[1:]
-                      if row.get(name) is not None}
+            values = {
+                name: (row.get(name) or "").strip()
+                for name in CUSTOMER_CSV_COLUMNS[1:]
+                if row.get(name) is not None
+            }
             if values.get("email"):
                 try:
                     validate_email(values["email"])
@@ -221,12 +260,10 @@ def customers_import_csv(*, data: bytes) -> CustomerImport:
                 Customer.objects.create(phone_number=e164, **values)
                 result.created += 1
                 continue
-            changed = [name for name, value in values.items()
-                       if getattr(customer, name) != value]
+            changed = [name for name, value in values.items() if getattr(customer, name) != value]
             if changed:
                 for name in changed:
                     setattr(customer, name, values[name])
                 customer.save(update_fields=[*changed, "updated_at"])
                 result.updated += 1
     return result
-

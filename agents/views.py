@@ -36,6 +36,7 @@ from .selectors import (
     screen_pop_for,
 )
 from .services import (
+    MANUAL_STATUSES,
     agent_call_ended,
     agent_call_started,
     agent_choose_status,
@@ -69,8 +70,7 @@ def agent_api(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return JsonResponse({"error": _("Your session has ended. Log in again.")},
-                                status=401)
+            return JsonResponse({"error": _("Your session has ended. Log in again.")}, status=401)
         request.agent = agent_for_user(request.user)
         if request.agent is None:
             return JsonResponse({"error": _("Only agents can use the softphone.")}, status=403)
@@ -88,12 +88,17 @@ def _form_error(form) -> JsonResponse:
 @agent_page
 def desk(request):
     agent = request.agent
-    return render(request, "agents/desk.html", {
-        "agent": agent,
-        "status_form": StatusForm(initial={"status": agent.status}),
-        "dispositions": Disposition.objects.filter(is_active=True),
-        "texts": _softphone_texts(),
-    })
+    return render(
+        request,
+        "agents/desk.html",
+        {
+            "agent": agent,
+            "status_choices": AgentStatus.choices,
+            "manual_statuses": MANUAL_STATUSES,
+            "dispositions": Disposition.objects.filter(is_active=True),
+            "texts": _softphone_texts(),
+        },
+    )
 
 
 def _softphone_texts() -> dict:
@@ -103,12 +108,16 @@ def _softphone_texts() -> dict:
         "deviceRegistered": _("ready"),
         "deviceUnregistered": _("offline"),
         "deviceError": _("error"),
-        "noMicrophone": _("No microphone: allow this page to use the microphone and check that "
-                          "one is connected."),
-        "tokenExpired": _("Your softphone session has expired. Reload the page (log in again "
-                          "if asked)."),
-        "deviceOffline": _("The softphone is offline: calls cannot reach you. Check the "
-                           "network; it reconnects by itself."),
+        "noMicrophone": _(
+            "No microphone: allow this page to use the microphone and check that one is connected."
+        ),
+        "tokenExpired": _(
+            "Your softphone session has expired. Reload the page (log in again if asked)."
+        ),
+        "deviceOffline": _(
+            "The softphone is offline: calls cannot reach you. Check the "
+            "network; it reconnects by itself."
+        ),
         "notConfigured": _("The softphone cannot start."),
         "refused": _("This destination is refused."),
         "takeNext": _("Take next caller"),
@@ -137,12 +146,17 @@ def token(request):
     except SoftphoneNotConfigured as exc:
         logger.error("softphone token refused: missing settings %s", exc)
         return JsonResponse(
-            {"error": _("The softphone is not configured yet (Twilio API key or TwiML App "
-                        "missing). Ask your administrator.")},
+            {
+                "error": _(
+                    "The softphone is not configured yet (Twilio API key or TwiML App "
+                    "missing). Ask your administrator."
+                )
+            },
             status=503,
         )
-    return JsonResponse({"token": jwt, "identity": request.agent.identity,
-                         "ttl": TOKEN_TTL_SECONDS})
+    return JsonResponse(
+        {"token": jwt, "identity": request.agent.identity, "ttl": TOKEN_TTL_SECONDS}
+    )
 
 
 def _state(agent, *, now) -> dict:
@@ -182,8 +196,11 @@ def set_status(request):
 @require_GET
 @agent_api
 def current_call(request):
-    call = screen_pop_for(agent=request.agent, call_sid=request.GET.get("call_sid", "")[:34],
-                          from_hint=request.GET.get("from", "")[:128])
+    call = screen_pop_for(
+        agent=request.agent,
+        call_sid=request.GET.get("call_sid", "")[:34],
+        from_hint=request.GET.get("from", "")[:128],
+    )
     return JsonResponse({"call": call})
 
 
@@ -194,12 +211,22 @@ def dial_check(request):
     raw = request.GET.get("to", "")
     e164 = to_e164(raw)
     if e164 is None:
-        return JsonResponse({"allowed": False, "to": "",
-                             "error": _("“%(number)s” is not a phone number.") % {"number": raw}})
+        return JsonResponse(
+            {
+                "allowed": False,
+                "to": "",
+                "error": _("“%(number)s” is not a phone number.") % {"number": raw},
+            }
+        )
     if not dial_prefix_allows(e164):
-        return JsonResponse({"allowed": False, "to": e164,
-                             "error": _("Calls to %(number)s are not allowed from the softphone.")
-                             % {"number": e164}})
+        return JsonResponse(
+            {
+                "allowed": False,
+                "to": e164,
+                "error": _("Calls to %(number)s are not allowed from the softphone.")
+                % {"number": e164},
+            }
+        )
     return JsonResponse({"allowed": True, "to": e164})
 
 
@@ -224,14 +251,21 @@ def note_new(request):
         return _form_error(form)
     data = form.cleaned_data
     # A note names a queue only if it is one of the agent's own.
-    queue = (Queue.objects.filter(slug=data["queue"], memberships__agent=request.agent).first()
-             if data["queue"] else None)
+    queue = (
+        Queue.objects.filter(slug=data["queue"], memberships__agent=request.agent).first()
+        if data["queue"]
+        else None
+    )
     try:
         note = contact_note_create(
-            agent=request.agent, now=timezone.now(), text=data["text"],
-            disposition=data["disposition"], customer=data["customer"],
+            agent=request.agent,
+            now=timezone.now(),
+            text=data["text"],
+            disposition=data["disposition"],
+            customer=data["customer"],
             phone_number=to_e164(data["phone_number"]) or data["phone_number"],
-            call_sid=data["call_sid"], queue=queue,
+            call_sid=data["call_sid"],
+            queue=queue,
         )
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
@@ -263,8 +297,13 @@ def agent_outgoing(request):
     decision = outgoing_decide(from_=params.get("From", ""), to=params.get("To", ""))
     response = VoiceResponse()
     if decision.refused:
-        logger.warning("refused softphone call %s from %r to %r: %s", params.get("CallSid"),
-                       params.get("From", ""), params.get("To", ""), decision.reason)
+        logger.warning(
+            "refused softphone call %s from %r to %r: %s",
+            params.get("CallSid"),
+            params.get("From", ""),
+            params.get("To", ""),
+            decision.reason,
+        )
         response.say(REFUSAL_JA, language="ja-JP")
         response.say(REFUSAL_EN, language="en-US")
         response.hangup()
@@ -273,8 +312,12 @@ def agent_outgoing(request):
         # The queues app's Dial action records talk time; recording follows the queue.
         add_dial_queue(response, request=request, queue=decision.queue)
         return twiml_response(response)
-    agent_call_started(agent=decision.agent, agent_call_sid=params["CallSid"], visit=None,
-                       now=request.twilio_received_at)
+    agent_call_started(
+        agent=decision.agent,
+        agent_call_sid=params["CallSid"],
+        visit=None,
+        now=request.twilio_received_at,
+    )
     action = request.build_absolute_uri(reverse("agents:dial-action"))
     if decision.kind == "number":
         dial = response.dial(caller_id=settings.TWILIO_CALLER_ID, action=action, method="POST")
@@ -290,8 +333,12 @@ def agent_dial_action(request):
     """The softphone's Dial to a number or another agent ended: the agent is free again."""
     agent = agent_for_client(request.POST.get("From", ""))
     if agent is not None:
-        agent_call_ended(agent=agent, agent_call_sid=request.POST["CallSid"], queue=None,
-                         now=request.twilio_received_at)
+        agent_call_ended(
+            agent=agent,
+            agent_call_sid=request.POST["CallSid"],
+            queue=None,
+            now=request.twilio_received_at,
+        )
     response = VoiceResponse()
     response.hangup()
     return twiml_response(response)

@@ -3,7 +3,7 @@
 import math
 from datetime import datetime, time
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,10 +30,15 @@ def _waiting_q(prefix: str = "") -> Q:
 def waiting_stats(*, now: datetime | None = None) -> dict[int, dict]:
     """Per queue id: callers waiting now and the longest of their waits so far (s or None)."""
     now = now or timezone.now()
-    rows = Queue.objects.annotate(
-        waiting=Count("visits", filter=_waiting_q("visits__")),
-        oldest=Min("visits__entered_at", filter=_waiting_q("visits__")),
-    ).values_list("pk", "waiting", "oldest")
+    oldest = Subquery(
+        QueueVisit.objects.filter(_waiting_q(), queue=OuterRef("pk"))
+        .order_by("entered_at")
+        .values("entered_at")[:1]
+    )
+    # Subqueries on (result, queue) rather than a join over every visit the queue ever had.
+    rows = Queue.objects.annotate(waiting=_count(_waiting_q()), oldest=oldest).values_list(
+        "pk", "waiting", "oldest"
+    )
     return {
         pk: {
             "waiting": waiting,

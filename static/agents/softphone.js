@@ -382,8 +382,7 @@
     label.textContent = state.status_label;
     label.dataset.status = state.status;
     var select = $("status-select");
-    var manual = Array.prototype.some.call(select.options, function (o) { return o.value === state.status; });
-    if (manual && document.activeElement !== select) select.value = state.status;
+    if (document.activeElement !== select) select.value = state.status;
     select.disabled = state.status === "on-call";
     $("ready-btn").hidden = state.status !== "wrap-up";
     if (state.status === "wrap-up" && lastStatus !== "wrap-up") showMessage("wrapup", T.wrapUp, "info");

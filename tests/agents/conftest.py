@@ -18,8 +18,9 @@ CALLER_NUMBER = "+819011112222"
 @pytest.fixture
 def queue(db):
     queue = Queue.objects.create(slug="support", name="サポート")
-    QueueMessages.objects.create(queue=queue, language="ja-JP",
-                                 connect_message="オペレータにおつなぎします。")
+    QueueMessages.objects.create(
+        queue=queue, language="ja-JP", connect_message="オペレータにおつなぎします。"
+    )
     return queue
 
 
@@ -41,8 +42,16 @@ def verbs(root):
 
 
 def post_outgoing(twilio, *, to, from_="client:agt", call_sid=AGENT_LEG, **extra):
-    fields = call_fields(call_sid, From=from_, Caller=from_, To=to, CallStatus="ringing",
-                         Direction="inbound", ApplicationSid="AP" + "0" * 32, **extra)
+    fields = call_fields(
+        call_sid,
+        From=from_,
+        Caller=from_,
+        To=to,
+        CallStatus="ringing",
+        Direction="inbound",
+        ApplicationSid="AP" + "0" * 32,
+        **extra,
+    )
     return twilio.post(reverse("twilio-agent-outgoing"), fields)
 
 
@@ -51,43 +60,82 @@ def queue_url(name, queue):
 
 
 def post_wait(twilio, queue, *, queue_time=0, call_sid=CALLER, from_=CALLER_NUMBER):
-    fields = call_fields(call_sid, From=from_, CallStatus="in-progress", QueueSid=QUEUE_SID,
-                         QueueTime=str(queue_time), QueuePosition="1", AvgQueueTime="0",
-                         CurrentQueueSize="1", MaxQueueSize="100")
+    fields = call_fields(
+        call_sid,
+        From=from_,
+        CallStatus="in-progress",
+        QueueSid=QUEUE_SID,
+        QueueTime=str(queue_time),
+        QueuePosition="1",
+        AvgQueueTime="0",
+        CurrentQueueSize="1",
+        MaxQueueSize="100",
+    )
     return twilio.post(queue_url("wait", queue), fields)
 
 
-def post_connect(twilio, queue, *, queue_time, call_sid=CALLER, agent_leg=AGENT_LEG,
-                 from_=CALLER_NUMBER):
-    fields = call_fields(call_sid, From=from_, CallStatus="in-progress", QueueSid=QUEUE_SID,
-                         QueueTime=str(queue_time), DequeingCallSid=agent_leg)
+def post_connect(
+    twilio, queue, *, queue_time, call_sid=CALLER, agent_leg=AGENT_LEG, from_=CALLER_NUMBER
+):
+    fields = call_fields(
+        call_sid,
+        From=from_,
+        CallStatus="in-progress",
+        QueueSid=QUEUE_SID,
+        QueueTime=str(queue_time),
+        DequeingCallSid=agent_leg,
+    )
     return twilio.post(queue_url("connect", queue), fields)
 
 
-def post_dial_action(twilio, queue, *, duration, agent_leg=AGENT_LEG, caller=CALLER,
-                     identity="agt"):
-    fields = call_fields(agent_leg, From=f"client:{identity}", To="queue:support",
-                         CallStatus="in-progress", DialCallStatus="completed",
-                         DialCallSid=caller, QueueSid=QUEUE_SID,
-                         DialCallDuration=str(duration))
+def post_dial_action(
+    twilio, queue, *, duration, agent_leg=AGENT_LEG, caller=CALLER, identity="agt"
+):
+    fields = call_fields(
+        agent_leg,
+        From=f"client:{identity}",
+        To="queue:support",
+        CallStatus="in-progress",
+        DialCallStatus="completed",
+        DialCallSid=caller,
+        QueueSid=QUEUE_SID,
+        DialCallDuration=str(duration),
+    )
     return twilio.post(queue_url("dial-action", queue), fields)
 
 
-def post_status(twilio, *, call_sid=AGENT_LEG, status="completed", from_="client:agt",
-                to="queue:support", sequence=0, duration=None):
-    fields = call_fields(call_sid, From=from_, To=to, CallStatus=status,
-                         SequenceNumber=str(sequence))
+def post_status(
+    twilio,
+    *,
+    call_sid=AGENT_LEG,
+    status="completed",
+    from_="client:agt",
+    to="queue:support",
+    sequence=0,
+    duration=None,
+):
+    fields = call_fields(
+        call_sid, From=from_, To=to, CallStatus=status, SequenceNumber=str(sequence)
+    )
     if duration is not None:
         fields["CallDuration"] = str(duration)
     return twilio.post(reverse("telephony:voice-status"), fields)
 
 
-def answer_queued_caller(twilio, queue, *, wait=42, agent_leg=AGENT_LEG, caller=CALLER,
-                         from_=CALLER_NUMBER, identity="agt"):
+def answer_queued_caller(
+    twilio,
+    queue,
+    *,
+    wait=42,
+    agent_leg=AGENT_LEG,
+    caller=CALLER,
+    from_=CALLER_NUMBER,
+    identity="agt",
+):
     """The whole path of a queued caller taken by the softphone, as Twilio requests it."""
     post_wait(twilio, queue, call_sid=caller, from_=from_)
-    post_outgoing(twilio, to=f"queue:{queue.slug}", from_=f"client:{identity}",
-                  call_sid=agent_leg)
-    response = post_connect(twilio, queue, queue_time=wait, call_sid=caller,
-                            agent_leg=agent_leg, from_=from_)
+    post_outgoing(twilio, to=f"queue:{queue.slug}", from_=f"client:{identity}", call_sid=agent_leg)
+    response = post_connect(
+        twilio, queue, queue_time=wait, call_sid=caller, agent_leg=agent_leg, from_=from_
+    )
     assert response.status_code == 200, response.content

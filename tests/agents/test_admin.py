@@ -8,16 +8,26 @@ from agents.models import Agent, AgentStatus, AgentStatusInterval, Customer, Que
 pytestmark = pytest.mark.django_db
 
 
-def test_a_supervisor_adds_an_agent_with_a_membership_and_priority(client, supervisor, queue,
-                                                                   agent_user):
+def test_a_supervisor_adds_an_agent_with_a_membership_and_priority(
+    client, supervisor, queue, agent_user
+):
     client.force_login(supervisor)
 
-    response = client.post("/admin/agents/agent/add/", {
-        "user": agent_user.pk, "identity": "agt-9", "phone_number": "", "is_active": "on",
-        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
-        "memberships-0-queue": queue.pk, "memberships-0-priority": "2",
-    })
+    response = client.post(
+        "/admin/agents/agent/add/",
+        {
+            "user": agent_user.pk,
+            "identity": "agt-9",
+            "phone_number": "",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-queue": queue.pk,
+            "memberships-0-priority": "2",
+        },
+    )
 
     assert response.status_code == 302, response.content
     agent = Agent.objects.get(identity="agt-9")
@@ -27,10 +37,16 @@ def test_a_supervisor_adds_an_agent_with_a_membership_and_priority(client, super
 def test_an_identity_with_other_characters_is_refused(client, supervisor, agent_user):
     client.force_login(supervisor)
 
-    response = client.post("/admin/agents/agent/add/", {
-        "user": agent_user.pk, "identity": "agt 9", "is_active": "on",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        "/admin/agents/agent/add/",
+        {
+            "user": agent_user.pk,
+            "identity": "agt 9",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
 
     assert response.status_code == 200
     assert not Agent.objects.exists()
@@ -62,14 +78,19 @@ def test_set_offline_goes_through_the_status_history(client, supervisor, agent):
 def test_customers_are_imported_from_csv(client, supervisor):
     Customer.objects.create(phone_number="+819011112222", name="Old name")
     client.force_login(supervisor)
-    data = ("\ufeffphone_number,name,company,email,notes\n"
-            "090-1111-2222,山田 太郎,山田商店,taro@example.jp,\n"
-            "+81312345678,Acme,,,VIP\n"
-            "nonsense,Bad,,,\n"
-            "0120-000-000,Bad mail,,not-an-email,\n").encode()
+    data = (
+        "\ufeffphone_number,name,company,email,notes\n"
+        "090-1111-2222,山田 太郎,山田商店,taro@example.jp,\n"
+        "+81312345678,Acme,,,VIP\n"
+        "nonsense,Bad,,,\n"
+        "0120-000-000,Bad mail,,not-an-email,\n"
+    ).encode()
 
-    response = client.post("/admin/agents/customer/import/",
-                           {"file": SimpleUploadedFile("c.csv", data, "text/csv")}, follow=True)
+    response = client.post(
+        "/admin/agents/customer/import/",
+        {"file": SimpleUploadedFile("c.csv", data, "text/csv")},
+        follow=True,
+    )
 
     assert response.status_code == 200
     text = response.content.decode()
@@ -89,8 +110,9 @@ def test_customers_are_exported_as_csv_that_imports_back(client, supervisor):
     assert response["Content-Type"].startswith("text/csv")
     body = response.content
     Customer.objects.all().delete()
-    client.post("/admin/agents/customer/import/",
-                {"file": SimpleUploadedFile("c.csv", body, "text/csv")})
+    client.post(
+        "/admin/agents/customer/import/", {"file": SimpleUploadedFile("c.csv", body, "text/csv")}
+    )
     customer = Customer.objects.get()
     assert (customer.name, customer.notes) == ("山田, 太郎", "a\nb")
 

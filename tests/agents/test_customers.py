@@ -12,8 +12,9 @@ pytestmark = pytest.mark.django_db
 def customers(db):
     return [
         Customer.objects.create(phone_number="+819011112222", name="山田 太郎", company="山田商店"),
-        Customer.objects.create(phone_number="+81312345678", name="Acme Support",
-                                email="help@acme.example"),
+        Customer.objects.create(
+            phone_number="+81312345678", name="Acme Support", email="help@acme.example"
+        ),
     ]
 
 
@@ -47,9 +48,13 @@ def test_an_agent_searches_by_part_of_a_number(client, agent, customers):
 
 
 def test_the_customer_page_lists_contacts(client, agent, customers):
-    ContactNote.objects.create(agent=agent, customer=customers[0], text="折り返し希望",
-                               phone_number=customers[0].phone_number,
-                               created_at="2026-11-01T00:00:00Z")
+    ContactNote.objects.create(
+        agent=agent,
+        customer=customers[0],
+        text="折り返し希望",
+        phone_number=customers[0].phone_number,
+        created_at="2026-11-01T00:00:00Z",
+    )
     client.force_login(agent.user)
 
     response = client.get(reverse("agents:customer", args=[customers[0].pk]))
@@ -61,8 +66,9 @@ def test_the_customer_page_lists_contacts(client, agent, customers):
 def test_creating_a_customer_stores_the_number_in_e164(client, agent):
     client.force_login(agent.user)
 
-    response = client.post(reverse("agents:customer-new"),
-                           {"phone_number": "080-9999-8888", "name": "佐藤"})
+    response = client.post(
+        reverse("agents:customer-new"), {"phone_number": "080-9999-8888", "name": "佐藤"}
+    )
 
     assert response.status_code == 201
     assert Customer.objects.get().phone_number == "+818099998888"

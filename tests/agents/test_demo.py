@@ -13,8 +13,11 @@ def test_seed_demo_makes_the_two_demo_agents_members_of_support():
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115  (idempotent)
 
     agents = Agent.objects.order_by("identity")
-    assert [(a.identity, a.user.username) for a in agents] == [("agent1", "agent1"),
-                                                                ("agent2", "agent2")]
+    assert [(a.identity, a.user.username) for a in agents] == [
+        ("agent1", "agent1"),
+        ("agent2", "agent2"),
+    ]
     assert set(QueueMembership.objects.values_list("agent__identity", "queue__slug")) == {
-        ("agent1", "support"), ("agent2", "support"),
+        ("agent1", "support"),
+        ("agent2", "support"),
     }

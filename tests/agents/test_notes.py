@@ -17,24 +17,36 @@ def test_an_agent_saves_a_note_with_a_disposition(client, agent, queue, resolved
     customer = Customer.objects.create(phone_number="+819011112222", name="Taro")
     client.force_login(agent.user)
 
-    response = client.post(reverse("agents:note-new"), {
-        "disposition": resolved.pk, "text": "Wants a callback", "customer": customer.pk,
-        "phone_number": "+819011112222", "call_sid": "CA" + "c" * 32, "queue": "support",
-    })
+    response = client.post(
+        reverse("agents:note-new"),
+        {
+            "disposition": resolved.pk,
+            "text": "Wants a callback",
+            "customer": customer.pk,
+            "phone_number": "+819011112222",
+            "call_sid": "CA" + "c" * 32,
+            "queue": "support",
+        },
+    )
 
     assert response.status_code == 201
     assert response.json()["note"]["disposition"] == "Resolved"
     note = ContactNote.objects.get()
-    assert (note.agent, note.customer, note.queue, note.text) == (agent, customer, queue,
-                                                                  "Wants a callback")
+    assert (note.agent, note.customer, note.queue, note.text) == (
+        agent,
+        customer,
+        queue,
+        "Wants a callback",
+    )
     assert note.phone_number == "+819011112222"
 
 
 def test_a_note_about_an_unknown_number_keeps_the_number(client, agent, resolved):
     client.force_login(agent.user)
 
-    client.post(reverse("agents:note-new"), {"disposition": resolved.pk,
-                                            "phone_number": "090-1111-2222"})
+    client.post(
+        reverse("agents:note-new"), {"disposition": resolved.pk, "phone_number": "090-1111-2222"}
+    )
 
     note = ContactNote.objects.get()
     assert note.customer is None

@@ -28,8 +28,9 @@ def assert_refused(response):
     assert "Dial" not in {el.tag for el in root.iter()}
 
 
-def test_a_member_takes_the_front_caller_of_a_queue(twilio, agent, queue,
-                                                    django_assert_num_queries):
+def test_a_member_takes_the_front_caller_of_a_queue(
+    twilio, agent, queue, django_assert_num_queries
+):
     # savepoint, call upsert (select, savepoint, insert, release), agent + user by identity,
     # user's groups, queue + its messages, membership, webhook event, release savepoint
     with django_assert_num_queries(12):
@@ -84,17 +85,20 @@ def test_a_supervisor_can_allow_another_country(twilio, agent):
     assert twiml(response).find("Dial/Number").text == "+14155550100"
 
 
-@pytest.mark.parametrize("to", [
-    "+14155550100",          # not in the default allow-list (Japan only)
-    "+881612345678",         # a satellite / premium range
-    "+81 3 1234 5678",       # not E.164
-    "0312345678",            # domestic form is not E.164 on the wire
-    "queue:nowhere",         # no such queue
-    "client:nobody",         # no such agent
-    "client:agt",            # oneself
-    "sip:someone@example.com",
-    "",
-])
+@pytest.mark.parametrize(
+    "to",
+    [
+        "+14155550100",  # not in the default allow-list (Japan only)
+        "+881612345678",  # a satellite / premium range
+        "+81 3 1234 5678",  # not E.164
+        "0312345678",  # domestic form is not E.164 on the wire
+        "queue:nowhere",  # no such queue
+        "client:nobody",  # no such agent
+        "client:agt",  # oneself
+        "sip:someone@example.com",
+        "",
+    ],
+)
 def test_it_refuses_destinations_outside_the_rules(twilio, agent, to, caplog):
     with caplog.at_level(logging.WARNING, logger="agents.outgoing"):
         response = post_outgoing(twilio, to=to)
@@ -123,11 +127,14 @@ def test_it_refuses_numbers_when_no_caller_id_is_set(twilio, agent, settings):
     assert_refused(post_outgoing(twilio, to="+81312345678"))
 
 
-@pytest.mark.parametrize("from_", [
-    "+819011112222",      # a phone number calling the TwiML App
-    "client:nobody",      # unknown identity
-    "",
-])
+@pytest.mark.parametrize(
+    "from_",
+    [
+        "+819011112222",  # a phone number calling the TwiML App
+        "client:nobody",  # unknown identity
+        "",
+    ],
+)
 def test_it_refuses_callers_that_are_not_agents(twilio, agent, from_):
     assert_refused(post_outgoing(twilio, to="queue:support", from_=from_))
 
@@ -160,10 +167,11 @@ def test_a_refusal_is_stored_as_a_processed_webhook(twilio, agent):
 
 
 def test_a_forged_request_is_rejected_before_anything_runs(twilio, agent):
-    response = twilio.post("/twilio/agent/outgoing", {"From": "client:agt",
-                                                       "To": "+81312345678",
-                                                       "CallSid": AGENT_LEG},
-                           signature="forged")
+    response = twilio.post(
+        "/twilio/agent/outgoing",
+        {"From": "client:agt", "To": "+81312345678", "CallSid": AGENT_LEG},
+        signature="forged",
+    )
 
     assert response.status_code == 403
     agent.refresh_from_db()

@@ -15,11 +15,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def known_customer(agent):
-    customer = Customer.objects.create(phone_number="+819011112222", name="山田 太郎",
-                                       company="山田商店", email="taro@example.jp")
-    contact_note_create(agent=agent, now=datetime(2026, 10, 1, 3, 0, tzinfo=UTC),
-                        customer=customer, text="請求書の再送を希望",
-                        disposition=Disposition.objects.create(name="解決"))
+    customer = Customer.objects.create(
+        phone_number="+819011112222", name="山田 太郎", company="山田商店", email="taro@example.jp"
+    )
+    contact_note_create(
+        agent=agent,
+        now=datetime(2026, 10, 1, 3, 0, tzinfo=UTC),
+        customer=customer,
+        text="請求書の再送を希望",
+        disposition=Disposition.objects.create(name="解決"),
+    )
     return customer
 
 
@@ -29,9 +34,9 @@ def pop(client, **params):
     return response.json()["call"]
 
 
-def test_a_known_caller_pops_up_with_queue_wait_and_past_notes(client, twilio, agent, queue,
-                                                               known_customer,
-                                                               django_assert_num_queries):
+def test_a_known_caller_pops_up_with_queue_wait_and_past_notes(
+    client, twilio, agent, queue, known_customer, django_assert_num_queries
+):
     answer_queued_caller(twilio, queue, wait=42)
     client.force_login(agent.user)
 
@@ -50,8 +55,9 @@ def test_a_known_caller_pops_up_with_queue_wait_and_past_notes(client, twilio, a
     assert notes == [("解決", "請求書の再送を希望")]
 
 
-def test_a_caller_written_the_domestic_way_is_matched_in_e164(client, twilio, agent, queue,
-                                                              known_customer):
+def test_a_caller_written_the_domestic_way_is_matched_in_e164(
+    client, twilio, agent, queue, known_customer
+):
     answer_queued_caller(twilio, queue, from_="09011112222")
     client.force_login(agent.user)
 
@@ -75,8 +81,9 @@ def test_one_click_creates_the_customer_then_it_pops(client, twilio, agent, queu
     answer_queued_caller(twilio, queue, from_="+818099998888")
     client.force_login(agent.user)
 
-    response = client.post(reverse("agents:customer-new"),
-                           {"phone_number": "+818099998888", "name": "佐藤"})
+    response = client.post(
+        reverse("agents:customer-new"), {"phone_number": "+818099998888", "name": "佐藤"}
+    )
 
     assert response.status_code == 201
     assert pop(client, call_sid=AGENT_LEG)["customer"]["name"] == "佐藤"
@@ -98,8 +105,7 @@ def test_there_is_nothing_to_pop_before_the_caller_is_bridged(client, twilio, ag
     assert pop(client, call_sid=AGENT_LEG) is None
 
 
-def test_an_outbound_call_pops_the_number_called(client, twilio, agent, settings,
-                                                 known_customer):
+def test_an_outbound_call_pops_the_number_called(client, twilio, agent, settings, known_customer):
     settings.TWILIO_CALLER_ID = "+815012345678"
     post_outgoing(twilio, to="+819011112222")
     client.force_login(agent.user)
@@ -111,8 +117,7 @@ def test_an_outbound_call_pops_the_number_called(client, twilio, agent, settings
     assert call["queue"] is None
 
 
-def test_an_agent_never_sees_another_agents_call(client, twilio, agent, queue,
-                                                 django_user_model):
+def test_an_agent_never_sees_another_agents_call(client, twilio, agent, queue, django_user_model):
     other = Agent.objects.create(user=django_user_model.objects.create_user("x"), identity="x")
     answer_queued_caller(twilio, queue, identity="x")
     client.force_login(agent.user)
@@ -121,8 +126,9 @@ def test_an_agent_never_sees_another_agents_call(client, twilio, agent, queue,
     assert other.identity == "x"
 
 
-def test_the_number_the_softphone_was_told_is_used_when_the_app_knows_no_call(client, agent,
-                                                                              known_customer):
+def test_the_number_the_softphone_was_told_is_used_when_the_app_knows_no_call(
+    client, agent, known_customer
+):
     client.force_login(agent.user)
 
     call = pop(client, call_sid="CA" + "e" * 32, **{"from": "+819011112222"})
@@ -132,8 +138,12 @@ def test_the_number_the_softphone_was_told_is_used_when_the_app_knows_no_call(cl
 
 
 def test_notes_about_a_number_without_customer_still_show(client, twilio, agent, queue):
-    ContactNote.objects.create(agent=agent, phone_number="+818099998888", text="無言電話",
-                               created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    ContactNote.objects.create(
+        agent=agent,
+        phone_number="+818099998888",
+        text="無言電話",
+        created_at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
     answer_queued_caller(twilio, queue, from_="+818099998888")
     client.force_login(agent.user)
 

@@ -15,8 +15,9 @@ from .conftest import post_wait
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_the_agents_queues_with_live_waiting_counts(client, twilio, agent, queue,
-                                                             django_assert_num_queries):
+def test_it_lists_the_agents_queues_with_live_waiting_counts(
+    client, twilio, agent, queue, django_assert_num_queries
+):
     other = Queue.objects.create(slug="billing", name="Billing")
     post_wait(twilio, queue, call_sid="CA" + "1" * 32)
     post_wait(twilio, queue, call_sid="CA" + "2" * 32)
@@ -46,8 +47,10 @@ def test_queues_come_in_priority_order(client, agent, queue):
 def test_an_agent_chooses_available_then_break(client, agent):
     client.force_login(agent.user)
 
-    assert client.post(reverse("agents:set-status"), {"status": "available"}).json()["status"] \
+    assert (
+        client.post(reverse("agents:set-status"), {"status": "available"}).json()["status"]
         == "available"
+    )
     body = client.post(reverse("agents:set-status"), {"status": "break"}).json()
 
     assert body["status"] == "break"
@@ -88,10 +91,17 @@ def test_status_changes_need_post(client, agent):
 
 
 @pytest.mark.parametrize("persona", ["supervisor", "analyst", "outsider"])
-@pytest.mark.parametrize("name,method", [
-    ("agents:state", "get"), ("agents:set-status", "post"), ("agents:current-call", "get"),
-    ("agents:dial-check", "get"), ("agents:note-new", "post"), ("agents:customer-new", "post"),
-])
+@pytest.mark.parametrize(
+    "name,method",
+    [
+        ("agents:state", "get"),
+        ("agents:set-status", "post"),
+        ("agents:current-call", "get"),
+        ("agents:dial-check", "get"),
+        ("agents:note-new", "post"),
+        ("agents:customer-new", "post"),
+    ],
+)
 def test_the_softphone_endpoints_refuse_other_personas(client, request, persona, name, method):
     client.force_login(request.getfixturevalue(persona))
 

@@ -20,17 +20,28 @@ def make_agent(django_user_model, name, status, queues, **extra):
     return agent
 
 
-def test_it_counts_members_of_each_queue_by_status(django_user_model, queue,
-                                                   django_assert_num_queries):
+def test_it_counts_members_of_each_queue_by_status(
+    django_user_model, queue, django_assert_num_queries
+):
     billing = Queue.objects.create(slug="billing", name="Billing")
     empty = Queue.objects.create(slug="empty", name="Empty")
     now = timezone.now()
     make_agent(django_user_model, "a", AgentStatus.AVAILABLE, [queue, billing])
     make_agent(django_user_model, "b", AgentStatus.ON_CALL, [queue])
-    make_agent(django_user_model, "c", AgentStatus.WRAP_UP, [queue],
-               wrap_up_until=now + timedelta(minutes=1))
-    make_agent(django_user_model, "d", AgentStatus.WRAP_UP, [billing],
-               wrap_up_until=now - timedelta(minutes=1))  # ran out: available
+    make_agent(
+        django_user_model,
+        "c",
+        AgentStatus.WRAP_UP,
+        [queue],
+        wrap_up_until=now + timedelta(minutes=1),
+    )
+    make_agent(
+        django_user_model,
+        "d",
+        AgentStatus.WRAP_UP,
+        [billing],
+        wrap_up_until=now - timedelta(minutes=1),
+    )  # ran out: available
     make_agent(django_user_model, "e", AgentStatus.BREAK, [queue])
     make_agent(django_user_model, "f", AgentStatus.AVAILABLE, [queue], is_active=False)
 

@@ -30,8 +30,11 @@ def available(agent):
 
 
 def statuses(agent):
-    return list(AgentStatusInterval.objects.filter(agent=agent).order_by("started_at", "id")
-                .values_list("status", flat=True))
+    return list(
+        AgentStatusInterval.objects.filter(agent=agent)
+        .order_by("started_at", "id")
+        .values_list("status", flat=True)
+    )
 
 
 def test_the_agent_goes_on_call_when_the_caller_is_bridged(twilio, available, queue):
@@ -44,8 +47,9 @@ def test_the_agent_goes_on_call_when_the_caller_is_bridged(twilio, available, qu
     assert statuses(available) == ["available", "on-call"]
 
 
-def test_the_agent_is_available_again_when_the_dial_action_reports_the_talk(twilio, available,
-                                                                           queue):
+def test_the_agent_is_available_again_when_the_dial_action_reports_the_talk(
+    twilio, available, queue
+):
     answer_queued_caller(twilio, queue)
 
     twiml(post_dial_action(twilio, queue, duration=95))
@@ -119,9 +123,16 @@ def test_an_outbound_call_ends_through_its_dial_action(twilio, available, settin
     available.refresh_from_db()
     assert available.status == AgentStatus.ON_CALL
 
-    fields = {"CallSid": AGENT_LEG, "AccountSid": "AC" + "0" * 32, "From": "client:agt",
-              "To": "+81312345678", "CallStatus": "in-progress", "DialCallStatus": "completed",
-              "DialCallSid": "CA" + "d" * 32, "DialCallDuration": "12"}
+    fields = {
+        "CallSid": AGENT_LEG,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "client:agt",
+        "To": "+81312345678",
+        "CallStatus": "in-progress",
+        "DialCallStatus": "completed",
+        "DialCallSid": "CA" + "d" * 32,
+        "DialCallDuration": "12",
+    }
     root = twiml(twilio.post("/agent/twilio/dial-action", fields))
 
     assert [el.tag for el in root] == ["Hangup"]

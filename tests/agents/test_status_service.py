@@ -20,8 +20,11 @@ T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 
 
 def intervals(agent):
-    return list(AgentStatusInterval.objects.filter(agent=agent).order_by("started_at", "id")
-                .values_list("status", "started_at", "ended_at"))
+    return list(
+        AgentStatusInterval.objects.filter(agent=agent)
+        .order_by("started_at", "id")
+        .values_list("status", "started_at", "ended_at")
+    )
 
 
 def test_it_closes_the_open_interval_and_opens_a_new_one(agent):

@@ -34,8 +34,7 @@ def queue_exit(request, slug):
     if visit.result in (QueueResult.BRIDGED, QueueResult.HANGUP):
         return twiml_response(response)
     twiml.add_exit_message(response, queue=queue, result=visit.result)
-    response.say(OVERFLOW_MESSAGE, language="en-US")
-    response.hangup()
+    response.say(OVERFLOW_MESSAGE, language="en-US")  # the document ends: so does the call
     return twiml_response(response)
 
 
@@ -54,3 +53,70 @@ urlpatterns = [
     path("e2e/agent/outgoing", agent_outgoing, name="e2e-agent-outgoing"),
     *project_urlpatterns,
 ]
+
+
+# --- The emulator wired to these URLs -----------------------------------------------------------
+NUMBER = "+815012345678"
+
+
+def queue_emulator(settings, *, slug="support", start=None):
+    """An emulator whose number enqueues straight into ``slug`` and whose softphones dial
+    ``queue:<slug>`` through agent_outgoing above."""
+    from datetime import UTC, datetime
+
+    from telephony.emulator import DjangoTransport, Emulator
+
+    emu = Emulator(
+        transport=DjangoTransport(),
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        base_url="http://testserver",
+        start=start or datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
+    )
+    emu.add_number(
+        NUMBER,
+        voice_url=f"/e2e/queue/{slug}/incoming",
+        status_callback="/twilio/voice/status",
+        fallback_url="/twilio/voice/fallback",
+    )
+    emu.configure_client_app(voice_url="/e2e/agent/outgoing")
+    return emu
+
+
+TRUTH_KEYS = (
+    "call_sid",
+    "queue",
+    "result",
+    "wait_seconds",
+    "talk_seconds",
+    "agent",
+    "agent_call_sid",
+)
+
+
+def visits_as_ground_truth():
+    """The app's visits in the shape of Emulator.ground_truth(), sorted like sorted_truth."""
+    from queues.models import QueueVisit
+
+    rows = [
+        {
+            "call_sid": visit.call.sid,
+            "queue": visit.queue.slug,
+            "result": visit.result,
+            "wait_seconds": visit.wait_seconds,
+            "talk_seconds": visit.talk_seconds,
+            "agent": visit.agent_identity or None,
+            "agent_call_sid": visit.agent_call_sid or None,
+        }
+        for visit in QueueVisit.objects.select_related("call", "queue")
+    ]
+    return sorted(rows, key=_truth_key)
+
+
+def _truth_key(row):
+    return (row["call_sid"], row["queue"])
+
+
+def sorted_truth(rows):
+    """The emulator's ground truth, reduced to what the app records."""
+    return sorted(({key: row[key] for key in TRUTH_KEYS} for row in rows), key=_truth_key)

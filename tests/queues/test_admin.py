@@ -245,3 +245,11 @@ def test_changing_only_the_wording_does_not_call_twilio(client, supervisor, api,
     assert response.status_code == 302
     assert api.requests == []
     assert queue.messages.get().connect_message == "少々お待ちください。"
+
+
+def test_the_supervisor_opens_the_add_and_change_forms(client, supervisor, queue):
+    client.force_login(supervisor)
+    assert client.get(ADD).status_code == 200
+    response = client.get(f"/admin/queues/queue/{queue.pk}/change/")
+    assert response.status_code == 200
+    assert "お待たせしております。現在、{position}番目にお待ちです。" in response.content.decode()

@@ -1,0 +1,133 @@
+"""Parsing and validating TwiML the way Twilio does before executing it."""
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+# Twilio's error codes (TWILIO.md §1).
+HTTP_RETRIEVAL_FAILURE = 11200
+HTTP_TIMEOUT = 11205
+HTTP_ERROR_STATUS = 11217
+DOCUMENT_PARSE_FAILURE = 12100
+SCHEMA_VALIDATION = 12200
+BAD_CONTENT_TYPE = 12300
+BODY_TOO_LARGE = 11750
+STATUS_CALLBACK_ERROR = 15003
+
+MAX_BODY_BYTES = 64 * 1024
+TWIML_MEDIA_TYPES = ("text/xml", "application/xml", "text/html")
+
+VERBS = {
+    "Say",
+    "Play",
+    "Pause",
+    "Gather",
+    "Redirect",
+    "Hangup",
+    "Reject",
+    "Record",
+    "Enqueue",
+    "Leave",
+    "Dial",
+}
+# Verbs Twilio knows but this emulator does not execute: refused with 12200 rather than ignored.
+KNOWN_UNSUPPORTED = {"Connect", "Start", "Stop", "Pay", "Prompt", "Refer", "Sms", "Message"}
+GATHER_CHILDREN = {"Say", "Play", "Pause"}
+DIAL_NOUNS = {"Number", "Client", "Queue", "Sip", "Conference", "Sim", "Application"}
+SAY_SSML = {
+    "break",
+    "emphasis",
+    "lang",
+    "p",
+    "phoneme",
+    "prosody",
+    "s",
+    "say-as",
+    "sub",
+    "w",
+    "amazon:domain",
+    "amazon:effect",
+}
+CLIENT_CHILDREN = {"Identity", "Parameter"}
+ENQUEUE_CHILDREN = {"Task"}
+
+# What each execution context allows (TWILIO.md §3-4).
+WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
+QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
+
+
+class TwimlError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Document:
+    url: str  # relative URLs inside resolve against this
+    root: ET.Element
+
+
+def _check_children(element: ET.Element, allowed: set[str], where: str) -> None:
+    for child in element:
+        if child.tag not in allowed:
+            raise TwimlError(SCHEMA_VALIDATION, f"<{child.tag}> is not allowed inside <{where}>")
+
+
+def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None) -> Document:
+    """Parse and check a TwiML document; raise TwimlError with Twilio's code when it is bad."""
+    stripped = text.strip()
+    if not stripped:
+        raise TwimlError(DOCUMENT_PARSE_FAILURE, "empty document")
+    try:
+        root = ET.fromstring(stripped)
+    except ET.ParseError as error:
+        raise TwimlError(DOCUMENT_PARSE_FAILURE, f"XML parse error: {error}") from None
+    if root.tag != "Response":
+        raise TwimlError(DOCUMENT_PARSE_FAILURE, f"root element is <{root.tag}>, not <Response>")
+    for verb in root:
+        tag = verb.tag
+        if tag not in VERBS:
+            kind = "unsupported" if tag in KNOWN_UNSUPPORTED else "unknown"
+            raise TwimlError(SCHEMA_VALIDATION, f"{kind} verb <{tag}>")
+        if allowed_verbs is not None and tag not in allowed_verbs:
+            raise TwimlError(SCHEMA_VALIDATION, f"<{tag}> is not allowed in this document")
+        if tag == "Gather":
+            _check_children(verb, GATHER_CHILDREN, "Gather")
+            for child in verb:
+                _check_leaf(child)
+        elif tag == "Dial":
+            _check_children(verb, DIAL_NOUNS, "Dial")
+            nouns = list(verb)
+            if not nouns and not (verb.text or "").strip():
+                raise TwimlError(SCHEMA_VALIDATION, "<Dial> has nothing to dial")
+            for noun in nouns:
+                if noun.tag == "Client":
+                    _check_children(noun, CLIENT_CHILDREN, "Client")
+                elif len(noun):
+                    raise TwimlError(SCHEMA_VALIDATION, f"<{noun.tag}> cannot contain elements")
+            if any(noun.tag == "Queue" for noun in nouns) and len(nouns) > 1:
+                raise TwimlError(SCHEMA_VALIDATION, "<Queue> must be the only noun of <Dial>")
+        elif tag == "Enqueue":
+            _check_children(verb, ENQUEUE_CHILDREN, "Enqueue")
+            name = (verb.text or "").strip()
+            if not name and not len(verb):
+                raise TwimlError(SCHEMA_VALIDATION, "<Enqueue> without a queue name")
+            if len(name) > 64:
+                raise TwimlError(SCHEMA_VALIDATION, "queue name longer than 64 characters")
+        else:
+            _check_leaf(verb)
+    return Document(url=url, root=root)
+
+
+def _check_leaf(verb: ET.Element) -> None:
+    if verb.tag == "Say":
+        for node in verb.iter():
+            if node is not verb and node.tag not in SAY_SSML:
+                raise TwimlError(SCHEMA_VALIDATION, f"<{node.tag}> is not allowed inside <Say>")
+    elif len(verb):
+        raise TwimlError(SCHEMA_VALIDATION, f"<{verb.tag}> cannot contain elements")
+
+
+def say_text(element: ET.Element) -> str:
+    return "".join(element.itertext()).strip()
