@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from agents import views as agents_views
-from telephony import views as telephony_views
+from ivr import views as ivr_views
 
 from . import views
 
@@ -26,7 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Twilio webhooks (CONTRACT.md). The voice URL each number points at:
-    path("twilio/voice/incoming", telephony_views.voice_incoming, name="twilio-voice-incoming"),
+    path("twilio/voice/incoming", ivr_views.voice_incoming, name="twilio-voice-incoming"),
     path("twilio/agent/outgoing", agents_views.agent_outgoing, name="twilio-agent-outgoing"),
     path("twilio/", include("telephony.urls")),
     path("twilio/queues/", include("queues.urls")),

@@ -1,0 +1,344 @@
+"""Flows as JSON documents (docs/flows.md): export, and an atomic, validating import.
+
+Everything is referred to by name (steps by name inside their flow, flows and schedules by
+name, queues by slug), so a document moves between databases.
+"""
+
+from datetime import date, time
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+
+from queues.models import Queue
+
+from .models import (
+    KIND_FIELDS,
+    STEP_TARGET_FIELDS,
+    BusinessHours,
+    Flow,
+    Holiday,
+    MenuOption,
+    OpeningRange,
+    PhoneNumber,
+    Step,
+)
+from .services import flow_touch
+
+FORMAT = "tsunagu.flows/1"
+# Plain value fields of a step, by kind, in export order (targets and references handled apart).
+REFERENCE_FIELDS = {"queue", "schedule", "goto_flow", *STEP_TARGET_FIELDS}
+ALL_STEP_FIELDS = sorted({field for fields in KIND_FIELDS.values() for field in fields})
+
+
+class FlowFileError(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+# --- export -------------------------------------------------------------------------------------
+def _export_step(step: Step, names: dict[int, str]) -> dict:
+    data = {"name": step.name, "kind": step.kind}
+    for field in KIND_FIELDS[step.kind]:
+        if field in STEP_TARGET_FIELDS:
+            data[field] = names.get(getattr(step, f"{field}_id"))
+        elif field == "queue":
+            data[field] = step.queue.slug if step.queue else None
+        elif field == "schedule":
+            data[field] = step.schedule.name if step.schedule else None
+        elif field == "goto_flow":
+            data[field] = step.goto_flow.name if step.goto_flow else None
+        else:
+            data[field] = getattr(step, field)
+    if step.kind == Step.Kind.MENU:
+        data["options"] = [
+            {"key": option.key, "target": names.get(option.target_id)}
+            for option in sorted(step.options.all(), key=lambda o: o.key)
+        ]
+    return data
+
+
+def flows_export() -> dict:
+    """The whole configuration of call flows as one JSON-serialisable document."""
+    flows = Flow.objects.prefetch_related(
+        "steps__options", "steps__queue", "steps__schedule", "steps__goto_flow"
+    ).order_by("name")
+    exported = []
+    for flow in flows:
+        steps = sorted(flow.steps.all(), key=lambda s: s.id)
+        names = {step.id: step.name for step in steps}
+        exported.append(
+            {
+                "name": flow.name,
+                "language": flow.language,
+                "voice": flow.voice,
+                "start_step": names.get(flow.start_step_id),
+                "steps": [_export_step(step, names) for step in steps],
+            }
+        )
+    schedules = [
+        {
+            "name": schedule.name,
+            "time_zone": schedule.time_zone,
+            "ranges": [
+                {
+                    "weekday": r.weekday,
+                    "opens": r.opens.strftime("%H:%M"),
+                    "closes": r.closes.strftime("%H:%M"),
+                }
+                for r in schedule.ranges.all()
+            ],
+            "holidays": [
+                {"date": h.date.isoformat(), "name": h.name} for h in schedule.holidays.all()
+            ],
+        }
+        for schedule in BusinessHours.objects.prefetch_related("ranges", "holidays").order_by(
+            "name"
+        )
+    ]
+    numbers = [
+        {"number": n.number, "name": n.name, "flow": n.flow.name, "twilio_sid": n.twilio_sid}
+        for n in PhoneNumber.objects.select_related("flow").order_by("number")
+    ]
+    return {"format": FORMAT, "schedules": schedules, "flows": exported, "numbers": numbers}
+
+
+# --- import -------------------------------------------------------------------------------------
+class _Importer:
+    def __init__(self, document: dict):
+        self.document = document
+        self.errors: list[str] = []
+
+    def error(self, where: str, message) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def check(self, where: str, obj, exclude=()) -> None:
+        try:
+            obj.full_clean(exclude=list(exclude), validate_unique=False)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.error(f"{where}.{field}" if field != "__all__" else where, message)
+
+    def save(self, where: str, obj) -> bool:
+        """Save in a savepoint: a database error becomes a listed problem, and the transaction
+        stays usable (PostgreSQL) for finding the others."""
+        try:
+            with transaction.atomic():
+                obj.save()
+        except (DatabaseError, TypeError, ValueError) as exc:
+            self.error(where, exc)
+            return False
+        return True
+
+    def items(self, key: str) -> list:
+        value = self.document.get(key, [])
+        if not isinstance(value, list):
+            self.error(key, "must be a list")
+            return []
+        return value
+
+    def run(self) -> dict:
+        if not isinstance(self.document, dict) or self.document.get("format") != FORMAT:
+            raise FlowFileError([f"format: expected {FORMAT!r}"])
+        schedules = {s.name: s for s in BusinessHours.objects.all()}
+        for i, data in enumerate(self.items("schedules")):
+            schedule = self.import_schedule(f"schedules[{i}]", data)
+            if schedule is not None:
+                schedules[schedule.name] = schedule
+        flows_data = self.items("flows")
+        flows = {f.name: f for f in Flow.objects.all()}
+        created = []
+        for i, data in enumerate(flows_data):
+            flow = self.import_flow_head(f"flows[{i}]", data)
+            if flow is not None:
+                flows[flow.name] = flow
+                created.append((i, flow, data))
+        queues = {q.slug: q for q in Queue.objects.all()}
+        for i, flow, data in created:
+            self.import_steps(f"flows[{i}]", flow, data, flows, queues, schedules)
+        for i, data in enumerate(self.items("numbers")):
+            self.import_number(f"numbers[{i}]", data, flows)
+        if self.errors:
+            raise FlowFileError(self.errors)
+        for _, flow, _ in created:
+            flow_touch(flow=flow)
+        return {
+            "flows": len(created),
+            "schedules": len(self.document.get("schedules", [])),
+            "numbers": len(self.document.get("numbers", [])),
+        }
+
+    def import_schedule(self, where, data):
+        schedule = BusinessHours.objects.filter(name=data.get("name", "")).first()
+        schedule = schedule or BusinessHours(name=data.get("name", ""))
+        schedule.time_zone = data.get("time_zone", "Asia/Tokyo")
+        before = len(self.errors)
+        self.check(where, schedule)
+        if len(self.errors) > before or not self.save(where, schedule):
+            return None
+        schedule.ranges.all().delete()
+        schedule.holidays.all().delete()
+        for j, r in enumerate(data.get("ranges", [])):
+            try:
+                opening = OpeningRange(
+                    schedule=schedule,
+                    weekday=r.get("weekday"),
+                    opens=time.fromisoformat(r.get("opens", "")),
+                    closes=time.fromisoformat(r.get("closes", "")),
+                )
+            except (TypeError, ValueError) as exc:
+                self.error(f"{where}.ranges[{j}]", exc)
+                continue
+            before = len(self.errors)
+            self.check(f"{where}.ranges[{j}]", opening)
+            if len(self.errors) == before:
+                self.save(f"{where}.ranges[{j}]", opening)
+        for j, h in enumerate(data.get("holidays", [])):
+            try:
+                holiday = Holiday(
+                    schedule=schedule,
+                    date=date.fromisoformat(h.get("date", "")),
+                    name=h.get("name", ""),
+                )
+            except (TypeError, ValueError) as exc:
+                self.error(f"{where}.holidays[{j}]", exc)
+                continue
+            before = len(self.errors)
+            self.check(f"{where}.holidays[{j}]", holiday)
+            if len(self.errors) == before:
+                self.save(f"{where}.holidays[{j}]", holiday)
+        return schedule
+
+    def import_flow_head(self, where, data):
+        flow = Flow.objects.filter(name=data.get("name", "")).first()
+        flow = flow or Flow(name=data.get("name", ""))
+        flow.language = data.get("language", Flow.Language.JAPANESE)
+        flow.voice = data.get("voice", "")
+        flow.start_step = None
+        before = len(self.errors)
+        self.check(where, flow, exclude=["start_step"])
+        if len(self.errors) > before or not self.save(where, flow):
+            return None
+        return flow
+
+    def import_steps(self, where, flow, data, flows, queues, schedules):
+        steps_data = data.get("steps", [])
+        names = [s.get("name", "") for s in steps_data]
+        for name in {n for n in names if names.count(n) > 1}:
+            self.error(f"{where}.steps", f"step name {name!r} is used twice")
+        existing = {s.name: s for s in flow.steps.all()}
+        # Options first: their targets may be steps that are about to be deleted.
+        flow.options.all().delete()
+        Step.objects.filter(flow=flow).exclude(name__in=names).delete()
+        steps = {}
+        for j, s in enumerate(steps_data):
+            step = existing.get(s.get("name", "")) or Step(flow=flow, name=s.get("name", ""))
+            defaults = Step(flow=flow)
+            for field in ALL_STEP_FIELDS:
+                if field not in REFERENCE_FIELDS:
+                    setattr(step, field, getattr(defaults, field))
+                else:
+                    setattr(step, f"{field}_id", None)
+            kind = s.get("kind", "")
+            step.kind = kind
+            if kind not in KIND_FIELDS:
+                self.error(f"{where}.steps[{j}].kind", f"unknown kind {kind!r}")
+                continue
+            for field in KIND_FIELDS[kind]:
+                if field in REFERENCE_FIELDS or field not in s:
+                    continue
+                setattr(step, field, s[field])
+            ref = s.get("queue")
+            if kind == Step.Kind.QUEUE:
+                if ref not in queues:
+                    self.error(f"{where}.steps[{j}].queue", f"no queue {ref!r}")
+                else:
+                    step.queue = queues[ref]
+            ref = s.get("schedule")
+            if kind == Step.Kind.HOURS:
+                if ref not in schedules:
+                    self.error(f"{where}.steps[{j}].schedule", f"no business hours {ref!r}")
+                else:
+                    step.schedule = schedules[ref]
+            ref = s.get("goto_flow")
+            if kind == Step.Kind.GOTO:
+                if ref not in flows:
+                    self.error(f"{where}.steps[{j}].goto_flow", f"no flow {ref!r}")
+                else:
+                    step.goto_flow = flows[ref]
+            before = len(self.errors)
+            self.check(f"{where}.steps[{j}]", step, exclude=["flow", *STEP_TARGET_FIELDS])
+            if len(self.errors) == before and self.save(f"{where}.steps[{j}]", step):
+                steps[step.name] = step
+        for j, s in enumerate(steps_data):
+            step = steps.get(s.get("name", ""))
+            if step is None:
+                continue
+            changed = []
+            for field in STEP_TARGET_FIELDS:
+                if field not in KIND_FIELDS[step.kind]:
+                    continue
+                target = s.get(field)
+                if target is None:
+                    continue
+                if target not in steps:
+                    self.error(f"{where}.steps[{j}].{field}", f"no step {target!r} in this flow")
+                    continue
+                setattr(step, field, steps[target])
+                changed.append(field)
+            before = len(self.errors)
+            self.check(f"{where}.steps[{j}]", step, exclude=["flow"])
+            if changed and len(self.errors) == before:
+                step.save(update_fields=changed)
+            if step.kind == Step.Kind.MENU:
+                self.import_options(f"{where}.steps[{j}]", flow, step, s.get("options", []), steps)
+        start = data.get("start_step")
+        if start is not None:
+            if start not in steps:
+                self.error(f"{where}.start_step", f"no step {start!r} in this flow")
+            else:
+                flow.start_step = steps[start]
+                flow.save(update_fields=["start_step"])
+
+    def import_options(self, where, flow, step, options, steps):
+        keys = set()
+        for k, o in enumerate(options):
+            key, target = o.get("key", ""), o.get("target")
+            if key in keys:
+                self.error(f"{where}.options[{k}].key", f"key {key!r} is used twice")
+                continue
+            keys.add(key)
+            if target not in steps:
+                self.error(f"{where}.options[{k}].target", f"no step {target!r} in this flow")
+                continue
+            option = MenuOption(flow=flow, step=step, key=key, target=steps[target])
+            before = len(self.errors)
+            self.check(f"{where}.options[{k}]", option)
+            if len(self.errors) == before:
+                self.save(f"{where}.options[{k}]", option)
+
+    def import_number(self, where, data, flows):
+        number = PhoneNumber.objects.filter(number=data.get("number", "")).first()
+        number = number or PhoneNumber(number=data.get("number", ""))
+        number.name = data.get("name", "")
+        number.twilio_sid = data.get("twilio_sid", "")
+        flow = flows.get(data.get("flow"))
+        if flow is None:
+            self.error(f"{where}.flow", f"no flow {data.get('flow')!r}")
+            return
+        number.flow = flow
+        before = len(self.errors)
+        self.check(where, number)
+        if len(self.errors) == before:
+            self.save(where, number)
+
+
+def flows_import(*, document: dict) -> dict:
+    """Create or update every schedule, flow and number of ``document``; all or nothing.
+
+    Steps of an imported flow that the document does not list are deleted. Raises
+    FlowFileError listing every problem found (nothing is changed then).
+    """
+    with transaction.atomic():
+        return _Importer(document).run()

@@ -1,0 +1,216 @@
+"""Reads: flows as cached, query-free snapshots for the webhooks, and each call's path."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+
+from .models import CallPathEntry, Flow, PhoneNumber, Step
+
+CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ScheduleSnapshot:
+    time_zone: str
+    ranges: tuple[tuple[int, time, time], ...]  # (weekday, opens, closes)
+    holidays: frozenset[date]
+
+    def is_open(self, moment: datetime) -> bool:
+        import zoneinfo
+
+        local = moment.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        if local.date() in self.holidays:
+            return False
+        now = local.time()
+        for weekday, opens, closes in self.ranges:
+            if weekday != local.weekday():
+                continue
+            until_midnight = closes == time(0, 0)
+            if opens <= now and (until_midnight or now < closes):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class StepSnapshot:
+    id: int
+    name: str
+    kind: str
+    text: str
+    audio_url: str
+    next_id: int | None
+    num_digits: int
+    timeout: int
+    invalid_message: str
+    repeat_prompt: bool
+    no_input_message: str
+    max_retries: int
+    no_input_id: int | None
+    options: dict[str, int] = field(default_factory=dict)
+    queue_id: int | None = None
+    schedule: ScheduleSnapshot | None = None
+    open_id: int | None = None
+    closed_id: int | None = None
+    max_length: int = 120
+    dial_number: str = ""
+    goto_flow_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FlowSnapshot:
+    """Everything a webhook needs to render any step of one flow version, without queries."""
+
+    id: int
+    version: int
+    name: str
+    language: str
+    voice: str
+    start_id: int | None
+    steps: dict[int, StepSnapshot]
+    updated_at: datetime | None = None
+
+    def step(self, step_id: int | None) -> StepSnapshot | None:
+        return self.steps.get(step_id) if step_id is not None else None
+
+    def say_attrs(self) -> dict:
+        attrs = {"language": self.language}
+        if self.voice:
+            attrs["voice"] = self.voice
+        return attrs
+
+
+def _cache_key(flow_id: int, version: int, updated_at: datetime) -> str:
+    # updated_at too: ids can be reused after a delete (SQLite), versions restart at 1.
+    return f"ivr:flow:{flow_id}:v{version}:{updated_at.timestamp():.6f}"
+
+
+def _schedule_snapshot(schedule) -> ScheduleSnapshot | None:
+    if schedule is None:
+        return None
+    return ScheduleSnapshot(
+        time_zone=schedule.time_zone,
+        ranges=tuple((r.weekday, r.opens, r.closes) for r in schedule.ranges.all()),
+        holidays=frozenset(h.date for h in schedule.holidays.all()),
+    )
+
+
+def _build_snapshot(flow_id: int) -> FlowSnapshot | None:
+    """Four queries whatever the flow's size: flow, steps (+schedule), options, ranges+holidays."""
+    flow = (
+        Flow.objects.filter(pk=flow_id)
+        .prefetch_related(
+            Prefetch(
+                "steps",
+                queryset=Step.objects.select_related("schedule").prefetch_related(
+                    "options", "schedule__ranges", "schedule__holidays"
+                ),
+            )
+        )
+        .first()
+    )
+    if flow is None:
+        return None
+    steps = {}
+    for step in flow.steps.all():
+        steps[step.id] = StepSnapshot(
+            id=step.id,
+            name=step.name,
+            kind=step.kind,
+            text=step.text,
+            audio_url=step.audio_url,
+            next_id=step.next_step_id,
+            num_digits=step.num_digits,
+            timeout=step.timeout,
+            invalid_message=step.invalid_message,
+            repeat_prompt=step.repeat_prompt,
+            no_input_message=step.no_input_message,
+            max_retries=step.max_retries,
+            no_input_id=step.no_input_step_id,
+            options={option.key: option.target_id for option in step.options.all()},
+            queue_id=step.queue_id,
+            schedule=_schedule_snapshot(step.schedule),
+            open_id=step.open_step_id,
+            closed_id=step.closed_step_id,
+            max_length=step.max_length,
+            dial_number=step.dial_number,
+            goto_flow_id=step.goto_flow_id,
+        )
+    return FlowSnapshot(
+        id=flow.id,
+        version=flow.version,
+        name=flow.name,
+        language=flow.language,
+        voice=flow.voice,
+        start_id=flow.start_step_id,
+        steps=steps,
+        updated_at=flow.updated_at,
+    )
+
+
+def flow_snapshot(flow_id: int, version: int, updated_at: datetime) -> FlowSnapshot | None:
+    """The flow at ``version`` from the cache, built on a miss. The version comes from the
+    webhook's one lookup query, so a save in any process is seen at the next request."""
+    snapshot = cache.get(_cache_key(flow_id, version, updated_at))
+    if snapshot is None:
+        snapshot = _build_snapshot(flow_id)
+        if snapshot is None:
+            return None
+        # Stored under the version actually read: a save racing this build cannot put an old
+        # snapshot under the new version's key.
+        key = _cache_key(flow_id, snapshot.version, snapshot.updated_at)
+        cache.set(key, snapshot, CACHE_SECONDS)
+    return snapshot
+
+
+def flow_snapshot_current(flow_id: int) -> FlowSnapshot | None:
+    """One query (the version) on a cache hit."""
+    row = Flow.objects.filter(pk=flow_id).values_list("version", "updated_at").first()
+    if row is None:
+        return None
+    return flow_snapshot(flow_id, *row)
+
+
+def flow_for_number(number: str) -> FlowSnapshot | None:
+    """The flow a call to ``number`` starts: one query on a cache hit."""
+    row = (
+        PhoneNumber.objects.filter(number=number)
+        .values_list("flow_id", "flow__version", "flow__updated_at")
+        .first()
+    )
+    if row is None:
+        return None
+    return flow_snapshot(*row)
+
+
+def call_path_for(call_sid: str) -> list[dict]:
+    """Every step one call visited and every key it pressed, in order."""
+    rows = (
+        CallPathEntry.objects.filter(call__sid=call_sid)
+        .order_by("at", "id")
+        .values("at", "step_name", "kind", "digits", "outcome")
+    )
+    return [
+        {
+            "at": row["at"],
+            "step": row["step_name"],
+            "kind": row["kind"],
+            "digits": row["digits"],
+            "outcome": row["outcome"],
+        }
+        for row in rows
+    ]
+
+
+VOICEMAIL_PAGE_SIZE = 50
+
+
+def voicemail_page(page_number):
+    """Voicemails newest first (two queries: count, page)."""
+    from django.core.paginator import Paginator
+
+    from .models import Voicemail
+
+    queryset = Voicemail.objects.select_related("flow").order_by("-received_at", "-id")
+    return Paginator(queryset, VOICEMAIL_PAGE_SIZE).get_page(page_number)

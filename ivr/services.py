@@ -1,0 +1,89 @@
+"""Writes of the ivr app: the call path, voicemails, and flow versions (cache invalidation)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from telephony.models import Call
+from telephony.services import MalformedWebhook
+
+from .models import BusinessHours, CallPathEntry, Flow, Step, Voicemail
+
+
+@dataclass(frozen=True)
+class PathMark:
+    """One entry of the path to record: a step entered, or an answer at a menu."""
+
+    flow_id: int
+    step_id: int
+    step_name: str
+    kind: str
+    outcome: str
+    digits: str = ""
+
+
+def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
+    """Record, in order, what one webhook's TwiML made the call go through (one INSERT)."""
+    if not marks:
+        return
+    CallPathEntry.objects.bulk_create(
+        CallPathEntry(
+            call=call,
+            at=now,
+            flow_id=mark.flow_id,
+            step_id=mark.step_id,
+            step_name=mark.step_name[:64],
+            kind=mark.kind,
+            digits=mark.digits[:40],
+            outcome=mark.outcome,
+        )
+        for mark in marks
+    )
+
+
+def flow_touch(*, flow: Flow) -> None:
+    """Mark a flow changed: the next webhook of every process renders the new version."""
+    Flow.objects.filter(pk=flow.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    flow.refresh_from_db(fields=["version", "updated_at"])
+
+
+def schedule_touch(*, schedule: BusinessHours) -> None:
+    """A schedule is part of the snapshot of every flow whose steps use it."""
+    flow_ids = Step.objects.filter(schedule=schedule).values("flow_id")
+    Flow.objects.filter(pk__in=flow_ids).update(version=F("version") + 1, updated_at=timezone.now())
+
+
+def _parse_duration(params) -> int | None:
+    raw = params.get("RecordingDuration", "")
+    if raw in ("", None):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise MalformedWebhook(f"RecordingDuration is not a number: {raw!r}") from None
+    if value < 0:
+        raise MalformedWebhook(f"RecordingDuration is negative: {raw!r}")
+    return value
+
+
+def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: datetime) -> Voicemail:
+    """Keep a recorded message with the caller's number; a repeated Record action changes
+    nothing."""
+    url = params.get("RecordingUrl", "")
+    if not url:
+        raise MalformedWebhook("missing field RecordingUrl")
+    voicemail, _ = Voicemail.objects.get_or_create(
+        recording_url=url[:500],
+        defaults={
+            "call": call,
+            "flow_id": flow_id,
+            "step_id": step_id,
+            "caller": params.get("From", "")[:64] or call.from_number[:64],
+            "recording_sid": params.get("RecordingSid", "")[:34],
+            "duration_seconds": _parse_duration(params),
+            "received_at": now,
+        },
+    )
+    return voicemail

@@ -1,0 +1,51 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from ivr.models import Voicemail
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("ivr:voicemails")
+
+
+@pytest.fixture
+def voicemails(db):
+    for i in range(3):
+        Voicemail.objects.create(
+            caller=f"+8190000000{i}",
+            recording_url=f"https://api.twilio.com/Recordings/RE{i}",
+            duration_seconds=10 + i,
+            received_at=datetime(2026, 11, 2, 1, i, tzinfo=UTC),
+        )
+
+
+@pytest.mark.parametrize("persona", ["agent_user", "supervisor"])
+def test_agents_and_supervisors_see_the_voicemails_newest_first(
+    client, request, persona, voicemails, django_assert_num_queries
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    # session, user, user permissions, group permissions, the count, the user's roles (the
+    # navigation), the page of voicemails with their flows
+    with django_assert_num_queries(7):
+        response = client.get(URL)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.index("+81900000002") < body.index("+81900000000")
+    assert "https://api.twilio.com/Recordings/RE1" in body
+
+
+def test_an_analyst_may_not_see_voicemails(client, analyst, voicemails):
+    client.force_login(analyst)
+
+    assert client.get(URL).status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, voicemails):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
