@@ -79,8 +79,7 @@ class AbandonedFilterForm(RangeForm):
                                    required=False, to_field_name="slug",
                                    empty_label=_("All queues"))
     number = forms.CharField(label=_("Caller number contains"), required=False, max_length=32)
-    include_short = forms.BooleanField(label=_("Include short abandons"), required=False,
-                                       initial=True)
+    exclude_short = forms.BooleanField(label=_("Leave out short abandons"), required=False)
 
     def queues(self) -> list[Queue]:
         if queue := self.cleaned_data.get("queue"):

@@ -5,24 +5,30 @@ over the few aggregated rows. Periods are buckets of local time in settings.TIME
 visit belongs to the period in which it entered the queue.
 """
 
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Max,
     Min,
     Q,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import (
     Coalesce,
@@ -33,10 +39,15 @@ from django.db.models.functions import (
     TruncMonth,
     TruncWeek,
 )
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
+from agents.selectors import agent_status_counts
 from queues.models import Queue, QueueResult, QueueVisit
+from telephony.models import FINAL_STATUSES
+
+from .models import QueueHourStats
 
 # --- What each outcome means, as filters on QueueVisit (CONTRACT.md "Metric definitions").
 ANSWERED = Q(result=QueueResult.BRIDGED) | Q(answered_at__isnull=False)
@@ -146,29 +157,49 @@ def periods(date_range: DateRange, interval: str) -> list[datetime]:
     return [datetime.combine(day, time(), tzinfo=zone) for day in days]
 
 
-def _visit_aggregates() -> dict:
-    return {
+def _per_queue(queues: list[Queue], attribute: str):
+    """A queue's threshold as a constant per queue_id, so the big scan needs no join."""
+    if len(queues) == 1:
+        return Value(getattr(queues[0], attribute))
+    return Case(*(When(queue_id=queue.pk, then=Value(getattr(queue, attribute)))
+                  for queue in queues), output_field=IntegerField())
+
+
+def _visit_aggregates(queues: list[Queue], names: tuple[str, ...] | None = None) -> dict:
+    """Sums, counts and maxima only, so that hours add up to days, weeks and months."""
+    short = ABANDONED & Q(wait_seconds__lt=_per_queue(queues, "short_abandon_seconds"))
+    in_sl = ANSWERED & Q(wait_seconds__lte=_per_queue(queues, "service_level_seconds"))
+    aggregates = {
         "offered": Count("pk", filter=OFFERED),
         "answered": Count("pk", filter=ANSWERED),
         "abandoned": Count("pk", filter=ABANDONED),
-        "short_abandoned": Count("pk", filter=SHORT_ABANDONED),
+        "short_abandoned": Count("pk", filter=short),
         "overflowed": Count("pk", filter=OVERFLOWED),
         "rejected": Count("pk", filter=REJECTED),
-        "answered_in_sl": Count("pk", filter=ANSWERED_IN_SERVICE_LEVEL),
-        "asa": Avg("wait_seconds", filter=ANSWERED, output_field=FloatField()),
-        "aht": Avg(
-            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0),
-            filter=HANDLED,
-            output_field=FloatField(),
-        ),
+        "answered_in_sl": Count("pk", filter=in_sl),
+        "wait_sum": Sum("wait_seconds", filter=ANSWERED),
+        "wait_count": Count("wait_seconds", filter=ANSWERED),
+        "handle_sum": Sum(Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0),
+                          filter=HANDLED),
+        "handle_count": Count("pk", filter=HANDLED),
         "longest_wait": Max("wait_seconds", filter=OFFERED),
     }
+    return {name: aggregates[name] for name in names} if names else aggregates
 
 
-EMPTY_AGGREGATES = {
-    "offered": 0, "answered": 0, "abandoned": 0, "short_abandoned": 0, "overflowed": 0,
-    "rejected": 0, "answered_in_sl": 0, "asa": None, "aht": None, "longest_wait": None,
-}
+SUMMED = ("offered", "answered", "abandoned", "short_abandoned", "overflowed", "rejected",
+          "answered_in_sl", "wait_sum", "wait_count", "handle_sum", "handle_count")
+
+
+def _empty() -> dict:
+    return {**dict.fromkeys(SUMMED, 0), "longest_wait": None}
+
+
+def _add(total: dict, part: dict) -> None:
+    for name in SUMMED:
+        total[name] += part[name] or 0
+    if part["longest_wait"] is not None:
+        total["longest_wait"] = max(total["longest_wait"] or 0, part["longest_wait"])
 
 
 def queue_row(queue: Queue, period_start: datetime, agg: dict) -> dict:
@@ -184,36 +215,146 @@ def queue_row(queue: Queue, period_start: datetime, agg: dict) -> dict:
         "overflowed": agg["overflowed"],
         "rejected": agg["rejected"],
         "abandon_rate": ratio(agg["abandoned"] - short, offered - short),
-        "asa_seconds": mean(agg["asa"]),
+        "asa_seconds": _mean(agg["wait_sum"], agg["wait_count"]),
         "service_level": ratio(agg["answered_in_sl"], offered - short),
         "service_level_seconds": queue.service_level_seconds,
-        "aht_seconds": mean(agg["aht"]),
+        "aht_seconds": _mean(agg["handle_sum"], agg["handle_count"]),
         "longest_wait_seconds": agg["longest_wait"],
     }
 
 
-def queue_report(*, date_range: DateRange, interval: str, queues: list[Queue]) -> list[dict]:
+def _mean(total: int, count: int) -> float | None:
+    return round(total / count, RATIO_DIGITS) if count else None
+
+
+# Up to this many periods, each period is its own aggregate over an index range, glued with
+# UNION ALL: no per-row time-zone arithmetic, and PostgreSQL runs the parts in parallel. More
+# periods are grouped by truncating each visit's time instead.
+UNION_MAX_PERIODS = 100
+# A visit is final (result, wait, talk, wrap-up known) well within a day of entering the queue;
+# hours older than this are added up once and kept in QueueHourStats.
+SETTLED_AFTER = timedelta(hours=24)
+HOUR = timedelta(hours=1)
+
+
+def settled_until(now: datetime) -> datetime:
+    """The start of the first local hour that is not settled yet."""
+    local = (now - SETTLED_AFTER).astimezone(report_zone())
+    return local.replace(minute=0, second=0, microsecond=0)
+
+
+def queue_report(*, date_range: DateRange, interval: str, queues: list[Queue],
+                 now: datetime | None = None) -> list[dict]:
     """Rows per (period, queue) for every period of the range and every given queue, zeros
-    included, so that tables and charts show quiet hours too."""
-    visits = QueueVisit.objects.filter(
-        entered_at__gte=date_range.start_at, entered_at__lt=date_range.end_at,
-        queue__in=[queue.pk for queue in queues],
-    )
-    if interval == Interval.TOTAL:
-        grouped = visits.values("queue_id").annotate(**_visit_aggregates()).order_by()
-        found = {(row["queue_id"], date_range.start_at): row for row in grouped}
-    else:
-        trunc = TRUNCS[interval]("entered_at", tzinfo=date_range.zone)
-        grouped = (
-            visits.annotate(period=trunc).values("queue_id", "period")
-            .annotate(**_visit_aggregates()).order_by()
-        )
-        found = {(row["queue_id"], row["period"]): row for row in grouped}
+    included, so that tables and charts show quiet hours too.
+
+    Settled hours come from QueueHourStats (filled from the visits the first time they are
+    needed); the last day comes straight from the visits. Both are the same aggregates."""
+    if not queues:
+        return []
+    now = now or timezone.now()
+    starts = periods(date_range, interval)
+    # Weeks and months may begin before the range: clip each to it.
+    bounds = [max(start, date_range.start_at) for start in starts]
+    ends = [*bounds[1:], date_range.end_at]
+    split = min(max(settled_until(now), date_range.start_at), date_range.end_at)
+    totals = {(queue.pk, index): _empty() for queue in queues for index in range(len(starts))}
+    if split > date_range.start_at:
+        for hour in settled_hours(queues=queues, start=date_range.start_at, stop=split):
+            index = bisect_right(bounds, hour["hour_start"]) - 1
+            _add(totals[(hour["queue_id"], index)], hour)
+    if split < date_range.end_at:
+        live = [(index, max(begin, split), end)
+                for index, (begin, end) in enumerate(zip(bounds, ends, strict=True)) if end > split]
+        for part in _aggregate_periods(queues, live, date_range.zone, interval, starts):
+            _add(totals[(part["queue_id"], part["period"])], part)
     return [
-        queue_row(queue, period, found.get((queue.pk, period), EMPTY_AGGREGATES))
-        for period in periods(date_range, interval)
+        queue_row(queue, period, totals[(queue.pk, index)])
+        for index, period in enumerate(starts)
         for queue in queues
     ]
+
+
+def _aggregate_periods(queues, spans, zone, interval, starts):
+    """Visits added up per queue and period; spans are (period index, begin, end)."""
+    visits = QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues])
+    aggregates = _visit_aggregates(queues)
+    if interval == Interval.TOTAL or len(spans) <= UNION_MAX_PERIODS:
+        parts = [
+            visits.filter(entered_at__gte=begin, entered_at__lt=end)
+            .values("queue_id")
+            .annotate(period=Value(index, output_field=IntegerField()), **aggregates)
+            .order_by()
+            for index, begin, end in spans
+        ]
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    index_of = {start: index for index, start in enumerate(starts)}
+    grouped = (
+        visits.filter(entered_at__gte=spans[0][1], entered_at__lt=spans[-1][2])
+        .annotate(bucket=TRUNCS[interval]("entered_at", tzinfo=zone))
+        .values("queue_id", "bucket")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return ({**row, "period": index_of[row["bucket"]]} for row in grouped)
+
+
+def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> list[dict]:
+    """Every (queue, local hour) in [start, stop), from QueueHourStats; hours missing there, or
+    added up with another time zone or other thresholds, are added up again from the visits."""
+    zone = report_zone()
+    expected = round((stop - start) / HOUR)
+    matching = Q()
+    for queue in queues:
+        matching |= Q(queue=queue.pk, service_level_seconds=queue.service_level_seconds,
+                      short_abandon_seconds=queue.short_abandon_seconds)
+    stored = list(
+        QueueHourStats.objects.filter(matching, hour_start__gte=start, hour_start__lt=stop,
+                                      time_zone=zone.key)
+        .values("queue_id", "hour_start", "longest_wait", *SUMMED)
+    )
+    found = Counter(row["queue_id"] for row in stored)
+    stale = [queue for queue in queues if found[queue.pk] != expected]
+    if not stale:
+        return stored
+    stale_ids = {queue.pk for queue in stale}
+    fresh = _fill_hours(queues=stale, start=start, stop=stop, zone=zone)
+    return [row for row in stored if row["queue_id"] not in stale_ids] + fresh
+
+
+def _fill_hours(*, queues: list[Queue], start: datetime, stop: datetime, zone) -> list[dict]:
+    grouped = (
+        QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues],
+                                  entered_at__gte=start, entered_at__lt=stop)
+        .annotate(hour=TruncHour("entered_at", tzinfo=zone))
+        .values("queue_id", "hour")
+        .annotate(**_visit_aggregates(queues))
+        .order_by()
+    )
+    found = {(row["queue_id"], row["hour"]): row for row in grouped}
+    hours = [start + n * HOUR for n in range(round((stop - start) / HOUR))]
+    rows, objects = [], []
+    for queue in queues:
+        for hour in hours:
+            row = _empty()
+            _add(row, found.get((queue.pk, hour), row))
+            rows.append({**row, "queue_id": queue.pk, "hour_start": hour})
+            objects.append(QueueHourStats(
+                queue_id=queue.pk, hour_start=hour, time_zone=zone.key,
+                service_level_seconds=queue.service_level_seconds,
+                short_abandon_seconds=queue.short_abandon_seconds, **row,
+            ))
+    with transaction.atomic():
+        QueueHourStats.objects.filter(queue__in=[queue.pk for queue in queues],
+                                      hour_start__gte=start, hour_start__lt=stop).delete()
+        QueueHourStats.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+    return rows
+
+
+def forget_settled_hour(*, queue_id: int, entered_at: datetime) -> None:
+    """Drop the stored hour a visit belongs to (it is added up again when next needed)."""
+    QueueHourStats.objects.filter(queue_id=queue_id, hour_start__gt=entered_at - HOUR,
+                                  hour_start__lte=entered_at).delete()
 
 
 def _clipped_duration(start_at: datetime, end_at: datetime, now: datetime):
@@ -292,6 +433,8 @@ def waiting_now(*, now: datetime) -> dict[int, dict]:
     grouped = (
         QueueVisit.objects.filter(result=QueueResult.WAITING, answered_at__isnull=True,
                                   entered_at__gte=now - WAITING_HORIZON)
+        # A visit whose call already ended is not waiting, even if its Enqueue action never came.
+        .exclude(call__status__in=FINAL_STATUSES)
         .values("queue_id")
         .annotate(waiting=Count("pk"), first_entered=Min("entered_at"))
         .order_by()
@@ -305,29 +448,26 @@ def waiting_now(*, now: datetime) -> dict[int, dict]:
     }
 
 
-def agents_by_status() -> dict[int, dict[str, int]]:
-    """Per queue id: how many of its active member agents are in each status now."""
-    grouped = (
-        Agent.objects.filter(is_active=True, memberships__isnull=False)
-        .values("memberships__queue_id", "status")
-        .annotate(agents=Count("pk"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for row in grouped:
-        counts.setdefault(row["memberships__queue_id"], {})[row["status"]] = row["agents"]
-    return counts
+WALLBOARD_FIGURES = ("offered", "answered", "abandoned", "short_abandoned", "answered_in_sl")
 
 
 def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     """Per queue: who is waiting and which agents are free now, and today's figures so far."""
-    today = local_today(now)
+    today = DateRange(local_today(now), local_today(now))
     waiting = waiting_now(now=now)
-    agents = agents_by_status()
-    today_rows = queue_report(date_range=DateRange(today, today), interval=Interval.TOTAL,
-                              queues=queues)
+    agents = agent_status_counts()
+    # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
+    counted = (
+        QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues],
+                                  entered_at__gte=today.start_at, entered_at__lt=today.end_at)
+        .values("queue_id")
+        .annotate(**_visit_aggregates(queues, WALLBOARD_FIGURES))
+        .order_by()
+    )
+    counted = {row["queue_id"]: row for row in counted}
     rows = []
-    for queue, today_row in zip(queues, today_rows, strict=True):
+    for queue in queues:
+        today_row = counted.get(queue.pk, dict.fromkeys(WALLBOARD_FIGURES, 0))
         queue_waiting = waiting.get(queue.pk, {})
         queue_agents = agents.get(queue.pk, {})
         rows.append({
@@ -341,7 +481,8 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
             "offered": today_row["offered"],
             "answered": today_row["answered"],
             "abandoned": today_row["abandoned"],
-            "service_level": today_row["service_level"],
+            "service_level": ratio(today_row["answered_in_sl"],
+                                   today_row["offered"] - today_row["short_abandoned"]),
             "service_level_seconds": queue.service_level_seconds,
         })
     return rows

@@ -19,14 +19,14 @@ def all_queues() -> list[Queue]:
 
 
 def abandoned_visits(*, date_range: DateRange, queues: list[Queue], number: str = "",
-                     include_short: bool = True) -> QuerySet[QueueVisit]:
+                     exclude_short: bool = False) -> QuerySet[QueueVisit]:
     """Abandoned visits, newest first, each marked called_back when the caller was reached
     later: answered in a queue again, or called by the center and the call completed."""
     visits = QueueVisit.objects.filter(
         ABANDONED, entered_at__gte=date_range.start_at, entered_at__lt=date_range.end_at,
         queue__in=queues,
     )
-    if not include_short:
+    if exclude_short:
         visits = visits.exclude(SHORT_ABANDONED)
     if number:
         visits = visits.filter(call__from_number__contains=number)

@@ -24,6 +24,7 @@ from queues.models import Queue, QueueResult, QueueVisit
 from telephony.models import Call, CallStatus
 
 from .metrics import report_zone
+from .models import QueueHourStats
 
 BATCH = 5000
 CENTER_NUMBER = "+815012345678"
@@ -254,6 +255,9 @@ def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
                 visit.call_id = call.pk
             QueueVisit.objects.bulk_create(visits, batch_size=BATCH)
             AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
+            # bulk_create sends no signals: drop stored report hours of this day explicitly.
+            QueueHourStats.objects.filter(hour_start__gte=midnight,
+                                          hour_start__lt=midnight + timedelta(days=1)).delete()
         totals.calls += len(calls) + len(legs)
         totals.visits += len(visits)
         totals.intervals += len(intervals)

@@ -102,7 +102,7 @@ def abandoned(request):
                       status=400)
     visits = selectors.abandoned_visits(
         date_range=form.date_range, queues=form.queues(),
-        number=form.cleaned_data["number"], include_short=form.cleaned_data["include_short"],
+        number=form.cleaned_data["number"], exclude_short=form.cleaned_data["exclude_short"],
     )
     if _wants_csv(request):
         return csv_response(

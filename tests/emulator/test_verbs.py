@@ -92,15 +92,17 @@ def test_record_with_nothing_said_falls_through_without_the_action(emu, received
     assert call.heard() == ["Leave a message.", "No message recorded."]
 
 
-def test_reject_busy_ends_the_call_unanswered(emu, received):
-    emu.add_number(NUMBER, voice_url="/t/reject", status_callback="/t/status")
+@pytest.mark.parametrize(("reason", "status"), [("busy", "busy"), ("rejected", "no-answer")])
+def test_reject_ends_the_call_unanswered(emu, received, reason, status):
+    emu.add_number(NUMBER, voice_url=f"/t/reject?reason={reason}", status_callback="/t/status")
     call = emu.place_call(to=NUMBER, from_="+819011112222")
     emu.run()
 
-    assert call.status == "busy"
+    assert call.status == status
     assert call.answered_at is None
+    assert call.heard() == []
     [(_, fields)] = requests_to(call, "/t/status")
-    assert (fields["CallStatus"], fields["CallDuration"]) == ("busy", "0")
+    assert (fields["CallStatus"], fields["CallDuration"]) == (status, "0")
 
 
 def test_get_documents_are_signed_over_the_query_and_relative_urls_resolve(emu, received):

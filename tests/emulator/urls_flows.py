@@ -227,7 +227,7 @@ def recording_status(request):
 def reject(request):
     _seen("reject", request)
     response = VoiceResponse()
-    response.reject(reason="busy")
+    response.reject(reason=request.GET.get("reason", "busy"))
     return twiml_response(response)
 
 

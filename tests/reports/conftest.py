@@ -35,11 +35,14 @@ def tokyo(*args) -> datetime:
 
 
 def make_visit(queue, entered_at, result, wait=None, *, answered=None, agent="", talk=None,
-               wrap_up=None, number="+819011112222") -> QueueVisit:
+               wrap_up=None, number="+819011112222", call_status=None) -> QueueVisit:
     """answered=True marks the connect URL reached `wait` seconds after entering."""
     sid = f"CA{next(_sids):032d}"
+    if call_status is None:
+        still_on = result == QueueResult.WAITING or (answered and talk is None)
+        call_status = CallStatus.IN_PROGRESS if still_on else CallStatus.COMPLETED
     call = Call.objects.create(sid=sid, from_number=number, to_number="+815012345678",
-                               direction="inbound", status=CallStatus.COMPLETED,
+                               direction="inbound", status=call_status,
                                started_at=entered_at - timedelta(seconds=15))
     answered_at = None
     if answered:

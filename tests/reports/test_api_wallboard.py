@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, QueueMembership
 from queues.models import QueueResult
+from telephony.models import CallStatus
 
 from .conftest import make_visit
 
@@ -30,6 +31,9 @@ def test_it_shows_callers_waiting_agents_and_today(client, supervisor, support, 
                agent="a1", talk=None)
     # An orphan "waiting" visit from long ago is not somebody waiting now.
     make_visit(support, now - timedelta(hours=5), QueueResult.WAITING)
+    # Nor is one whose call has ended without the Enqueue action arriving.
+    make_visit(support, now - timedelta(seconds=300), QueueResult.WAITING,
+               call_status=CallStatus.COMPLETED)
     _agent(django_user_model, "a1", AgentStatus.ON_CALL, support)
     _agent(django_user_model, "a2", AgentStatus.AVAILABLE, support)
     _agent(django_user_model, "a3", AgentStatus.WRAP_UP, support)
@@ -61,6 +65,7 @@ def test_it_refuses_people_without_a_report_role(client, request, persona):
 def test_it_runs_a_fixed_number_of_queries(client, analyst, support, sales,
                                            django_assert_num_queries):
     client.force_login(analyst)
-    # session, user, groups, queues, waiting visits, agents by status, today's visits
-    with django_assert_num_queries(7):
+    # session, user, groups; queues; waiting visits; queue ids and agents by status
+    # (agents.selectors.agent_status_counts); today's visits
+    with django_assert_num_queries(8):
         client.get(URL)

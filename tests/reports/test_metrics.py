@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from queues.models import QueueResult
+from queues.models import QueueResult, QueueVisit
 from reports import metrics
+from reports.models import QueueHourStats
 from reports.metrics import DateRange, Interval
 
 from .conftest import make_visit, tokyo
@@ -185,3 +186,53 @@ class TestAgentReport:
                                        now=now)
         assert later["available_seconds"] == 30 * 60
         assert later["occupancy"] == 0.0
+
+
+class TestSettledHours:
+    """Settled hours are added up once and kept; the figures never depend on it."""
+
+    def report(self, queue, now, interval=Interval.HOUR):
+        return metrics.queue_report(date_range=DateRange(date(2026, 11, 1), date(2026, 11, 3)),
+                                    interval=interval, queues=[queue], now=now)
+
+    @pytest.fixture
+    def busy(self, mixed_day):
+        make_visit(mixed_day, tokyo(2026, 11, 1, 23, 59, 59), QueueResult.HANGUP, 30)
+        make_visit(mixed_day, tokyo(2026, 11, 3, 0, 0, 0), QueueResult.BRIDGED, 9,
+                   answered=True, agent="a1", talk=20)
+        return mixed_day
+
+    @pytest.mark.parametrize("interval", [Interval.HOUR, Interval.DAY, Interval.TOTAL])
+    def test_stored_live_and_mixed_give_the_same_rows(self, busy, interval):
+        live = self.report(busy, tokyo(2026, 11, 1, 0), interval)
+        assert QueueHourStats.objects.count() == 0
+        # A day after 10:30 on the 2nd: hours up to 10:00 on the 2nd are settled.
+        mixed = self.report(busy, tokyo(2026, 11, 3, 10, 30), interval)
+        assert QueueHourStats.objects.count() == 24 + 10
+        settled = self.report(busy, tokyo(2027, 1, 1), interval)
+        assert QueueHourStats.objects.count() == 72
+        again = self.report(busy, tokyo(2027, 1, 1), interval)
+        assert live == mixed == settled == again
+        assert sum(row["offered"] for row in settled) == 10
+
+    def test_an_old_visit_saved_again_is_counted_anew(self, busy):
+        later = tokyo(2027, 1, 1)
+        assert sum(row["abandoned"] for row in self.report(busy, later)) == 3
+        visit = QueueVisit.objects.get(entered_at=tokyo(2026, 11, 1, 23, 59, 59))
+        visit.result = QueueResult.BRIDGED
+        visit.answered_at = visit.entered_at + timedelta(seconds=30)
+        visit.save(update_fields=["result", "answered_at"])
+        rows = self.report(busy, later)
+        assert sum(row["abandoned"] for row in rows) == 2
+        assert sum(row["answered"] for row in rows) == 6
+
+    def test_new_thresholds_are_applied_to_stored_hours(self, busy):
+        later = tokyo(2027, 1, 1)
+        [before] = self.report(busy, later, Interval.TOTAL)
+        busy.service_level_seconds = 10
+        busy.save(update_fields=["service_level_seconds"])
+        [after] = self.report(busy, later, Interval.TOTAL)
+        # Waits 10, 20, 8 and 9 within 20 s, then 10, 8 and 9 within 10 s; 10 offered, 1 short.
+        assert (before["service_level"], after["service_level"]) == (round(4 / 9, 4),
+                                                                     round(3 / 9, 4))
+        assert after["service_level_seconds"] == 10
