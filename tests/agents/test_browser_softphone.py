@@ -26,7 +26,11 @@ from tests.conftest import browser_login, call_fields
 
 from .conftest import QUEUE_SID
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the data migrations' rows come back for the tests that run after.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_NUMBER = "+815012345678"
