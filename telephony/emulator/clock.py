@@ -13,7 +13,13 @@ from typing import Any
 
 
 class Interrupt(Exception):  # noqa: N818 - an event, not an error
-    """Thrown into a process at its current Wait."""
+    """Thrown into a process at its current Wait.
+
+    At a tie with the process's own timer, the timer normally runs first (the interrupt is
+    delivered right after, at the same virtual time); ``preempts_timer`` interrupts win the tie.
+    """
+
+    preempts_timer = False
 
 
 class Wait:
@@ -133,9 +139,9 @@ class Process:
 
     def _timeout(self, token: int) -> None:
         if token == self.token and self.waiting and not self.done:
-            if self._pending:
-                # Something happened to this process at the very moment its wait ran out:
-                # that comes first (a caller dequeued as its music ends is dequeued).
+            if any(getattr(value, "preempts_timer", False) for _, value in self._pending):
+                # The process was moved elsewhere at the very moment its wait ran out: that
+                # comes first (a caller dequeued as its music ends does not fetch more music).
                 how, value = self._pending.pop(0)
                 self._step(how, value)
             else:

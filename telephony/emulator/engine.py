@@ -662,6 +662,13 @@ class Emulator:
                     if queue.members:
                         self._agents_react(queue)
 
+    def hangup_all(self, by: str = "caller") -> int:
+        """Hang up every call still going (e.g. at the end of a bounded run); returns how many."""
+        live = [leg for leg in self.calls if not leg.ended and leg.process is not None]
+        for leg in live:
+            self.hangup(leg, by)
+        return len(live)
+
     def hangup(self, leg: EmulatedCall, by: str = "caller") -> None:
         """The person on ``leg`` (or the API) hangs up, wherever the call is."""
         if leg.ended:

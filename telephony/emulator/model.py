@@ -60,6 +60,8 @@ class Hangup(Interrupt):
 class Redirected(Interrupt):
     """A REST update moved the call to new TwiML (member=True: a Queue Member update)."""
 
+    preempts_timer = True
+
     def __init__(self, next_: Next, *, member: bool = False):
         super().__init__(next_.url)
         self.next = next_
@@ -67,6 +69,8 @@ class Redirected(Interrupt):
 
 
 class Dequeued(Interrupt):
+    preempts_timer = True
+
     def __init__(self, bridge: "Bridge"):
         super().__init__("dequeued")
         self.bridge = bridge

@@ -188,9 +188,17 @@ class Command(BaseCommand):
         set_http_client(emu.rest_http_client())
         try:
             emu.run(until=options["max_seconds"])
+            # Whoever is still on the line hangs up, so the app sees every call end (no visit
+            # is left waiting forever in the database).
+            cut = emu.hangup_all("caller")
+            emu.run(until=emu.now + 3600)
         finally:
             set_http_client(None)
         self._print(emu, call, options)
+        if cut:
+            raise CommandError(
+                f"stopped after {options['max_seconds']:g} virtual seconds: the caller hung up"
+            )
         if call.status != "completed":
             raise CommandError(f"the call did not complete: {call.status}")
 
