@@ -8,6 +8,7 @@ from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
 from queues.selectors import waiting_stats
 from telephony.models import Call
@@ -249,9 +250,17 @@ def screen_pop_for(*, agent: Agent, call_sid: str = "", from_hint: str = "") -> 
         ),
         "wait_seconds": visit.wait_seconds if visit is not None else None,
         "entered_at": visit.entered_at.isoformat() if visit is not None else None,
+        "ivr_path": _ivr_path(caller_call) if direction == "inbound" else [],
         "customer": customer_as_dict(customer) if customer is not None else None,
         "notes": [note_as_dict(note) for note in notes],
     }
+
+
+def _ivr_path(caller_call: Call | None) -> list[dict]:
+    """The menu steps the caller went through before reaching the agent, in order."""
+    if caller_call is None:
+        return []
+    return [{**entry, "at": entry["at"].isoformat()} for entry in call_path_for(caller_call.sid)]
 
 
 def customers_export_csv(*, customers, out) -> None:

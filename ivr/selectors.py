@@ -13,6 +13,7 @@ CACHE_SECONDS = 24 * 3600
 
 @dataclass(frozen=True)
 class ScheduleSnapshot:
+    name: str
     time_zone: str
     ranges: tuple[tuple[int, time, time], ...]  # (weekday, opens, closes)
     holidays: frozenset[date]
@@ -90,14 +91,16 @@ def _schedule_snapshot(schedule) -> ScheduleSnapshot | None:
     if schedule is None:
         return None
     return ScheduleSnapshot(
+        name=schedule.name,
         time_zone=schedule.time_zone,
         ranges=tuple((r.weekday, r.opens, r.closes) for r in schedule.ranges.all()),
         holidays=frozenset(h.date for h in schedule.holidays.all()),
     )
 
 
-def _build_snapshot(flow_id: int) -> FlowSnapshot | None:
-    """Four queries whatever the flow's size: flow, steps (+schedule), options, ranges+holidays."""
+def build_snapshot(flow_id: int) -> FlowSnapshot | None:
+    """The flow as stored now, uncached. Five queries whatever the flow's size: the flow, its
+    steps with their schedules, options, schedule ranges, holidays."""
     flow = (
         Flow.objects.filter(pk=flow_id)
         .prefetch_related(
@@ -154,7 +157,7 @@ def flow_snapshot(flow_id: int, version: int, updated_at: datetime) -> FlowSnaps
     webhook's one lookup query, so a save in any process is seen at the next request."""
     snapshot = cache.get(_cache_key(flow_id, version, updated_at))
     if snapshot is None:
-        snapshot = _build_snapshot(flow_id)
+        snapshot = build_snapshot(flow_id)
         if snapshot is None:
             return None
         # Stored under the version actually read: a save racing this build cannot put an old

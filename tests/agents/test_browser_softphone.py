@@ -5,9 +5,11 @@ The fake is injected before any page script runs; the vendored SDK keeps an exis
 side of each call is played by signed webhooks posted to the live server.
 """
 
+import io
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,16 +19,21 @@ from playwright.sync_api import expect
 from agents.models import Agent, AgentStatus, ContactNote, Customer, Disposition, QueueMembership
 from agents.roles import AGENTS
 from agents.services import contact_note_create
+from ivr import demo as ivr_demo
 from queues.models import Queue, QueueMessages
 from telephony.twiml import APOLOGY_EN
 from tests.conftest import browser_login, call_fields
 
 from .conftest import QUEUE_SID
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the data migrations' rows come back for the tests that run after.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CALLER = "CA" + "c" * 32
+DEMO_NUMBER = "+815012345678"
 AGENT_LEG = "CA" + "a" * 32
 CALLER_NUMBER = "+819011112222"
 
@@ -42,6 +49,7 @@ def desk(db, django_user_model, settings):
     # English data: Debian's headless Chromium here has no Japanese fonts for the screenshots.
     queue = Queue.objects.create(slug="support", name="Support")
     QueueMessages.objects.create(queue=queue, connect_message="オペレータにおつなぎします。")
+    ivr_demo.seed(SimpleNamespace(stdout=io.StringIO()))  # the menu on DEMO_NUMBER
     user = django_user_model.objects.create_user(username="agent1", password="pw-agent1")
     user.groups.add(Group.objects.get(name=AGENTS))
     agent = Agent.objects.create(user=user, identity="agent1")
@@ -101,24 +109,28 @@ def open_desk(page, live_server):
     expect(page.locator("#device-state")).to_have_attribute("data-state", "registered")
 
 
-def caller_waits(twilio, live_server):
-    post(
-        twilio,
-        live_server,
-        "/twilio/queues/support/wait",
-        call_fields(
-            CALLER,
-            From=CALLER_NUMBER,
-            CallStatus="in-progress",
-            QueueTime="0",
-            QueuePosition="1",
-            CurrentQueueSize="1",
-            QueueSid=QUEUE_SID,
-        ),
+def caller_waits(settings):
+    """A caller dials the demo number, presses 1 in the menu and waits in support.
+
+    Played by the emulator before the page opens, so it never races the page's polling.
+    Returns the caller's CallSid.
+    """
+    from telephony.emulator import Caller, DjangoTransport, Emulator
+
+    emu = Emulator(
+        transport=DjangoTransport(),
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        base_url="http://testserver",
+        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
     )
+    emu.add_number(DEMO_NUMBER, voice_url="/twilio/voice/incoming")
+    call = emu.place_call(to=DEMO_NUMBER, from_=CALLER_NUMBER, caller=Caller(digits=["1"]), at=0)
+    emu.run(until=30)
+    return call.sid
 
 
-def take_next_caller(page, live_server, twilio):
+def take_next_caller(page, live_server, twilio, caller):
     """Click "take next caller"; Twilio runs the app's TwiML and bridges the front caller."""
     page.locator("#queues tr[data-queue=support] button.take-next").click()
     page.wait_for_function("window.__fake.calls.length === 1")
@@ -134,8 +146,9 @@ def take_next_caller(page, live_server, twilio):
         live_server,
         "/twilio/queues/support/connect",
         call_fields(
-            CALLER,
+            caller,
             From=CALLER_NUMBER,
+            To=DEMO_NUMBER,
             CallStatus="in-progress",
             QueueTime="42",
             DequeingCallSid=AGENT_LEG,
@@ -145,7 +158,7 @@ def take_next_caller(page, live_server, twilio):
     page.evaluate(f"window.__fake.answer({{CallSid: '{AGENT_LEG}', From: 'client:agent1'}})")
 
 
-def talk_recorded(twilio, live_server, seconds=95):
+def talk_recorded(twilio, live_server, caller, seconds=95):
     post(
         twilio,
         live_server,
@@ -156,7 +169,7 @@ def talk_recorded(twilio, live_server, seconds=95):
             To="queue:support",
             CallStatus="in-progress",
             DialCallStatus="completed",
-            DialCallSid=CALLER,
+            DialCallSid=caller,
             DialCallDuration=str(seconds),
             QueueSid=QUEUE_SID,
         ),
@@ -168,8 +181,10 @@ def go_available(page):
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
 
 
-def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, twilio, desk):
-    caller_waits(twilio, live_server)
+def test_an_agent_takes_the_next_caller_and_ends_available(
+    page, live_server, twilio, desk, settings
+):
+    caller = caller_waits(settings)
     open_desk(page, live_server)
 
     go_available(page)
@@ -177,7 +192,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "agent-desk-available.png"), full_page=True)
 
-    take_next_caller(page, live_server, twilio)
+    take_next_caller(page, live_server, twilio, caller)
 
     # The screen-pop appears by itself: caller, queue, wait, customer, past notes.
     pop = page.locator("#screen-pop")
@@ -187,6 +202,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
     expect(page.locator("#pop-queue")).to_have_text("Support")
     expect(page.locator("#pop-wait")).to_have_text("00:42")
     expect(page.locator("#pop-notes")).to_contain_text("Asked for the invoice again.")
+    expect(page.locator("#pop-ivr")).to_contain_text("main-menu [1]")
     expect(page.locator("#status-label")).to_have_attribute("data-status", "on-call")
 
     page.click("#mute-btn")
@@ -202,6 +218,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
     page.click("#note-save")
     expect(page.locator("#note-saved")).to_be_visible()
     expect(page.locator("#pop-notes")).to_contain_text("Wants a quote by Friday.")
+    expect(page.locator("#call-timer")).to_have_text("00:01")  # the call timer runs
     page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop.png"), full_page=True)
     note = retry_locked(
         lambda: ContactNote.objects.select_related("customer", "disposition", "queue").get(
@@ -212,12 +229,12 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
         "Yamada Taro",
         "Call back",
         "support",
-        CALLER,
+        caller,
     )
 
     page.click("#hangup-btn")
     expect(page.locator("#call-panel")).to_be_hidden()
-    talk_recorded(twilio, live_server)
+    talk_recorded(twilio, live_server, caller)
 
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
     retry_locked(desk.refresh_from_db)
@@ -225,16 +242,16 @@ def test_an_agent_takes_the_next_caller_and_ends_available(page, live_server, tw
     page.screenshot(path=str(SCREENSHOTS / "agent-after-call.png"), full_page=True)
 
 
-def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, desk):
+def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, desk, settings):
     Queue.objects.filter(slug="support").update(wrap_up_seconds=300)
-    caller_waits(twilio, live_server)
+    caller = caller_waits(settings)
     open_desk(page, live_server)
     go_available(page)
 
-    take_next_caller(page, live_server, twilio)
+    take_next_caller(page, live_server, twilio, caller)
     expect(page.locator("#pop-customer-name")).to_have_text("Yamada Taro")
     page.click("#hangup-btn")
-    talk_recorded(twilio, live_server)
+    talk_recorded(twilio, live_server, caller)
 
     expect(page.locator("#status-label")).to_have_attribute("data-status", "wrap-up")
     expect(page.locator("#ready-btn")).to_be_visible()

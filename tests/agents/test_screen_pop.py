@@ -41,8 +41,8 @@ def test_a_known_caller_pops_up_with_queue_wait_and_past_notes(
     client.force_login(agent.user)
 
     # session, user, roles, agent, visit + queue + caller leg, customer, notes + agent,
-    # disposition and queue
-    with django_assert_num_queries(7):
+    # disposition and queue, the caller's menu path
+    with django_assert_num_queries(8):
         call = pop(client, call_sid=AGENT_LEG)
 
     assert call["call_sid"] == CALLER

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
+from agents.models import Agent, AgentStatus, AgentStatusInterval, DialPrefix, QueueMembership
 from agents.outgoing import REFUSAL_EN
 from agents.roles import AGENTS
 from agents.selectors import agent_status_counts
@@ -22,6 +22,13 @@ from queues.models import Queue, QueueVisit
 from .queue_urls import NUMBER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
+
+
+@pytest.fixture(autouse=True)
+def _japan_allowed(db):
+    # The allow-list's default (a data migration), back after live-server tests flushed it.
+    DialPrefix.objects.get_or_create(prefix="+81", defaults={"description": "Japan"})
+
 
 CALLER_NUMBER = "+819011112222"
 

@@ -1,0 +1,271 @@
+"""Call flows in the admin: a flow with its steps, menu options and numbers on one page, an
+outline of the flow, and "Try this flow"."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    KIND_FIELDS,
+    BusinessHours,
+    CallPathEntry,
+    Flow,
+    Holiday,
+    MenuOption,
+    OpeningRange,
+    PhoneNumber,
+    Step,
+    Voicemail,
+)
+from .outline import flow_outline
+from .selectors import build_snapshot
+from .services import flow_touch, schedule_touch
+from .tryout import SILENCE, flow_try, parse_keys
+from .validation import flow_warnings
+
+STEP_FIELD_NAMES = sorted({f for fields in KIND_FIELDS.values() for f in fields})
+STEP_CHOICE_FIELDS = ("next_step", "no_input_step", "open_step", "closed_step")
+
+
+def _flow_steps(request):
+    flow = getattr(request, "_ivr_flow", None)
+    if flow is None:
+        return Step.objects.none()
+    return Step.objects.filter(flow=flow).order_by("name")
+
+
+class StepInline(admin.StackedInline):
+    model = Step
+    fk_name = "flow"
+    extra = 0
+    classes = ["ivr-steps"]
+    fields = [("name", "kind"), *STEP_FIELD_NAMES]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    show_change_link = False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in STEP_CHOICE_FIELDS:
+            kwargs["queryset"] = _flow_steps(request)
+        elif db_field.name == "goto_flow":
+            kwargs["queryset"] = Flow.objects.order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MenuOptionInline(admin.TabularInline):
+    model = MenuOption
+    fk_name = "flow"
+    extra = 0
+    fields = ["step", "key", "target"]
+    verbose_name_plural = _("menu options (save new steps first to choose them here)")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "step":
+            kwargs["queryset"] = _flow_steps(request).filter(kind=Step.Kind.MENU)
+        elif db_field.name == "target":
+            kwargs["queryset"] = _flow_steps(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PhoneNumberInline(admin.TabularInline):
+    model = PhoneNumber
+    extra = 0
+    fields = ["number", "name", "twilio_sid"]
+
+
+class FlowForm(forms.ModelForm):
+    class Meta:
+        model = Flow
+        fields = ["name", "language", "voice", "start_step"]
+
+
+@admin.register(Flow)
+class FlowAdmin(admin.ModelAdmin):
+    form = FlowForm
+    inlines = [StepInline, MenuOptionInline, PhoneNumberInline]
+    list_display = ["name", "language", "voice", "start_step", "numbers_list", "updated_at"]
+    list_select_related = ["start_step"]
+    search_fields = ["name", "numbers__number"]
+    list_filter = ["language"]
+    change_form_template = "admin/ivr/flow/change_form.html"
+
+    class Media:
+        js = ["ivr/admin_steps.js"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("numbers")
+
+    @admin.display(description=_("numbers"))
+    def numbers_list(self, obj):
+        return ", ".join(n.number for n in obj.numbers.all()) or "—"
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        request._ivr_flow = obj  # the inlines' and the start step's choices: this flow's steps
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "start_step":
+            kwargs["queryset"] = _flow_steps(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        flow_touch(flow=form.instance)
+        for warning in flow_warnings(build_snapshot(form.instance.pk)):
+            messages.warning(request, warning)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "kind_fields": KIND_FIELDS}
+        if request.method == "GET":
+            snapshot = build_snapshot(int(object_id)) if str(object_id).isdigit() else None
+            if snapshot is not None:
+                extra_context["flow_warnings"] = flow_warnings(snapshot)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "kind_fields": KIND_FIELDS}
+        return super().add_view(request, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/outline/",
+                self.admin_site.admin_view(self.outline_view),
+                name="ivr_flow_outline",
+            ),
+            path(
+                "<int:object_id>/try/",
+                self.admin_site.admin_view(self.try_view),
+                name="ivr_flow_try",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _flow_for(self, request, object_id, *, change=False):
+        flow = get_object_or_404(Flow, pk=object_id)
+        allowed = (
+            self.has_change_permission(request, flow)
+            if change
+            else (self.has_view_or_change_permission(request, flow))
+        )
+        if not allowed:
+            raise PermissionDenied
+        return flow
+
+    def outline_view(self, request, object_id):
+        flow = self._flow_for(request, object_id)
+        snapshot = build_snapshot(flow.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": flow,
+            "title": _("Outline of %(flow)s") % {"flow": flow.name},
+            "outline": flow_outline(snapshot),
+            "warnings": flow_warnings(snapshot),
+            "numbers": flow.numbers.all(),
+        }
+        return TemplateResponse(request, "admin/ivr/flow/outline.html", context)
+
+    def try_view(self, request, object_id):
+        """Press keys or wait, and read what the caller hears: the emulator calls the flow."""
+        flow = self._flow_for(request, object_id, change=True)
+        keys = parse_keys(request.GET.get("keys", ""))
+        pressed = request.GET.get("press", "").strip()
+        if pressed:
+            keys = [*keys, *parse_keys(pressed)]
+        elif "wait" in request.GET:
+            keys = [*keys, SILENCE]
+        result = flow_try(flow=flow, keys=keys, scheme=request.scheme, host=request.get_host())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": flow,
+            "title": _("Try %(flow)s") % {"flow": flow.name},
+            "result": result,
+            "keys": keys,
+            "keys_value": ",".join(keys),
+            "keypad": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"],
+            "outline_url": reverse("admin:ivr_flow_outline", args=[flow.pk]),
+        }
+        return TemplateResponse(request, "admin/ivr/flow/try.html", context)
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "flow", "twilio_sid"]
+    list_select_related = ["flow"]
+    search_fields = ["number", "name"]
+    autocomplete_fields = ["flow"]
+
+
+class OpeningRangeInline(admin.TabularInline):
+    model = OpeningRange
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "updated_at"]
+    search_fields = ["name"]
+    inlines = [OpeningRangeInline, HolidayInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        schedule_touch(schedule=form.instance)
+
+
+@admin.register(Voicemail)
+class VoicemailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "caller", "flow", "duration_seconds", "recording_link"]
+    list_select_related = ["flow"]
+    list_filter = ["flow"]
+    search_fields = ["caller", "call__sid"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    readonly_fields = [
+        "call",
+        "flow",
+        "step",
+        "caller",
+        "recording_sid",
+        "recording_url",
+        "duration_seconds",
+        "received_at",
+    ]
+
+    @admin.display(description=_("recording"))
+    def recording_link(self, obj):
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', obj.recording_url, _("listen"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallPathEntry)
+class CallPathEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "call", "flow", "step_name", "kind", "digits", "outcome"]
+    list_select_related = ["call", "flow"]
+    list_filter = ["outcome", "kind", "flow"]
+    search_fields = ["call__sid", "step_name"]
+    raw_id_fields = ["call", "flow", "step"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
