@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ivr.models import Flow
 from queues.models import Queue
 
 from .metrics import DateRange, Interval, local_today
@@ -85,3 +86,22 @@ class AbandonedFilterForm(RangeForm):
         if queue := self.cleaned_data.get("queue"):
             return [queue]
         return list(Queue.objects.order_by("slug"))
+
+
+class FunnelForm(RangeForm):
+    flow = forms.TypedChoiceField(
+        label=_("Flow"), coerce=int, required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flows = {flow.pk: flow for flow in Flow.objects.order_by("name")}
+        self.fields["flow"].choices = [(pk, flow.name) for pk, flow in self.flows.items()]
+
+    def clean_flow(self):
+        """The chosen flow, or the first one; None when there is no flow at all."""
+        chosen = self.cleaned_data["flow"]
+        if chosen in (None, ""):
+            return next(iter(self.flows.values()), None)
+        return self.flows[chosen]

@@ -1,8 +1,19 @@
 """Reads for the report pages that are not metrics: lists and one call's timeline."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
+from ivr.models import CallPathEntry, Flow
+from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
 from telephony.models import Call, CallStatus, CallStatusEvent, WebhookEvent
 
@@ -50,14 +61,6 @@ def paginate(queryset, page_number) -> Page:
     return Paginator(queryset, PAGE_SIZE).get_page(page_number)
 
 
-def _ivr_path(call_sid: str) -> list[dict]:
-    try:
-        from ivr.selectors import call_path_for
-    except ImportError:  # an installation without the IVR path model
-        return []
-    return call_path_for(call_sid)
-
-
 def call_timeline(sid: str) -> dict | None:
     """One call and its agent legs: every webhook, status change, IVR step and queue visit, in
     time order."""
@@ -75,7 +78,7 @@ def call_timeline(sid: str) -> dict | None:
     for status in CallStatusEvent.objects.filter(call__sid__in=sids).select_related("call"):
         events.append({"at": status.timestamp, "kind": "status", "event": status,
                        "leg": status.call.sid})
-    for step in _ivr_path(sid):
+    for step in call_path_for(sid):
         events.append({"at": step["at"], "kind": "ivr", "event": step, "leg": sid})
     for visit in visits:
         events.append({"at": visit.entered_at, "kind": "enqueued", "event": visit, "leg": sid})
@@ -87,6 +90,42 @@ def call_timeline(sid: str) -> dict | None:
     events.sort(key=lambda entry: entry["at"])
     return {"call": call, "legs": legs, "visits": visits, "events": events,
             "timeline_fields": TIMELINE_FIELDS}
+
+
+def all_flows() -> list[Flow]:
+    return list(Flow.objects.order_by("name"))
+
+
+def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:
+    """How callers went through one flow: callers reaching each step, keys pressed at each menu,
+    and the step each caller's path ended at (where callers hung up, or left the IVR)."""
+    entries = CallPathEntry.objects.filter(flow=flow, at__gte=date_range.start_at,
+                                           at__lt=date_range.end_at)
+    entered = CallPathEntry.Outcome.ENTERED
+    steps = {
+        row["step_name"]: {**row, "ended_here": 0}
+        for row in entries.values("step_name", "kind").annotate(
+            reached=Count("call_id", filter=Q(outcome=entered), distinct=True),
+            no_input=Count("pk", filter=Q(outcome=CallPathEntry.Outcome.NO_INPUT)),
+            invalid=Count("pk", filter=Q(outcome=CallPathEntry.Outcome.INVALID)),
+        ).order_by()
+    }
+    # A call's last entry is its highest id: entries are written in the order they happen.
+    last_ids = entries.values("call_id").annotate(last=Max("pk")).values("last")
+    for row in (CallPathEntry.objects.filter(pk__in=last_ids).values("step_name")
+                .annotate(calls=Count("pk")).order_by()):
+        if row["step_name"] in steps:
+            steps[row["step_name"]]["ended_here"] = row["calls"]
+    keys = list(
+        entries.exclude(digits="").exclude(outcome=entered)
+        .values("step_name", "digits", "outcome").annotate(times=Count("pk"))
+        .order_by("step_name", "-times", "digits")
+    )
+    calls = max((step["reached"] for step in steps.values()), default=0)
+    ordered = sorted(steps.values(), key=lambda step: (-step["reached"], step["step_name"]))
+    for step in ordered:
+        step["share"] = round(step["reached"] / calls, 4) if calls else None
+    return {"steps": ordered, "keys": keys, "calls": calls}
 
 
 def schema_operations(schema: dict) -> list[dict]:

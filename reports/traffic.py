@@ -17,13 +17,14 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
 from agents.roles import AGENTS
 from queues.models import Queue, QueueResult, QueueVisit
 from telephony.models import Call, CallStatus
 
-from .metrics import report_zone
+from .metrics import report_zone, settled_hours, settled_until
 from .models import QueueHourStats
 
 BATCH = 5000
@@ -263,4 +264,10 @@ def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
         totals.intervals += len(intervals)
         if progress:
             progress(day_index + 1, day, totals)
+    # Add up the settled hours now rather than in the first report someone opens.
+    begin = datetime.combine(first_day, time(), tzinfo=zone)
+    stop = min(settled_until(timezone.now()), datetime.combine(end + timedelta(days=1), time(),
+                                                               tzinfo=zone))
+    if stop > begin:
+        settled_hours(queues=[queue for queue, _plan, _pool in plans], start=begin, stop=stop)
     return totals

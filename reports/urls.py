@@ -6,6 +6,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("agents/", views.agents, name="agents"),
+    path("ivr/", views.ivr_funnel, name="ivr"),
     path("abandoned/", views.abandoned, name="abandoned"),
     path("calls/<str:sid>/", views.call_detail, name="call-detail"),
     path("wallboard/", views.wallboard, name="wallboard"),

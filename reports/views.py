@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
 
 from . import metrics, selectors
-from .forms import AbandonedFilterForm, QueueReportForm, RangeForm
+from .forms import AbandonedFilterForm, FunnelForm, QueueReportForm, RangeForm
 
 
 def report_reader_required(view):
@@ -117,6 +117,31 @@ def abandoned(request):
         )
     page = selectors.paginate(visits, request.GET.get("page"))
     return render(request, "reports/abandoned.html", {"form": form, "page": page})
+
+
+@report_reader_required
+def ivr_funnel(request):
+    form = FunnelForm(request.GET or {})
+    if not form.is_valid():
+        return render(request, "reports/ivr_funnel.html", {"form": form, "funnel": None},
+                      status=400)
+    flow, date_range = form.cleaned_data["flow"], form.date_range
+    funnel = selectors.ivr_funnel(flow=flow, date_range=date_range) if flow else None
+    if funnel and _wants_csv(request):
+        name = f"ivr-{flow.pk}-{date_range.start}-{date_range.end}"
+        if request.GET.get("table") == "keys":
+            return csv_response(f"{name}-keys.csv", ["step", "key", "outcome", "times"], (
+                [key["step_name"], key["digits"], key["outcome"], key["times"]]
+                for key in funnel["keys"]
+            ))
+        return csv_response(
+            f"{name}-steps.csv",
+            ["step", "kind", "reached", "share", "no_input", "invalid", "ended_here"],
+            ([step["step_name"], step["kind"], step["reached"], step["share"], step["no_input"],
+              step["invalid"], step["ended_here"]] for step in funnel["steps"]),
+        )
+    return render(request, "reports/ivr_funnel.html",
+                  {"form": form, "funnel": funnel, "flow": flow, "date_range": date_range})
 
 
 @report_reader_required

@@ -10,6 +10,7 @@ from agents.models import AgentStatus, AgentStatusInterval
 from queues.models import Queue, QueueResult, QueueVisit
 from reports import metrics
 from reports.metrics import DateRange, Interval
+from reports.models import QueueHourStats
 from telephony.models import Call
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,8 @@ def test_it_writes_consistent_calls_visits_and_agent_intervals(capsys):
             started_at__lte=visit.answered_at, ended_at__gt=visit.answered_at,
         ).count() == 1
         assert visit.call.started_at < visit.entered_at < visit.left_at <= visit.call.ended_at
-    # The report sees all of it.
+    # The settled hours are added up already, and the report sees all of it.
+    assert QueueHourStats.objects.count() == 2 * 24 * Queue.objects.count()
     rows = metrics.queue_report(date_range=DateRange(date(2026, 11, 2), date(2026, 11, 3)),
                                 interval=Interval.TOTAL, queues=list(Queue.objects.all()))
     assert sum(row["offered"] + row["rejected"] for row in rows) == visits.count()

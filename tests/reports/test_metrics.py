@@ -6,8 +6,8 @@ import pytest
 
 from queues.models import QueueResult, QueueVisit
 from reports import metrics
-from reports.models import QueueHourStats
 from reports.metrics import DateRange, Interval
+from reports.models import QueueHourStats
 
 from .conftest import make_visit, tokyo
 
