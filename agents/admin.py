@@ -1,5 +1,6 @@
 import io
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +21,22 @@ from .models import (
     QueueMembership,
 )
 from .phone import to_e164
+from .roles import AGENTS, user_has_role
 from .selectors import customers_export_csv
 from .services import agent_set_status, customers_import_csv
+
+
+class AgentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = ("user", "identity", "phone_number", "is_active")
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if user is not None and not user_has_role(user, AGENTS):
+            # Without the role the softphone and its token are refused: say so now.
+            raise forms.ValidationError(_("Add this user to the Agents group first."))
+        return user
 
 
 class QueueMembershipInline(admin.TabularInline):
@@ -33,6 +48,7 @@ class QueueMembershipInline(admin.TabularInline):
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentAdminForm
     list_display = ("identity", "user", "status", "status_changed_at", "phone_number", "is_active")
     list_filter = ("status", "is_active", "queues")
     list_select_related = ("user",)

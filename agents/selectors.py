@@ -75,6 +75,11 @@ def agent_queue_stats(agent: Agent) -> list[dict]:
     return rows
 
 
+def agent_queue(agent: Agent, slug: str) -> Queue | None:
+    """The queue named ``slug`` if the agent is one of its members, else None."""
+    return Queue.objects.filter(slug=slug, memberships__agent=agent).first()
+
+
 def agent_is_member(agent: Agent, queue: Queue) -> bool:
     return QueueMembership.objects.filter(agent=agent, queue=queue).exists()
 

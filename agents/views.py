@@ -14,7 +14,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from queues.models import Queue
 from queues.twiml import add_dial_queue
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
@@ -27,6 +26,7 @@ from .selectors import (
     agent_effective_status,
     agent_for_client,
     agent_for_user,
+    agent_queue,
     agent_queue_stats,
     contact_notes_for,
     customer_as_dict,
@@ -250,12 +250,7 @@ def note_new(request):
     if not form.is_valid():
         return _form_error(form)
     data = form.cleaned_data
-    # A note names a queue only if it is one of the agent's own.
-    queue = (
-        Queue.objects.filter(slug=data["queue"], memberships__agent=request.agent).first()
-        if data["queue"]
-        else None
-    )
+    queue = agent_queue(request.agent, data["queue"]) if data["queue"] else None
     try:
         note = contact_note_create(
             agent=request.agent,

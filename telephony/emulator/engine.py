@@ -132,6 +132,8 @@ class EmulatedCall:
         self.patience = getattr(actor, "patience", None)
         self.hangup_after = getattr(actor, "hangup_after", None)
         self.timers: list = []
+        self.recording: dict | None = None  # the leg's latest recording
+        self.cookies: dict[str, str] = {}
 
     # --- what the tests look at ---
     def heard(self) -> list[str]:
@@ -469,12 +471,19 @@ class Emulator:
             }
             if current_method == "POST":
                 headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+            if leg.cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in leg.cookies.items())
             try:
                 response = self.transport.send(current_method, target, body=body, headers=headers)
             except TransportTimeout as error:
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
             except TransportFailure as error:
                 raise TwimlError(HTTP_RETRIEVAL_FAILURE, f"{url}: {error}") from None
+            for name, value in response.cookies.items():  # Twilio keeps cookies per call
+                if value is None:
+                    leg.cookies.pop(name, None)
+                else:
+                    leg.cookies[name] = value
             location = response.headers.get("location")
             if response.status in (301, 302, 303, 307, 308) and location:
                 current_url = urljoin(current_url, location)
@@ -509,6 +518,10 @@ class Emulator:
         )
         if event == "completed":
             fields["CallDuration"] = str(leg.duration)
+            if leg.recording is not None:
+                fields["RecordingUrl"] = leg.recording["url"]
+                fields["RecordingSid"] = leg.recording["sid"]
+                fields["RecordingDuration"] = str(leg.recording["duration"])
             fields["Duration"] = str((leg.duration + 59) // 60)
         leg.sequence += 1
         try:
@@ -849,34 +862,23 @@ class Emulator:
         except Hangup as hangup:
             hung = hangup
         duration = int(min(self.sim.now - started, speaking) + 1e-9)
-        sid = new_sid("RE")
-        url = f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
-        leg.note("record", url=url, seconds=duration)
         if duration <= 0:
+            leg.note("record", seconds=0)
             if hung:
                 raise hung
             return None  # nothing recorded: Twilio skips the action and falls through
-        self.recordings[sid] = {"sid": sid, "call_sid": leg.sid, "url": url, "duration": duration}
-        fields = {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(duration)}
+        recording = self._recording(leg, duration, source="RecordVerb")
+        recording["started_at"] = started
+        fields = {
+            "RecordingUrl": recording["url"],
+            "RecordingSid": recording["sid"],
+            "RecordingDuration": str(duration),
+        }
         if hung:
             fields["Digits"] = "hangup"
         if callback:
-            self._request(
-                leg,
-                self.absolute(callback, doc.url),
-                callback_method,
-                {
-                    "AccountSid": self.account_sid,
-                    "CallSid": leg.sid,
-                    "RecordingSid": sid,
-                    "RecordingUrl": url,
-                    "RecordingStatus": "completed",
-                    "RecordingDuration": str(duration),
-                    "RecordingChannels": "1",
-                    "RecordingSource": "RecordVerb",
-                    "RecordingStartTime": format_datetime(self.datetime_at(started), usegmt=True),
-                },
-                kind="recording-status",
+            self._recording_status(
+                leg, recording, self.absolute(callback, doc.url), callback_method
             )
         if hung:
             self._request_ignoring(leg, Next(action, method, fields))
@@ -1090,7 +1092,7 @@ class Emulator:
         else:
             if not nouns:
                 number = (verb.text or "").strip()
-                targets = [("Number", number, None, "POST", None, None, set())]
+                targets = [("Number", number, None, "POST", None, "POST", {"completed"}, {})]
             else:
                 targets = [self._target(noun, doc) for noun in nouns]
             caller_id = verb.get("callerId") or (
@@ -1099,6 +1101,27 @@ class Emulator:
             fields, hung = yield from self._dial_parties(
                 leg, targets, timeout, time_limit, caller_id
             )
+        record = verb.get("record", "do-not-record")
+        if record.startswith("record-from-") and fields.get("DialBridged") == "true":
+            seconds = int(fields.get("DialCallDuration", "0"))
+            recording = self._recording(
+                leg, seconds, source="DialVerb", channels=2 if record.endswith("-dual") else 1
+            )
+            fields.update(
+                {
+                    "RecordingUrl": recording["url"],
+                    "RecordingSid": recording["sid"],
+                    "RecordingDuration": str(seconds),
+                }
+            )
+            callback = verb.get("recordingStatusCallback")
+            if callback:
+                self._recording_status(
+                    leg,
+                    recording,
+                    self.absolute(callback, doc.url),
+                    _method(verb.get("recordingStatusCallbackMethod")),
+                )
         if hung is not None:
             if action:
                 self._request_ignoring(leg, Next(action, method, fields))
@@ -1106,6 +1129,44 @@ class Emulator:
         if action:
             return Next(action, method, fields)
         return None
+
+    def _recording(self, leg, seconds: int, *, source: str, channels: int = 1) -> dict:
+        sid = new_sid("RE")
+        url = f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+        recording = {
+            "sid": sid,
+            "call_sid": leg.sid,
+            "url": url,
+            "duration": seconds,
+            "channels": channels,
+            "source": source,
+            "started_at": self.sim.now - seconds,
+        }
+        self.recordings[sid] = recording
+        leg.recording = recording
+        leg.note("record", url=url, seconds=seconds, source=source)
+        return recording
+
+    def _recording_status(self, leg, recording: dict, url: str, method: str) -> None:
+        self._request(
+            leg,
+            url,
+            method,
+            {
+                "AccountSid": self.account_sid,
+                "CallSid": leg.sid,
+                "RecordingSid": recording["sid"],
+                "RecordingUrl": recording["url"],
+                "RecordingStatus": "completed",
+                "RecordingDuration": str(recording["duration"]),
+                "RecordingChannels": str(recording["channels"]),
+                "RecordingSource": recording["source"],
+                "RecordingStartTime": format_datetime(
+                    self.datetime_at(recording["started_at"]), usegmt=True
+                ),
+            },
+            kind="recording-status",
+        )
 
     def _target(self, noun, doc):
         if noun.tag == "Client":
@@ -1118,8 +1179,8 @@ class Emulator:
         elif noun.tag == "Number":
             address = (noun.text or "").strip()
             params = {}
-        else:
-            raise TwimlError(12200, f"<Dial><{noun.tag}> is not emulated")
+        else:  # parse_document lets only Number, Client and Queue through
+            raise ValueError(noun.tag)
         url = self.absolute(noun.get("url"), doc.url) if noun.get("url") else None
         callback = (
             self.absolute(noun.get("statusCallback"), doc.url)

@@ -5,6 +5,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 # Twilio waits at most 15 s for a whole answer (TWILIO.md §1).
@@ -25,6 +26,7 @@ class TransportResponse:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
     elapsed: float = 0.0  # wall-clock seconds the app took
+    cookies: dict[str, str | None] = field(default_factory=dict)  # None: delete the cookie
 
     @property
     def content_type(self) -> str:
@@ -41,6 +43,14 @@ class TransportResponse:
             if name.strip().lower() == "charset" and value.strip():
                 charset = value.strip().strip('"')
         return self.body.decode(charset, errors="replace")
+
+
+def _cookie_changes(cookie: SimpleCookie) -> dict[str, str | None]:
+    changes: dict[str, str | None] = {}
+    for name, morsel in cookie.items():
+        expired = str(morsel["max-age"]).strip() == "0" or "1970" in str(morsel["expires"])
+        changes[name] = None if expired else morsel.value
+    return changes
 
 
 class DjangoTransport:
@@ -62,7 +72,8 @@ class DjangoTransport:
         path = parts.path or "/"
         if parts.query:
             path = f"{path}?{parts.query}"
-        extra = {"HTTP_HOST": parts.netloc.rsplit("@", 1)[-1]}
+        # Cookies belong to one call (the emulator keeps them per leg), never to this client.
+        extra = {"HTTP_HOST": parts.netloc.rsplit("@", 1)[-1], "HTTP_COOKIE": ""}
         for name, value in headers.items():
             if name.lower() == "content-type":
                 continue
@@ -82,11 +93,13 @@ class DjangoTransport:
         content = b"" if getattr(response, "streaming", False) else response.content
         if getattr(response, "streaming", False):
             content = b"".join(response.streaming_content)
+        self.client.cookies = SimpleCookie()
         return TransportResponse(
             status=response.status_code,
             headers={name.lower(): value for name, value in response.headers.items()},
             body=content,
             elapsed=elapsed,
+            cookies=_cookie_changes(response.cookies),
         )
 
 
@@ -139,9 +152,16 @@ class HttpTransport:
             raise TransportFailure(str(error.reason)) from error
         except (ConnectionError, OSError) as error:
             raise TransportFailure(str(error)) from error
+        cookie = SimpleCookie()
+        for value in raw_headers.get_all("Set-Cookie") or []:
+            try:
+                cookie.load(value)
+            except CookieError:
+                continue
         return TransportResponse(
             status=status,
             headers={name.lower(): value for name, value in raw_headers.items()},
             body=content,
             elapsed=time.monotonic() - started,
+            cookies=_cookie_changes(cookie),
         )

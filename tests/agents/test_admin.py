@@ -52,6 +52,25 @@ def test_an_identity_with_other_characters_is_refused(client, supervisor, agent_
     assert not Agent.objects.exists()
 
 
+def test_a_user_outside_the_agents_group_cannot_become_an_agent(client, supervisor, analyst):
+    client.force_login(supervisor)
+
+    response = client.post(
+        "/admin/agents/agent/add/",
+        {
+            "user": analyst.pk,
+            "identity": "ana",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Agents group" in response.content.decode()
+    assert not Agent.objects.exists()
+
+
 def test_the_agent_list_shows_identities(client, supervisor, agent, django_assert_num_queries):
     client.force_login(supervisor)
 

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.urls("tests.emulator.urls_flows")
         ("/t/bad-root", 12100),
         ("/t/bad-verb", 12200),
         ("/t/bad-nesting", 12200),
+        ("/t/bad-noun", 12200),
         ("/t/bad-type", 12300),
         ("/t/server-error", 11217),
         ("/t/no-such-view", 11217),

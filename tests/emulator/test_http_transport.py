@@ -25,6 +25,15 @@ def test_it_runs_a_call_over_http_with_valid_signatures(live_server, received):
     assert call.requests[0][2] == live_server.url + "/t/menu"
 
 
+def test_it_keeps_the_calls_cookies_over_http(live_server, received):
+    emu = Emulator(HttpTransport(live_server.url), account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
+    emu.add_number(NUMBER, voice_url="/t/cookie")
+    call = emu.place_call(to=NUMBER, from_="+819011112222")
+    emu.run()
+
+    assert call.heard() == ["Request 1.", "Request 2.", "Request 3."]
+
+
 def test_an_unreachable_server_is_error_11200_and_the_call_still_ends(db):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -155,3 +155,21 @@ def test_a_caller_hanging_up_while_bridged_fires_the_action_and_ends_the_agents_
     assert dial["DialCallDuration"] == "25"
     assert call.status == agent.status == "completed"
     assert call.duration == 37
+
+
+def test_a_recorded_dial_reports_the_recording_to_the_action_and_the_status_callback(emu, received):
+    _queue_number(emu)
+    emu.configure_client_app(
+        voice_url="/t/agent?record=record-from-answer-dual", status_callback="/t/status"
+    )
+    emu.place_call(to=NUMBER, from_="+819011110001")
+    agent = emu.agent_dial("agent1", to="queue:support", at=10, talk_seconds=42)
+    emu.run()
+
+    [(_, dial)] = requests_to(agent, "/t/dial-action")
+    assert dial["RecordingDuration"] == "42"
+    assert dial["RecordingSid"].startswith("RE")
+    [(_, status)] = requests_to(agent, "/t/recording-status")
+    assert (status["RecordingSid"], status["RecordingChannels"]) == (dial["RecordingSid"], "2")
+    [(_, final)] = requests_to(agent, "/t/status")
+    assert final["RecordingUrl"] == dial["RecordingUrl"]

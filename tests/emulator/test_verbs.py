@@ -126,6 +126,16 @@ def test_it_follows_a_307_redirect_and_signs_the_new_url(emu, received):
     assert call.heard() == ["Fallback speaking."]
 
 
+def test_cookies_are_kept_for_the_length_of_one_call(emu, received):
+    emu.add_number(NUMBER, voice_url="/t/cookie")
+    first = emu.place_call(to=NUMBER, from_="+819011110001", at=0)
+    second = emu.place_call(to=NUMBER, from_="+819011110002", at=100)
+    emu.run()
+
+    for call in (first, second):
+        assert call.heard() == ["Request 1.", "Request 2.", "Request 3."]
+
+
 def test_an_answer_slower_than_twilios_timeout_is_error_11205(db, received, settings):
     from telephony.emulator import DjangoTransport, Emulator
     from telephony.emulator.engine import APPLICATION_ERROR

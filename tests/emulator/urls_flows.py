@@ -102,7 +102,12 @@ def agent(request):
     _seen("agent", request)
     response = VoiceResponse()
     slug = request.POST["To"].removeprefix("queue:")
-    dial = Dial(action=_abs(request, "t-dial-action"), timeout=20)
+    dial = Dial(
+        action=_abs(request, "t-dial-action"),
+        timeout=20,
+        record=request.GET.get("record"),
+        recording_status_callback=_abs(request, "t-recording-status"),
+    )
     dial.queue(slug, url=_abs(request, "t-connect"))
     response.append(dial)
     return twiml_response(response)
@@ -138,6 +143,15 @@ def bad_nesting(request):
     return HttpResponse(
         "<Response><Gather><Dial>+15550001111</Dial></Gather></Response>",
         content_type="text/xml",
+    )
+
+
+@twilio_webhook
+def bad_noun(request):
+    _seen("bad_noun", request)
+    return HttpResponse(
+        "<Response><Dial><Sip>sip:agent@example.com</Sip></Dial></Response>",
+        content_type="application/xml",
     )
 
 
@@ -244,6 +258,20 @@ def get_menu(request):
 
 
 @twilio_webhook
+def cookie(request):
+    """Counts the requests of one call in a cookie."""
+    _seen("cookie", request)
+    count = int(request.COOKIES.get("seen", "0")) + 1
+    response = VoiceResponse()
+    response.say(f"Request {count}.")
+    if count < 3:
+        response.redirect(_abs(request, "t-cookie"))
+    answer = twiml_response(response)
+    answer.set_cookie("seen", str(count))
+    return answer
+
+
+@twilio_webhook
 def moved(request):
     _seen("moved", request)
     return HttpResponseRedirect(_abs(request, "t-fallback"), status=307)
@@ -264,6 +292,7 @@ urlpatterns = [
     path("t/bad-verb", bad_verb, name="t-bad-verb"),
     path("t/bad-nesting", bad_nesting, name="t-bad-nesting"),
     path("t/bad-type", bad_type, name="t-bad-type"),
+    path("t/bad-noun", bad_noun, name="t-bad-noun"),
     path("t/server-error", server_error, name="t-server-error"),
     path("t/fallback", fallback, name="t-fallback"),
     path("t/dial-client", dial_client, name="t-dial-client"),
@@ -275,6 +304,7 @@ urlpatterns = [
     path("t/reject", reject, name="t-reject"),
     path("t/get-menu", get_menu, name="t-get-menu"),
     path("t/moved", moved, name="t-moved"),
+    path("t/cookie", cookie, name="t-cookie"),
     # The app's own status callback, to check the emulator's callbacks against it.
     path("twilio/voice/status", telephony_views.voice_status, name="voice-status"),
 ]
