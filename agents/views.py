@@ -47,6 +47,7 @@ from .services import (
 from .softphone import TOKEN_TTL_SECONDS, SoftphoneNotConfigured, access_token_for
 
 logger = logging.getLogger("agents.outgoing")
+softphone_logger = logging.getLogger("agents.softphone")
 
 
 def agent_page(view):
@@ -144,7 +145,7 @@ def token(request):
     try:
         jwt = access_token_for(request.agent)
     except SoftphoneNotConfigured as exc:
-        logger.error("softphone token refused: missing settings %s", exc)
+        softphone_logger.error("no softphone token: missing settings %s", exc)
         return JsonResponse(
             {
                 "error": _(
