@@ -116,7 +116,8 @@ def abandoned(request):
             ),
         )
     page = selectors.paginate(visits, request.GET.get("page"))
-    return render(request, "reports/abandoned.html", {"form": form, "page": page})
+    return render(request, "reports/abandoned.html",
+                  {"form": form, "page": page, "date_range": form.date_range})
 
 
 @report_reader_required

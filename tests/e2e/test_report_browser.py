@@ -55,7 +55,12 @@ def test_an_analyst_reads_the_month_and_downloads_the_csv(page, live_server, set
     page.screenshot(path=str(SHOTS / "report-agents.png"), full_page=True)
     page.click("text=Abandoned calls")
     page.wait_for_selector("#abandoned-calls")
-    page.screenshot(path=str(SHOTS / "report-abandoned.png"), full_page=True)
+    assert page.input_value("#id_end") == today.isoformat()  # the last 7 days by default
+    page.screenshot(path=str(SHOTS / "report-abandoned.png"))
+    page.click("#abandoned-calls tbody tr:first-child a:text('Details')")
+    page.wait_for_selector("#call-timeline")
+    assert page.locator("#call-visits tbody tr").count() == 1
+    page.screenshot(path=str(SHOTS / "report-call-detail.png"), full_page=True)
 
 
 def test_the_wallboard_follows_callers_without_reloading(page, live_server, settings,

@@ -130,3 +130,16 @@ def test_the_ivr_funnel_counts_every_caller_and_key(client, analyst, emulated_da
     assert pressed[("1", "valid")] == keys[("1",)] + keys[("9", "1")]
     assert pressed[("9", "invalid")] == keys[("9", "1")]
     assert pressed[("2", "valid")] == keys[("2",)]
+
+
+def test_the_call_detail_shows_an_emulated_call_end_to_end(client, analyst, emulated_day):
+    emu, _keys = emulated_day
+    answered = next(row for row in emu.ground_truth() if row["result"] == "bridged")
+    client.force_login(analyst)
+    response = client.get(f"/reports/calls/{answered['call_sid']}/")
+    assert response.status_code == 200
+    kinds = [entry["kind"] for entry in response.context["events"]]
+    assert {"webhook", "status", "ivr", "enqueued", "answered", "left"} <= set(kinds)
+    assert kinds.index("ivr") < kinds.index("enqueued") < kinds.index("answered")
+    html = response.content.decode()
+    assert answered["agent"] in html and answered["agent_call_sid"][:10] in html
