@@ -75,3 +75,20 @@ def test_a_staff_user_without_change_permission_may_not_try(client, django_user_
     client.force_login(user)
 
     assert client.get(try_url(demo_flow)).status_code == 403
+
+
+def test_it_works_behind_a_trusted_https_proxy(sup_client, demo_flow, settings):
+    settings.TRUSTED_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["tsunagu.example.com"]
+
+    response = sup_client.get(
+        try_url(demo_flow),
+        {"press": "2"},
+        HTTP_HOST="tsunagu.example.com",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+
+    assert response.status_code == 200
+    assert heard(response)[-1].startswith("お電話ありがとうございました。")
