@@ -14,7 +14,7 @@ from .metrics import DateRange, Interval, local_today
 
 
 def max_range_days() -> int:
-    return getattr(settings, "REPORTS_MAX_RANGE_DAYS", 400)
+    return settings.REPORTS_MAX_RANGE_DAYS
 
 
 class RangeForm(forms.Form):
