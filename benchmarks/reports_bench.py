@@ -18,17 +18,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_URL = os.environ.get("BENCH_DATABASE_URL",
-                           "postgres://postgres@127.0.0.1:5432/tsunagu_bench")
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsunagu_bench")
 
 
 def _environment():
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": BENCH_URL, "DEBUG": "False", "SECRET_KEY": "bench-only-secret-key",
-        "ALLOWED_HOSTS": "testserver,localhost", "SECURE_SSL_REDIRECT": "False",
-        "SESSION_COOKIE_SECURE": "False", "CSRF_COOKIE_SECURE": "False", "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DATABASE_URL": BENCH_URL,
+            "DEBUG": "False",
+            "SECRET_KEY": "bench-only-secret-key",
+            "ALLOWED_HOSTS": "testserver,localhost",
+            "SECURE_SSL_REDIRECT": "False",
+            "SESSION_COOKIE_SECURE": "False",
+            "CSRF_COOKIE_SECURE": "False",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -48,9 +54,23 @@ def prepare(days: int, calls_per_day: int, seed: int):
 
     today = datetime.now(ZoneInfo(env.get("TIME_ZONE", "Asia/Tokyo"))).date().isoformat()
     started = time.perf_counter()
-    subprocess.run([*manage, "generate_traffic", "--days", str(days), "--calls-per-day",
-                    str(calls_per_day), "--seed", str(seed), "--end", today],
-                   check=True, env=env, cwd=ROOT)
+    subprocess.run(
+        [
+            *manage,
+            "generate_traffic",
+            "--days",
+            str(days),
+            "--calls-per-day",
+            str(calls_per_day),
+            "--seed",
+            str(seed),
+            "--end",
+            today,
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
     print(f"generated in {time.perf_counter() - started:.0f} s")
     _psql("VACUUM ANALYZE")  # as autovacuum would after a bulk load; plans need the statistics
 
@@ -73,19 +93,29 @@ def measure(repeat: int):
     from reports.metrics import local_today
     from reports.models import QueueHourStats
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-superuser",
-                                                     defaults={"is_superuser": True})
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-superuser", defaults={"is_superuser": True}
+    )
     client = Client()
     client.force_login(user)
     today = local_today(timezone.now())
     month = {"start": (today - timedelta(days=29)).isoformat(), "end": today.isoformat()}
     cases = [
-        ("queue report, 30 days by day, all queues", "/api/reports/queues/",
-         {**month, "interval": "day"}),
-        ("queue report, 30 days by day, one queue", "/api/reports/queues/",
-         {**month, "interval": "day", "queue": "support"}),
-        ("queue report, 30 days by hour, all queues", "/api/reports/queues/",
-         {**month, "interval": "hour"}),
+        (
+            "queue report, 30 days by day, all queues",
+            "/api/reports/queues/",
+            {**month, "interval": "day"},
+        ),
+        (
+            "queue report, 30 days by day, one queue",
+            "/api/reports/queues/",
+            {**month, "interval": "day", "queue": "support"},
+        ),
+        (
+            "queue report, 30 days by hour, all queues",
+            "/api/reports/queues/",
+            {**month, "interval": "hour"},
+        ),
         ("queue report, 30 days in total", "/api/reports/queues/", {**month, "interval": "total"}),
         ("agent report, 30 days", "/api/reports/agents/", month),
         ("wallboard", "/api/wallboard/", {}),
@@ -98,8 +128,10 @@ def measure(repeat: int):
     QueueHourStats.objects.all().delete()
     started = time.perf_counter()
     client.get("/api/reports/queues/", cases[0][2])
-    print(f"{'first queue report (settled hours added up)':<45} "
-          f"{(time.perf_counter() - started) * 1000:8.1f}")
+    print(
+        f"{'first queue report (settled hours added up)':<45} "
+        f"{(time.perf_counter() - started) * 1000:8.1f}"
+    )
     for label, url, params in cases:
         client.get(url, params)  # warm the caches
         timings = []
@@ -109,14 +141,16 @@ def measure(repeat: int):
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.content[:300]
         results[label] = timings
-        print(f"{label:<45} {min(timings):8.1f} {statistics.median(timings):8.1f} "
-              f"{max(timings):8.1f}")
+        print(
+            f"{label:<45} {min(timings):8.1f} {statistics.median(timings):8.1f} {max(timings):8.1f}"
+        )
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the data")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=33_400)

@@ -165,6 +165,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Longest date range a report or report API call may ask for, in days.
+REPORTS_MAX_RANGE_DAYS = env.int("REPORTS_MAX_RANGE_DAYS", default=400)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tsunagu API",
     "DESCRIPTION": "Call-center reports and wallboard.",

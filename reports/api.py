@@ -68,38 +68,51 @@ class WallboardRowSerializer(serializers.Serializer):
 
 
 def _report(name, rows_serializer, **extra):
-    return inline_serializer(name, {
-        "start": serializers.DateField(),
-        "end": serializers.DateField(),
-        **extra,
-        "time_zone": serializers.CharField(),
-        "rows": rows_serializer(many=True),
-    })
+    return inline_serializer(
+        name,
+        {
+            "start": serializers.DateField(),
+            "end": serializers.DateField(),
+            **extra,
+            "time_zone": serializers.CharField(),
+            "rows": rows_serializer(many=True),
+        },
+    )
 
 
 DATE_PARAMS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day, in TIME_ZONE "
-                     "(default: 6 days before end)."),
+    OpenApiParameter(
+        "start",
+        OpenApiTypes.DATE,
+        description="First day, in TIME_ZONE (default: 6 days before end).",
+    ),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),
 ]
 BAD_REQUEST = inline_serializer("BadRequest", {"detail": serializers.CharField()})
 
 
 def _bad_request(form):
-    return Response({"detail": form.first_error(), "errors": form.errors.get_json_data()},
-                    status=400)
+    return Response(
+        {"detail": form.first_error(), "errors": form.errors.get_json_data()}, status=400
+    )
 
 
 @extend_schema(
     summary="Queue report",
     parameters=[
         *DATE_PARAMS,
-        OpenApiParameter("interval", OpenApiTypes.STR, enum=metrics.Interval.VALUES,
-                         description="Bucket size (default: day)."),
+        OpenApiParameter(
+            "interval",
+            OpenApiTypes.STR,
+            enum=metrics.Interval.VALUES,
+            description="Bucket size (default: day).",
+        ),
         OpenApiParameter("queue", OpenApiTypes.STR, description="One queue's slug (default: all)."),
     ],
-    responses={200: _report("QueueReport", QueueRowSerializer,
-                            interval=serializers.CharField()), 400: BAD_REQUEST},
+    responses={
+        200: _report("QueueReport", QueueRowSerializer, interval=serializers.CharField()),
+        400: BAD_REQUEST,
+    },
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
@@ -109,8 +122,15 @@ def queue_report(request):
         return _bad_request(form)
     date_range, interval = form.date_range, form.cleaned_data["interval"]
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=form.queues())
-    return Response({"start": date_range.start.isoformat(), "end": date_range.end.isoformat(),
-                     "interval": interval, "time_zone": settings.TIME_ZONE, "rows": rows})
+    return Response(
+        {
+            "start": date_range.start.isoformat(),
+            "end": date_range.end.isoformat(),
+            "interval": interval,
+            "time_zone": settings.TIME_ZONE,
+            "rows": rows,
+        }
+    )
 
 
 @extend_schema(
@@ -126,22 +146,36 @@ def agent_report(request):
         return _bad_request(form)
     date_range = form.date_range
     rows = metrics.agent_report(date_range=date_range, now=timezone.now())
-    return Response({"start": date_range.start.isoformat(), "end": date_range.end.isoformat(),
-                     "time_zone": settings.TIME_ZONE, "rows": rows})
+    return Response(
+        {
+            "start": date_range.start.isoformat(),
+            "end": date_range.end.isoformat(),
+            "time_zone": settings.TIME_ZONE,
+            "rows": rows,
+        }
+    )
 
 
 @extend_schema(
     summary="Wallboard: each queue now, and today so far",
-    responses=inline_serializer("Wallboard", {
-        "at": serializers.DateTimeField(),
-        "time_zone": serializers.CharField(),
-        "rows": WallboardRowSerializer(many=True),
-    }),
+    responses=inline_serializer(
+        "Wallboard",
+        {
+            "at": serializers.DateTimeField(),
+            "time_zone": serializers.CharField(),
+            "rows": WallboardRowSerializer(many=True),
+        },
+    ),
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
 def wallboard(request):
     now = timezone.now()
     rows = metrics.wallboard(now=now, queues=selectors.all_queues())
-    return Response({"at": now.astimezone(metrics.report_zone()).isoformat(),
-                     "time_zone": settings.TIME_ZONE, "rows": rows})
+    return Response(
+        {
+            "at": now.astimezone(metrics.report_zone()).isoformat(),
+            "time_zone": settings.TIME_ZONE,
+            "rows": rows,
+        }
+    )

@@ -14,16 +14,24 @@ from .metrics import DateRange, Interval, local_today
 
 
 def max_range_days() -> int:
-    return getattr(settings, "REPORTS_MAX_RANGE_DAYS", 400)
+    return settings.REPORTS_MAX_RANGE_DAYS
 
 
 class RangeForm(forms.Form):
     """Inclusive start and end dates in TIME_ZONE; the last 7 days when left out."""
 
-    start = forms.DateField(label=_("From"), required=False, input_formats=["%Y-%m-%d"],
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, input_formats=["%Y-%m-%d"],
-                          widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -32,11 +40,13 @@ class RangeForm(forms.Form):
         end = data.get("end") or local_today(timezone.now())
         start = data.get("start") or end - timedelta(days=6)
         if start > end:
-            raise forms.ValidationError(_("The start date is after the end date."),
-                                        code="start_after_end")
+            raise forms.ValidationError(
+                _("The start date is after the end date."), code="start_after_end"
+            )
         if (end - start).days + 1 > max_range_days():
             raise forms.ValidationError(
-                _("The range is longer than %(days)d days."), code="range_too_long",
+                _("The range is longer than %(days)d days."),
+                code="range_too_long",
                 params={"days": max_range_days()},
             )
         data["start"], data["end"] = start, end
@@ -64,8 +74,9 @@ class QueueReportForm(RangeForm):
     def clean_queue(self):
         slug = self.cleaned_data["queue"]
         if slug and not Queue.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(_("Unknown queue %(slug)s."), code="unknown_queue",
-                                        params={"slug": slug})
+            raise forms.ValidationError(
+                _("Unknown queue %(slug)s."), code="unknown_queue", params={"slug": slug}
+            )
         return slug
 
     def queues(self) -> list[Queue]:
@@ -76,9 +87,13 @@ class QueueReportForm(RangeForm):
 
 
 class AbandonedFilterForm(RangeForm):
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.order_by("slug"),
-                                   required=False, to_field_name="slug",
-                                   empty_label=_("All queues"))
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Queue.objects.order_by("slug"),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All queues"),
+    )
     number = forms.CharField(label=_("Caller number contains"), required=False, max_length=32)
     exclude_short = forms.BooleanField(label=_("Leave out short abandons"), required=False)
 
@@ -90,7 +105,9 @@ class AbandonedFilterForm(RangeForm):
 
 class FunnelForm(RangeForm):
     flow = forms.TypedChoiceField(
-        label=_("Flow"), coerce=int, required=False,
+        label=_("Flow"),
+        coerce=int,
+        required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 

@@ -161,8 +161,10 @@ def _per_queue(queues: list[Queue], attribute: str):
     """A queue's threshold as a constant per queue_id, so the big scan needs no join."""
     if len(queues) == 1:
         return Value(getattr(queues[0], attribute))
-    return Case(*(When(queue_id=queue.pk, then=Value(getattr(queue, attribute)))
-                  for queue in queues), output_field=IntegerField())
+    return Case(
+        *(When(queue_id=queue.pk, then=Value(getattr(queue, attribute))) for queue in queues),
+        output_field=IntegerField(),
+    )
 
 
 def _visit_aggregates(queues: list[Queue], names: tuple[str, ...] | None = None) -> dict:
@@ -179,16 +181,28 @@ def _visit_aggregates(queues: list[Queue], names: tuple[str, ...] | None = None)
         "answered_in_sl": Count("pk", filter=in_sl),
         "wait_sum": Sum("wait_seconds", filter=ANSWERED),
         "wait_count": Count("wait_seconds", filter=ANSWERED),
-        "handle_sum": Sum(Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0),
-                          filter=HANDLED),
+        "handle_sum": Sum(
+            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0), filter=HANDLED
+        ),
         "handle_count": Count("pk", filter=HANDLED),
         "longest_wait": Max("wait_seconds", filter=OFFERED),
     }
     return {name: aggregates[name] for name in names} if names else aggregates
 
 
-SUMMED = ("offered", "answered", "abandoned", "short_abandoned", "overflowed", "rejected",
-          "answered_in_sl", "wait_sum", "wait_count", "handle_sum", "handle_count")
+SUMMED = (
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "overflowed",
+    "rejected",
+    "answered_in_sl",
+    "wait_sum",
+    "wait_count",
+    "handle_sum",
+    "handle_count",
+)
 
 
 def _empty() -> dict:
@@ -243,8 +257,9 @@ def settled_until(now: datetime) -> datetime:
     return local.replace(minute=0, second=0, microsecond=0)
 
 
-def queue_report(*, date_range: DateRange, interval: str, queues: list[Queue],
-                 now: datetime | None = None) -> list[dict]:
+def queue_report(
+    *, date_range: DateRange, interval: str, queues: list[Queue], now: datetime | None = None
+) -> list[dict]:
     """Rows per (period, queue) for every period of the range and every given queue, zeros
     included, so that tables and charts show quiet hours too.
 
@@ -264,8 +279,11 @@ def queue_report(*, date_range: DateRange, interval: str, queues: list[Queue],
             index = bisect_right(bounds, hour["hour_start"]) - 1
             _add(totals[(hour["queue_id"], index)], hour)
     if split < date_range.end_at:
-        live = [(index, max(begin, split), end)
-                for index, (begin, end) in enumerate(zip(bounds, ends, strict=True)) if end > split]
+        live = [
+            (index, max(begin, split), end)
+            for index, (begin, end) in enumerate(zip(bounds, ends, strict=True))
+            if end > split
+        ]
         for part in _aggregate_periods(queues, live, date_range.zone, interval, starts):
             _add(totals[(part["queue_id"], part["period"])], part)
     return [
@@ -306,12 +324,15 @@ def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> li
     expected = round((stop - start) / HOUR)
     matching = Q()
     for queue in queues:
-        matching |= Q(queue=queue.pk, service_level_seconds=queue.service_level_seconds,
-                      short_abandon_seconds=queue.short_abandon_seconds)
+        matching |= Q(
+            queue=queue.pk,
+            service_level_seconds=queue.service_level_seconds,
+            short_abandon_seconds=queue.short_abandon_seconds,
+        )
     stored = list(
-        QueueHourStats.objects.filter(matching, hour_start__gte=start, hour_start__lt=stop,
-                                      time_zone=zone.key)
-        .values("queue_id", "hour_start", "longest_wait", *SUMMED)
+        QueueHourStats.objects.filter(
+            matching, hour_start__gte=start, hour_start__lt=stop, time_zone=zone.key
+        ).values("queue_id", "hour_start", "longest_wait", *SUMMED)
     )
     found = Counter(row["queue_id"] for row in stored)
     stale = [queue for queue in queues if found[queue.pk] != expected]
@@ -324,8 +345,9 @@ def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> li
 
 def _fill_hours(*, queues: list[Queue], start: datetime, stop: datetime, zone) -> list[dict]:
     grouped = (
-        QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues],
-                                  entered_at__gte=start, entered_at__lt=stop)
+        QueueVisit.objects.filter(
+            queue__in=[queue.pk for queue in queues], entered_at__gte=start, entered_at__lt=stop
+        )
         .annotate(hour=TruncHour("entered_at", tzinfo=zone))
         .values("queue_id", "hour")
         .annotate(**_visit_aggregates(queues))
@@ -339,22 +361,29 @@ def _fill_hours(*, queues: list[Queue], start: datetime, stop: datetime, zone) -
             row = _empty()
             _add(row, found.get((queue.pk, hour), row))
             rows.append({**row, "queue_id": queue.pk, "hour_start": hour})
-            objects.append(QueueHourStats(
-                queue_id=queue.pk, hour_start=hour, time_zone=zone.key,
-                service_level_seconds=queue.service_level_seconds,
-                short_abandon_seconds=queue.short_abandon_seconds, **row,
-            ))
+            objects.append(
+                QueueHourStats(
+                    queue_id=queue.pk,
+                    hour_start=hour,
+                    time_zone=zone.key,
+                    service_level_seconds=queue.service_level_seconds,
+                    short_abandon_seconds=queue.short_abandon_seconds,
+                    **row,
+                )
+            )
     with transaction.atomic():
-        QueueHourStats.objects.filter(queue__in=[queue.pk for queue in queues],
-                                      hour_start__gte=start, hour_start__lt=stop).delete()
+        QueueHourStats.objects.filter(
+            queue__in=[queue.pk for queue in queues], hour_start__gte=start, hour_start__lt=stop
+        ).delete()
         QueueHourStats.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
     return rows
 
 
 def forget_settled_hour(*, queue_id: int, entered_at: datetime) -> None:
     """Drop the stored hour a visit belongs to (it is added up again when next needed)."""
-    QueueHourStats.objects.filter(queue_id=queue_id, hour_start__gt=entered_at - HOUR,
-                                  hour_start__lte=entered_at).delete()
+    QueueHourStats.objects.filter(
+        queue_id=queue_id, hour_start__gt=entered_at - HOUR, hour_start__lte=entered_at
+    ).delete()
 
 
 def _clipped_duration(start_at: datetime, end_at: datetime, now: datetime):
@@ -371,7 +400,8 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
     """Per agent: calls answered in the range and time spent per status, clipped to the range."""
     handled = (
         QueueVisit.objects.filter(
-            entered_at__gte=date_range.start_at, entered_at__lt=date_range.end_at,
+            entered_at__gte=date_range.start_at,
+            entered_at__lt=date_range.end_at,
             agent_identity__gt="",
         )
         .values("agent_identity")
@@ -408,14 +438,16 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
         spent = times.get(identity, {})
         available = _seconds(spent.get("available"))
         busy_seconds = _seconds(spent.get("busy"))
-        rows.append({
-            "agent": identity,
-            "answered": calls.get("answered", 0),
-            "talk_seconds": calls.get("talk") or 0,
-            "aht_seconds": mean(calls.get("aht")),
-            "available_seconds": available,
-            "occupancy": ratio(busy_seconds, available + busy_seconds),
-        })
+        rows.append(
+            {
+                "agent": identity,
+                "answered": calls.get("answered", 0),
+                "talk_seconds": calls.get("talk") or 0,
+                "aht_seconds": mean(calls.get("aht")),
+                "available_seconds": available,
+                "occupancy": ratio(busy_seconds, available + busy_seconds),
+            }
+        )
     return rows
 
 
@@ -431,8 +463,11 @@ WAITING_HORIZON = timedelta(hours=4)
 def waiting_now(*, now: datetime) -> dict[int, dict]:
     """Per queue id: callers waiting right now and how long the longest of them has waited."""
     grouped = (
-        QueueVisit.objects.filter(result=QueueResult.WAITING, answered_at__isnull=True,
-                                  entered_at__gte=now - WAITING_HORIZON)
+        QueueVisit.objects.filter(
+            result=QueueResult.WAITING,
+            answered_at__isnull=True,
+            entered_at__gte=now - WAITING_HORIZON,
+        )
         # A visit whose call already ended is not waiting, even if its Enqueue action never came.
         .exclude(call__status__in=FINAL_STATUSES)
         .values("queue_id")
@@ -458,8 +493,11 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     agents = agent_status_counts()
     # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
     counted = (
-        QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues],
-                                  entered_at__gte=today.start_at, entered_at__lt=today.end_at)
+        QueueVisit.objects.filter(
+            queue__in=[queue.pk for queue in queues],
+            entered_at__gte=today.start_at,
+            entered_at__lt=today.end_at,
+        )
         .values("queue_id")
         .annotate(**_visit_aggregates(queues, WALLBOARD_FIGURES))
         .order_by()
@@ -470,19 +508,22 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
         today_row = counted.get(queue.pk, dict.fromkeys(WALLBOARD_FIGURES, 0))
         queue_waiting = waiting.get(queue.pk, {})
         queue_agents = agents.get(queue.pk, {})
-        rows.append({
-            "queue": queue.slug,
-            "name": queue.name,
-            "waiting": queue_waiting.get("waiting", 0),
-            "longest_wait_seconds": queue_waiting.get("longest_wait_seconds"),
-            "agents_available": queue_agents.get(AgentStatus.AVAILABLE, 0),
-            "agents_on_call": queue_agents.get(AgentStatus.ON_CALL, 0),
-            "agents_wrap_up": queue_agents.get(AgentStatus.WRAP_UP, 0),
-            "offered": today_row["offered"],
-            "answered": today_row["answered"],
-            "abandoned": today_row["abandoned"],
-            "service_level": ratio(today_row["answered_in_sl"],
-                                   today_row["offered"] - today_row["short_abandoned"]),
-            "service_level_seconds": queue.service_level_seconds,
-        })
+        rows.append(
+            {
+                "queue": queue.slug,
+                "name": queue.name,
+                "waiting": queue_waiting.get("waiting", 0),
+                "longest_wait_seconds": queue_waiting.get("longest_wait_seconds"),
+                "agents_available": queue_agents.get(AgentStatus.AVAILABLE, 0),
+                "agents_on_call": queue_agents.get(AgentStatus.ON_CALL, 0),
+                "agents_wrap_up": queue_agents.get(AgentStatus.WRAP_UP, 0),
+                "offered": today_row["offered"],
+                "answered": today_row["answered"],
+                "abandoned": today_row["abandoned"],
+                "service_level": ratio(
+                    today_row["answered_in_sl"], today_row["offered"] - today_row["short_abandoned"]
+                ),
+                "service_level_seconds": queue.service_level_seconds,
+            }
+        )
     return rows

@@ -35,8 +35,9 @@ class QueueHourStats(models.Model):
         verbose_name_plural = _("queue hour statistics")
         constraints = [
             # Also the index of the queue report: one queue's hours in a range.
-            models.UniqueConstraint(fields=["queue", "hour_start"],
-                                    name="queuehour_queue_hour_uniq"),
+            models.UniqueConstraint(
+                fields=["queue", "hour_start"], name="queuehour_queue_hour_uniq"
+            ),
         ]
 
     def __str__(self):

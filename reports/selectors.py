@@ -21,20 +21,32 @@ from .metrics import ABANDONED, ANSWERED, SHORT_ABANDONED, DateRange
 
 PAGE_SIZE = 50
 # The Twilio fields worth showing on a call's timeline (the raw event has them all).
-TIMELINE_FIELDS = ("CallStatus", "Digits", "QueueResult", "QueueTime", "DequeueResult",
-                   "DialCallStatus", "DialCallDuration", "RecordingUrl", "ErrorCode")
+TIMELINE_FIELDS = (
+    "CallStatus",
+    "Digits",
+    "QueueResult",
+    "QueueTime",
+    "DequeueResult",
+    "DialCallStatus",
+    "DialCallDuration",
+    "RecordingUrl",
+    "ErrorCode",
+)
 
 
 def all_queues() -> list[Queue]:
     return list(Queue.objects.order_by("slug"))
 
 
-def abandoned_visits(*, date_range: DateRange, queues: list[Queue], number: str = "",
-                     exclude_short: bool = False) -> QuerySet[QueueVisit]:
+def abandoned_visits(
+    *, date_range: DateRange, queues: list[Queue], number: str = "", exclude_short: bool = False
+) -> QuerySet[QueueVisit]:
     """Abandoned visits, newest first, each marked called_back when the caller was reached
     later: answered in a queue again, or called by the center and the call completed."""
     visits = QueueVisit.objects.filter(
-        ABANDONED, entered_at__gte=date_range.start_at, entered_at__lt=date_range.end_at,
+        ABANDONED,
+        entered_at__gte=date_range.start_at,
+        entered_at__lt=date_range.end_at,
         queue__in=queues,
     )
     if exclude_short:
@@ -42,17 +54,22 @@ def abandoned_visits(*, date_range: DateRange, queues: list[Queue], number: str 
     if number:
         visits = visits.filter(call__from_number__contains=number)
     answered_later = QueueVisit.objects.filter(
-        ANSWERED, call__from_number=OuterRef("call__from_number"),
+        ANSWERED,
+        call__from_number=OuterRef("call__from_number"),
         entered_at__gt=OuterRef("entered_at"),
     )
     called_later = Call.objects.filter(
-        to_number=OuterRef("call__from_number"), started_at__gt=OuterRef("entered_at"),
+        to_number=OuterRef("call__from_number"),
+        started_at__gt=OuterRef("entered_at"),
         status=CallStatus.COMPLETED,
     ).exclude(direction="inbound")
     return (
         visits.select_related("queue", "call")
-        .annotate(called_back=ExpressionWrapper(Exists(answered_later) | Exists(called_later),
-                                               output_field=BooleanField()))
+        .annotate(
+            called_back=ExpressionWrapper(
+                Exists(answered_later) | Exists(called_later), output_field=BooleanField()
+            )
+        )
         .order_by("-entered_at", "-pk")
     )
 
@@ -73,23 +90,29 @@ def call_timeline(sid: str) -> dict | None:
     sids = {sid} | {leg.sid for leg in legs} | agent_sids
     events = []
     for event in WebhookEvent.objects.filter(call_sid__in=sids).order_by("received_at", "pk"):
-        events.append({"at": event.received_at, "kind": "webhook", "event": event,
-                       "leg": event.call_sid})
+        events.append(
+            {"at": event.received_at, "kind": "webhook", "event": event, "leg": event.call_sid}
+        )
     for status in CallStatusEvent.objects.filter(call__sid__in=sids).select_related("call"):
-        events.append({"at": status.timestamp, "kind": "status", "event": status,
-                       "leg": status.call.sid})
+        events.append(
+            {"at": status.timestamp, "kind": "status", "event": status, "leg": status.call.sid}
+        )
     for step in call_path_for(sid):
         events.append({"at": step["at"], "kind": "ivr", "event": step, "leg": sid})
     for visit in visits:
         events.append({"at": visit.entered_at, "kind": "enqueued", "event": visit, "leg": sid})
         if visit.answered_at:
-            events.append({"at": visit.answered_at, "kind": "answered", "event": visit,
-                           "leg": sid})
+            events.append({"at": visit.answered_at, "kind": "answered", "event": visit, "leg": sid})
         if visit.left_at:
             events.append({"at": visit.left_at, "kind": "left", "event": visit, "leg": sid})
     events.sort(key=lambda entry: entry["at"])
-    return {"call": call, "legs": legs, "visits": visits, "events": events,
-            "timeline_fields": TIMELINE_FIELDS}
+    return {
+        "call": call,
+        "legs": legs,
+        "visits": visits,
+        "events": events,
+        "timeline_fields": TIMELINE_FIELDS,
+    }
 
 
 def all_flows() -> list[Flow]:
@@ -99,26 +122,35 @@ def all_flows() -> list[Flow]:
 def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:
     """How callers went through one flow: callers reaching each step, keys pressed at each menu,
     and the step each caller's path ended at (where callers hung up, or left the IVR)."""
-    entries = CallPathEntry.objects.filter(flow=flow, at__gte=date_range.start_at,
-                                           at__lt=date_range.end_at)
+    entries = CallPathEntry.objects.filter(
+        flow=flow, at__gte=date_range.start_at, at__lt=date_range.end_at
+    )
     entered = CallPathEntry.Outcome.ENTERED
     steps = {
         row["step_name"]: {**row, "ended_here": 0}
-        for row in entries.values("step_name", "kind").annotate(
+        for row in entries.values("step_name", "kind")
+        .annotate(
             reached=Count("call_id", filter=Q(outcome=entered), distinct=True),
             no_input=Count("pk", filter=Q(outcome=CallPathEntry.Outcome.NO_INPUT)),
             invalid=Count("pk", filter=Q(outcome=CallPathEntry.Outcome.INVALID)),
-        ).order_by()
+        )
+        .order_by()
     }
     # A call's last entry is its highest id: entries are written in the order they happen.
     last_ids = entries.values("call_id").annotate(last=Max("pk")).values("last")
-    for row in (CallPathEntry.objects.filter(pk__in=last_ids).values("step_name")
-                .annotate(calls=Count("pk")).order_by()):
+    for row in (
+        CallPathEntry.objects.filter(pk__in=last_ids)
+        .values("step_name")
+        .annotate(calls=Count("pk"))
+        .order_by()
+    ):
         if row["step_name"] in steps:
             steps[row["step_name"]]["ended_here"] = row["calls"]
     keys = list(
-        entries.exclude(digits="").exclude(outcome=entered)
-        .values("step_name", "digits", "outcome").annotate(times=Count("pk"))
+        entries.exclude(digits="")
+        .exclude(outcome=entered)
+        .values("step_name", "digits", "outcome")
+        .annotate(times=Count("pk"))
         .order_by("step_name", "-times", "digits")
     )
     calls = max((step["reached"] for step in steps.values()), default=0)
@@ -143,8 +175,13 @@ def schema_operations(schema: dict) -> list[dict]:
         for name, prop in node.get("properties", {}).items():
             prop = resolve(prop)
             if prop.get("type") == "array" and "items" in prop:
-                out.append({"name": prefix + name, "type": "array",
-                            "description": prop.get("description", "")})
+                out.append(
+                    {
+                        "name": prefix + name,
+                        "type": "array",
+                        "description": prop.get("description", ""),
+                    }
+                )
                 out.extend(fields(prop["items"], prefix=f"{prefix}{name}[]."))
             else:
                 kind = prop.get("type", "")
@@ -152,8 +189,13 @@ def schema_operations(schema: dict) -> list[dict]:
                     kind += f" ({prop['format']})"
                 if prop.get("nullable"):
                     kind += ", null"
-                out.append({"name": prefix + name, "type": kind,
-                            "description": prop.get("description", "")})
+                out.append(
+                    {
+                        "name": prefix + name,
+                        "type": kind,
+                        "description": prop.get("description", ""),
+                    }
+                )
         return out
 
     operations = []
@@ -163,16 +205,22 @@ def schema_operations(schema: dict) -> list[dict]:
             for code, response in operation.get("responses", {}).items():
                 content = response.get("content", {}).get("application/json", {})
                 responses.append({"code": code, "fields": fields(content.get("schema", {}))})
-            operations.append({
-                "path": path, "method": method.upper(),
-                "summary": operation.get("summary", ""),
-                "parameters": [
-                    {"name": p["name"], "in": p["in"],
-                     "type": p.get("schema", {}).get("type", ""),
-                     "enum": p.get("schema", {}).get("enum", []),
-                     "description": p.get("description", "")}
-                    for p in operation.get("parameters", [])
-                ],
-                "responses": responses,
-            })
+            operations.append(
+                {
+                    "path": path,
+                    "method": method.upper(),
+                    "summary": operation.get("summary", ""),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "type": p.get("schema", {}).get("type", ""),
+                            "enum": p.get("schema", {}).get("enum", []),
+                            "description": p.get("description", ""),
+                        }
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": responses,
+                }
+            )
     return operations

@@ -32,8 +32,30 @@ CENTER_NUMBER = "+815012345678"
 # Share of the day's calls arriving in each local hour: a morning peak, a lunch dip, an
 # afternoon peak and a quiet night.
 HOURLY_PROFILE = [
-    0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 4.0, 9.0, 11.0, 10.0,
-    6.5, 8.5, 10.0, 9.5, 8.0, 6.5, 4.5, 3.0, 2.0, 1.5, 1.0, 0.5,
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.2,
+    0.5,
+    1.5,
+    4.0,
+    9.0,
+    11.0,
+    10.0,
+    6.5,
+    8.5,
+    10.0,
+    9.5,
+    8.0,
+    6.5,
+    4.5,
+    3.0,
+    2.0,
+    1.5,
+    1.0,
+    0.5,
 ]
 WEEKEND_FACTOR = 0.45
 
@@ -86,11 +108,16 @@ def _queues_and_agents(calls_per_day: int) -> list[tuple[Queue, QueuePlan, list[
     result = []
     number = 0
     for plan in QUEUE_PLANS:
-        queue, _created = Queue.objects.get_or_create(slug=plan.slug, defaults={
-            "name": plan.name, "service_level_seconds": plan.service_level_seconds,
-            "short_abandon_seconds": plan.short_abandon_seconds,
-            "max_wait_seconds": plan.max_wait_seconds, "wrap_up_seconds": plan.wrap_up_seconds,
-        })
+        queue, _created = Queue.objects.get_or_create(
+            slug=plan.slug,
+            defaults={
+                "name": plan.name,
+                "service_level_seconds": plan.service_level_seconds,
+                "short_abandon_seconds": plan.short_abandon_seconds,
+                "max_wait_seconds": plan.max_wait_seconds,
+                "wrap_up_seconds": plan.wrap_up_seconds,
+            },
+        )
         erlangs = calls_per_day * plan.share * peak_share * (plan.mean_talk + 20) / 3600
         staff = max(2, math.ceil(erlangs * 0.98 + 1))
         states = []
@@ -124,8 +151,14 @@ def _shift(index: int, staff: int) -> tuple[int, int]:
     return hours[0], hours[-1] + 1
 
 
-def _simulate_queue(rng: random.Random, *, plan: QueuePlan, queue: Queue, arrivals: list[float],
-                    pool: list[AgentState]):
+def _simulate_queue(
+    rng: random.Random,
+    *,
+    plan: QueuePlan,
+    queue: Queue,
+    arrivals: list[float],
+    pool: list[AgentState],
+):
     """Yield (arrival, outcome dict) per caller, FIFO by arrival, agents taken first-free."""
     shifts = [_shift(i, len(pool)) for i in range(len(pool))]
     for agent in pool:
@@ -135,8 +168,11 @@ def _simulate_queue(rng: random.Random, *, plan: QueuePlan, queue: Queue, arriva
         hour = int(arrival // 3600)
         if hour != current_hour:
             current_hour = hour
-            heap = [(max(agent.free_at, shifts[i][0] * 3600), i)
-                    for i, agent in enumerate(pool) if shifts[i][0] <= hour < shifts[i][1]]
+            heap = [
+                (max(agent.free_at, shifts[i][0] * 3600), i)
+                for i, agent in enumerate(pool)
+                if shifts[i][0] <= hour < shifts[i][1]
+            ]
             heapq.heapify(heap)
         # Most callers hold on a while; a few hang up at once (short abandons).
         patience = 6 + rng.expovariate(1 / 100) if rng.random() < 0.97 else rng.uniform(0, 5)
@@ -163,8 +199,16 @@ def _simulate_queue(rng: random.Random, *, plan: QueuePlan, queue: Queue, arriva
         if wrap:
             agent.busy.append((answer_at + talk, answer_at + talk + wrap, AgentStatus.WRAP_UP))
         heapq.heapreplace(heap, (agent.free_at, i))
-        yield arrival, {"result": QueueResult.BRIDGED, "wait": wait, "talk": talk,
-                        "wrap": wrap, "agent": agent}
+        yield (
+            arrival,
+            {
+                "result": QueueResult.BRIDGED,
+                "wait": wait,
+                "talk": talk,
+                "wrap": wrap,
+                "agent": agent,
+            },
+        )
 
 
 def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentStatusInterval]:
@@ -179,20 +223,40 @@ def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentSt
         cursor = first * 3600
         for start, end, status in agent.busy:
             if start > cursor:
-                rows.append(AgentStatusInterval(agent_id=agent.agent_id,
-                                                status=AgentStatus.AVAILABLE,
-                                                started_at=at(cursor), ended_at=at(start)))
-            rows.append(AgentStatusInterval(agent_id=agent.agent_id, status=status,
-                                            started_at=at(start), ended_at=at(end)))
+                rows.append(
+                    AgentStatusInterval(
+                        agent_id=agent.agent_id,
+                        status=AgentStatus.AVAILABLE,
+                        started_at=at(cursor),
+                        ended_at=at(start),
+                    )
+                )
+            rows.append(
+                AgentStatusInterval(
+                    agent_id=agent.agent_id, status=status, started_at=at(start), ended_at=at(end)
+                )
+            )
             cursor = end
         if cursor < last * 3600:
-            rows.append(AgentStatusInterval(agent_id=agent.agent_id, status=AgentStatus.AVAILABLE,
-                                            started_at=at(cursor), ended_at=at(last * 3600)))
+            rows.append(
+                AgentStatusInterval(
+                    agent_id=agent.agent_id,
+                    status=AgentStatus.AVAILABLE,
+                    started_at=at(cursor),
+                    ended_at=at(last * 3600),
+                )
+            )
     return rows
 
 
-def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
-                     progress: Callable[[int, date, Totals], None] | None = None) -> Totals:
+def traffic_generate(
+    *,
+    days: int,
+    calls_per_day: int,
+    seed: int,
+    end: date,
+    progress: Callable[[int, date, Totals], None] | None = None,
+) -> Totals:
     """Write `days` days of history ending with local date `end`; the same seed and end give
     the same rows."""
     if Call.objects.filter(sid=_sid(seed, 0, 1, 0)).exists():
@@ -206,35 +270,53 @@ def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
         day = first_day + timedelta(days=day_index)
         rng = random.Random(f"{seed}:{day.isoformat()}")
         midnight = datetime.combine(day, time(), tzinfo=zone)
-        count = round(calls_per_day * (WEEKEND_FACTOR if day.weekday() >= 5 else 1.0)
-                      * rng.uniform(0.92, 1.08))
+        count = round(
+            calls_per_day
+            * (WEEKEND_FACTOR if day.weekday() >= 5 else 1.0)
+            * rng.uniform(0.92, 1.08)
+        )
         calls, visits, legs, intervals = [], [], [], []
         n = 0
         for queue, plan, pool in plans:
             share = round(count * plan.share)
             hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
             arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
-            for arrival, outcome in _simulate_queue(rng, plan=plan, queue=queue,
-                                                    arrivals=arrivals, pool=pool):
+            for arrival, outcome in _simulate_queue(
+                rng, plan=plan, queue=queue, arrivals=arrivals, pool=pool
+            ):
                 n += 1
                 entered = midnight + timedelta(seconds=arrival)
                 wait = outcome["wait"]
                 started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
-                call = Call(sid=_sid(seed, day_index, n, 0), account_sid="", direction="inbound",
-                            from_number=rng.choice(numbers), to_number=CENTER_NUMBER,
-                            status=CallStatus.COMPLETED, started_at=started)
-                visit = QueueVisit(queue=queue, entered_at=entered, result=outcome["result"],
-                                   wait_seconds=int(wait))
+                call = Call(
+                    sid=_sid(seed, day_index, n, 0),
+                    account_sid="",
+                    direction="inbound",
+                    from_number=rng.choice(numbers),
+                    to_number=CENTER_NUMBER,
+                    status=CallStatus.COMPLETED,
+                    started_at=started,
+                )
+                visit = QueueVisit(
+                    queue=queue,
+                    entered_at=entered,
+                    result=outcome["result"],
+                    wait_seconds=int(wait),
+                )
                 if outcome["result"] == QueueResult.BRIDGED:
                     answered = entered + timedelta(seconds=wait)
                     talk = int(outcome["talk"])
                     agent = outcome["agent"]
-                    leg = Call(sid=_sid(seed, day_index, n, 1), direction="inbound",
-                               from_number=f"client:{agent.identity}",
-                               to_number=f"queue:{queue.slug}", status=CallStatus.COMPLETED,
-                               started_at=answered - timedelta(seconds=1),
-                               ended_at=answered + timedelta(seconds=talk),
-                               duration_seconds=talk + 1)
+                    leg = Call(
+                        sid=_sid(seed, day_index, n, 1),
+                        direction="inbound",
+                        from_number=f"client:{agent.identity}",
+                        to_number=f"queue:{queue.slug}",
+                        status=CallStatus.COMPLETED,
+                        started_at=answered - timedelta(seconds=1),
+                        ended_at=answered + timedelta(seconds=talk),
+                        duration_seconds=talk + 1,
+                    )
                     legs.append(leg)
                     visit.answered_at = answered
                     visit.left_at = answered + timedelta(seconds=talk)
@@ -257,8 +339,9 @@ def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
             QueueVisit.objects.bulk_create(visits, batch_size=BATCH)
             AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
             # bulk_create sends no signals: drop stored report hours of this day explicitly.
-            QueueHourStats.objects.filter(hour_start__gte=midnight,
-                                          hour_start__lt=midnight + timedelta(days=1)).delete()
+            QueueHourStats.objects.filter(
+                hour_start__gte=midnight, hour_start__lt=midnight + timedelta(days=1)
+            ).delete()
         totals.calls += len(calls) + len(legs)
         totals.visits += len(visits)
         totals.intervals += len(intervals)
@@ -266,8 +349,10 @@ def traffic_generate(*, days: int, calls_per_day: int, seed: int, end: date,
             progress(day_index + 1, day, totals)
     # Add up the settled hours now rather than in the first report someone opens.
     begin = datetime.combine(first_day, time(), tzinfo=zone)
-    stop = min(settled_until(timezone.now()), datetime.combine(end + timedelta(days=1), time(),
-                                                               tzinfo=zone))
+    stop = min(
+        settled_until(timezone.now()),
+        datetime.combine(end + timedelta(days=1), time(), tzinfo=zone),
+    )
     if stop > begin:
         settled_hours(queues=[queue for queue, _plan, _pool in plans], start=begin, stop=stop)
     return totals

@@ -45,12 +45,29 @@ def _wants_csv(request) -> bool:
 
 
 QUEUE_COLUMNS = [
-    "queue", "period_start", "offered", "answered", "abandoned", "short_abandoned", "overflowed",
-    "rejected", "abandon_rate", "asa_seconds", "service_level", "service_level_seconds",
-    "aht_seconds", "longest_wait_seconds",
+    "queue",
+    "period_start",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "overflowed",
+    "rejected",
+    "abandon_rate",
+    "asa_seconds",
+    "service_level",
+    "service_level_seconds",
+    "aht_seconds",
+    "longest_wait_seconds",
 ]
-AGENT_COLUMNS = ["agent", "answered", "talk_seconds", "aht_seconds", "available_seconds",
-                 "occupancy"]
+AGENT_COLUMNS = [
+    "agent",
+    "answered",
+    "talk_seconds",
+    "aht_seconds",
+    "available_seconds",
+    "occupancy",
+]
 
 
 @report_reader_required
@@ -67,17 +84,30 @@ def index(request):
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
     if _wants_csv(request):
         return csv_response(
-            f"queues-{date_range.start}-{date_range.end}-{interval}.csv", QUEUE_COLUMNS,
+            f"queues-{date_range.start}-{date_range.end}-{interval}.csv",
+            QUEUE_COLUMNS,
             ([row[column] for column in QUEUE_COLUMNS] for row in rows),
         )
-    return render(request, "reports/queues.html", {
-        "form": form, "rows": rows, "date_range": date_range, "interval": interval,
-        "chart_labels": {"offered": _("offered"), "answered": _("answered"),
-                         "abandoned": _("abandoned"), "threshold": _("threshold"),
-                         "interval": interval},
-        "totals": metrics.queue_report(date_range=date_range, interval=metrics.Interval.TOTAL,
-                                       queues=queues),
-    })
+    return render(
+        request,
+        "reports/queues.html",
+        {
+            "form": form,
+            "rows": rows,
+            "date_range": date_range,
+            "interval": interval,
+            "chart_labels": {
+                "offered": _("offered"),
+                "answered": _("answered"),
+                "abandoned": _("abandoned"),
+                "threshold": _("threshold"),
+                "interval": interval,
+            },
+            "totals": metrics.queue_report(
+                date_range=date_range, interval=metrics.Interval.TOTAL, queues=queues
+            ),
+        },
+    )
 
 
 @report_reader_required
@@ -88,61 +118,93 @@ def agents(request):
     date_range = form.date_range
     rows = metrics.agent_report(date_range=date_range, now=timezone.now())
     if _wants_csv(request):
-        return csv_response(f"agents-{date_range.start}-{date_range.end}.csv", AGENT_COLUMNS,
-                            ([row[column] for column in AGENT_COLUMNS] for row in rows))
-    return render(request, "reports/agents.html",
-                  {"form": form, "rows": rows, "date_range": date_range})
+        return csv_response(
+            f"agents-{date_range.start}-{date_range.end}.csv",
+            AGENT_COLUMNS,
+            ([row[column] for column in AGENT_COLUMNS] for row in rows),
+        )
+    return render(
+        request, "reports/agents.html", {"form": form, "rows": rows, "date_range": date_range}
+    )
 
 
 @report_reader_required
 def abandoned(request):
     form = AbandonedFilterForm(request.GET or {})
     if not form.is_valid():
-        return render(request, "reports/abandoned.html", {"form": form, "page": None},
-                      status=400)
+        return render(request, "reports/abandoned.html", {"form": form, "page": None}, status=400)
     visits = selectors.abandoned_visits(
-        date_range=form.date_range, queues=form.queues(),
-        number=form.cleaned_data["number"], exclude_short=form.cleaned_data["exclude_short"],
+        date_range=form.date_range,
+        queues=form.queues(),
+        number=form.cleaned_data["number"],
+        exclude_short=form.cleaned_data["exclude_short"],
     )
     if _wants_csv(request):
         return csv_response(
             f"abandoned-{form.date_range.start}-{form.date_range.end}.csv",
             ["entered_at", "queue", "from", "to", "wait_seconds", "call_sid", "called_back"],
             (
-                [timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
-                 visit.queue.slug, visit.call.from_number, visit.call.to_number,
-                 visit.wait_seconds, visit.call.sid, visit.called_back]
+                [
+                    timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
+                    visit.queue.slug,
+                    visit.call.from_number,
+                    visit.call.to_number,
+                    visit.wait_seconds,
+                    visit.call.sid,
+                    visit.called_back,
+                ]
                 for visit in visits.iterator(chunk_size=2000)
             ),
         )
     page = selectors.paginate(visits, request.GET.get("page"))
-    return render(request, "reports/abandoned.html",
-                  {"form": form, "page": page, "date_range": form.date_range})
+    return render(
+        request,
+        "reports/abandoned.html",
+        {"form": form, "page": page, "date_range": form.date_range},
+    )
 
 
 @report_reader_required
 def ivr_funnel(request):
     form = FunnelForm(request.GET or {})
     if not form.is_valid():
-        return render(request, "reports/ivr_funnel.html", {"form": form, "funnel": None},
-                      status=400)
+        return render(
+            request, "reports/ivr_funnel.html", {"form": form, "funnel": None}, status=400
+        )
     flow, date_range = form.cleaned_data["flow"], form.date_range
     funnel = selectors.ivr_funnel(flow=flow, date_range=date_range) if flow else None
     if funnel and _wants_csv(request):
         name = f"ivr-{flow.pk}-{date_range.start}-{date_range.end}"
         if request.GET.get("table") == "keys":
-            return csv_response(f"{name}-keys.csv", ["step", "key", "outcome", "times"], (
-                [key["step_name"], key["digits"], key["outcome"], key["times"]]
-                for key in funnel["keys"]
-            ))
+            return csv_response(
+                f"{name}-keys.csv",
+                ["step", "key", "outcome", "times"],
+                (
+                    [key["step_name"], key["digits"], key["outcome"], key["times"]]
+                    for key in funnel["keys"]
+                ),
+            )
         return csv_response(
             f"{name}-steps.csv",
             ["step", "kind", "reached", "share", "no_input", "invalid", "ended_here"],
-            ([step["step_name"], step["kind"], step["reached"], step["share"], step["no_input"],
-              step["invalid"], step["ended_here"]] for step in funnel["steps"]),
+            (
+                [
+                    step["step_name"],
+                    step["kind"],
+                    step["reached"],
+                    step["share"],
+                    step["no_input"],
+                    step["invalid"],
+                    step["ended_here"],
+                ]
+                for step in funnel["steps"]
+            ),
         )
-    return render(request, "reports/ivr_funnel.html",
-                  {"form": form, "funnel": funnel, "flow": flow, "date_range": date_range})
+    return render(
+        request,
+        "reports/ivr_funnel.html",
+        {"form": form, "funnel": funnel, "flow": flow, "date_range": date_range},
+    )
 
 
 @report_reader_required
@@ -156,14 +218,24 @@ def call_detail(request, sid):
 @report_reader_required
 def wallboard(request):
     now = timezone.now()
-    return render(request, "reports/wallboard.html", {
-        "rows": metrics.wallboard(now=now, queues=selectors.all_queues()), "now": now,
-    })
+    return render(
+        request,
+        "reports/wallboard.html",
+        {
+            "rows": metrics.wallboard(now=now, queues=selectors.all_queues()),
+            "now": now,
+        },
+    )
 
 
 def api_docs(request):
     """The OpenAPI schema as a plain page (no JavaScript from anywhere)."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    return render(request, "reports/api_docs.html", {
-        "schema": schema, "operations": selectors.schema_operations(schema),
-    })
+    return render(
+        request,
+        "reports/api_docs.html",
+        {
+            "schema": schema,
+            "operations": selectors.schema_operations(schema),
+        },
+    )

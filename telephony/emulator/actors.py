@@ -23,6 +23,8 @@ class Caller:
         other side hangs up).
     hangup_after: seconds after the call starts at which the caller hangs up, wherever it is.
     think_seconds: delay between the end of a prompt and the first key; key_gap between keys.
+    barge_in: press the first key ``think_seconds`` after the <Gather> starts, interrupting its
+        prompt (Twilio stops the prompt at the first key), instead of after the prompt.
     answer_after / answer: for calls made *to* this person (Dial Number, Calls create):
         seconds of ringing, and ``"answer"``, ``"busy"``, ``"no-answer"`` or ``"failed"``.
     message_seconds: how long the person speaks at a <Record> before falling silent.
@@ -34,6 +36,7 @@ class Caller:
     hangup_after: float | None = None
     think_seconds: float = 1.0
     key_gap: float = 1.0
+    barge_in: bool = False
     answer_after: float = 5.0
     answer: str = "answer"
     message_seconds: float = 5.0

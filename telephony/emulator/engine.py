@@ -15,6 +15,7 @@ from .model import (
     BridgeEnded,
     Dequeued,
     Hangup,
+    KeyPressed,
     Member,
     Next,
     Queue,
@@ -812,15 +813,28 @@ class Emulator:
         on_empty = _bool(verb.get("actionOnEmptyResult"))
         dtmf = "dtmf" in verb.get("input", "dtmf")
         leg.note("gather", url=action, numDigits=num_digits, timeout=timeout)
-        for child in verb:
-            handler = getattr(self, "_verb_" + child.tag.lower())
-            yield from handler(leg, child, doc, ctx)
         keys = leg.actor.keys_for_next_prompt() if dtmf else None
+        think = getattr(leg.actor, "think_seconds", 1.0)
+        barge_in = None
+        if keys is not None and getattr(leg.actor, "barge_in", False) and len(verb):
+            # A caller who knows the menu presses during the prompt, which stops it.
+            barge_in = self.sim.schedule(self.sim.now + think, leg.process.interrupt, KeyPressed())
+        try:
+            for child in verb:
+                handler = getattr(self, "_verb_" + child.tag.lower())
+                yield from handler(leg, child, doc, ctx)
+        except KeyPressed:
+            leg.note("barge-in")
+            think = 0.0
+        finally:
+            self.sim.cancel(barge_in)
         digits, finished_on = "", ""
         if keys is None:
             yield Wait(timeout)
         else:
-            yield Wait(getattr(leg.actor, "think_seconds", 1.0))
+            if barge_in is not None and think:
+                think = max(0.0, barge_in[0] - self.sim.now)  # the prompt ended before the key
+            yield Wait(think)
             complete = False
             for index, key in enumerate(keys):
                 leg.note("keys", text=key)

@@ -76,6 +76,12 @@ class Dequeued(Interrupt):
         self.bridge = bridge
 
 
+class KeyPressed(Interrupt):
+    """A barging-in caller pressed the first key while a <Gather>'s prompt was playing."""
+
+    preempts_timer = True  # a key pressed as the prompt ends still stops the prompt
+
+
 class BridgeEnded(Interrupt):
     def __init__(self, by: str):
         super().__init__(by)

@@ -115,6 +115,8 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
                 raise TwimlError(SCHEMA_VALIDATION, "<Queue> must be the only noun of <Dial>")
         elif tag == "Enqueue":
             _check_children(verb, ENQUEUE_CHILDREN, "Enqueue")
+            if len(verb) or verb.get("workflowSid"):
+                raise TwimlError(SCHEMA_VALIDATION, "<Enqueue> into TaskRouter is not emulated")
             name = (verb.text or "").strip()
             if not name and not len(verb):
                 raise TwimlError(SCHEMA_VALIDATION, "<Enqueue> without a queue name")

@@ -25,8 +25,9 @@ def _person(django_user_model, username, group):
     return user
 
 
-def test_an_analyst_reads_the_month_and_downloads_the_csv(page, live_server, settings,
-                                                          django_user_model):
+def test_an_analyst_reads_the_month_and_downloads_the_csv(
+    page, live_server, settings, django_user_model
+):
     settings.TIME_ZONE = "Asia/Tokyo"
     today = local_today(timezone.now())
     traffic_generate(days=14, calls_per_day=400, seed=11, end=today - timedelta(days=1))
@@ -63,8 +64,9 @@ def test_an_analyst_reads_the_month_and_downloads_the_csv(page, live_server, set
     page.screenshot(path=str(SHOTS / "report-call-detail.png"), full_page=True)
 
 
-def test_the_wallboard_follows_callers_without_reloading(page, live_server, settings,
-                                                         django_user_model):
+def test_the_wallboard_follows_callers_without_reloading(
+    page, live_server, settings, django_user_model
+):
     settings.TIME_ZONE = "Asia/Tokyo"
     support = Queue.objects.create(slug="support", name="Support")
     user = django_user_model.objects.create_user("agent1")
@@ -77,15 +79,24 @@ def test_the_wallboard_follows_callers_without_reloading(page, live_server, sett
     assert waiting.inner_text() == "0"
     page.evaluate("window.__sameDocument = true")
 
-    call = Call.objects.create(sid="CA" + "5" * 32, from_number="+819000000009",
-                               to_number="+815012345678", status=CallStatus.IN_PROGRESS,
-                               started_at=timezone.now() - timedelta(seconds=70))
-    QueueVisit.objects.create(queue=support, call=call, result=QueueResult.WAITING,
-                              entered_at=timezone.now() - timedelta(seconds=65))
+    call = Call.objects.create(
+        sid="CA" + "5" * 32,
+        from_number="+819000000009",
+        to_number="+815012345678",
+        status=CallStatus.IN_PROGRESS,
+        started_at=timezone.now() - timedelta(seconds=70),
+    )
+    QueueVisit.objects.create(
+        queue=support,
+        call=call,
+        result=QueueResult.WAITING,
+        entered_at=timezone.now() - timedelta(seconds=65),
+    )
     Agent.objects.filter(pk=agent.pk).update(status=AgentStatus.ON_CALL)
     page.wait_for_function(
-        "document.querySelector('[data-queue=\"support\"] [data-field=\"waiting\"] .wb-value')"
-        ".textContent === '1'", timeout=8_000,
+        'document.querySelector(\'[data-queue="support"] [data-field="waiting"] .wb-value\')'
+        ".textContent === '1'",
+        timeout=8_000,
     )
     on_call = page.locator('[data-queue="support"] [data-field="agents_on_call"] .wb-value')
     assert on_call.inner_text() == "1"

@@ -25,6 +25,7 @@ def today() -> str:
     # The app dates what it records by its own clock, not the emulator's virtual one.
     return local_today(timezone.now()).isoformat()
 
+
 NUMBER = "+815012345678"
 CALLS = 80
 HOURS = 7
@@ -63,13 +64,22 @@ def emulated_day(settings):
     for agent in Agent.objects.filter(identity__in=["agent1", "agent2"]):
         agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
     settings.TWILIO_CALLER_ID = NUMBER
-    emu = Emulator(transport=DjangoTransport(), account_sid=settings.TWILIO_ACCOUNT_SID,
-                   auth_token=settings.TWILIO_AUTH_TOKEN, base_url="http://testserver",
-                   start=START)
-    emu.add_number(NUMBER, voice_url="/twilio/voice/incoming",
-                   status_callback="/twilio/voice/status", fallback_url="/twilio/voice/fallback")
-    emu.configure_client_app(voice_url="/twilio/agent/outgoing",
-                             status_callback="/twilio/voice/status")
+    emu = Emulator(
+        transport=DjangoTransport(),
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        base_url="http://testserver",
+        start=START,
+    )
+    emu.add_number(
+        NUMBER,
+        voice_url="/twilio/voice/incoming",
+        status_callback="/twilio/voice/status",
+        fallback_url="/twilio/voice/fallback",
+    )
+    emu.configure_client_app(
+        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
+    )
     rng = random.Random(7)
     keys = Counter()
     for n in range(CALLS):
@@ -77,9 +87,16 @@ def emulated_day(settings):
         keys[tuple(digits)] += 1
         # Bursts keep both agents busy now and then, so some callers wait and some give up.
         at = rng.choice([rng.uniform(0, HOURS * 3600), 3600 + rng.uniform(0, 120)])
-        emu.place_call(to=NUMBER, from_=f"+8190{n:08d}", at=at, caller=Caller(
-            digits=digits, patience=rng.choice([2, 4, 20, 45, 120, None, None]),
-            talk_seconds=None))
+        emu.place_call(
+            to=NUMBER,
+            from_=f"+8190{n:08d}",
+            at=at,
+            caller=Caller(
+                digits=digits,
+                patience=rng.choice([2, 4, 20, 45, 120, None, None]),
+                talk_seconds=None,
+            ),
+        )
     emu.add_agent("agent1", talk_seconds=70, takes_queues=("support",))
     emu.add_agent("agent2", talk_seconds=150, takes_queues=("support",))
     emu.run()
@@ -106,8 +123,7 @@ def test_the_agent_report_equals_the_ground_truth(client, analyst, emulated_day)
     emu, _keys = emulated_day
     bridged = [row for row in emu.ground_truth() if row["result"] == "bridged"]
     client.force_login(analyst)
-    rows = client.get("/api/reports/agents/",
-                      {"start": today(), "end": today()}).json()["rows"]
+    rows = client.get("/api/reports/agents/", {"start": today(), "end": today()}).json()["rows"]
     by_agent = {row["agent"]: row for row in rows}
     for identity in ("agent1", "agent2"):
         mine = [row for row in bridged if row["agent"] == identity]

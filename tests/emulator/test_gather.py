@@ -56,3 +56,19 @@ def test_it_submits_partial_digits_after_the_timeout_without_a_finish_key(emu, r
     assert second[1]["FinishedOnKey"] == ""
     # prompt 2 s, think 1 s, key gap 1 s, then the 3 s inter-digit timeout
     assert second[0] - first[0] == 2 + 1 + 1 + 3
+
+
+def test_a_caller_who_barges_in_stops_the_prompt_at_the_first_key(emu, received):
+    emu.add_number(NUMBER, voice_url="/t/menu-empty")
+    call = emu.place_call(
+        to=NUMBER,
+        from_="+819011112222",
+        caller=Caller(digits=["42#"], barge_in=True, think_seconds=1, hangup_after=10),
+    )
+    emu.run()
+
+    [first, second] = requests_to(call, "/t/menu-empty")[:2]
+    assert second[1]["Digits"] == "42"
+    # the 2 s prompt stops at 1 s with the first key, then 1 s per further key
+    assert second[0] - first[0] == 1 + 1 + 1
+    assert [entry.at for entry in call.entries("keys")] == [1, 2, 3]

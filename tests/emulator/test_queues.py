@@ -173,3 +173,30 @@ def test_a_recorded_dial_reports_the_recording_to_the_action_and_the_status_call
     assert (status["RecordingSid"], status["RecordingChannels"]) == (dial["RecordingSid"], "2")
     [(_, final)] = requests_to(agent, "/t/status")
     assert final["RecordingUrl"] == dial["RecordingUrl"]
+
+
+def test_an_agent_who_takes_the_queue_serves_callers_one_after_the_other(emu, received):
+    _queue_number(emu)
+    emu.add_agent("agent1", answer_after=5, talk_seconds=30, takes_queues=("support",))
+    first = emu.place_call(to=NUMBER, from_="+819011110001", at=0)
+    second = emu.place_call(to=NUMBER, from_="+819011110002", at=2)
+    emu.run()
+
+    truth = {visit["call_sid"]: visit for visit in emu.ground_truth()}
+    # enqueued at 1 and 3; the agent dials at 6, talks 2 s of connect message + 30 s,
+    # is free at 38 and dials again at 43.
+    assert (truth[first.sid]["wait_seconds"], truth[first.sid]["talk_seconds"]) == (5, 30)
+    assert (truth[second.sid]["wait_seconds"], truth[second.sid]["talk_seconds"]) == (40, 30)
+    assert {truth[first.sid]["agent"], truth[second.sid]["agent"]} == {"agent1"}
+    agent_legs = [call for call in emu.calls if call.from_ == "client:agent1"]
+    assert [leg.requests[0][0] for leg in agent_legs] == [6, 43]
+
+
+def test_a_caller_hanging_up_after_a_while_leaves_the_queue_as_hangup(emu, received):
+    _queue_number(emu)
+    call = emu.place_call(to=NUMBER, from_="+819011110001", at=0, caller=Caller(hangup_after=50))
+    emu.run()
+
+    [(at, fields)] = requests_to(call, "/t/exit")
+    assert (at, fields["QueueResult"], fields["QueueTime"]) == (50, "hangup", "49")
+    assert call.duration == 50

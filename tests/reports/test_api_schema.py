@@ -20,4 +20,4 @@ def test_the_docs_page_lists_operations_without_outside_scripts(client):
     html = response.content.decode()
     assert "/api/reports/queues/" in html
     assert "abandon_rate" in html
-    assert "<script src=\"http" not in html and "cdn" not in html.lower()
+    assert '<script src="http' not in html and "cdn" not in html.lower()

@@ -26,8 +26,9 @@ def mixed_day(support):
     at = tokyo(2026, 11, 2, 10, 0, 0)
     make_visit(support, at, QueueResult.BRIDGED, 10, answered=True, agent="a1", talk=100)
     # A wait exactly at the 20 s threshold is within the service level.
-    make_visit(support, at, QueueResult.BRIDGED, 20, answered=True, agent="a1", talk=200,
-               wrap_up=10)
+    make_visit(
+        support, at, QueueResult.BRIDGED, 20, answered=True, agent="a1", talk=200, wrap_up=10
+    )
     make_visit(support, at, QueueResult.BRIDGED, 21, answered=True, agent="a2", talk=300)
     make_visit(support, at, QueueResult.HANGUP, 3)  # short abandon: 3 < 5
     make_visit(support, at, QueueResult.HANGUP, 5)  # not short: 5 is not < 5
@@ -91,10 +92,20 @@ def test_only_short_abandons_leave_the_ratios_null(support):
 
 def test_a_visit_belongs_to_the_local_day_it_entered(support):
     make_visit(support, tokyo(2026, 11, 2, 23, 59, 59), QueueResult.HANGUP, 30)
-    make_visit(support, tokyo(2026, 11, 3, 0, 0, 0), QueueResult.BRIDGED, 4, answered=True,
-               agent="a1", talk=50)
-    rows = metrics.queue_report(date_range=DateRange(date(2026, 11, 2), date(2026, 11, 3)),
-                                interval=Interval.DAY, queues=[support])
+    make_visit(
+        support,
+        tokyo(2026, 11, 3, 0, 0, 0),
+        QueueResult.BRIDGED,
+        4,
+        answered=True,
+        agent="a1",
+        talk=50,
+    )
+    rows = metrics.queue_report(
+        date_range=DateRange(date(2026, 11, 2), date(2026, 11, 3)),
+        interval=Interval.DAY,
+        queues=[support],
+    )
     assert [(r["period_start"], r["offered"], r["abandoned"], r["answered"]) for r in rows] == [
         ("2026-11-02T00:00:00+09:00", 1, 1, 0),
         ("2026-11-03T00:00:00+09:00", 1, 0, 1),
@@ -126,13 +137,17 @@ def test_week_buckets_start_on_monday_and_month_buckets_on_the_first(support):
     date_range = DateRange(date(2026, 11, 1), date(2026, 12, 1))
     weeks = metrics.queue_report(date_range=date_range, interval=Interval.WEEK, queues=[support])
     assert [(r["period_start"][:10], r["offered"]) for r in weeks] == [
-        ("2026-10-26", 1), ("2026-11-02", 1), ("2026-11-09", 0), ("2026-11-16", 0),
-        ("2026-11-23", 0), ("2026-11-30", 1),
+        ("2026-10-26", 1),
+        ("2026-11-02", 1),
+        ("2026-11-09", 0),
+        ("2026-11-16", 0),
+        ("2026-11-23", 0),
+        ("2026-11-30", 1),
     ]
-    months = metrics.queue_report(date_range=date_range, interval=Interval.MONTH,
-                                  queues=[support])
+    months = metrics.queue_report(date_range=date_range, interval=Interval.MONTH, queues=[support])
     assert [(r["period_start"], r["offered"]) for r in months] == [
-        ("2026-11-01T00:00:00+09:00", 2), ("2026-12-01T00:00:00+09:00", 1),
+        ("2026-11-01T00:00:00+09:00", 2),
+        ("2026-12-01T00:00:00+09:00", 1),
     ]
 
 
@@ -152,8 +167,14 @@ class TestAgentReport:
     def test_it_counts_answered_calls_and_handle_time_per_agent(self, mixed_day):
         now = tokyo(2026, 11, 3, 12)
         rows = {row["agent"]: row for row in metrics.agent_report(date_range=DAY, now=now)}
-        assert rows["a1"] == {"agent": "a1", "answered": 2, "talk_seconds": 300,
-                              "aht_seconds": 155.0, "available_seconds": 0, "occupancy": None}
+        assert rows["a1"] == {
+            "agent": "a1",
+            "answered": 2,
+            "talk_seconds": 300,
+            "aht_seconds": 155.0,
+            "available_seconds": 0,
+            "occupancy": None,
+        }
         assert rows["a2"]["answered"] == 2
         assert rows["a2"]["talk_seconds"] == 300
         assert rows["a2"]["aht_seconds"] == 300.0
@@ -166,8 +187,9 @@ class TestAgentReport:
         start = tokyo(2026, 11, 2, 0, 0, 0)
 
         def interval(status, begins, ends):
-            AgentStatusInterval.objects.create(agent=agent, status=status, started_at=begins,
-                                               ended_at=ends)
+            AgentStatusInterval.objects.create(
+                agent=agent, status=status, started_at=begins, ended_at=ends
+            )
 
         # One hour available, of which 30 minutes fall on the day before the range.
         minutes = [start + timedelta(minutes=n) for n in range(61)]
@@ -182,8 +204,9 @@ class TestAgentReport:
         assert row["available_seconds"] == 40 * 60
         assert row["occupancy"] == round(20 / 60, 4)
         # An interval ending after the range counts only up to its end.
-        [later] = metrics.agent_report(date_range=DateRange(date(2026, 11, 1), date(2026, 11, 1)),
-                                       now=now)
+        [later] = metrics.agent_report(
+            date_range=DateRange(date(2026, 11, 1), date(2026, 11, 1)), now=now
+        )
         assert later["available_seconds"] == 30 * 60
         assert later["occupancy"] == 0.0
 
@@ -192,14 +215,25 @@ class TestSettledHours:
     """Settled hours are added up once and kept; the figures never depend on it."""
 
     def report(self, queue, now, interval=Interval.HOUR):
-        return metrics.queue_report(date_range=DateRange(date(2026, 11, 1), date(2026, 11, 3)),
-                                    interval=interval, queues=[queue], now=now)
+        return metrics.queue_report(
+            date_range=DateRange(date(2026, 11, 1), date(2026, 11, 3)),
+            interval=interval,
+            queues=[queue],
+            now=now,
+        )
 
     @pytest.fixture
     def busy(self, mixed_day):
         make_visit(mixed_day, tokyo(2026, 11, 1, 23, 59, 59), QueueResult.HANGUP, 30)
-        make_visit(mixed_day, tokyo(2026, 11, 3, 0, 0, 0), QueueResult.BRIDGED, 9,
-                   answered=True, agent="a1", talk=20)
+        make_visit(
+            mixed_day,
+            tokyo(2026, 11, 3, 0, 0, 0),
+            QueueResult.BRIDGED,
+            9,
+            answered=True,
+            agent="a1",
+            talk=20,
+        )
         return mixed_day
 
     @pytest.mark.parametrize("interval", [Interval.HOUR, Interval.DAY, Interval.TOTAL])
@@ -233,6 +267,8 @@ class TestSettledHours:
         busy.save(update_fields=["service_level_seconds"])
         [after] = self.report(busy, later, Interval.TOTAL)
         # Waits 10, 20, 8 and 9 within 20 s, then 10, 8 and 9 within 10 s; 10 offered, 1 short.
-        assert (before["service_level"], after["service_level"]) == (round(4 / 9, 4),
-                                                                     round(3 / 9, 4))
+        assert (before["service_level"], after["service_level"]) == (
+            round(4 / 9, 4),
+            round(3 / 9, 4),
+        )
         assert after["service_level_seconds"] == 10

@@ -23,15 +23,36 @@ def abandons(support, sales):
     make_visit(support, at, QueueResult.HANGUP, 40, number="+819000000001")
     make_visit(support, at + timedelta(minutes=1), QueueResult.HANGUP, 2, number="+819000000002")
     make_visit(sales, at + timedelta(minutes=2), QueueResult.HANGUP, 50, number="+819000000003")
-    make_visit(support, at, QueueResult.BRIDGED, 5, answered=True, agent="a1", talk=30,
-               number="+819000000004")
+    make_visit(
+        support,
+        at,
+        QueueResult.BRIDGED,
+        5,
+        answered=True,
+        agent="a1",
+        talk=30,
+        number="+819000000004",
+    )
     # The first caller called again an hour later and was answered.
-    make_visit(support, at + timedelta(hours=1), QueueResult.BRIDGED, 5, answered=True,
-               agent="a1", talk=30, number="+819000000001")
+    make_visit(
+        support,
+        at + timedelta(hours=1),
+        QueueResult.BRIDGED,
+        5,
+        answered=True,
+        agent="a1",
+        talk=30,
+        number="+819000000001",
+    )
     # The center called the third caller back.
-    Call.objects.create(sid="CA" + "9" * 32, from_number="+815012345678",
-                        to_number="+819000000003", direction="outbound-api",
-                        status=CallStatus.COMPLETED, started_at=at + timedelta(hours=2))
+    Call.objects.create(
+        sid="CA" + "9" * 32,
+        from_number="+815012345678",
+        to_number="+819000000003",
+        direction="outbound-api",
+        status=CallStatus.COMPLETED,
+        started_at=at + timedelta(hours=2),
+    )
 
 
 def test_it_lists_abandoned_callers_newest_first_with_callbacks(client, analyst, abandons):
@@ -40,7 +61,9 @@ def test_it_lists_abandoned_callers_newest_first_with_callbacks(client, analyst,
     assert response.status_code == 200
     page = response.context["page"]
     assert [(v.call.from_number, v.called_back) for v in page] == [
-        ("+819000000003", True), ("+819000000002", False), ("+819000000001", True),
+        ("+819000000003", True),
+        ("+819000000002", False),
+        ("+819000000001", True),
     ]
 
 

@@ -19,8 +19,15 @@ PARAMS = {"start": "2026-11-02", "end": "2026-11-02"}
 @pytest.fixture
 def handled(support, django_user_model):
     Agent.objects.create(user=django_user_model.objects.create_user("agent1"), identity="agent1")
-    make_visit(support, tokyo(2026, 11, 2, 10), QueueResult.BRIDGED, 5, answered=True,
-               agent="agent1", talk=3725)
+    make_visit(
+        support,
+        tokyo(2026, 11, 2, 10),
+        QueueResult.BRIDGED,
+        5,
+        answered=True,
+        agent="agent1",
+        talk=3725,
+    )
 
 
 def test_it_lists_each_agent(client, analyst, handled):

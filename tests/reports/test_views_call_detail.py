@@ -13,17 +13,35 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def visit(support):
-    visit = make_visit(support, tokyo(2026, 11, 2, 10), QueueResult.BRIDGED, 7, answered=True,
-                       agent="agent1", talk=42)
+    visit = make_visit(
+        support,
+        tokyo(2026, 11, 2, 10),
+        QueueResult.BRIDGED,
+        7,
+        answered=True,
+        agent="agent1",
+        talk=42,
+    )
     call = visit.call
     call.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
     call.save(update_fields=["recording_url"])
-    WebhookEvent.objects.create(received_at=tokyo(2026, 11, 2, 9, 59, 50), path="/twilio/voice/"
-                                "incoming", url="http://x/twilio/voice/incoming", method="POST",
-                                call_sid=call.sid, fields={"Digits": "1", "CallStatus": "ringing"},
-                                outcome=WebhookEvent.Outcome.PROCESSED, response_status=200)
-    CallStatusEvent.objects.create(call=call, sequence_number=0, status="completed",
-                                   timestamp=tokyo(2026, 11, 2, 10, 1), duration_seconds=70)
+    WebhookEvent.objects.create(
+        received_at=tokyo(2026, 11, 2, 9, 59, 50),
+        path="/twilio/voice/incoming",
+        url="http://x/twilio/voice/incoming",
+        method="POST",
+        call_sid=call.sid,
+        fields={"Digits": "1", "CallStatus": "ringing"},
+        outcome=WebhookEvent.Outcome.PROCESSED,
+        response_status=200,
+    )
+    CallStatusEvent.objects.create(
+        call=call,
+        sequence_number=0,
+        status="completed",
+        timestamp=tokyo(2026, 11, 2, 10, 1),
+        duration_seconds=70,
+    )
     return visit
 
 

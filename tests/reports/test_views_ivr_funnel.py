@@ -15,9 +15,12 @@ from .conftest import tokyo
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:ivr")
 PARAMS = {"start": "2026-11-02", "end": "2026-11-02"}
-ENTERED, VALID, INVALID, NO_INPUT = (CallPathEntry.Outcome.ENTERED, CallPathEntry.Outcome.VALID,
-                                     CallPathEntry.Outcome.INVALID,
-                                     CallPathEntry.Outcome.NO_INPUT)
+ENTERED, VALID, INVALID, NO_INPUT = (
+    CallPathEntry.Outcome.ENTERED,
+    CallPathEntry.Outcome.VALID,
+    CallPathEntry.Outcome.INVALID,
+    CallPathEntry.Outcome.NO_INPUT,
+)
 
 
 @pytest.fixture
@@ -28,14 +31,25 @@ def paths(db):
     def path(n, *entries):
         call = Call.objects.create(sid=f"CA{n:032d}", started_at=at)
         for offset, (step, kind, digits, outcome) in enumerate(entries):
-            CallPathEntry.objects.create(call=call, flow=flow, at=at + timedelta(seconds=offset),
-                                         step_name=step, kind=kind, digits=digits,
-                                         outcome=outcome)
+            CallPathEntry.objects.create(
+                call=call,
+                flow=flow,
+                at=at + timedelta(seconds=offset),
+                step_name=step,
+                kind=kind,
+                digits=digits,
+                outcome=outcome,
+            )
 
     menu = ("menu", "menu", "", ENTERED)
     path(1, menu, ("menu", "menu", "1", VALID), ("queue", "queue", "", ENTERED))
-    path(2, menu, ("menu", "menu", "7", INVALID), ("menu", "menu", "1", VALID),
-         ("queue", "queue", "", ENTERED))
+    path(
+        2,
+        menu,
+        ("menu", "menu", "7", INVALID),
+        ("menu", "menu", "1", VALID),
+        ("queue", "queue", "", ENTERED),
+    )
     path(3, menu)  # hung up in the menu
     path(4, menu, ("menu", "menu", "", NO_INPUT), ("queue", "queue", "", ENTERED))
     return flow
@@ -52,7 +66,8 @@ def test_it_counts_callers_keys_and_where_they_ended(client, analyst, paths):
     assert (steps["menu"]["invalid"], steps["menu"]["no_input"]) == (1, 1)
     assert (steps["queue"]["reached"], steps["queue"]["share"]) == (3, 0.75)
     assert [(k["digits"], k["outcome"], k["times"]) for k in funnel["keys"]] == [
-        ("1", "valid", 2), ("7", "invalid", 1),
+        ("1", "valid", 2),
+        ("7", "invalid", 1),
     ]
 
 

@@ -17,8 +17,15 @@ URL = reverse("reports:index")
 
 @pytest.fixture
 def visits(support):
-    make_visit(support, tokyo(2026, 11, 2, 10), QueueResult.BRIDGED, 12, answered=True,
-               agent="a1", talk=100)
+    make_visit(
+        support,
+        tokyo(2026, 11, 2, 10),
+        QueueResult.BRIDGED,
+        12,
+        answered=True,
+        agent="a1",
+        talk=100,
+    )
     make_visit(support, tokyo(2026, 11, 3, 10), QueueResult.HANGUP, 30)
     return support
 
@@ -35,7 +42,8 @@ def test_it_shows_the_table_and_the_chart_rows(client, analyst, visits):
     chart_rows = html.split('id="report-rows" type="application/json">')[1].split("</script>")[0]
     rows = json.loads(chart_rows)
     assert [(r["period_start"], r["offered"]) for r in rows] == [
-        ("2026-11-02T00:00:00+09:00", 1), ("2026-11-03T00:00:00+09:00", 1),
+        ("2026-11-02T00:00:00+09:00", 1),
+        ("2026-11-03T00:00:00+09:00", 1),
     ]
     assert "vendor/chartjs/chart.umd.js" in html
 
@@ -85,8 +93,9 @@ def test_the_home_page_sends_analysts_here(client, analyst):
     assert client.get("/")["Location"] == URL
 
 
-def test_it_runs_a_fixed_number_of_queries(client, supervisor, visits, sales,
-                                           django_assert_num_queries):
+def test_it_runs_a_fixed_number_of_queries(
+    client, supervisor, visits, sales, django_assert_num_queries
+):
     client.force_login(supervisor)
     params = {"start": "2020-11-01", "end": "2020-11-30"}
     client.get(URL, params)  # adds up the settled hours once and stores them

@@ -8,15 +8,21 @@ from reports.traffic import traffic_generate
 
 
 class Command(BaseCommand):
-    help = ("Write D days of realistic synthetic history (calls, queue visits, agents' status) "
-            "into the tables webhooks fill; the same --seed gives the same rows.")
+    help = (
+        "Write D days of realistic synthetic history (calls, queue visits, agents' status) "
+        "into the tables webhooks fill; the same --seed gives the same rows."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, required=True)
         parser.add_argument("--calls-per-day", type=int, required=True)
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--end", type=date.fromisoformat, default=None,
-                            help="Last day (YYYY-MM-DD in TIME_ZONE); default: yesterday.")
+        parser.add_argument(
+            "--end",
+            type=date.fromisoformat,
+            default=None,
+            help="Last day (YYYY-MM-DD in TIME_ZONE); default: yesterday.",
+        )
 
     def handle(self, *, days, calls_per_day, seed, end, **options):
         if days < 1 or calls_per_day < 1:
@@ -26,17 +32,21 @@ class Command(BaseCommand):
 
         def progress(done, day, totals):
             bar = "#" * round(width * done / days)
-            self.stdout.write(f"\r[{bar:<{width}}] {done}/{days} {day} "
-                              f"{totals.visits} visits", ending="")
+            self.stdout.write(
+                f"\r[{bar:<{width}}] {done}/{days} {day} {totals.visits} visits", ending=""
+            )
             self.stdout.flush()
 
         try:
-            totals = traffic_generate(days=days, calls_per_day=calls_per_day, seed=seed, end=end,
-                                      progress=progress)
+            totals = traffic_generate(
+                days=days, calls_per_day=calls_per_day, seed=seed, end=end, progress=progress
+            )
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            f"{totals.calls} call legs, {totals.visits} queue visits, {totals.intervals} agent "
-            f"status intervals up to {end}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{totals.calls} call legs, {totals.visits} queue visits, {totals.intervals} agent "
+                f"status intervals up to {end}."
+            )
+        )
