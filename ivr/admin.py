@@ -213,7 +213,8 @@ class FlowAdmin(admin.ModelAdmin):
         """Press keys or wait, and read what the caller hears: the emulator calls the flow."""
         flow = self._flow_for(request, object_id, change=True)
         keys = parse_keys(request.GET.get("keys", ""))
-        pressed = request.GET.get("press", "").strip()
+        # The keypad button and the multi-key field share the name: take whichever was used.
+        pressed = "".join(value.strip() for value in request.GET.getlist("press"))
         if pressed:
             keys = [*keys, *parse_keys(pressed)]
         elif "wait" in request.GET:
