@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages makemessages migrate vendor clean
+.PHONY: run test lint format messages makemessages migrate vendor clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ vendor:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Re-take the pictures in docs/screenshots/ (browser tests; Japanese text needs fonts-noto-cjk).
+screenshots: $(VENV)/.installed-dev messages
+	TSUNAGU_SCREENSHOTS=1 $(BIN)/pytest -n 0 -m browser

@@ -53,6 +53,18 @@ assert set(STEP_FIELD_NAMES) == {f for fields in KIND_FIELDS.values() for f in f
 STEP_CHOICE_FIELDS = ("next_step", "no_input_step", "open_step", "closed_step")
 
 
+def _shared_choices(request, key: str, formfield):
+    """Evaluate a select's choices once per request, not once per inline form: a flow of a
+    hundred steps would otherwise cost hundreds of queries to display."""
+    if formfield is None:
+        return None
+    cache = request.__dict__.setdefault("_ivr_choices", {})
+    if key not in cache:
+        cache[key] = list(iter(formfield.choices))  # iter(): no COUNT query first
+    formfield.choices = cache[key]
+    return formfield
+
+
 def _flow_steps(request):
     flow = getattr(request, "_ivr_flow", None)
     if flow is None:
@@ -74,7 +86,9 @@ class StepInline(admin.StackedInline):
             kwargs["queryset"] = _flow_steps(request)
         elif db_field.name == "goto_flow":
             kwargs["queryset"] = Flow.objects.order_by("name")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        key = "steps" if db_field.name in STEP_CHOICE_FIELDS else db_field.name
+        return _shared_choices(request, key, formfield)
 
 
 class MenuOptionInline(admin.TabularInline):
@@ -89,7 +103,8 @@ class MenuOptionInline(admin.TabularInline):
             kwargs["queryset"] = _flow_steps(request).filter(kind=Step.Kind.MENU)
         elif db_field.name == "target":
             kwargs["queryset"] = _flow_steps(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _shared_choices(request, "menus" if db_field.name == "step" else "steps", formfield)
 
 
 class PhoneNumberInline(admin.TabularInline):
@@ -132,6 +147,8 @@ class FlowAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "start_step":
             kwargs["queryset"] = _flow_steps(request)
+            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            return _shared_choices(request, "steps", formfield)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
@@ -196,7 +213,8 @@ class FlowAdmin(admin.ModelAdmin):
         """Press keys or wait, and read what the caller hears: the emulator calls the flow."""
         flow = self._flow_for(request, object_id, change=True)
         keys = parse_keys(request.GET.get("keys", ""))
-        pressed = request.GET.get("press", "").strip()
+        # The keypad button and the multi-key field share the name: take whichever was used.
+        pressed = "".join(value.strip() for value in request.GET.getlist("press"))
         if pressed:
             keys = [*keys, *parse_keys(pressed)]
         elif "wait" in request.GET:

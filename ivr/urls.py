@@ -14,5 +14,4 @@ urlpatterns = [
     path(f"{_step}/queue-exit", views.queue_exit, name="queue-exit"),
     path(f"{_step}/voicemail", views.voicemail, name="voicemail"),
     path(f"{_step}/dial-action", views.dial_action, name="dial-action"),
-    path("voicemails/", views.voicemail_list, name="voicemails"),
 ]

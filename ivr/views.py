@@ -1,4 +1,4 @@
-"""Twilio webhooks of call flows, and the voicemail list."""
+"""Twilio webhooks of call flows, and the voicemail list (mounted at /voicemails/)."""
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render

@@ -1,5 +1,9 @@
 """Shared personas and a signed-webhook client for every test module."""
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 from twilio.request_validator import RequestValidator
@@ -130,3 +134,19 @@ def browser_login(page, live_server, username, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def save_screenshot(page, name, **kwargs):
+    """Take a picture of the page. `make screenshots` (TSUNAGU_SCREENSHOTS=1) writes it into
+    docs/screenshots/; ordinary test runs write a scratch copy so the tree stays clean."""
+    if os.environ.get("TSUNAGU_SCREENSHOTS") == "1":
+        folder = SCREENSHOT_DIR
+    else:
+        folder = Path(tempfile.gettempdir()) / "tsunagu-screenshots"
+        folder.mkdir(exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), **kwargs)
+    return path

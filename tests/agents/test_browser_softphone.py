@@ -22,7 +22,7 @@ from agents.services import contact_note_create
 from ivr import demo as ivr_demo
 from queues.models import Queue, QueueMessages
 from telephony.twiml import APOLOGY_EN
-from tests.conftest import browser_login, call_fields
+from tests.conftest import browser_login, call_fields, save_screenshot
 
 from .conftest import QUEUE_SID
 
@@ -32,7 +32,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_NUMBER = "+815012345678"
 AGENT_LEG = "CA" + "a" * 32
 CALLER_NUMBER = "+819011112222"
@@ -189,8 +188,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(
 
     go_available(page)
     expect(page.locator("#queues tr[data-queue=support] .waiting")).to_have_text("1")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "agent-desk-available.png"), full_page=True)
+    save_screenshot(page, "agent-desk-available.png", full_page=True)
 
     take_next_caller(page, live_server, twilio, caller)
 
@@ -219,7 +217,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(
     expect(page.locator("#note-saved")).to_be_visible()
     expect(page.locator("#pop-notes")).to_contain_text("Wants a quote by Friday.")
     expect(page.locator("#call-timer")).to_have_text("00:01")  # the call timer runs
-    page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop.png"), full_page=True)
+    save_screenshot(page, "agent-screen-pop.png", full_page=True)
     note = retry_locked(
         lambda: ContactNote.objects.select_related("customer", "disposition", "queue").get(
             text="Wants a quote by Friday."
@@ -239,7 +237,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
     retry_locked(desk.refresh_from_db)
     assert desk.status == AgentStatus.AVAILABLE
-    page.screenshot(path=str(SCREENSHOTS / "agent-after-call.png"), full_page=True)
+    save_screenshot(page, "agent-after-call.png", full_page=True)
 
 
 def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, desk, settings):
@@ -258,7 +256,7 @@ def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, de
     page.fill("#note-text", "Sent the brochure.")
     page.click("#note-save")
     expect(page.locator("#note-saved")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "agent-wrap-up.png"), full_page=True)
+    save_screenshot(page, "agent-wrap-up.png", full_page=True)
     page.click("#ready-btn")
 
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
@@ -274,7 +272,7 @@ def test_an_agent_accepts_a_pushed_call_and_creates_the_unknown_caller(page, liv
 
     expect(page.locator("#incoming")).to_be_visible()
     expect(page.locator("#incoming-from")).to_contain_text("+818099998888")
-    page.screenshot(path=str(SCREENSHOTS / "agent-incoming.png"), full_page=True)
+    save_screenshot(page, "agent-incoming.png", full_page=True)
     page.click("#accept-btn")
 
     expect(page.locator("#call-panel")).to_be_visible()

@@ -13,10 +13,9 @@ from queues.models import Queue, QueueResult, QueueVisit
 from reports.metrics import local_today
 from reports.traffic import traffic_generate
 from telephony.models import Call, CallStatus
-from tests.conftest import browser_login
+from tests.conftest import browser_login, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _person(django_user_model, username, group):
@@ -45,7 +44,7 @@ def test_an_analyst_reads_the_month_and_downloads_the_csv(
     assert rows.count() == 14
     first_offered = int(rows.nth(0).locator("td").nth(2).inner_text())
     assert first_offered > 0
-    page.screenshot(path=str(SHOTS / "report-queues.png"), full_page=True)
+    save_screenshot(page, "report-queues.png", full_page=True)
     with page.expect_download() as download_info:
         page.click("#export-csv")
     csv_text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
@@ -53,15 +52,15 @@ def test_an_analyst_reads_the_month_and_downloads_the_csv(
 
     page.click("text=Agents")
     page.wait_for_selector("#agent-report")
-    page.screenshot(path=str(SHOTS / "report-agents.png"), full_page=True)
+    save_screenshot(page, "report-agents.png", full_page=True)
     page.click("text=Abandoned calls")
     page.wait_for_selector("#abandoned-calls")
     assert page.input_value("#id_end") == today.isoformat()  # the last 7 days by default
-    page.screenshot(path=str(SHOTS / "report-abandoned.png"))
+    save_screenshot(page, "report-abandoned.png")
     page.click("#abandoned-calls tbody tr:first-child a:text('Details')")
     page.wait_for_selector("#call-timeline")
     assert page.locator("#call-visits tbody tr").count() == 1
-    page.screenshot(path=str(SHOTS / "report-call-detail.png"), full_page=True)
+    save_screenshot(page, "report-call-detail.png", full_page=True)
 
 
 def test_the_wallboard_follows_callers_without_reloading(
@@ -104,4 +103,4 @@ def test_the_wallboard_follows_callers_without_reloading(
     assert longest.inner_text().startswith("1:")
     assert page.evaluate("window.__sameDocument") is True  # updated in place, not reloaded
     page.set_viewport_size({"width": 1600, "height": 900})
-    page.screenshot(path=str(SHOTS / "wallboard-live.png"))
+    save_screenshot(page, "wallboard-live.png")

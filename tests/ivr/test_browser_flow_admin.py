@@ -1,8 +1,6 @@
 """In headless Chromium: a supervisor edits a menu in the admin, reads the outline, and tries
 the flow by pressing keys; a signed Twilio request then gets the new TwiML at once."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
@@ -10,13 +8,12 @@ from playwright.sync_api import expect
 from agents.roles import SUPERVISORS, sync_role_permissions
 from ivr.models import MenuOption
 from queues.models import Queue, QueueMessages
-from tests.conftest import TwilioClient, browser_login, call_fields
+from tests.conftest import TwilioClient, browser_login, call_fields, save_screenshot
 
 from .conftest import import_flow, twiml
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NUMBER = "+815033334444"
 
 
@@ -85,7 +82,7 @@ def test_a_supervisor_edits_a_menu_then_tries_the_flow(page, live_server, englis
     row.locator("select[name$='-step']").select_option(label="main-menu")
     row.locator("input[name$='-key']").fill("9")
     row.locator("select[name$='-target']").select_option(label="goodbye")
-    page.screenshot(path=str(SCREENSHOTS / "ivr-flow-admin.png"), full_page=True)
+    save_screenshot(page, "ivr-flow-admin.png", full_page=True)
     page.click("input[name='_continue']")
 
     expect(page.locator(".messagelist .success")).to_be_visible()
@@ -93,7 +90,7 @@ def test_a_supervisor_edits_a_menu_then_tries_the_flow(page, live_server, englis
 
     page.click("text=Outline")
     expect(page.locator(".ivr-tree")).to_contain_text("key 9")
-    page.screenshot(path=str(SCREENSHOTS / "ivr-flow-outline.png"), full_page=True)
+    save_screenshot(page, "ivr-flow-outline.png", full_page=True)
 
     page.click("text=Try this flow")
     expect(page.locator(".ivr-heard").first).to_contain_text("to end the call press 9")
@@ -102,7 +99,7 @@ def test_a_supervisor_edits_a_menu_then_tries_the_flow(page, live_server, englis
     page.click("button[name='press'][value='9']")
     expect(page.locator(".ivr-transcript")).to_contain_text("Thank you for calling. Goodbye.")
     expect(page.locator(".ivr-try")).to_contain_text("End of the try.")
-    page.screenshot(path=str(SCREENSHOTS / "ivr-try-flow.png"), full_page=True)
+    save_screenshot(page, "ivr-try-flow.png", full_page=True)
 
     # A real (signed) call to the number gets the new menu at once.
     root = twiml(TwilioClient(client).post("/twilio/voice/incoming", call_fields(To=NUMBER)))

@@ -92,3 +92,26 @@ def test_it_works_behind_a_trusted_https_proxy(sup_client, demo_flow, settings):
 
     assert response.status_code == 200
     assert heard(response)[-1].startswith("お電話ありがとうございました。")
+
+
+def test_a_multi_key_menu_takes_keys_from_the_keypad_or_the_field(sup_client, db):
+    from .conftest import import_flow
+
+    flow = import_flow(
+        [
+            {
+                "name": "pin",
+                "kind": "menu",
+                "text": "Enter your two-digit code.",
+                "num_digits": 2,
+                "options": [{"key": "42", "target": "ok"}],
+            },
+            {"name": "ok", "kind": "say", "text": "Code accepted."},
+        ]
+    )
+
+    first = sup_client.get(try_url(flow))
+    typed = sup_client.get(try_url(flow), {"keys": "", "press": ["", "42"]})
+
+    assert 'inputmode="numeric"' in first.content.decode()
+    assert heard(typed)[-1] == "Code accepted."

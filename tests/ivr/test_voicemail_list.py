@@ -7,7 +7,7 @@ from ivr.models import Voicemail
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("ivr:voicemails")
+URL = reverse("voicemails")
 
 
 @pytest.fixture
