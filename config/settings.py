@@ -170,7 +170,7 @@ REPORTS_MAX_RANGE_DAYS = env.int("REPORTS_MAX_RANGE_DAYS", default=400)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tsunagu API",
-    "DESCRIPTION": "Call-center reports and wallboard.",
+    "DESCRIPTION": _("Call-center reports and wallboard."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from agents import views as agents_views
 from ivr import views as ivr_views
@@ -24,6 +25,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     # Twilio webhooks (CONTRACT.md). The voice URL each number points at:
     path("twilio/voice/incoming", ivr_views.voice_incoming, name="twilio-voice-incoming"),

@@ -6,6 +6,7 @@ OpenAPI schema (and are what a client can rely on), they do not recompute anythi
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -27,14 +28,14 @@ class IsReportReader(BasePermission):
 
 
 class QueueRowSerializer(serializers.Serializer):
-    queue = serializers.CharField(help_text="Twilio queue name (slug).")
-    period_start = serializers.DateTimeField(help_text="Start of the bucket, in TIME_ZONE.")
+    queue = serializers.CharField(help_text=_("Twilio queue name (slug)."))
+    period_start = serializers.DateTimeField(help_text=_("Start of the bucket, in TIME_ZONE."))
     offered = serializers.IntegerField()
     answered = serializers.IntegerField()
     abandoned = serializers.IntegerField()
     short_abandoned = serializers.IntegerField()
     overflowed = serializers.IntegerField()
-    rejected = serializers.IntegerField(help_text="queue-full refusals (not offered).")
+    rejected = serializers.IntegerField(help_text=_("queue-full refusals (not offered)."))
     abandon_rate = serializers.FloatField(allow_null=True)
     asa_seconds = serializers.FloatField(allow_null=True)
     service_level = serializers.FloatField(allow_null=True)
@@ -44,7 +45,7 @@ class QueueRowSerializer(serializers.Serializer):
 
 
 class AgentRowSerializer(serializers.Serializer):
-    agent = serializers.CharField(help_text="The agent's client identity.")
+    agent = serializers.CharField(help_text=_("The agent's client identity."))
     answered = serializers.IntegerField()
     talk_seconds = serializers.IntegerField()
     aht_seconds = serializers.FloatField(allow_null=True)
@@ -84,9 +85,11 @@ DATE_PARAMS = [
     OpenApiParameter(
         "start",
         OpenApiTypes.DATE,
-        description="First day, in TIME_ZONE (default: 6 days before end).",
+        description=_("First day, in TIME_ZONE (default: 6 days before end)."),
     ),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, description=_("Last day, inclusive (default: today).")
+    ),
 ]
 BAD_REQUEST = inline_serializer("BadRequest", {"detail": serializers.CharField()})
 
@@ -98,16 +101,18 @@ def _bad_request(form):
 
 
 @extend_schema(
-    summary="Queue report",
+    summary=_("Queue report"),
     parameters=[
         *DATE_PARAMS,
         OpenApiParameter(
             "interval",
             OpenApiTypes.STR,
             enum=metrics.Interval.VALUES,
-            description="Bucket size (default: day).",
+            description=_("Bucket size (default: day)."),
         ),
-        OpenApiParameter("queue", OpenApiTypes.STR, description="One queue's slug (default: all)."),
+        OpenApiParameter(
+            "queue", OpenApiTypes.STR, description=_("One queue's slug (default: all).")
+        ),
     ],
     responses={
         200: _report("QueueReport", QueueRowSerializer, interval=serializers.CharField()),
@@ -134,7 +139,7 @@ def queue_report(request):
 
 
 @extend_schema(
-    summary="Agent report",
+    summary=_("Agent report"),
     parameters=DATE_PARAMS,
     responses={200: _report("AgentReport", AgentRowSerializer), 400: BAD_REQUEST},
 )
@@ -157,7 +162,7 @@ def agent_report(request):
 
 
 @extend_schema(
-    summary="Wallboard: each queue now, and today so far",
+    summary=_("Wallboard: each queue now, and today so far"),
     responses=inline_serializer(
         "Wallboard",
         {

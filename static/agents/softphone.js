@@ -1,8 +1,9 @@
 /* Tsunagu softphone: Twilio Voice JavaScript SDK 2.x, presence, queues, screen-pop, notes.
  *
  * The page talks to the app through small JSON endpoints (URLs in data- attributes of
- * #softphone) and to Twilio through Twilio.Device. Every sentence shown comes translated from
- * the server in the #softphone-texts JSON block.
+ * #softphone) and to Twilio through Twilio.Device. The sentences shown come translated from
+ * the server in the #softphone-texts JSON block; a few labels through Django's JavaScript
+ * catalog (gettext).
  */
 (function () {
   "use strict";
@@ -17,6 +18,8 @@
   var STATE_POLL_MS = 3000;
   var POP_RETRY_MS = 1500;
   var POP_MAX_TRIES = 40;
+  // How a menu answer went, shown after the step in the screen-pop's IVR path.
+  var OUTCOMES = { invalid: gettext("invalid key"), "no-input": gettext("no input") };
 
   var device = null;
   var call = null;          // the Twilio Call in hand (ringing in, or connected)
@@ -53,7 +56,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "btn-close";
-    close.setAttribute("aria-label", "×");
+    close.setAttribute("aria-label", gettext("Close"));
     close.addEventListener("click", function () { div.remove(); });
     div.appendChild(close);
     box.appendChild(div);
@@ -285,7 +288,7 @@
       ivr.forEach(function (step) {
         var li = document.createElement("li");
         li.textContent = step.step + (step.digits ? " [" + step.digits + "]" : "") +
-          (step.outcome && step.outcome !== "entered" && step.outcome !== "valid" ? " (" + step.outcome + ")" : "");
+          (OUTCOMES[step.outcome] ? " (" + OUTCOMES[step.outcome] + ")" : "");
         list.appendChild(li);
       });
       $("pop-ivr").replaceChildren(list);
