@@ -79,10 +79,14 @@ def _refresh(agent: Agent, source: Agent) -> None:
 
 def _visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
     # The wrap-up the agent actually spent after a queued call counts in that visit's AHT.
-    if visit_id is not None:
-        QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).update(
-            wrap_up_seconds=max(0, round(seconds))
-        )
+    # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
+    # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
+    if visit_id is None:
+        return
+    visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
+    if visit is not None:
+        visit.wrap_up_seconds = max(0, round(seconds))
+        visit.save(update_fields=["wrap_up_seconds"])
 
 
 def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:

@@ -55,7 +55,7 @@ def _attempt(request) -> int:
         return 0
 
 
-@twilio_webhook
+@twilio_webhook(required=("CallSid", "To"))
 def voice_incoming(request):
     """Each number's Voice URL: the flow bound to the called number, else the apology."""
     flow = selectors.flow_for_number(request.POST.get("To", ""))

@@ -1,5 +1,6 @@
 """Writes about call legs. Every webhook goes through call_upsert_from_webhook."""
 
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -11,6 +12,11 @@ from .signals import call_status_changed
 
 class MalformedWebhook(Exception):
     """A well-signed request whose fields are missing or malformed; answered 400 with the reason."""
+
+
+# Twilio's are CA + 32 hex digits; shorter ones are tolerated (fixtures, other tools), longer
+# ones would not fit the column on PostgreSQL.
+CALL_SID = re.compile(r"^CA[0-9A-Za-z]{1,32}$")
 
 
 def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
@@ -48,6 +54,8 @@ def _status_from(params) -> str:
 def call_upsert_from_webhook(*, params, now: datetime) -> Call:
     """Create or update the leg named by CallSid; its status only ever moves forward."""
     sid = params["CallSid"]
+    if not CALL_SID.match(sid):
+        raise MalformedWebhook(f"field CallSid is not a call SID: {sid[:40]!r}")
     call = Call.objects.filter(sid=sid).first()
     if call is None:
         call = Call(

@@ -66,6 +66,8 @@ def test_at_the_max_wait_the_caller_leaves_for_the_overflow_step(settings, suppo
     from telephony.emulator import Caller
 
     support.max_wait_seconds = 40
+    # Silence is cut at the max wait; a hold-music track plays to its end (Twilio cannot stop it).
+    support.hold_music_url = ""
     support.save()
     emu = queue_emulator(settings)
     call = emu.place_call(to=NUMBER, from_="+819011112222", caller=Caller(), at=0)

@@ -52,8 +52,9 @@ def test_the_demo_wait_is_a_pause_the_position_and_the_hold(settings):
     assert [(el.tag, el.text) for el in root] == [
         ("Pause", None),
         ("Say", "お待たせしております。現在、1番目にお待ちです。"),
-        ("Pause", None),
+        ("Play", queue.hold_music_url),
     ]
+    assert queue.hold_music_url.endswith(".mp3")
     assert root[0].attrib["length"] == "3"
     response = VoiceResponse()
     twiml.add_dial_queue(response, request=RequestFactory().get("/"), queue=queue)
