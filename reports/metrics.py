@@ -8,7 +8,7 @@ visit belongs to the period in which it entered the queue.
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -136,10 +136,11 @@ def periods(date_range: DateRange, interval: str) -> list[datetime]:
     if interval == Interval.TOTAL:
         return [date_range.start_at]
     if interval == Interval.HOUR:
-        # Step real hours so that a daylight-saving change gives the hours the clock shows.
-        utc_start = date_range.start_at.astimezone(ZoneInfo("UTC"))
-        hours = int((date_range.end_at - date_range.start_at).total_seconds() // 3600)
-        return [(utc_start + timedelta(hours=n)).astimezone(zone) for n in range(hours)]
+        # Step real hours so that a daylight-saving change gives the hours the clock shows
+        # (23 or 25 on the days it changes).
+        return [
+            hour.astimezone(zone) for hour in _real_hours(date_range.start_at, date_range.end_at)
+        ]
     if interval == Interval.DAY:
         days = [date_range.start + timedelta(days=n) for n in range(date_range.days)]
     elif interval == Interval.WEEK:
@@ -155,6 +156,29 @@ def periods(date_range: DateRange, interval: str) -> list[datetime]:
             days.append(first)
             first = (first + timedelta(days=32)).replace(day=1)
     return [datetime.combine(day, time(), tzinfo=zone) for day in days]
+
+
+def _real_hours(start: datetime, stop: datetime) -> list[datetime]:
+    """The starts of the local hours in [start, stop), as UTC instants.
+
+    In UTC on purpose: arithmetic and comparisons between datetimes of the same zone use the
+    wall clock, which skips or repeats an hour when daylight-saving time changes."""
+    start, stop = start.astimezone(UTC), stop.astimezone(UTC)
+    return [start + n * HOUR for n in range(round((stop - start) / HOUR))]
+
+
+def _local_hour(start: datetime):
+    """An expression giving the start of the local hour a visit entered in, in UTC.
+
+    Truncated in UTC, shifted by the minutes a local hour starts past the UTC hour (0 for most
+    zones, 30 for India): a local hour is always the same real hour, so the two 01:00 hours of
+    the night daylight-saving time ends stay apart, as they would not with a truncation in the
+    zone. ``start`` is a local hour start of the range."""
+    shift = timedelta(minutes=start.astimezone(UTC).minute)
+    if not shift:
+        return TruncHour("entered_at", tzinfo=UTC), shift
+    shifted = ExpressionWrapper(F("entered_at") - Value(shift), output_field=DateTimeField())
+    return TruncHour(shifted, tzinfo=UTC), shift
 
 
 def _per_queue(queues: list[Queue], attribute: str):
@@ -269,16 +293,17 @@ def queue_report(
         return []
     now = now or timezone.now()
     starts = periods(date_range, interval)
-    # Weeks and months may begin before the range: clip each to it.
-    bounds = [max(start, date_range.start_at) for start in starts]
-    ends = [*bounds[1:], date_range.end_at]
-    split = min(max(settled_until(now), date_range.start_at), date_range.end_at)
+    # As UTC instants (see _real_hours). Weeks and months may begin before the range: clip.
+    range_start, range_end = date_range.start_at.astimezone(UTC), date_range.end_at.astimezone(UTC)
+    bounds = [max(start.astimezone(UTC), range_start) for start in starts]
+    ends = [*bounds[1:], range_end]
+    split = min(max(settled_until(now).astimezone(UTC), range_start), range_end)
     totals = {(queue.pk, index): _empty() for queue in queues for index in range(len(starts))}
-    if split > date_range.start_at:
-        for hour in settled_hours(queues=queues, start=date_range.start_at, stop=split):
+    if split > range_start:
+        for hour in settled_hours(queues=queues, start=range_start, stop=split):
             index = bisect_right(bounds, hour["hour_start"]) - 1
             _add(totals[(hour["queue_id"], index)], hour)
-    if split < date_range.end_at:
+    if split < range_end:
         live = [
             (index, max(begin, split), end)
             for index, (begin, end) in enumerate(zip(bounds, ends, strict=True))
@@ -306,22 +331,27 @@ def _aggregate_periods(queues, spans, zone, interval, starts):
             for index, begin, end in spans
         ]
         return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    index_of = {start: index for index, start in enumerate(starts)}
+    index_of = {start.astimezone(UTC): index for index, start in enumerate(starts)}
+    if interval == Interval.HOUR:
+        bucket, shift = _local_hour(spans[0][1])
+    else:
+        bucket, shift = TRUNCS[interval]("entered_at", tzinfo=zone), timedelta(0)
     grouped = (
         visits.filter(entered_at__gte=spans[0][1], entered_at__lt=spans[-1][2])
-        .annotate(bucket=TRUNCS[interval]("entered_at", tzinfo=zone))
+        .annotate(bucket=bucket)
         .values("queue_id", "bucket")
         .annotate(**aggregates)
         .order_by()
     )
-    return ({**row, "period": index_of[row["bucket"]]} for row in grouped)
+    return ({**row, "period": index_of[(row["bucket"] + shift).astimezone(UTC)]} for row in grouped)
 
 
 def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> list[dict]:
     """Every (queue, local hour) in [start, stop), from QueueHourStats; hours missing there, or
     added up with another time zone or other thresholds, are added up again from the visits."""
     zone = report_zone()
-    expected = round((stop - start) / HOUR)
+    start, stop = start.astimezone(UTC), stop.astimezone(UTC)
+    expected = len(_real_hours(start, stop))
     matching = Q()
     for queue in queues:
         matching |= Q(
@@ -344,17 +374,18 @@ def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> li
 
 
 def _fill_hours(*, queues: list[Queue], start: datetime, stop: datetime, zone) -> list[dict]:
+    hour, shift = _local_hour(start)
     grouped = (
         QueueVisit.objects.filter(
             queue__in=[queue.pk for queue in queues], entered_at__gte=start, entered_at__lt=stop
         )
-        .annotate(hour=TruncHour("entered_at", tzinfo=zone))
+        .annotate(hour=hour)
         .values("queue_id", "hour")
         .annotate(**_visit_aggregates(queues))
         .order_by()
     )
-    found = {(row["queue_id"], row["hour"]): row for row in grouped}
-    hours = [start + n * HOUR for n in range(round((stop - start) / HOUR))]
+    found = {(row["queue_id"], (row["hour"] + shift).astimezone(UTC)): row for row in grouped}
+    hours = _real_hours(start, stop)
     rows, objects = [], []
     for queue in queues:
         for hour in hours:

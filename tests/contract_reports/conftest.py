@@ -3,7 +3,7 @@ telephony.services, visits through queues.services, presence through agents.serv
 dated by the `now` Twilio's request would carry. Nothing is set on a visit by hand."""
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,15 +57,16 @@ class Visit:
 
     def __init__(self, queue: Queue, entered_at: datetime, *, number="+819011112222"):
         self.queue = queue
-        self.entered_at = entered_at
+        # As the UTC instant Twilio's request carries (arithmetic on a local time drops `fold`).
+        self.entered_at = entered_at.astimezone(UTC)
         self.sid = new_sid()
-        self.call = leg(self.sid, now=entered_at, From=number)
+        self.call = leg(self.sid, now=self.entered_at, From=number)
         self.agent_leg = None
         self.visit = services.visit_record_wait(
             queue=queue,
             call=self.call,
             params={"QueueTime": "0", "QueuePosition": "1", "QueueSid": QUEUE_SID},
-            now=entered_at,
+            now=self.entered_at,
         ).visit
 
     def at(self, seconds: float) -> datetime:
