@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Inert unless TRUSTED_PROXY; first, because SecurityMiddleware already reads the host.
+    "telephony.middleware.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,7 +138,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Twilio never sends HTTPS-redirect-friendly requests, so webhooks are exempt from the redirect.
-SECURE_REDIRECT_EXEMPT = [r"^twilio/"]
+# Webhook URLs the app generates outside /twilio/ (the softphone's Dial action) too.
+SECURE_REDIRECT_EXEMPT = [r"^twilio/", r"^agent/twilio/"]
 
 # Twilio
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
-from agents.roles import AGENTS, ANALYSTS, SUPERVISORS, user_has_role
+from agents.roles import AGENTS, ANALYSTS, ROLE_LABELS, SUPERVISORS, user_has_role
 
 # Where each role works, most specific first: a person with several roles lands on the first.
 ROLE_HOMES = [
@@ -26,7 +26,7 @@ def home(request):
             if user_has_role(request.user, role) and (url := _place(url_name)):
                 return redirect(url)
     places = [
-        (role, url)
+        (ROLE_LABELS[role], url)
         for role, url_name in ROLE_HOMES
         if user_has_role(request.user, role) and (url := _place(url_name))
     ]

@@ -11,18 +11,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
+from .middleware import DEFAULT_PORTS, first_value
 from .models import WebhookEvent
 from .services import MalformedWebhook, call_upsert_from_webhook
 from .twiml import apology, twiml_response
 
 logger = logging.getLogger("telephony.webhooks")
-
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def _first(value: str) -> str:
-    # A chain of proxies appends: the first value is what the client (Twilio) used.
-    return value.split(",")[0].strip()
 
 
 def public_url(request) -> str:
@@ -34,10 +28,10 @@ def public_url(request) -> str:
     if not settings.TRUSTED_PROXY:
         return request.build_absolute_uri()
     meta = request.META
-    scheme = _first(meta.get("HTTP_X_FORWARDED_PROTO", "")) or request.scheme
-    host = _first(meta.get("HTTP_X_FORWARDED_HOST", "")) or meta.get("HTTP_HOST", "")
-    port = _first(meta.get("HTTP_X_FORWARDED_PORT", ""))
-    if port and ":" not in host.rsplit("]", 1)[-1] and port != _DEFAULT_PORTS.get(scheme):
+    scheme = first_value(meta.get("HTTP_X_FORWARDED_PROTO", "")) or request.scheme
+    host = first_value(meta.get("HTTP_X_FORWARDED_HOST", "")) or meta.get("HTTP_HOST", "")
+    port = first_value(meta.get("HTTP_X_FORWARDED_PORT", ""))
+    if port and ":" not in host.rsplit("]", 1)[-1] and port != DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     return f"{scheme}://{host}{request.get_full_path()}"
 

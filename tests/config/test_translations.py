@@ -198,6 +198,18 @@ def test_the_admin_index_shows_japanese_app_names_to_a_supervisor(client, superv
 
 
 @pytest.mark.django_db
+def test_the_home_page_names_the_roles_in_japanese(client, django_user_model, japanese):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+
+    response = client.get("/", **JA)
+
+    content = response.content.decode()
+    for role in ["エージェント", "アナリスト", "スーパーバイザー"]:
+        assert f">{role}</a>" in content
+    assert "Supervisors" not in content
+
+
+@pytest.mark.django_db
 def test_the_javascript_catalog_serves_japanese_strings(client, japanese):
     response = client.get("/jsi18n/", **JA)
 
