@@ -149,3 +149,14 @@ def test_each_agent_is_in_one_status_at_a_time():
         stdout=io.StringIO(),
     )
     assert_one_status_at_a_time()
+
+
+def test_a_rerun_is_refused_even_when_the_first_day_had_no_call():
+    # One call a day: none on Sunday 2026-11-08 (weekends are quieter), one on Monday.
+    args = ["--days", "2", "--calls-per-day", "1", "--end", "2026-11-09", "--seed", "3"]
+    call_command("generate_traffic", *args, stdout=io.StringIO())
+    assert QueueVisit.objects.count() == 1
+    before = snapshot()
+    with pytest.raises(CommandError):
+        call_command("generate_traffic", *args, stdout=io.StringIO())
+    assert snapshot() == before
