@@ -259,7 +259,8 @@ def traffic_generate(
 ) -> Totals:
     """Write `days` days of history ending with local date `end`; the same seed and end give
     the same rows."""
-    if Call.objects.filter(sid=_sid(seed, 0, 1, 0)).exists():
+    # The first call of any day: a quiet first day (no call at all) must not hide a rerun.
+    if Call.objects.filter(sid__in=[_sid(seed, day, 1, 0) for day in range(days)]).exists():
         raise ValueError(f"traffic for seed {seed} is already in the database; use another seed")
     zone = report_zone()
     plans = _queues_and_agents(calls_per_day)

@@ -1,0 +1,104 @@
+"""/api/reports/agents/ and the CSV exports of the report pages, against CONTRACT.md."""
+
+import csv
+import io
+
+import pytest
+
+from agents.models import AgentStatus
+from agents.services import agent_set_status
+
+from .conftest import Visit, make_agent, tokyo
+
+pytestmark = pytest.mark.django_db
+AGENT_KEYS = {"agent", "answered", "talk_seconds", "aht_seconds", "available_seconds", "occupancy"}
+DAY = {"start": "2026-11-02", "end": "2026-11-02"}
+
+
+@pytest.fixture
+def worked_day(django_user_model, support, sales):
+    agent = make_agent(django_user_model, "agent1", support)
+    make_agent(django_user_model, "agent2", support)
+    for status, at in (
+        (AgentStatus.AVAILABLE, tokyo(2026, 11, 2, 9, 0)),
+        (AgentStatus.ON_CALL, tokyo(2026, 11, 2, 10, 0)),
+        (AgentStatus.AVAILABLE, tokyo(2026, 11, 2, 10, 5)),
+        (AgentStatus.OFFLINE, tokyo(2026, 11, 2, 11, 0)),
+    ):
+        agent_set_status(agent=agent, status=status, now=at)
+    Visit(support, tokyo(2026, 11, 2, 10, 0)).answered(10, 100)
+    Visit(support, tokyo(2026, 11, 2, 23, 59, 59)).answered(20, 200)
+    Visit(support, tokyo(2026, 11, 3, 0, 0, 0)).answered(20, 999)  # the next day
+    Visit(sales, tokyo(2026, 11, 2, 12, 0)).abandoned(3)
+    return agent
+
+
+def test_the_agent_report_follows_the_contract(client, analyst, worked_day):
+    client.force_login(analyst)
+    response = client.get("/api/reports/agents/", DAY)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["start"], body["end"]) == ("2026-11-02", "2026-11-02")
+    rows = {row["agent"]: row for row in body["rows"]}
+    assert all(set(row) == AGENT_KEYS for row in rows.values())
+    assert rows["agent1"] == {
+        "agent": "agent1",
+        "answered": 2,
+        "talk_seconds": 300,
+        "aht_seconds": 150.0,
+        "available_seconds": 3600 + 55 * 60,
+        "occupancy": 0.0417,  # 5 min on call / 2 h
+    }
+    assert rows["agent2"] == {
+        "agent": "agent2",
+        "answered": 0,
+        "talk_seconds": 0,
+        "aht_seconds": None,
+        "available_seconds": 0,
+        "occupancy": None,
+    }
+
+
+def test_the_agent_report_refuses_a_bad_date(client, analyst, db):
+    client.force_login(analyst)
+    response = client.get("/api/reports/agents/", {"start": "2026-02-30"})
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def read_csv(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def as_csv(value):
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize("interval", ["hour", "day", "week", "month", "total"])
+def test_the_queue_csv_says_what_the_api_says(client, analyst, worked_day, interval):
+    client.force_login(analyst)
+    params = {"start": "2026-11-01", "end": "2026-11-03", "interval": interval}
+    api = client.get("/api/reports/queues/", params).json()["rows"]
+    exported = read_csv(client.get("/reports/", {**params, "export": "csv"}))
+    assert len(exported) == len(api)
+    for line, row in zip(exported, api, strict=True):
+        assert {key: as_csv(value) for key, value in row.items()} == line
+    queue_only = read_csv(client.get("/reports/", {**params, "queue": "sales", "export": "csv"}))
+    assert {line["queue"] for line in queue_only} == {"sales"}
+
+
+def test_the_agent_csv_says_what_the_api_says(client, analyst, worked_day):
+    client.force_login(analyst)
+    api = client.get("/api/reports/agents/", DAY).json()["rows"]
+    exported = read_csv(client.get("/reports/agents/", {**DAY, "export": "csv"}))
+    assert exported == [{key: as_csv(value) for key, value in row.items()} for row in api]
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/agents/"])
+def test_the_csv_exports_are_for_report_readers_only(client, agent_user, support, url):
+    client.force_login(agent_user)
+    assert client.get(url, {"export": "csv"}).status_code == 403
