@@ -4,10 +4,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from twilio.twiml.voice_response import VoiceResponse
 
+from queues import selectors as queue_selectors
 from queues import services as queue_services
 from queues import twiml as queue_twiml
 from queues.models import Queue, QueueResult
-from telephony.services import MalformedWebhook
 from telephony.twiml import apology, twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -111,7 +111,17 @@ def queue_exit(request, flow_id, step_id):
     renderer = _renderer(request, flow_id)
     current = _step_of(renderer, step_id, Step.Kind.QUEUE)
     if current is None:
-        raise MalformedWebhook("not a queue step of this flow")
+        # The flow was edited while the caller waited: the visit still ends, nothing follows
+        # (an Enqueue action must always answer TwiML).
+        queue = queue_selectors.queue_waited_in(call=request.twilio_call)
+        if queue is not None:
+            queue_services.visit_record_exit(
+                queue=queue,
+                call=request.twilio_call,
+                params=request.POST,
+                now=request.twilio_received_at,
+            )
+        return twiml_response(VoiceResponse())
     queue = Queue.objects.prefetch_related("messages").get(pk=current.queue_id)
     visit = queue_services.visit_record_exit(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at

@@ -20,6 +20,14 @@ def queue_by_slug(slug: str) -> Queue:
     return Queue.objects.prefetch_related("messages").get(slug=slug)
 
 
+def queue_waited_in(*, call) -> Queue | None:
+    """The queue of the call's latest visit (for an Enqueue action whose flow step is gone)."""
+    visit = (
+        QueueVisit.objects.filter(call=call).select_related("queue").order_by("-entered_at").first()
+    )
+    return visit.queue if visit is not None else None
+
+
 def _waiting_q(prefix: str = "") -> Q:
     # A visit whose call already ended is not waiting, even if its Enqueue action never came.
     return Q(**{f"{prefix}result": QueueResult.WAITING}) & ~Q(

@@ -117,3 +117,19 @@ def test_the_status_callback_after_an_abandon_never_reopens_the_visit(twilio, en
 
     visits = list(QueueVisit.objects.values_list("result", "wait_seconds"))
     assert visits[0] == ("hangup", 17)
+
+
+def test_an_enqueue_action_after_the_queue_step_was_removed_still_answers_twiml(twilio, enqueued):
+    from ivr.models import Flow, Step
+    from ivr.services import flow_touch
+
+    flow = Flow.objects.get(name="新サービス")
+    step = Step.objects.get(flow=flow, name="support-queue")
+    step.kind = Step.Kind.HANGUP
+    step.save()
+    flow_touch(flow=flow)
+
+    root = twiml(exit_(twilio, enqueued, "hangup", 21))
+
+    assert list(root) == []
+    assert the_visit() == ("hangup", 21, None, "")

@@ -213,3 +213,48 @@ def test_the_softphone_request_fields_are_accepted(twilio, demo):
         "queue:support",
         "inbound",
     )
+
+
+# --- the URLs the app generates: same rules ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "named"),
+    [
+        ("/twilio/queues/support/wait", {"QueuePosition": "1"}, "QueueTime"),
+        ("/twilio/queues/support/wait", {"QueueTime": "soon"}, "QueueTime"),
+        ("/twilio/queues/support/wait", {"QueueTime": "3", "QueuePosition": "x"}, "QueuePosition"),
+        ("/twilio/queues/support/connect", {"DequeingCallSid": "CA" + "a" * 32}, "QueueTime"),
+        ("/twilio/queues/support/exit", {"QueueTime": "3"}, "QueueResult"),
+        ("/twilio/queues/support/exit", {"QueueResult": "teleported"}, "QueueResult"),
+        ("/twilio/queues/support/dial-action", {"DialCallDuration": "long"}, "DialCallDuration"),
+    ],
+)  # fmt: skip
+def test_generated_webhooks_answer_400_to_missing_or_malformed_fields(
+    twilio, demo, path, fields, named
+):
+    response = twilio.post(path, call_fields(CallStatus="in-progress", **fields))
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert named in response.content.decode()
+    event = WebhookEvent.objects.get()
+    assert (event.outcome, event.path) == ("invalid", path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/twilio/queues/support/wait",
+        "/twilio/queues/support/exit",
+        "/twilio/queues/support/connect",
+        "/twilio/queues/support/dial-action",
+        "/agent/twilio/dial-action",
+        "/twilio/ivr/flows/1/start",
+    ],
+)
+def test_generated_webhooks_refuse_get_and_bad_signatures(twilio, demo, path):
+    assert twilio.client.get(path).status_code == 405
+    response = twilio.post(path, call_fields(QueueTime="1"), signature="bad")
+    assert response.status_code == 403
+    assert not Call.objects.exists()
