@@ -102,5 +102,8 @@ def queues_with_live_figures(queryset, *, now: datetime | None = None):
         answered_today=_count(
             offered & (Q(answered_at__isnull=False) | Q(result=QueueResult.BRIDGED))
         ),
-        abandoned_today=_count(offered & Q(result=QueueResult.HANGUP)),
+        # A caller who reached the connect URL was answered, even if the result is a hang-up.
+        abandoned_today=_count(
+            offered & Q(result=QueueResult.HANGUP) & Q(answered_at__isnull=True)
+        ),
     )

@@ -271,3 +271,39 @@ def test_local_hours_of_a_half_hour_zone(client, analyst, support, settings, yea
         assert hours[9] == (f"{year}-11-02T09:00:00+05:30", 1)
         assert hours[10] == (f"{year}-11-02T10:00:00+05:30", 1)
         assert sum(offered for _, offered in hours) == (3 if count == 24 else 4)
+
+
+@pytest.mark.parametrize("interval", ["day", "week", "month"])
+def test_long_ranges_not_settled_yet_bucket_local_days(
+    client, analyst, support, settings, interval
+):
+    """More than 100 periods of visits not yet settled are grouped in the database."""
+    settings.TIME_ZONE = "America/New_York"
+    for at in (
+        local("America/New_York", 2027, 3, 13, 23, 59, 59),  # Saturday
+        local("America/New_York", 2027, 3, 14, 0, 0, 0),  # Sunday, DST starts at 02:00
+        local("America/New_York", 2027, 3, 14, 23, 59, 59),
+        local("America/New_York", 2027, 3, 15, 0, 0, 0),  # Monday
+        local("America/New_York", 2027, 3, 31, 23, 59, 59),
+        local("America/New_York", 2027, 4, 1, 0, 0, 0),
+    ):
+        Visit(support, at).abandoned(30)
+    client.force_login(analyst)
+    body = get(client, start="2027-01-01", end="2027-12-31", interval=interval)
+    found = {start: offered for start, offered in offered_by_period(body) if offered}
+    expected = {
+        "day": {
+            "2027-03-13T00:00:00-05:00": 1,
+            "2027-03-14T00:00:00-05:00": 2,
+            "2027-03-15T00:00:00-04:00": 1,
+            "2027-03-31T00:00:00-04:00": 1,
+            "2027-04-01T00:00:00-04:00": 1,
+        },
+        "week": {
+            "2027-03-08T00:00:00-05:00": 3,
+            "2027-03-15T00:00:00-04:00": 1,
+            "2027-03-29T00:00:00-04:00": 2,
+        },
+        "month": {"2027-03-01T00:00:00-05:00": 5, "2027-04-01T00:00:00-04:00": 1},
+    }[interval]
+    assert found == expected
