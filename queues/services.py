@@ -61,6 +61,15 @@ def _visit_create(
     return visit, True
 
 
+def _sid(params, name: str) -> str:
+    """A SID field (QueueSid, DequeingCallSid); longer than its 34-character column is
+    malformed on every database, not only where PostgreSQL refuses it."""
+    value = params.get(name, "")
+    if len(value) > 34:
+        raise MalformedWebhook(f"field {name} is longer than 34 characters")
+    return value
+
+
 def _entered_at(now: datetime, queue_time: int | None) -> datetime:
     return now - timedelta(seconds=queue_time or 0)
 
@@ -91,7 +100,7 @@ def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> Wai
             call=call,
             latest=latest,
             entered_at=_entered_at(now, queue_time),
-            queue_sid=params.get("QueueSid", ""),
+            queue_sid=_sid(params, "QueueSid"),
         )
         if created:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
@@ -147,7 +156,7 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
             call=call,
             latest=latest,
             entered_at=_entered_at(now, queue_time),
-            queue_sid=params.get("QueueSid", ""),
+            queue_sid=_sid(params, "QueueSid"),
         )
         if created and result != QueueResult.QUEUE_FULL:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
@@ -165,7 +174,7 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
         visit.left_at = now
         changed.append("left_at")
     if not visit.queue_sid and params.get("QueueSid"):
-        visit.queue_sid = params["QueueSid"]
+        visit.queue_sid = _sid(params, "QueueSid")
         changed.append("queue_sid")
     visit.save(update_fields=changed)
     signals.caller_left.send(sender=QueueVisit, visit=visit)
@@ -185,7 +194,7 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     """Collection point 2, the connect URL of <Dial><Queue>: the caller was answered after
     QueueTime seconds by the agent leg DequeingCallSid."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
-    agent_call_sid = params.get("DequeingCallSid", "")
+    agent_call_sid = _sid(params, "DequeingCallSid")
     latest = _latest_visit(queue=queue, call=call)
     if latest is not None and latest.answered_at is not None:
         return latest  # a repeat
@@ -201,7 +210,7 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
             call=call,
             latest=latest,
             entered_at=_entered_at(now, queue_time),
-            queue_sid=params.get("QueueSid", ""),
+            queue_sid=_sid(params, "QueueSid"),
         )
         if not created:
             return visit

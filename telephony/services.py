@@ -17,6 +17,25 @@ class MalformedWebhook(Exception):
 # Twilio's are CA + 32 hex digits; shorter ones are tolerated (fixtures, other tools), longer
 # ones would not fit the column on PostgreSQL.
 CALL_SID = re.compile(r"^CA[0-9A-Za-z]{1,32}$")
+# Fields stored on the leg, by their column's length: longer is malformed (PostgreSQL would
+# refuse it, SQLite would keep it), so both databases answer the same 400.
+_STORED_LENGTHS = {
+    "AccountSid": 34,
+    "ParentCallSid": 34,
+    "From": 128,
+    "To": 128,
+    "Direction": 32,
+    "CallerName": 128,
+    "ForwardedFrom": 128,
+    "RecordingSid": 34,
+    "RecordingUrl": 500,
+}
+
+
+def _check_lengths(params) -> None:
+    for name, limit in _STORED_LENGTHS.items():
+        if len(params.get(name, "")) > limit:
+            raise MalformedWebhook(f"field {name} is longer than {limit} characters")
 
 
 def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
@@ -56,6 +75,7 @@ def call_upsert_from_webhook(*, params, now: datetime) -> Call:
     sid = params["CallSid"]
     if not CALL_SID.match(sid):
         raise MalformedWebhook(f"field CallSid is not a call SID: {sid[:40]!r}")
+    _check_lengths(params)
     call = Call.objects.filter(sid=sid).first()
     if call is None:
         call = Call(

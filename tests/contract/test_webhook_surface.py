@@ -76,6 +76,10 @@ def test_a_missing_call_sid_is_a_400_with_a_plain_reason_and_the_request_is_kept
         ("/twilio/voice/incoming", "CallSid", "CA" + "1" * 40),
         ("/twilio/voice/status", "CallSid", "not-a-call-sid"),
         ("/twilio/agent/outgoing", "CallSid", "CA" + "1" * 40),
+        ("/twilio/voice/incoming", "From", "+81" + "9" * 200),
+        ("/twilio/agent/outgoing", "From", "client:" + "a" * 200),
+        ("/twilio/voice/status", "AccountSid", "AC" + "0" * 40),
+        ("/twilio/voice/status", "ParentCallSid", "CA" + "0" * 40),
     ],
 )
 def test_a_malformed_field_is_a_400_naming_it_and_the_request_is_kept(twilio, path, field, value):
@@ -228,6 +232,12 @@ def test_the_softphone_request_fields_are_accepted(twilio, demo):
         ("/twilio/queues/support/exit", {"QueueTime": "3"}, "QueueResult"),
         ("/twilio/queues/support/exit", {"QueueResult": "teleported"}, "QueueResult"),
         ("/twilio/queues/support/dial-action", {"DialCallDuration": "long"}, "DialCallDuration"),
+        ("/twilio/queues/support/wait", {"QueueTime": "1", "QueueSid": "QU" + "0" * 40},
+         "QueueSid"),
+        ("/twilio/queues/support/connect", {"QueueTime": "1", "DequeingCallSid": "CA" + "1" * 40},
+         "DequeingCallSid"),
+        ("/twilio/queues/support/exit", {"QueueResult": "hangup", "QueueSid": "QU" + "0" * 40},
+         "QueueSid"),
     ],
 )  # fmt: skip
 def test_generated_webhooks_answer_400_to_missing_or_malformed_fields(
