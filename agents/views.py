@@ -315,12 +315,17 @@ def agent_outgoing(request):
         now=request.twilio_received_at,
     )
     action = request.build_absolute_uri(reverse("agents:dial-action"))
+    # The leg the app creates reports its end to the status callback (CONTRACT.md).
+    leg_status = {
+        "status_callback": request.build_absolute_uri(reverse("telephony:voice-status")),
+        "status_callback_method": "POST",
+    }
     if decision.kind == "number":
         dial = response.dial(caller_id=settings.TWILIO_CALLER_ID, action=action, method="POST")
-        dial.number(decision.number)
+        dial.number(decision.number, **leg_status)
     else:
         dial = response.dial(action=action, method="POST")
-        dial.client(decision.client.identity)
+        dial.client(decision.client.identity, **leg_status)
     return twiml_response(response)
 
 

@@ -163,7 +163,12 @@ class FlowRenderer:
         dial = self.response.dial(
             action=self.url("dial-action", step), method="POST", timeout=step.timeout
         )
-        dial.number(step.dial_number)
+        # A leg the app creates reports its end to the status callback (CONTRACT.md).
+        dial.number(
+            step.dial_number,
+            status_callback=self.request.build_absolute_uri(reverse("telephony:voice-status")),
+            status_callback_method="POST",
+        )
 
     def _render_goto(self, step: StepSnapshot) -> None:
         if step.goto_flow_id is None:

@@ -152,6 +152,9 @@ def check_document(root, context):
         for name in ("action", "url", "waitUrl", "statusCallback"):
             if element.get(name) is not None:
                 assert urlsplit(element.get(name)).scheme in ("http", "https"), element.attrib
+        # Every webhook refuses GET: no document may ask Twilio for one.
+        for name in ("method", "waitUrlMethod", "statusCallbackMethod"):
+            assert element.get(name, "POST") == "POST", element.attrib
         if element.tag in ("Redirect", "Play") and element.text:
             assert urlsplit(element.text).scheme in ("http", "https"), element.text
 
@@ -221,6 +224,18 @@ def follow_ups(root, context):
                 )
             )
             for noun in element:
+                if noun.tag in ("Number", "Client"):
+                    # "every call the app creates" reports to the status callback (CONTRACT.md)
+                    assert noun.get("statusCallback") == "http://testserver/twilio/voice/status"
+                    found.append(
+                        (
+                            noun.get("statusCallback"),
+                            "status",
+                            [{"CallStatus": "completed", "CallDuration": "61",
+                              "SequenceNumber": "0", "ParentCallSid": "CA" + "e" * 32,
+                              "Direction": "outbound-dial"}],
+                        )
+                    )  # fmt: skip
                 if noun.tag == "Queue" and noun.get("url"):
                     found.append(
                         (
@@ -260,7 +275,11 @@ def walk(twilio, entries, limit=400):
         # The same caller (From, To, Direction...) on a new leg each time: every path from
         # a clean state.
         fields = {**call_fields(), **base, "CallSid": next(_sids), **variant}
-        root = twiml(post(twilio, url, fields))
+        response = post(twilio, url, fields)
+        if context == "status":
+            assert (response.status_code, response.content) == (204, b"")
+            continue
+        root = twiml(response)
         check_document(root, context)
         for next_url, next_context, variants in follow_ups(root, context):
             pending.extend((next_url, next_context, v, base) for v in variants)
@@ -301,6 +320,8 @@ def test_every_document_of_a_softphone_call_is_valid_twiml(twilio, world, to):
 
     if to != "queue:nope":
         assert any(context == "dial-action" for _, context, *_ in seen)
+    if to.startswith(("+", "client:")):
+        assert any(context == "status" for _, context, *_ in seen)
 
 
 def test_the_demo_flow_documents_are_valid_twiml(twilio, demo):
