@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -84,6 +84,8 @@ class AgentState:
     identity: str
     agent_id: int
     free_at: int = 0  # seconds since local midnight
+    # Seconds into the day the agent is still busy with a call from the day before.
+    carried: float = 0
     # (start, end, status) in seconds since local midnight
     busy: list[tuple[float, float, str]] = field(default_factory=list)
 
@@ -162,7 +164,7 @@ def _simulate_queue(
     """Yield (arrival, outcome dict) per caller, FIFO by arrival, agents taken first-free."""
     shifts = [_shift(i, len(pool)) for i in range(len(pool))]
     for agent in pool:
-        agent.free_at, agent.busy = 0, []
+        agent.free_at, agent.busy = agent.carried, []
     current_hour, heap = -1, []
     for arrival in arrivals:
         hour = int(arrival // 3600)
@@ -211,16 +213,21 @@ def _simulate_queue(
         )
 
 
-def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentStatusInterval]:
+def _agent_intervals(
+    pool: list[AgentState], midnight: datetime, day_seconds: float
+) -> list[AgentStatusInterval]:
     """Available between calls within the shift, on call and in wrap-up as simulated."""
     rows = []
 
     def at(seconds: float) -> datetime:
-        return midnight + timedelta(seconds=seconds)
+        # Real seconds after midnight (in UTC: wall-clock arithmetic in the zone would jump
+        # back and forth across a daylight-saving change).
+        return midnight.astimezone(UTC) + timedelta(seconds=seconds)
 
     for index, agent in enumerate(pool):
         first, last = _shift(index, len(pool))
-        cursor = first * 3600
+        last_second = min(last * 3600, day_seconds)  # a day has 23 hours when DST starts
+        cursor = max(first * 3600, agent.carried)
         for start, end, status in agent.busy:
             if start > cursor:
                 rows.append(
@@ -237,13 +244,13 @@ def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentSt
                 )
             )
             cursor = end
-        if cursor < last * 3600:
+        if cursor < last_second:
             rows.append(
                 AgentStatusInterval(
                     agent_id=agent.agent_id,
                     status=AgentStatus.AVAILABLE,
                     started_at=at(cursor),
-                    ended_at=at(last * 3600),
+                    ended_at=at(last_second),
                 )
             )
     return rows
@@ -271,6 +278,9 @@ def traffic_generate(
         day = first_day + timedelta(days=day_index)
         rng = random.Random(f"{seed}:{day.isoformat()}")
         midnight = datetime.combine(day, time(), tzinfo=zone)
+        next_midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        # Real seconds: 82,800 or 90,000 on the days daylight-saving time starts or ends.
+        day_seconds = (next_midnight.astimezone(UTC) - midnight.astimezone(UTC)).total_seconds()
         count = round(
             calls_per_day
             * (WEEKEND_FACTOR if day.weekday() >= 5 else 1.0)
@@ -282,11 +292,12 @@ def traffic_generate(
             share = round(count * plan.share)
             hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
             arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
+            arrivals = [arrival for arrival in arrivals if arrival < day_seconds]
             for arrival, outcome in _simulate_queue(
                 rng, plan=plan, queue=queue, arrivals=arrivals, pool=pool
             ):
                 n += 1
-                entered = midnight + timedelta(seconds=arrival)
+                entered = midnight.astimezone(UTC) + timedelta(seconds=arrival)
                 wait = outcome["wait"]
                 started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
                 call = Call(
@@ -331,7 +342,12 @@ def traffic_generate(
                 call.duration_seconds = int((call.ended_at - started).total_seconds())
                 calls.append(call)
                 visits.append(visit)
-            intervals.extend(_agent_intervals(pool, midnight))
+            intervals.extend(_agent_intervals(pool, midnight, day_seconds))
+            for agent in pool:
+                # A call still running at midnight keeps its agent busy into the next day.
+                agent.carried = max(
+                    [0, *(end - day_seconds for _start, end, _status in agent.busy)]
+                )
         with transaction.atomic():
             Call.objects.bulk_create(calls, batch_size=BATCH)
             Call.objects.bulk_create(legs, batch_size=BATCH)
@@ -341,7 +357,7 @@ def traffic_generate(
             AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
             # bulk_create sends no signals: drop stored report hours of this day explicitly.
             QueueHourStats.objects.filter(
-                hour_start__gte=midnight, hour_start__lt=midnight + timedelta(days=1)
+                hour_start__gte=midnight, hour_start__lt=next_midnight
             ).delete()
         totals.calls += len(calls) + len(legs)
         totals.visits += len(visits)

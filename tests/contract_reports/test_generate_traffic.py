@@ -160,3 +160,23 @@ def test_a_rerun_is_refused_even_when_the_first_day_had_no_call():
     with pytest.raises(CommandError):
         call_command("generate_traffic", *args, stdout=io.StringIO())
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("end", ["2026-03-09", "2026-11-02"], ids=["dst-starts", "dst-ends"])
+def test_days_of_a_daylight_saving_change_are_real_days(settings, client, analyst, end):
+    settings.TIME_ZONE = "America/New_York"
+    call_command(
+        "generate_traffic",
+        *("--days", "3", "--calls-per-day", "400", "--end", end, "--seed", "8"),
+        stdout=io.StringIO(),
+    )
+    for interval in AgentStatusInterval.objects.all():
+        assert interval.started_at <= interval.ended_at, interval
+    assert_one_status_at_a_time()
+    client.force_login(analyst)
+    day = client.get("/api/reports/queues/", {"start": end, "end": end, "interval": "day"})
+    hours = client.get("/api/reports/queues/", {"start": end, "end": end, "interval": "hour"})
+    for name in ("offered", "answered", "abandoned"):
+        assert sum(row[name] for row in hours.json()["rows"]) == sum(
+            row[name] for row in day.json()["rows"]
+        )
