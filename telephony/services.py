@@ -1,7 +1,7 @@
 """Writes about call legs. Every webhook goes through call_upsert_from_webhook."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from django.db import IntegrityError, transaction
@@ -58,9 +58,11 @@ def parse_timestamp(params, *, default: datetime) -> datetime:
     if not raw:
         return default
     try:
-        return parsedate_to_datetime(raw)
+        moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         raise MalformedWebhook(f"field Timestamp is not an RFC 2822 date: {raw!r}") from None
+    # "-0000" or no zone parse naive; Twilio's timestamps are UTC (TWILIO.md §4).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _status_from(params) -> str:

@@ -268,3 +268,24 @@ def test_generated_webhooks_refuse_get_and_bad_signatures(twilio, demo, path):
     response = twilio.post(path, call_fields(QueueTime="1"), signature="bad")
     assert response.status_code == 403
     assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("zone", ["+0000", "-0000", "GMT", ""])
+def test_the_status_timestamp_is_read_as_utc(twilio, zone):
+    from datetime import UTC, datetime
+
+    status(twilio, 0, "ringing")
+    twilio.post(
+        "/twilio/voice/status",
+        call_fields(
+            CALLER_SID,
+            CallStatus="completed",
+            SequenceNumber="1",
+            Timestamp=f"Mon, 02 Nov 2026 09:30:00 {zone}".strip(),
+        ),
+    )
+
+    call = Call.objects.get()
+    assert call.ended_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    event = CallStatusEvent.objects.get(sequence_number=1)
+    assert event.timestamp == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
