@@ -39,7 +39,9 @@ def exit_action(request, slug):
     return twiml_response(response)
 
 
-@twilio_webhook(required=("CallSid", "QueueTime"))
+# The <Queue url> document allows only Say/Play/Pause/Redirect: on a failure, say nothing and
+# let the caller be bridged rather than answer a <Hangup/> Twilio refuses there.
+@twilio_webhook(required=("CallSid", "QueueTime"), on_error=VoiceResponse)
 def connect(request, slug):
     queue = queue_by_slug(slug)
     services.visit_record_connect(

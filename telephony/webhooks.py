@@ -71,13 +71,14 @@ def _bad_request(reason: str) -> HttpResponse:
     return HttpResponse(reason, status=400, content_type="text/plain; charset=utf-8")
 
 
-def twilio_webhook(view=None, *, required=("CallSid",)):
+def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
     """Guard a Twilio webhook view.
 
     POST only (405), signature checked against the public URL (403), required fields present
     (400). The raw request is stored as a WebhookEvent in the same transaction as the view's
     effect and the call leg is upserted first (``request.twilio_call``). If the view raises, its
-    effect is rolled back, the event is kept marked failed, and Twilio hears an apology.
+    effect is rolled back, the event is kept marked failed, and Twilio hears ``on_error()``
+    (the apology; documents with fewer allowed verbs pass their own).
     """
 
     def decorator(view_func):
@@ -159,7 +160,7 @@ def twilio_webhook(view=None, *, required=("CallSid",)):
                     status=200,
                     error=traceback.format_exc(),
                 )
-                return twiml_response(apology())
+                return twiml_response(on_error())
             return response
 
         wrapper.twilio_webhook = True

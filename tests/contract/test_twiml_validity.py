@@ -335,3 +335,18 @@ def test_the_demo_flow_documents_are_valid_twiml(twilio, demo):
             )
         ],
     )
+
+
+def test_a_failing_connect_url_still_answers_a_valid_queue_url_document(twilio, db):
+    from telephony.models import WebhookEvent
+
+    fields = {
+        **call_fields(CallStatus="in-progress"),
+        "QueueSid": QUEUE_SID,
+        "QueueTime": "12",
+        "DequeingCallSid": "CA" + "a" * 32,
+    }
+    root = twiml(twilio.post("/twilio/queues/no-such-queue/connect", fields))
+
+    check_document(root, "queue-url")
+    assert WebhookEvent.objects.get().outcome == "failed"
