@@ -113,16 +113,20 @@ class SliceResult:
     cut_short: int = 0
     wall_seconds: float = 0.0
     virtual_seconds: float = 0.0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # callers' (start, end)
 
 
-def plan_calls(calls: int, agents: int, seed: int) -> list[CallPlan]:
+def plan_calls(
+    calls: int, agents: int, seed: int, arrival_seconds: float | None = None
+) -> list[CallPlan]:
     """The demo mix: key 1 (60 %), silence (20 %, also queued), key 2 (20 %, no queue).
 
-    Arrivals are spread so that the queued callers keep the agents about 80 % busy, so callers
-    wait, some give up, and agents take one caller after another."""
+    Arrivals are uniform over `arrival_seconds` of virtual time; by default spread so that the
+    queued callers keep the agents about 80 % busy (agents take one caller after another, few
+    wait long). A shorter window piles callers up in the queue."""
     rng = random.Random(seed)
     queued_share, mean_handling = 0.8, 3 + 105  # ring + mean talk of the agents below
-    window = calls * queued_share * mean_handling / (0.8 * max(agents, 1))
+    window = arrival_seconds or calls * queued_share * mean_handling / (0.8 * max(agents, 1))
     plans = []
     for n in range(calls):
         choice = rng.random()
@@ -196,6 +200,10 @@ def run_slice(spec: SliceSpec) -> SliceResult:
     result.records = transport.records
     result.truth = emu.ground_truth()
     result.statuses = dict(Counter(str(call.status) for call in calls))
+    result.spans = [
+        (plan.at, call.ended_at if call.ended_at is not None else emu.now)
+        for plan, call in zip(spec.calls, calls, strict=True)
+    ]
     result.emulator_errors = dict(Counter(int(error["code"]) for error in emu.errors))
     return result
 
@@ -217,6 +225,7 @@ class LoadResult:
     truth: list[dict]
     cut_short: int
     virtual_seconds: float
+    peak_concurrent_calls: int
 
     @property
     def requests_per_second(self) -> float:
@@ -234,6 +243,7 @@ def run_load(
     seed: int = 1,
     processes: bool = True,
     max_wall_seconds: float = 600.0,
+    arrival_seconds: float | None = None,
 ) -> LoadResult:
     """Drive `calls` demo calls through the server at base_url from `clients` emulators at once.
 
@@ -244,7 +254,7 @@ def run_load(
         raise ValueError("at least one agent is needed")
     clients = max(1, min(clients, len(agent_identities), calls or 1))
     rng = random.Random(seed + 1)
-    plans = plan_calls(calls, len(agent_identities), seed)
+    plans = plan_calls(calls, len(agent_identities), seed, arrival_seconds)
     specs = [
         SliceSpec(
             base_url=base_url,
@@ -275,6 +285,17 @@ def run_load(
         emulator_errors.update(result.emulator_errors)
         statuses.update(result.statuses)
         truth.extend(result.truth)
+    # Callers on the line at once (virtual time, all emulators share the same clock).
+    edges = sorted(
+        (moment, step)
+        for result in results
+        for start, end in result.spans
+        for moment, step in ((start, 1), (end, -1))
+    )
+    peak = current = 0
+    for _, step in edges:
+        current += step
+        peak = max(peak, current)
     latency = {}
     for kind in KIND_ORDER:
         values = sorted(by_kind.get(kind, []))
@@ -298,6 +319,7 @@ def run_load(
         truth=truth,
         cut_short=sum(result.cut_short for result in results),
         virtual_seconds=max((result.virtual_seconds for result in results), default=0.0),
+        peak_concurrent_calls=peak,
     )
 
 
@@ -370,7 +392,8 @@ def format_report(result: LoadResult, differences: list[str] | None) -> str:
         f"requests: {result.requests} in {result.wall_seconds:.1f} s = "
         f"{result.requests_per_second:.1f} webhook requests/s",
         f"virtual time simulated: {result.virtual_seconds / 60:.0f} min; "
-        f"calls: {sum(result.call_statuses.values())} {result.call_statuses}; "
+        f"calls: {sum(result.call_statuses.values())} {result.call_statuses}, "
+        f"at most {result.peak_concurrent_calls} at once; "
         f"queue visits: {len(result.truth)} "
         f"{dict(Counter(visit['result'] for visit in result.truth))}",
         "",
@@ -453,6 +476,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--max-seconds", type=float, default=600, help="wall-clock limit of the load (default 600)"
     )
+    parser.add_argument(
+        "--arrival-seconds",
+        type=float,
+        help="virtual seconds over which the callers arrive (default: agents ~80 %% busy)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if not 2 <= args.workers <= 4:
@@ -516,6 +544,7 @@ def main(argv=None) -> int:
             clients=args.clients,
             seed=args.seed,
             max_wall_seconds=args.max_seconds,
+            arrival_seconds=args.arrival_seconds,
         )
         load_after = os.getloadavg()
     finally:
@@ -533,6 +562,8 @@ def main(argv=None) -> int:
             "emulator_errors": result.emulator_errors,
             "fallbacks": result.fallbacks,
             "call_statuses": result.call_statuses,
+            "peak_concurrent_calls": result.peak_concurrent_calls,
+            "visit_results": dict(Counter(visit["result"] for visit in result.truth)),
             "visits": len(result.truth),
             "differences": differences,
         }

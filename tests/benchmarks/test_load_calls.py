@@ -44,6 +44,7 @@ def test_a_few_concurrent_demo_calls_run_over_http_and_match_the_ground_truth(li
         seed=3,
         processes=False,  # threads: the live server runs in this process
         max_wall_seconds=10,
+        arrival_seconds=60,  # all within a minute: callers wait in the queue for the agents
     )
     assert time.monotonic() - started < 15
 
@@ -57,6 +58,7 @@ def test_a_few_concurrent_demo_calls_run_over_http_and_match_the_ground_truth(li
     )
     assert result.requests == sum(figures["count"] for figures in result.latency_ms.values())
     assert result.requests_per_second > 0
+    assert result.peak_concurrent_calls > 1
     # Some callers were queued and taken by the agents; the database stored exactly those visits.
     assert any(visit["result"] == "bridged" for visit in result.truth)
     assert QueueVisit.objects.count() == len(result.truth)
