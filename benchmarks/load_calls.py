@@ -14,6 +14,7 @@ database equal the emulator's ground truth; then it stops gunicorn. See docs/ben
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -209,7 +210,8 @@ def run_slice(spec: SliceSpec) -> SliceResult:
 
 
 def _percentile(ordered: list[float], share: float) -> float:
-    index = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    """Nearest-rank percentile of an ascending list."""
+    index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[index]
 
 

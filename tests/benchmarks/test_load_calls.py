@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from benchmarks.load_calls import (
+    _percentile,
     compare_with_database,
     ensure_agents,
     format_report,
@@ -121,3 +122,13 @@ def test_it_needs_an_agent():
 )
 def test_it_sorts_requests_by_webhook_kind(path, kind):
     assert webhook_kind(path) == kind
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(n) for n in range(1, 101)]
+    assert (_percentile(values, 0.5), _percentile(values, 0.95), _percentile(values, 0.99)) == (
+        50.0,
+        95.0,
+        99.0,
+    )
+    assert _percentile([7.0], 0.99) == 7.0
