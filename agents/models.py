@@ -20,7 +20,10 @@ class Agent(models.Model):
     """A person who takes calls: one per user, reached in the browser as client:<identity>."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agent",
+        verbose_name=_("user"),
     )
     identity = models.CharField(
         _("client identity"), max_length=64, unique=True, validators=[identity_validator]
