@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import Group
 from twilio.request_validator import RequestValidator
 
-from agents.roles import AGENTS, ANALYSTS, SUPERVISORS
+from agents.models import DialPrefix
+from agents.roles import AGENTS, ANALYSTS, ROLES, SUPERVISORS, sync_role_permissions
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -22,6 +23,24 @@ def _twilio_settings(settings):
     settings.TRUSTED_PROXY = False
     settings.SECURE_SSL_REDIRECT = False
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_present(request):
+    """A transactional test (live server, browser) empties every table when it ends, including
+    the rows the data migrations wrote (the role groups, the default dialling prefix +81); after
+    a serialized-rollback test Django does not even re-run post_migrate. Whatever ran before in
+    this worker, a test that uses the database starts from the migrated state."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server", "django_user_model"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
+        sync_role_permissions()
+    if not DialPrefix.objects.exists():  # agents migration 0004
+        DialPrefix.objects.create(prefix="+81", description="Japan")
 
 
 def _user(django_user_model, username, group=None, **extra):
