@@ -1,7 +1,7 @@
 """Reads about queues and visits."""
 
 import math
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -28,31 +28,43 @@ def queue_waited_in(*, call) -> Queue | None:
     return visit.queue if visit is not None else None
 
 
-def _waiting_q(prefix: str = "") -> Q:
-    # A visit whose call already ended is not waiting, even if its Enqueue action never came.
-    return Q(**{f"{prefix}result": QueueResult.WAITING}) & ~Q(
-        **{f"{prefix}call__status__in": FINAL_STATUSES}
+# How long a caller can possibly still be in a queue: Twilio ends every call after 4 hours, so
+# an older visit without a result is one whose exit webhook was lost, not a caller waiting.
+WAITING_HORIZON = timedelta(hours=4)
+
+
+def _waiting_q(now: datetime) -> Q:
+    """The one definition of "waiting now", shared by the admin, the agent desk and the wallboard.
+
+    Still without a result, not answered, entered within the horizon, and its call not ended
+    (a visit whose call already ended is not waiting, even if its Enqueue action never came).
+    """
+    return (
+        Q(result=QueueResult.WAITING, answered_at__isnull=True)
+        & Q(entered_at__gte=now - WAITING_HORIZON)
+        & ~Q(call__status__in=FINAL_STATUSES)
     )
 
 
 def waiting_stats(*, now: datetime | None = None) -> dict[int, dict]:
     """Per queue id: callers waiting now and the longest of their waits so far (s or None)."""
     now = now or timezone.now()
+    waiting = _waiting_q(now)
     oldest = Subquery(
-        QueueVisit.objects.filter(_waiting_q(), queue=OuterRef("pk"))
+        QueueVisit.objects.filter(waiting, queue=OuterRef("pk"))
         .order_by("entered_at")
         .values("entered_at")[:1]
     )
-    # Subqueries on (result, queue) rather than a join over every visit the queue ever had.
-    rows = Queue.objects.annotate(waiting=_count(_waiting_q()), oldest=oldest).values_list(
+    # Subqueries on (queue, entered_at) rather than a join over every visit the queue ever had.
+    rows = Queue.objects.annotate(waiting=_count(waiting), oldest=oldest).values_list(
         "pk", "waiting", "oldest"
     )
     return {
         pk: {
-            "waiting": waiting,
-            "longest_wait_seconds": max(0, int((now - oldest).total_seconds())) if oldest else None,
+            "waiting": count,
+            "longest_wait_seconds": max(0, int((now - first).total_seconds())) if first else None,
         }
-        for pk, waiting, oldest in rows
+        for pk, count, first in rows
     }
 
 
@@ -94,10 +106,11 @@ def _count(filters: Q):
 def queues_with_live_figures(queryset, *, now: datetime | None = None):
     """Annotate queues with ``waiting`` now and today's ``offered``, ``answered``,
     ``abandoned`` (the day in TIME_ZONE), all in the one query that lists them."""
-    today = Q(entered_at__gte=_day_start(now or timezone.now()))
+    now = now or timezone.now()
+    today = Q(entered_at__gte=_day_start(now))
     offered = today & ~Q(result=QueueResult.QUEUE_FULL)
     return queryset.annotate(
-        waiting=_count(_waiting_q()),
+        waiting=_count(_waiting_q(now)),
         offered_today=_count(offered),
         answered_today=_count(
             offered & (Q(answered_at__isnull=False) | Q(result=QueueResult.BRIDGED))

@@ -24,7 +24,6 @@ from django.db.models import (
     FloatField,
     IntegerField,
     Max,
-    Min,
     Q,
     Sum,
     Value,
@@ -45,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Agent, AgentStatus, AgentStatusInterval
 from agents.selectors import agent_status_counts
 from queues.models import Queue, QueueResult, QueueVisit
-from telephony.models import FINAL_STATUSES
+from queues.selectors import waiting_stats
 
 from .models import QueueHourStats
 
@@ -486,41 +485,13 @@ def _seconds(duration: timedelta | None) -> int:
     return 0 if duration is None else max(0, round(duration.total_seconds()))
 
 
-# How long a caller can possibly still be in a queue: Twilio ends every call after 4 hours, so
-# an older visit without a result is one whose exit webhook was lost, not a caller waiting.
-WAITING_HORIZON = timedelta(hours=4)
-
-
-def waiting_now(*, now: datetime) -> dict[int, dict]:
-    """Per queue id: callers waiting right now and how long the longest of them has waited."""
-    grouped = (
-        QueueVisit.objects.filter(
-            result=QueueResult.WAITING,
-            answered_at__isnull=True,
-            entered_at__gte=now - WAITING_HORIZON,
-        )
-        # A visit whose call already ended is not waiting, even if its Enqueue action never came.
-        .exclude(call__status__in=FINAL_STATUSES)
-        .values("queue_id")
-        .annotate(waiting=Count("pk"), first_entered=Min("entered_at"))
-        .order_by()
-    )
-    return {
-        row["queue_id"]: {
-            "waiting": row["waiting"],
-            "longest_wait_seconds": max(0, int((now - row["first_entered"]).total_seconds())),
-        }
-        for row in grouped
-    }
-
-
 WALLBOARD_FIGURES = ("offered", "answered", "abandoned", "short_abandoned", "answered_in_sl")
 
 
 def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     """Per queue: who is waiting and which agents are free now, and today's figures so far."""
     today = DateRange(local_today(now), local_today(now))
-    waiting = waiting_now(now=now)
+    waiting = waiting_stats(now=now)
     agents = agent_status_counts()
     # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
     counted = (
