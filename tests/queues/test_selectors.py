@@ -41,3 +41,15 @@ def test_the_estimate_rounds_the_remaining_wait_up_to_minutes(queue):
     assert estimated_wait_minutes(queue=queue, queue_time=0) == 2
     assert estimated_wait_minutes(queue=queue, queue_time=50) == 1
     assert estimated_wait_minutes(queue=queue, queue_time=500) == 1
+
+
+def test_waiting_leaves_out_answered_callers_and_lost_exits(queue):
+    now = timezone.now()
+    _visit(queue, 1, QueueResult.WAITING, entered=now - timedelta(seconds=30))
+    answered = _visit(queue, 2, QueueResult.WAITING, entered=now - timedelta(seconds=60))
+    answered.answered_at = now
+    answered.save(update_fields=["answered_at"])
+    # Twilio ends every call within 4 hours: an older open visit lost its Enqueue action.
+    _visit(queue, 3, QueueResult.WAITING, entered=now - timedelta(hours=5))
+
+    assert waiting_stats(now=now)[queue.pk] == {"waiting": 1, "longest_wait_seconds": 30}
