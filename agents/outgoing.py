@@ -1,4 +1,4 @@
-"""What a softphone call may reach: the TwiML App's Voice URL (CONTRACT.md).
+"""What a softphone call may reach: the TwiML App's Voice URL (docs/api.md §1).
 
 ``queue:<slug>`` takes the front caller of a queue the agent is a member of, ``+E164`` calls a
 number under an allowed prefix with the company caller ID, ``client:<identity>`` rings another

@@ -315,7 +315,7 @@ def agent_outgoing(request):
         now=request.twilio_received_at,
     )
     action = request.build_absolute_uri(reverse("agents:dial-action"))
-    # The leg the app creates reports its end to the status callback (CONTRACT.md).
+    # The leg the app creates reports its end to the status callback (docs/api.md §1).
     leg_status = {
         "status_callback": request.build_absolute_uri(reverse("telephony:voice-status")),
         "status_callback_method": "POST",

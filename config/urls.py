@@ -27,7 +27,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
-    # Twilio webhooks (CONTRACT.md). The voice URL each number points at:
+    # Twilio webhooks (docs/api.md §1). The voice URL each number points at:
     path("twilio/voice/incoming", ivr_views.voice_incoming, name="twilio-voice-incoming"),
     path("twilio/agent/outgoing", agents_views.agent_outgoing, name="twilio-agent-outgoing"),
     path("twilio/", include("telephony.urls")),
@@ -36,6 +36,6 @@ urlpatterns = [
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", ivr_views.voicemail_list, name="voicemails"),
-    # REST API (CONTRACT.md) and its OpenAPI schema.
+    # REST API (docs/api.md §4) and its OpenAPI schema.
     path("api/", include("reports.api_urls")),
 ]

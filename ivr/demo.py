@@ -1,4 +1,4 @@
-"""The demo flow of the original Runa-CCA "new service" line (CONTRACT.md), with its wording,
+"""The demo flow of the original Runa-CCA "new service" line (docs/api.md §8), with its wording,
 bound to +815012345678. Seeded through the same import the flow files use."""
 
 from queues.models import Queue

@@ -163,7 +163,7 @@ class FlowRenderer:
         dial = self.response.dial(
             action=self.url("dial-action", step), method="POST", timeout=step.timeout
         )
-        # A leg the app creates reports its end to the status callback (CONTRACT.md).
+        # A leg the app creates reports its end to the status callback (docs/api.md §1).
         dial.number(
             step.dial_number,
             status_callback=self.request.build_absolute_uri(reverse("telephony:voice-status")),

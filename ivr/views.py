@@ -15,7 +15,7 @@ from . import selectors, services
 from .models import Step
 from .twiml import FlowRenderer
 
-# After these the caller is still on the line and the flow goes on (TWILIO.md §4).
+# After these the caller is still on the line and the flow goes on (docs/twilio.md §4).
 CONTINUE_AFTER_QUEUE = {
     QueueResult.LEAVE,
     QueueResult.REDIRECTED,

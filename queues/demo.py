@@ -1,4 +1,4 @@
-"""The demo queue `support` with the Japanese wording of the original system (CONTRACT.md)."""
+"""The demo queue `support` with the Japanese wording of the original system (docs/api.md §8)."""
 
 from .models import Queue, QueueMessages
 

@@ -1,4 +1,4 @@
-"""The report REST API of CONTRACT.md: /api/reports/queues/, /api/reports/agents/, /api/wallboard/.
+"""The report API of docs/api.md §4: /api/reports/queues/, /api/reports/agents/, /api/wallboard/.
 
 The rows come straight from reports.metrics; the serializers below describe them for the
 OpenAPI schema (and are what a client can rely on), they do not recompute anything.

@@ -1,4 +1,4 @@
-"""Routes under /api/ (CONTRACT.md): the report API, its OpenAPI schema and a page reading it."""
+"""Routes under /api/ (docs/api.md §4): the report API, its OpenAPI schema and a page reading it."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView

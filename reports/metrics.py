@@ -1,4 +1,4 @@
-"""The call-center metrics of CONTRACT.md, computed once here for every page, CSV and API.
+"""The call-center metrics of docs/api.md §7, computed once here for every page, CSV and API.
 
 Everything is an SQL aggregate over queue visits (or agent status intervals); Python only loops
 over the few aggregated rows. Periods are buckets of local time in settings.TIME_ZONE, and a
@@ -48,7 +48,7 @@ from queues.selectors import waiting_stats
 
 from .models import QueueHourStats
 
-# --- What each outcome means, as filters on QueueVisit (CONTRACT.md "Metric definitions").
+# --- What each outcome means, as filters on QueueVisit (docs/api.md §7).
 ANSWERED = Q(result=QueueResult.BRIDGED) | Q(answered_at__isnull=False)
 NOT_ANSWERED = Q(answered_at__isnull=True) & ~Q(result=QueueResult.BRIDGED)
 REJECTED = Q(result=QueueResult.QUEUE_FULL)

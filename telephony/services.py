@@ -61,7 +61,7 @@ def parse_timestamp(params, *, default: datetime) -> datetime:
         moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         raise MalformedWebhook(f"field Timestamp is not an RFC 2822 date: {raw!r}") from None
-    # "-0000" or no zone parse naive; Twilio's timestamps are UTC (TWILIO.md §4).
+    # "-0000" or no zone parse naive; Twilio's timestamps are UTC (docs/twilio.md §4).
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
-# Twilio waits at most 15 s for a whole answer (TWILIO.md §1).
+# Twilio waits at most 15 s for a whole answer (docs/twilio.md §1).
 REQUEST_TIMEOUT_SECONDS = 15.0
 
 

@@ -3,7 +3,7 @@
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-# Twilio's error codes (TWILIO.md §1).
+# Twilio's error codes (docs/twilio.md §1).
 HTTP_RETRIEVAL_FAILURE = 11200
 HTTP_TIMEOUT = 11205
 HTTP_ERROR_STATUS = 11217
@@ -52,7 +52,7 @@ SAY_SSML = {
 CLIENT_CHILDREN = {"Identity", "Parameter"}
 ENQUEUE_CHILDREN = {"Task"}
 
-# What each execution context allows (TWILIO.md §3-4).
+# What each execution context allows (docs/twilio.md §3).
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
 

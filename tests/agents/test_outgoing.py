@@ -1,4 +1,4 @@
-"""/twilio/agent/outgoing: what a softphone call may reach (CONTRACT.md), and every refusal."""
+"""/twilio/agent/outgoing: what a softphone call may reach (docs/api.md §1), and every refusal."""
 
 import logging
 

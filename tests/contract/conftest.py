@@ -1,4 +1,4 @@
-"""Black-box checks of the Twilio-facing surface against CONTRACT.md and TWILIO.md."""
+"""Black-box checks of the Twilio-facing surface against docs/api.md and docs/twilio.md."""
 
 import io
 from xml.etree import ElementTree
@@ -39,7 +39,7 @@ def incoming(twilio, *, to=DEMO_NUMBER, call_sid=CALLER_SID, **extra):
 
 
 def softphone_fields(identity="agent1", *, to, call_sid=AGENT_SID, **custom):
-    """What @twilio/voice-sdk's device.connect({params}) makes Twilio send (TWILIO.md §6)."""
+    """What @twilio/voice-sdk's device.connect({params}) makes Twilio send (docs/twilio.md §6)."""
     return {
         "CallSid": call_sid,
         "AccountSid": "AC" + "0" * 32,

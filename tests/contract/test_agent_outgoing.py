@@ -1,5 +1,5 @@
-"""/twilio/agent/outgoing as CONTRACT.md states it, on the seed_demo data, with the fields the
-Voice SDK makes Twilio send (TWILIO.md §6)."""
+"""/twilio/agent/outgoing as docs/api.md §1 states it, on the seed_demo data, with the fields the
+Voice SDK makes Twilio send (docs/twilio.md §6)."""
 
 import pytest
 from django.contrib.auth.models import User

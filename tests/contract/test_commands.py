@@ -1,4 +1,4 @@
-"""seed_demo and simulate_call as CONTRACT.md describes them: seed_demo in-process, and
+"""seed_demo and simulate_call as docs/api.md §5 describes them: seed_demo in-process, and
 simulate_call as an operator runs it, on a freshly migrated and seeded SQLite database."""
 
 import io

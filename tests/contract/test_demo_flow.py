@@ -1,5 +1,5 @@
-"""The demo flow (CONTRACT.md "The demo flow"), step by step through signed requests, with the
-wording copied character for character from CONTRACT.md."""
+"""The demo flow (docs/api.md §8), step by step through signed requests, with the
+wording copied character for character from docs/api.md §8."""
 
 import pytest
 
@@ -11,7 +11,7 @@ from .conftest import CALLER_SID, QUEUE_SID, incoming, twiml, verbs
 
 pytestmark = pytest.mark.django_db
 
-# CONTRACT.md, verbatim.
+# docs/api.md §8, verbatim.
 GREETING = "こちらは、サンプルコールセンタです。お問い合わせは1を、最新の製品情報をお聞きになりたい場合は2を押してください。"  # noqa: E501
 TO_OPERATOR = "オペレータにおつなぎします。しばらくお待ちください。"
 PRODUCT_INFO = "お電話ありがとうございました。ただいま、新サービスリリース検討中です。もうしばらくお待ちくださいね。"  # noqa: E501

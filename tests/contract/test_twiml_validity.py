@@ -1,5 +1,5 @@
 """Walk every TwiML document the app serves, following every URL it generates as Twilio would,
-and check each against the nesting rules of TWILIO.md §3 and §4."""
+and check each against the nesting rules of docs/twilio.md §3."""
 
 import itertools
 from urllib.parse import urlsplit
@@ -125,7 +125,7 @@ def world(db, agent_user, django_user_model, settings):
 
 
 def check_document(root, context):
-    """TWILIO.md §3/§4 rules for one document requested in ``context``."""
+    """docs/twilio.md §3 rules for one document requested in ``context``."""
     tags = [child.tag for child in root]
     assert set(tags) <= VERBS, tags
     if context == "queue-url":
@@ -225,7 +225,7 @@ def follow_ups(root, context):
             )
             for noun in element:
                 if noun.tag in ("Number", "Client"):
-                    # "every call the app creates" reports to the status callback (CONTRACT.md)
+                    # "every call the app creates" reports to the status callback (docs/api.md §1)
                     assert noun.get("statusCallback") == "http://testserver/twilio/voice/status"
                     found.append(
                         (

@@ -1,5 +1,5 @@
 """Durations come from Twilio's parameters only, and duplicated or reordered Enqueue and Dial
-actions land on the same QueueVisit (TWILIO.md §4, DESIGN.md)."""
+actions land on the same QueueVisit (docs/twilio.md §4, docs/architecture.md §2)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Every webhook row of CONTRACT.md: path, method, signature, malformed fields, idempotence."""
+"""Every webhook row of docs/api.md §1: path, method, signature, malformed fields, idempotence."""
 
 import pytest
 from django.test import Client

@@ -1,4 +1,4 @@
-"""/api/reports/agents/ and the CSV exports of the report pages, against CONTRACT.md."""
+"""/api/reports/agents/ and the CSV exports of the report pages, against docs/api.md §4."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""/api/reports/queues/ as CONTRACT.md describes it: shape, buckets, local dates, errors, roles."""
+"""/api/reports/queues/ per docs/api.md §4: shape, buckets, local dates, errors, roles."""
 
 import io
 from datetime import datetime
@@ -54,7 +54,7 @@ def test_it_answers_the_contract_shape(client, analyst, support):
     )
     assert len(body["rows"]) == 30
     first = body["rows"][0]
-    # `rejected` (queue-full refusals) is the only addition to the contract's row.
+    # `rejected` (queue-full refusals) is the only addition to the row of docs/api.md §4.
     assert set(first) - {"rejected"} == ROW_KEYS
     assert first["queue"] == "support"
     assert first["period_start"] == "2026-11-01T00:00:00+09:00"

@@ -1,4 +1,4 @@
-"""manage.py generate_traffic (CONTRACT.md): deterministic for a seed, self-consistent reports,
+"""manage.py generate_traffic (docs/api.md §5): deterministic for a seed, self-consistent reports,
 and a rerun neither duplicates nor corrupts."""
 
 import io

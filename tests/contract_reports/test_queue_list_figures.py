@@ -1,5 +1,5 @@
 """The admin's queue list shows today's offered / answered / abandoned: the same figures as the
-wallboard, by the contract's definitions (an answered caller is never also abandoned)."""
+wallboard, by the definitions of docs/api.md §7 (an answered caller is never also abandoned)."""
 
 from datetime import timedelta
 

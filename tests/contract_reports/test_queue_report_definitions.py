@@ -1,4 +1,4 @@
-"""Every definition of CONTRACT.md "Metric definitions", checked on /api/reports/queues/ with
+"""Every definition of docs/api.md §7 (metric definitions), checked on /api/reports/queues/ with
 visits written by the real queue services (expected figures worked out by hand)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""/api/wallboard/ follows emulated calls as they happen (CONTRACT.md)."""
+"""/api/wallboard/ follows emulated calls as they happen (docs/api.md §4)."""
 
 import io
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""The seven behaviours of the demo flow (CONTRACT.md), called through the Twilio emulator
+"""The seven behaviours of the demo flow (docs/api.md §8), called through the Twilio emulator
 against the real views: the demo number's Voice URL is /twilio/voice/incoming."""
 
 import io

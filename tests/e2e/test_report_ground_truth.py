@@ -1,6 +1,6 @@
 """A day of emulated calls through the demo flow: the report API says what really happened.
 
-The expected figures are computed here from the emulator's ground truth with CONTRACT.md's
+The expected figures are computed here from the emulator's ground truth with docs/api.md §7's
 definitions, independently of reports.metrics.
 """
 

@@ -1,4 +1,4 @@
-"""The demo flow of CONTRACT.md, seeded by seed_demo."""
+"""The demo flow of docs/api.md §8, seeded by seed_demo."""
 
 from io import StringIO
 

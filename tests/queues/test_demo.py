@@ -1,4 +1,4 @@
-"""The demo queue `support` speaks the wording of CONTRACT.md and seeding twice changes nothing."""
+"""The demo queue `support` speaks docs/api.md §8's wording and seeding twice changes nothing."""
 
 import io
 import xml.etree.ElementTree as ET

@@ -1,4 +1,4 @@
-"""GET /api/reports/agents/ (CONTRACT.md)."""
+"""GET /api/reports/agents/ (docs/api.md §4)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""GET /api/reports/queues/ (CONTRACT.md)."""
+"""GET /api/reports/queues/ (docs/api.md §4)."""
 
 import pytest
 from rest_framework.authtoken.models import Token

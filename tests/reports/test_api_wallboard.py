@@ -1,4 +1,4 @@
-"""GET /api/wallboard/ (CONTRACT.md): each queue now, and today so far."""
+"""GET /api/wallboard/ (docs/api.md §4): each queue now, and today so far."""
 
 from datetime import timedelta
 

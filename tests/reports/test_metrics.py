@@ -1,4 +1,4 @@
-"""CONTRACT.md's metric definitions, one crafted visit at a time (run on SQLite and PostgreSQL)."""
+"""docs/api.md §7's metrics, one crafted visit at a time (run on SQLite and PostgreSQL)."""
 
 from datetime import date, timedelta
 

@@ -1,4 +1,4 @@
-"""The webhook decorator agrees with Twilio's signature, checked against TWILIO.md's vectors."""
+"""The webhook decorator agrees with Twilio's signature, on the vectors of docs/twilio.md §2."""
 
 import pytest
 

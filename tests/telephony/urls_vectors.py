@@ -1,4 +1,4 @@
-"""Test-only routes: a signed webhook at the path of TWILIO.md's signature vectors."""
+"""Test-only routes: a signed webhook at the path of the signature vectors of docs/twilio.md §2."""
 
 from django.http import HttpResponse
 from django.urls import path
