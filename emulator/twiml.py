@@ -3,7 +3,7 @@
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-# Twilio's error codes (TWILIO.md §1).
+# Twilio's error codes.
 HTTP_RETRIEVAL_FAILURE = 11200
 HTTP_TIMEOUT = 11205
 HTTP_ERROR_STATUS = 11217
@@ -52,9 +52,29 @@ SAY_SSML = {
 CLIENT_CHILDREN = {"Identity", "Parameter"}
 ENQUEUE_CHILDREN = {"Task"}
 
-# What each execution context allows (TWILIO.md §3-4).
+# What each execution context allows.
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
+
+
+def int_attr(value, default: int) -> int:
+    """An integer attribute as Twilio reads it: anything unreadable is the default."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def bool_attr(value, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return str(value).strip().lower() == "true"
+
+
+def method_attr(value, default="POST") -> str:
+    """A ``method`` attribute (or REST parameter): GET or POST, anything else the default."""
+    method = (value or default).strip().upper()
+    return method if method in ("GET", "POST") else default
 
 
 class TwimlError(Exception):
