@@ -6,7 +6,7 @@
 migrates it, runs `seed_demo` and adds agents to the `support` queue, starts
 `gunicorn config.wsgi` on 127.0.0.1 (a free port, DEBUG=False, throwaway SECRET_KEY and
 TWILIO_AUTH_TOKEN), then drives the demo number +815012345678 with the Twilio emulator
-(`telephony.emulator`, `HttpTransport`) from `--clients` processes, each running its own
+(`emulator`, `HttpTransport`) from `--clients` processes, each running its own
 emulator with its own slice of the callers and of the agents. It prints requests per second,
 latency percentiles per webhook kind, errors, and whether the queue visits stored in the
 database equal the emulator's ground truth; then it stops gunicorn. See docs/benchmarks.md.
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from telephony.emulator import Caller, Emulator, HttpTransport  # noqa: E402
+from emulator import Caller, Emulator, HttpTransport  # noqa: E402
 
 NUMBER = "+815012345678"
 QUEUE = "support"

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Outside the layers: the Twilio emulator, an app only so its management commands are found.
+    "emulator",
     # Project apps, lowest layer first: the order is also the order seed_demo runs their demo data.
     "telephony",
     "queues",

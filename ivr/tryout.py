@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.test.utils import override_settings
 from django.urls import reverse
 
-from telephony.emulator import Caller, DjangoTransport, Emulator
+from emulator import Caller, DjangoTransport, Emulator
+from telephony.webhooks import SIGNING_TOKEN_ENVIRON
 
 from .models import Flow
 
@@ -80,8 +80,11 @@ def flow_try(*, flow: Flow, keys: list[str], scheme: str, host: str) -> TryResul
     base_url = f"{scheme}://{host}"
     token = settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16)
     account_sid = settings.TWILIO_ACCOUNT_SID or "AC" + secrets.token_hex(16)
+    # Only an unconfigured installation gets a throwaway token, handed to the webhooks with each
+    # request of this try (never through the settings, which every thread shares).
+    environ = {} if settings.TWILIO_AUTH_TOKEN else {SIGNING_TOKEN_ENVIRON: token}
     emu = Emulator(
-        transport=DjangoTransport(),
+        transport=DjangoTransport(environ=environ),
         account_sid=account_sid,
         auth_token=token,
         base_url=base_url,
@@ -90,9 +93,7 @@ def flow_try(*, flow: Flow, keys: list[str], scheme: str, host: str) -> TryResul
     emu.add_number(TRY_NUMBER, voice_url=reverse("ivr:start", kwargs={"flow_id": flow.id}))
     caller = Caller(digits=keys, hangup_after=HORIZON_SECONDS)
     call = emu.place_call(to=TRY_NUMBER, from_=TRY_CALLER, caller=caller)
-    # Only an unconfigured installation gets a throwaway token for the duration of the try.
-    overrides = {} if settings.TWILIO_AUTH_TOKEN else {"TWILIO_AUTH_TOKEN": token}
-    with transaction.atomic(), override_settings(**overrides):
+    with transaction.atomic():
         try:
             emu.run(until=HORIZON_SECONDS + 5)
         finally:

@@ -36,13 +36,19 @@ def public_url(request) -> str:
     return f"{scheme}://{host}{request.get_full_path()}"
 
 
+# A WSGI environ entry (never a header: no client can set it) carrying the auth token a request
+# was signed with, for in-process calls the app places itself ("Try this flow").
+SIGNING_TOKEN_ENVIRON = "tsunagu.twilio_auth_token"
+
+
 def signature_is_valid(request, url: str) -> bool:
     if not settings.TWILIO_VALIDATE_SIGNATURES:
         return True
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not settings.TWILIO_AUTH_TOKEN:
+    token = request.META.get(SIGNING_TOKEN_ENVIRON) or settings.TWILIO_AUTH_TOKEN
+    if not signature or not token:
         return False
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+    return RequestValidator(token).validate(url, request.POST, signature)
 
 
 def _raw_fields(request) -> dict:

@@ -114,7 +114,7 @@ def caller_waits(settings):
     Played by the emulator before the page opens, so it never races the page's polling.
     Returns the caller's CallSid.
     """
-    from telephony.emulator import Caller, DjangoTransport, Emulator
+    from emulator import Caller, DjangoTransport, Emulator
 
     emu = Emulator(
         transport=DjangoTransport(),

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from emulator import Caller, DjangoTransport, Emulator
 from queues.models import QueueVisit
-from telephony.emulator import Caller, DjangoTransport, Emulator
 from telephony.models import WebhookEvent
 from tests.e2e.queue_urls import sorted_truth, visits_as_ground_truth
 

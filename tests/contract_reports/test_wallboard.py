@@ -52,7 +52,7 @@ def agent1(django_user_model, support):
 
 @pytest.fixture
 def emu(settings):
-    from telephony.emulator import DjangoTransport, Emulator
+    from emulator import DjangoTransport, Emulator
 
     settings.TWILIO_CALLER_ID = NUMBER
     emu = Emulator(
@@ -91,7 +91,7 @@ TODAY = ("offered", "answered", "abandoned", "service_level")
 
 
 def test_the_wallboard_follows_calls_live(client, supervisor, emu, agent1):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     client.force_login(supervisor)
     row = board(client)

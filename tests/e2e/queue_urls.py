@@ -64,7 +64,7 @@ def queue_emulator(settings, *, slug="support", start=None):
     ``queue:<slug>`` through agent_outgoing above."""
     from datetime import UTC, datetime
 
-    from telephony.emulator import DjangoTransport, Emulator
+    from emulator import DjangoTransport, Emulator
 
     emu = Emulator(
         transport=DjangoTransport(),

@@ -27,7 +27,7 @@ CALLER_NUMBER = "+819011112222"
 def demo(settings):
     from datetime import UTC, datetime
 
-    from telephony.emulator import DjangoTransport, Emulator
+    from emulator import DjangoTransport, Emulator
 
     call_command("seed_demo", stdout=io.StringIO())
     emu = Emulator(
@@ -57,7 +57,7 @@ def screen_pop(client, agent_leg):
 
 
 def test_the_screen_pop_shows_the_menu_path_and_the_known_customer(demo, client):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     Customer.objects.create(phone_number=CALLER_NUMBER, name="山田 太郎")
     call = demo.place_call(
@@ -83,7 +83,7 @@ def test_the_screen_pop_shows_the_menu_path_and_the_known_customer(demo, client)
 
 
 def test_a_silent_unknown_caller_pops_with_the_no_input_path(demo, client):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     demo.place_call(
         to=DEMO_NUMBER, from_="+818099998888", caller=Caller(digits=["-"], talk_seconds=30), at=0

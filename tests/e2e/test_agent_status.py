@@ -55,7 +55,7 @@ def agent1(django_user_model, support):
 
 @pytest.fixture
 def emu(settings):
-    from telephony.emulator import DjangoTransport, Emulator
+    from emulator import DjangoTransport, Emulator
 
     settings.TWILIO_CALLER_ID = NUMBER
     emu = Emulator(
@@ -86,7 +86,7 @@ def statuses(agent):
 
 
 def test_an_agent_goes_on_call_and_back_to_available(emu, agent1):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu.place_call(to=NUMBER, from_=CALLER_NUMBER, caller=Caller(), at=0)
     emu.agent_dial("agent1", to="queue:support", at=30, talk_seconds=60)
@@ -105,7 +105,7 @@ def test_an_agent_goes_on_call_and_back_to_available(emu, agent1):
 
 
 def test_an_agent_stays_in_wrap_up_after_a_call_from_a_wrap_up_queue(emu, agent1, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     support.wrap_up_seconds = 120
     support.save(update_fields=["wrap_up_seconds"])
@@ -120,7 +120,7 @@ def test_an_agent_stays_in_wrap_up_after_a_call_from_a_wrap_up_queue(emu, agent1
 
 
 def test_agents_taking_callers_by_themselves_are_counted_on_call(emu, agent1, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu.add_agent("agent1", answer_after=3, talk_seconds=600, takes_queues=("support",))
     emu.place_call(to=NUMBER, from_=CALLER_NUMBER, caller=Caller(), at=0)
@@ -131,7 +131,7 @@ def test_agents_taking_callers_by_themselves_are_counted_on_call(emu, agent1, su
 
 
 def test_a_queue_the_agent_is_not_in_is_refused_and_the_caller_keeps_waiting(emu, agent1, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     QueueMembership.objects.filter(agent=agent1).delete()
     call = emu.place_call(to=NUMBER, from_=CALLER_NUMBER, caller=Caller(patience=40), at=0)
@@ -146,7 +146,7 @@ def test_a_queue_the_agent_is_not_in_is_refused_and_the_caller_keeps_waiting(emu
 
 
 def test_an_outbound_call_puts_the_agent_on_call_until_it_ends(emu, agent1):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu.add_callee("+81312345678", Caller(answer_after=5, talk_seconds=20))
     emu.agent_dial("agent1", to="+81312345678", at=0)
@@ -161,7 +161,7 @@ def test_an_outbound_call_puts_the_agent_on_call_until_it_ends(emu, agent1):
 
 
 def test_an_international_number_is_never_dialled(emu, agent1):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu.add_callee("+14155550100", Caller(talk_seconds=20))
     leg = emu.agent_dial("agent1", to="+14155550100", at=0)

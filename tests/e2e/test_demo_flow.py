@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from emulator import Caller, DjangoTransport, Emulator
 from ivr.models import CallPathEntry
 from queues.models import QueueVisit
-from telephony.emulator import Caller, DjangoTransport, Emulator
 
 from .queue_urls import NUMBER
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from emulator import Caller, DjangoTransport, Emulator
 from ivr.flowfile import FORMAT, flows_import
 from ivr.models import CallPathEntry, Voicemail
 from queues.models import Queue, QueueMessages, QueueVisit
-from telephony.emulator import Caller, DjangoTransport, Emulator
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ def support():
 
 
 def test_an_abandon_is_recorded_with_its_wait(settings, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu = queue_emulator(settings)
     call = emu.place_call(to=NUMBER, from_="+819011112222", caller=Caller(patience=25), at=0)
@@ -44,7 +44,7 @@ def test_an_abandon_is_recorded_with_its_wait(settings, support):
 
 
 def test_a_bridged_call_has_its_wait_agent_leg_and_talk(settings, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu = queue_emulator(settings)
     call = emu.place_call(to=NUMBER, from_="+819011112222", caller=Caller(), at=0)
@@ -63,7 +63,7 @@ def test_a_bridged_call_has_its_wait_agent_leg_and_talk(settings, support):
 
 
 def test_at_the_max_wait_the_caller_leaves_for_the_overflow_step(settings, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     support.max_wait_seconds = 40
     # Silence is cut at the max wait; a hold-music track plays to its end (Twilio cannot stop it).
@@ -82,9 +82,9 @@ def test_at_the_max_wait_the_caller_leaves_for_the_overflow_step(settings, suppo
 
 
 def test_a_full_queue_says_so_and_overflows(settings, support):
+    from emulator import Caller
     from queues.services import queue_save
     from telephony.client import set_http_client
-    from telephony.emulator import Caller
 
     emu = queue_emulator(settings)
     set_http_client(emu.rest_http_client())

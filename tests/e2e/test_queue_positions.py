@@ -36,7 +36,7 @@ def positions_heard(call):
 
 
 def test_three_callers_hear_3_2_1_as_the_front_is_taken(settings, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     emu = queue_emulator(settings)
     calls = [
@@ -55,7 +55,7 @@ def test_three_callers_hear_3_2_1_as_the_front_is_taken(settings, support):
 
 
 def test_announcements_come_no_more_often_than_configured(settings, support):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     support.hold_music_url = "https://music.example.com/hold.mp3"
     support.save()

@@ -24,9 +24,9 @@ class _Quiet:
 
 
 def test_a_day_of_mixed_traffic_matches_the_ground_truth(settings):
+    from emulator import Caller
     from queues.services import queue_save
     from telephony.client import set_http_client
-    from telephony.emulator import Caller
 
     seed(_Quiet())
     queue = Queue.objects.get(slug="support")

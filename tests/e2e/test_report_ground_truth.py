@@ -58,7 +58,7 @@ def expected_figures(truth):
 
 @pytest.fixture
 def emulated_day(settings):
-    from telephony.emulator import Caller, DjangoTransport, Emulator
+    from emulator import Caller, DjangoTransport, Emulator
 
     call_command("seed_demo", stdout=io.StringIO())
     for agent in Agent.objects.filter(identity__in=["agent1", "agent2"]):

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from twilio.rest import Client
 
-from telephony.emulator import DjangoTransport, Emulator
+from emulator import DjangoTransport, Emulator
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.emulator import urls_flows
 

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from emulator import Caller
 from queues.models import QueueVisit
-from telephony.emulator import Caller
 from tests.emulator.conftest import NUMBER
 
 pytestmark = pytest.mark.urls("tests.emulator.urls_app")

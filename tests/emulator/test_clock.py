@@ -1,4 +1,4 @@
-from telephony.emulator.clock import Interrupt, Simulation, Wait
+from emulator.clock import Interrupt, Simulation, Wait
 
 
 class Moved(Interrupt):

@@ -1,7 +1,7 @@
 import pytest
 
-from telephony.emulator import Caller
-from telephony.emulator.engine import APPLICATION_ERROR
+from emulator import Caller
+from emulator.engine import APPLICATION_ERROR
 from tests.emulator.conftest import NUMBER, requests_to
 
 pytestmark = pytest.mark.urls("tests.emulator.urls_flows")

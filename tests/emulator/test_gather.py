@@ -1,6 +1,6 @@
 import pytest
 
-from telephony.emulator import Caller
+from emulator import Caller
 from tests.emulator.conftest import NUMBER, requests_to
 
 pytestmark = pytest.mark.urls("tests.emulator.urls_flows")

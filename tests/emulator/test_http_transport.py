@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.core.management import call_command
 
-from telephony.emulator import Caller, Emulator, HttpTransport
+from emulator import Caller, Emulator, HttpTransport
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.emulator.conftest import NUMBER
 

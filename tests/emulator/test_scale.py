@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from telephony.emulator import Caller, Emulator
-from telephony.emulator.transport import TransportResponse
+from emulator import Caller, Emulator
+from emulator.transport import TransportResponse
 from tests.emulator.conftest import NUMBER
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.http import QueryDict
 from twilio.request_validator import RequestValidator
 
-from telephony.emulator.signing import compute_signature, url_as_signed
+from emulator.signing import compute_signature, url_as_signed
 
 FIELDS = {
     "CallSid": "CA1234567890ABCDE",

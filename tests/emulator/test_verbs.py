@@ -1,6 +1,6 @@
 import pytest
 
-from telephony.emulator import Caller
+from emulator import Caller
 from tests.emulator.conftest import NUMBER, requests_to
 
 pytestmark = pytest.mark.urls("tests.emulator.urls_flows")
@@ -137,8 +137,8 @@ def test_cookies_are_kept_for_the_length_of_one_call(emu, received):
 
 
 def test_an_answer_slower_than_twilios_timeout_is_error_11205(db, received, settings):
-    from telephony.emulator import DjangoTransport, Emulator
-    from telephony.emulator.engine import APPLICATION_ERROR
+    from emulator import DjangoTransport, Emulator
+    from emulator.engine import APPLICATION_ERROR
     from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 
     emu = Emulator(DjangoTransport(timeout=0.0), account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)

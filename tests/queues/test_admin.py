@@ -3,21 +3,25 @@
 import pytest
 from django.utils import timezone
 
+from emulator import Emulator
 from queues.models import Queue, QueueMessages, QueueResult, QueueVisit
 from telephony.client import set_http_client
 from telephony.models import Call
-
-from .twilio_rest import FakeQueueApi
 
 ADD = "/admin/queues/queue/add/"
 
 
 @pytest.fixture
 def api():
-    fake = FakeQueueApi()
-    set_http_client(fake)
-    yield fake
+    rest = Emulator().rest_http_client()
+    set_http_client(rest)
+    yield rest
     set_http_client(None)
+
+
+def at_twilio(api, sid):
+    """The queue as the emulated Twilio account holds it (None: no such queue there)."""
+    return api.emulator.queue_by_sid(sid)
 
 
 def form_data(**overrides):
@@ -69,8 +73,8 @@ def test_adding_a_queue_creates_it_at_twilio(client, supervisor, api):
     assert response.status_code == 302
     queue = Queue.objects.get(slug="billing")
     assert queue.is_synced
-    assert api.queues[queue.twilio_sid]["friendly_name"] == "billing"
-    assert api.queues[queue.twilio_sid]["max_size"] == 100
+    assert at_twilio(api, queue.twilio_sid).name == "billing"
+    assert at_twilio(api, queue.twilio_sid).max_size == 100
     assert queue.messages.get().position_message == "現在{position}番目です。"
 
 
@@ -96,8 +100,8 @@ def test_renaming_renames_at_twilio(client, supervisor, api, queue):
     )
     assert response.status_code == 302
     assert (
-        api.queues[queue.twilio_sid]["friendly_name"],
-        api.queues[queue.twilio_sid]["max_size"],
+        at_twilio(api, queue.twilio_sid).name,
+        at_twilio(api, queue.twilio_sid).max_size,
     ) == ("support-jp", 200)
 
 
@@ -114,7 +118,7 @@ def test_a_failed_rename_keeps_the_old_name(client, supervisor, api, queue):
     assert "Invalid friendly name" in response.content.decode()
     queue.refresh_from_db()
     assert queue.slug == "support"
-    assert api.queues[queue.twilio_sid]["friendly_name"] == "support"
+    assert at_twilio(api, queue.twilio_sid).name == "support"
 
 
 def test_deleting_deletes_at_twilio(client, supervisor, api, queue):
@@ -126,7 +130,7 @@ def test_deleting_deletes_at_twilio(client, supervisor, api, queue):
     response = client.post(f"/admin/queues/queue/{queue.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Queue.objects.exists()
-    assert sid not in api.queues
+    assert at_twilio(api, sid) is None
 
 
 def test_a_failed_delete_keeps_the_queue(client, supervisor, api, queue):
@@ -138,7 +142,7 @@ def test_a_failed_delete_keeps_the_queue(client, supervisor, api, queue):
     response = client.post(f"/admin/queues/queue/{queue.pk}/delete/", {"post": "yes"}, follow=True)
     assert "Cannot delete a queue with members" in response.content.decode()
     assert Queue.objects.filter(pk=queue.pk).exists()
-    assert api.queues[queue.twilio_sid]["friendly_name"] == "support"
+    assert at_twilio(api, queue.twilio_sid).name == "support"
 
 
 def test_without_credentials_the_queue_is_saved_not_synced(client, supervisor, api, settings):

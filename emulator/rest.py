@@ -4,7 +4,7 @@ Inject into the app with ``twilio.rest.Client(sid, token, http_client=emu.rest_h
 or ``telephony.client.set_http_client(emu.rest_http_client())``: the app's REST code runs
 unmodified. Served: Queues (create, fetch, update, delete, list), Queue Members (fetch, list,
 update = dequeue into new TwiML), Calls (create, fetch, update, list) and IncomingPhoneNumbers
-(list, fetch, update).
+(list, fetch, update). Set ``fail_with`` to make every request fail as Twilio would.
 """
 
 import json
@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from .engine import API_VERSION, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE, Next, _method
-from .model import Redirected
+from .model import API_VERSION, DEFAULT_QUEUE_SIZE, MAX_QUEUE_SIZE, Next, Redirected
+from .twiml import method_attr
 
-logger = logging.getLogger("telephony.emulator.rest")
+logger = logging.getLogger("emulator.rest")
 
 _ROUTES = [
     ("queues", re.compile(r"^/2010-04-01/Accounts/(?P<ac>AC\w+)/Queues\.json$")),
@@ -77,6 +77,8 @@ class EmulatorHttpClient(HttpClient):
         super().__init__(logger=logger, is_async=False, timeout=None)
         self.emulator = emulator
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, data) received
+        # Failure injection: (HTTP status, Twilio error code, message) answered to every request.
+        self.fail_with: tuple[int, int, str] | None = None
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None,
                 timeout=None, allow_redirects=False):  # fmt: skip
@@ -86,6 +88,8 @@ class EmulatorHttpClient(HttpClient):
         params = dict(params or {})
         self.requests.append((method, path, data))
         try:
+            if self.fail_with is not None:
+                raise RestError(*self.fail_with)
             if auth is not None and auth[0] != self.emulator.account_sid:
                 raise RestError(401, 20003, "Authenticate")
             for name, pattern in _ROUTES:
@@ -250,7 +254,7 @@ class EmulatorHttpClient(HttpClient):
         body = self._member_json(queue, member)
         # Out of the queue now, so no agent can take it; the leg runs the new TwiML at once.
         queue.members.remove(member)
-        next_ = Next(self.emulator.absolute(url), _method(_first(data, "Method")))
+        next_ = Next(self.emulator.absolute(url), method_attr(_first(data, "Method")))
         member.leg.process.interrupt(Redirected(next_, member=True))
         return 200, body
 
@@ -350,7 +354,7 @@ class EmulatorHttpClient(HttpClient):
             if twiml:
                 next_ = Next(self.emulator.base_url + "/", "POST", twiml=twiml)
             else:
-                next_ = Next(self.emulator.absolute(url), _method(_first(data, "Method")))
+                next_ = Next(self.emulator.absolute(url), method_attr(_first(data, "Method")))
             leg.process.interrupt(Redirected(next_))
         return 200, self._call_json(leg)
 
@@ -396,7 +400,7 @@ class EmulatorHttpClient(HttpClient):
         if "VoiceUrl" in data:
             config.voice_url = emulator.absolute(_first(data, "VoiceUrl"))
         if "VoiceMethod" in data:
-            config.voice_method = _method(_first(data, "VoiceMethod"))
+            config.voice_method = method_attr(_first(data, "VoiceMethod"))
         if "VoiceFallbackUrl" in data:
             value = _first(data, "VoiceFallbackUrl")
             config.fallback_url = emulator.absolute(value) if value else None
@@ -404,5 +408,5 @@ class EmulatorHttpClient(HttpClient):
             value = _first(data, "StatusCallback")
             config.status_callback = emulator.absolute(value) if value else None
         if "StatusCallbackMethod" in data:
-            config.status_method = _method(_first(data, "StatusCallbackMethod"))
+            config.status_method = method_attr(_first(data, "StatusCallbackMethod"))
         return 200, self._number_json(config)

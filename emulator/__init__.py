@@ -1,6 +1,6 @@
 """A faithful emulator of Twilio Programmable Voice, for tests, demos and load benchmarks.
 
-    from telephony.emulator import Emulator, Caller, AgentActor, DjangoTransport, HttpTransport
+    from emulator import Emulator, Caller, AgentActor, DjangoTransport, HttpTransport
 
 See docs/emulator.md.
 """

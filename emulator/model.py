@@ -1,9 +1,18 @@
 """The emulator's state: call legs, queues, visits and what happened to them."""
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Interrupt
+
+API_VERSION = "2010-04-01"
+DEFAULT_QUEUE_SIZE = 1000
+MAX_QUEUE_SIZE = 5000
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
 
 
 @dataclass

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
+from emulator import Caller, DjangoTransport, Emulator, HttpTransport
 from telephony.client import set_http_client
-from telephony.emulator import Caller, DjangoTransport, Emulator, HttpTransport
 
 # The transcript speaks the flow's language (the language of what the caller hears).
 LABELS = {

@@ -1,0 +1,184 @@
+"""How a leg talks to the app: signed requests, status callbacks, fetching TwiML, fallbacks."""
+
+import uuid
+from email.utils import format_datetime
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from .clock import Wait
+from .legs import EmulatedCall
+from .model import Next, QueueWaitError
+from .signing import compute_signature, url_as_signed
+from .speech import say_seconds
+from .transport import TransportFailure, TransportTimeout
+from .twiml import (
+    BAD_CONTENT_TYPE,
+    BODY_TOO_LARGE,
+    HTTP_ERROR_STATUS,
+    HTTP_RETRIEVAL_FAILURE,
+    HTTP_TIMEOUT,
+    MAX_BODY_BYTES,
+    QUEUE_URL_VERBS,
+    STATUS_CALLBACK_ERROR,
+    TWIML_MEDIA_TYPES,
+    WAIT_VERBS,
+    TwimlError,
+    parse_document,
+)
+
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+class HttpMixin:
+    """The Emulator's requests to the app (see engine.Emulator)."""
+
+    def _request(self, leg: EmulatedCall, url: str, method: str, fields: dict, *, kind="twiml"):
+        """Send one signed request; return the TransportResponse or raise TwimlError."""
+        all_fields = {key: str(value) for key, value in fields.items()}
+        leg.requests.append((self.sim.now, method, url, dict(all_fields)))
+        leg.note("request", url=url, method=method, fields=dict(all_fields), purpose=kind)
+        current_method, current_url = method, url
+        for _ in range(11):
+            if current_method == "GET":
+                separator = "&" if urlsplit(current_url).query else "?"
+                target = current_url + (separator + urlencode(all_fields) if all_fields else "")
+                body, signed_fields = b"", None
+            else:
+                target = current_url
+                body, signed_fields = urlencode(all_fields).encode("utf-8"), all_fields
+            signature = compute_signature(url_as_signed(target), signed_fields, self.auth_token)
+            headers = {
+                "X-Twilio-Signature": signature,
+                "User-Agent": "TwilioProxy/1.1",
+                "Accept": "*/*",
+                "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            }
+            if current_method == "POST":
+                headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+            if leg.cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in leg.cookies.items())
+            try:
+                response = self.transport.send(current_method, target, body=body, headers=headers)
+            except TransportTimeout as error:
+                raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
+            except TransportFailure as error:
+                raise TwimlError(HTTP_RETRIEVAL_FAILURE, f"{url}: {error}") from None
+            for name, value in response.cookies.items():  # Twilio keeps cookies per call
+                if value is None:
+                    leg.cookies.pop(name, None)
+                else:
+                    leg.cookies[name] = value
+            location = response.headers.get("location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                current_url = urljoin(current_url, location)
+                if response.status in (301, 302, 303):
+                    current_method = "GET"
+                continue
+            return response
+        raise TwimlError(HTTP_RETRIEVAL_FAILURE, f"{url}: more than 10 redirects")
+
+    def _record_error(self, leg: EmulatedCall, code: int, url: str, message: str) -> None:
+        error = {
+            "at": self.sim.now,
+            "call_sid": leg.sid,
+            "code": code,
+            "url": url,
+            "message": message,
+        }
+        leg.errors.append(error)
+        self.errors.append(error)
+        leg.note("error", text=message, url=url, code=code)
+
+    def _status_callback(self, leg: EmulatedCall, event: str) -> None:
+        if not leg.status_callback or event not in leg.status_events:
+            return
+        fields = leg.fields()
+        fields.update(
+            {
+                "CallbackSource": "call-progress-events",
+                "SequenceNumber": str(leg.sequence),
+                "Timestamp": format_datetime(self.datetime_at(), usegmt=True),
+            }
+        )
+        if event == "completed":
+            fields["CallDuration"] = str(leg.duration)
+            if leg.recording is not None:
+                fields["RecordingUrl"] = leg.recording["url"]
+                fields["RecordingSid"] = leg.recording["sid"]
+                fields["RecordingDuration"] = str(leg.recording["duration"])
+            fields["Duration"] = str((leg.duration + 59) // 60)
+        leg.sequence += 1
+        try:
+            response = self._request(
+                leg, leg.status_callback, leg.status_method, fields, kind="status"
+            )
+        except TwimlError as error:
+            self._record_error(leg, STATUS_CALLBACK_ERROR, leg.status_callback, error.message)
+            return
+        if response.status >= 400:
+            self._record_error(
+                leg, STATUS_CALLBACK_ERROR, leg.status_callback, f"answered {response.status}"
+            )
+
+    def _fetch_text(self, leg, nxt: Next, ctx: str) -> tuple[str, str, str]:
+        """(kind, text, url): kind 'twiml' or 'audio'. Raises TwimlError."""
+        if nxt.twiml is not None:
+            return "twiml", nxt.twiml, nxt.url
+        fields = leg.fields()
+        fields.update(nxt.fields)
+        response = self._request(leg, nxt.url, nxt.method, fields)
+        if not 200 <= response.status < 300:
+            raise TwimlError(HTTP_ERROR_STATUS, f"{nxt.url} answered HTTP {response.status}")
+        if len(response.body) > MAX_BODY_BYTES:
+            raise TwimlError(BODY_TOO_LARGE, f"{nxt.url}: body over 64 kB")
+        media_type = response.media_type
+        if media_type.startswith("audio/"):
+            return "audio", "", nxt.url
+        if media_type not in TWIML_MEDIA_TYPES:
+            raise TwimlError(
+                BAD_CONTENT_TYPE, f"{nxt.url} answered Content-Type {media_type or '(none)'!r}"
+            )
+        return "twiml", response.text(), nxt.url
+
+    def _load(self, leg, nxt: Next, ctx: str):
+        """Fetch + parse. Returns a Document or ("audio", url). Raises TwimlError."""
+        kind, text, url = self._fetch_text(leg, nxt, ctx)
+        if kind == "audio":
+            return ("audio", url)
+        allowed = {"wait": WAIT_VERBS, "queue-url": QUEUE_URL_VERBS}.get(ctx)
+        return parse_document(text, url, allowed_verbs=allowed)
+
+    def _document(self, leg, nxt: Next, ctx: str):
+        """Generator: the document to execute, after Twilio's fallback dance; None = give up."""
+        try:
+            return self._load(leg, nxt, ctx)
+        except TwimlError as error:
+            self._record_error(leg, error.code, nxt.url, error.message)
+            if ctx != "main":
+                raise QueueWaitError(error.message) from None
+            if leg.fallback_url and not nxt.is_fallback:
+                fallback = Next(
+                    leg.fallback_url,
+                    leg.fallback_method,
+                    {"ErrorCode": str(error.code), "ErrorUrl": nxt.url},
+                    is_fallback=True,
+                )
+                return (yield from self._document(leg, fallback, ctx))
+        # Twilio's own last words.
+        if leg.answered_at is None:
+            self._answer(leg)
+        seconds = say_seconds(APPLICATION_ERROR)
+        leg.note("say", text=APPLICATION_ERROR, language="en-US", voice="", generic_error=True)
+        yield Wait(seconds)
+        return None
+
+    def _request_ignoring(self, leg, nxt: Next) -> None:
+        """Request a URL whose TwiML can no longer run (the call is over or moved on)."""
+        fields = leg.fields()
+        fields.update(nxt.fields)
+        try:
+            response = self._request(leg, nxt.url, nxt.method, fields)
+        except TwimlError as error:
+            self._record_error(leg, error.code, nxt.url, error.message)
+            return
+        if not 200 <= response.status < 300:
+            self._record_error(leg, HTTP_ERROR_STATUS, nxt.url, f"answered HTTP {response.status}")
