@@ -1,12 +1,14 @@
-"""How the emulator's requests reach the app: in-process (Django test client) or over HTTP."""
+"""How the emulator's requests reach the app: in-process (its WSGI handler) or over HTTP."""
 
+import io
 import ipaddress
+import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 # Twilio waits at most 15 s for a whole answer (docs/twilio.md §1).
 REQUEST_TIMEOUT_SECONDS = 15.0
@@ -54,46 +56,80 @@ def _cookie_changes(cookie: SimpleCookie) -> dict[str, str | None]:
 
 
 class DjangoTransport:
-    """Sends each request through ``django.test.Client`` to the app in this process."""
+    """Hands each request to this process's Django application (its WSGI handler), in-process.
+
+    Nothing of Django's test machinery: the request goes through the same middleware and views
+    as one from a server, and a view that raises answers 500 as Twilio would see it. No
+    request_started/finished signals are sent, so the caller's database connection (and any
+    transaction it is in) is left alone. ``environ`` adds WSGI environ entries to every request
+    (names without the ``HTTP_`` prefix, which no client can send).
+    """
 
     base_url = "http://testserver"
 
-    def __init__(self, client=None, *, timeout: float = REQUEST_TIMEOUT_SECONDS):
-        if client is None:
-            from django.test import Client
-
-            # A view that raises must look like Twilio sees it: a 500, not an exception here.
-            client = Client(raise_request_exception=False)
-        self.client = client
+    def __init__(self, *, timeout: float = REQUEST_TIMEOUT_SECONDS, environ: dict | None = None):
         self.timeout = timeout
+        self.environ = dict(environ or {})
+        self._handler = None
 
-    def send(self, method: str, url: str, *, body: bytes, headers: dict[str, str]):
+    @property
+    def handler(self):
+        if self._handler is None:
+            from django.core.handlers.wsgi import WSGIHandler
+
+            self._handler = WSGIHandler()
+        return self._handler
+
+    def _environ(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> dict:
         parts = urlsplit(url)
-        path = parts.path or "/"
-        if parts.query:
-            path = f"{path}?{parts.query}"
-        # Cookies belong to one call (the emulator keeps them per leg), never to this client.
-        extra = {"HTTP_HOST": parts.netloc.rsplit("@", 1)[-1], "HTTP_COOKIE": ""}
+        secure = parts.scheme == "https"
+        host = parts.netloc.rsplit("@", 1)[-1]
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("iso-8859-1"),
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": parts.hostname or "testserver",
+            "SERVER_PORT": str(parts.port or (443 if secure else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            # Cookies belong to one call (the emulator keeps them per leg).
+            "HTTP_COOKIE": "",
+            "HTTP_HOST": host,
+        }
         for name, value in headers.items():
             if name.lower() == "content-type":
-                continue
-            extra["HTTP_" + name.upper().replace("-", "_")] = value
+                environ["CONTENT_TYPE"] = value
+            else:
+                environ["HTTP_" + name.upper().replace("-", "_")] = value
+        environ.update(self.environ)
+        return environ
+
+    def send(self, method: str, url: str, *, body: bytes, headers: dict[str, str]):
+        from django.core.handlers.wsgi import get_script_name
+        from django.urls import set_script_prefix
+
+        environ = self._environ(method, url, body, headers)
+        handler = self.handler
         started = time.monotonic()
-        response = self.client.generic(
-            method,
-            path,
-            data=body,
-            content_type=headers.get("Content-Type", "application/x-www-form-urlencoded"),
-            secure=parts.scheme == "https",
-            **extra,
-        )
+        set_script_prefix(get_script_name(environ))
+        response = handler.get_response(handler.request_class(environ))
+        if getattr(response, "streaming", False):
+            content = b"".join(response.streaming_content)
+        else:
+            content = response.content
         elapsed = time.monotonic() - started
         if elapsed > self.timeout:
             raise TransportTimeout(f"{url} took {elapsed:.1f} s")
-        content = b"" if getattr(response, "streaming", False) else response.content
-        if getattr(response, "streaming", False):
-            content = b"".join(response.streaming_content)
-        self.client.cookies = SimpleCookie()
         return TransportResponse(
             status=response.status_code,
             headers={name.lower(): value for name, value in response.headers.items()},

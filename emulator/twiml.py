@@ -57,6 +57,26 @@ WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
 
 
+def int_attr(value, default: int) -> int:
+    """An integer attribute as Twilio reads it: anything unreadable is the default."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def bool_attr(value, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return str(value).strip().lower() == "true"
+
+
+def method_attr(value, default="POST") -> str:
+    """A ``method`` attribute (or REST parameter): GET or POST, anything else the default."""
+    method = (value or default).strip().upper()
+    return method if method in ("GET", "POST") else default
+
+
 class TwimlError(Exception):
     def __init__(self, code: int, message: str):
         super().__init__(f"{code}: {message}")
