@@ -15,7 +15,7 @@ def test_a_forbidden_page_explains_the_role_and_links_home(client, agent_user):
 
     assert response.status_code == 403
     body = response.content.decode()
-    assert 'class="navbar' in body
+    assert "navbar" in body
     assert "whose role does not include this page" in body
     assert 'href="/"' in body
 
