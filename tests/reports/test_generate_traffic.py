@@ -2,13 +2,17 @@
 and a rerun neither duplicates nor corrupts."""
 
 import io
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
-from agents.models import Agent, AgentStatusInterval
-from queues.models import Queue, QueueVisit
+from agents.models import Agent, AgentStatus, AgentStatusInterval
+from queues.models import Queue, QueueResult, QueueVisit
+from reports import metrics
+from reports.metrics import DateRange, Interval
 from reports.models import QueueHourStats
 from telephony.models import Call
 
@@ -81,7 +85,7 @@ def test_the_same_seed_writes_the_same_rows():
 def test_running_a_seed_again_is_refused_and_changes_nothing():
     generate(5)
     before = snapshot()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="already"):
         generate(5)
     assert snapshot() == before
 
@@ -133,6 +137,8 @@ def assert_one_status_at_a_time():
         )
         for before, after in zip(intervals, intervals[1:], strict=False):
             assert before.ended_at <= after.started_at, (agent.identity, before, after)
+        for interval in intervals:
+            assert interval.started_at <= interval.ended_at, interval
 
 
 def test_each_agent_is_in_one_status_at_a_time():
@@ -170,8 +176,6 @@ def test_days_of_a_daylight_saving_change_are_real_days(settings, client, analys
         *("--days", "3", "--calls-per-day", "400", "--end", end, "--seed", "8"),
         stdout=io.StringIO(),
     )
-    for interval in AgentStatusInterval.objects.all():
-        assert interval.started_at <= interval.ended_at, interval
     assert_one_status_at_a_time()
     client.force_login(analyst)
     day = client.get("/api/reports/queues/", {"start": end, "end": end, "interval": "day"})
@@ -180,3 +184,41 @@ def test_days_of_a_daylight_saving_change_are_real_days(settings, client, analys
         assert sum(row[name] for row in hours.json()["rows"]) == sum(
             row[name] for row in day.json()["rows"]
         )
+
+
+def test_it_writes_consistent_calls_visits_and_agent_intervals(capsys):
+    call_command(
+        "generate_traffic",
+        *("--days", "2", "--calls-per-day", "300", "--seed", "3", "--end", "2026-11-03"),
+    )
+    assert "2/2" in capsys.readouterr().out
+    assert set(Queue.objects.values_list("slug", flat=True)) >= {"support", "sales", "billing"}
+    visits = QueueVisit.objects.select_related("call")
+    assert 400 < visits.count() < 800  # a weekday and a weekend day (Nov 3 2026 is a Tuesday)
+    results = dict(visits.values_list("result").annotate(n=Count("pk")))
+    assert results[QueueResult.BRIDGED] > results.get(QueueResult.HANGUP, 0) > 0
+    # Every answered visit has its agent leg and an on-call interval of that agent covering it.
+    answered = visits.filter(result=QueueResult.BRIDGED)
+    legs = set(
+        Call.objects.filter(sid__in=answered.values("agent_call_sid")).values_list("sid", flat=True)
+    )
+    assert legs == set(answered.values_list("agent_call_sid", flat=True))
+    for visit in answered[:50]:
+        assert (
+            AgentStatusInterval.objects.filter(
+                agent__identity=visit.agent_identity,
+                status=AgentStatus.ON_CALL,
+                started_at__lte=visit.answered_at,
+                ended_at__gt=visit.answered_at,
+            ).count()
+            == 1
+        )
+        assert visit.call.started_at < visit.entered_at < visit.left_at <= visit.call.ended_at
+    # The settled hours are added up already, and the report sees all of it.
+    assert QueueHourStats.objects.count() == 2 * 24 * Queue.objects.count()
+    rows = metrics.queue_report(
+        date_range=DateRange(date(2026, 11, 2), date(2026, 11, 3)),
+        interval=Interval.TOTAL,
+        queues=list(Queue.objects.all()),
+    )
+    assert sum(row["offered"] + row["rejected"] for row in rows) == visits.count()
