@@ -1,5 +1,6 @@
 """Shared personas and a signed-webhook client for every test module."""
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -36,11 +37,38 @@ def _migrated_data_present(request):
     )
     if not uses_db:
         return
-    request.getfixturevalue("_django_db_helper")
+    request.getfixturevalue("db")  # transactional when the test is (pytest-django decides)
     if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
         sync_role_permissions()
     if not DialPrefix.objects.exists():  # agents migration 0004
         DialPrefix.objects.create(prefix="+81", description="Japan")
+
+
+@pytest.fixture
+def support(db):
+    """The demo queue `support`, as `manage.py seed_demo` writes it (service level 20 s,
+    short abandon 5 s, Japanese announcements)."""
+    from queues.demo import seed
+    from queues.models import Queue
+    from tests.factories import Quiet
+
+    seed(Quiet())
+    return Queue.objects.get(slug="support")
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data exactly as `manage.py seed_demo` writes it."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def sup_client(client, supervisor):
+    """The test client, logged in as the supervisor."""
+    client.force_login(supervisor)
+    return client
 
 
 def _user(django_user_model, username, group=None, **extra):

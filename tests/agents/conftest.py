@@ -1,32 +1,20 @@
 """An agent in the demo queue, and helpers that post the softphone's webhooks as Twilio would."""
 
-import xml.etree.ElementTree as ET
-
 import pytest
 from django.urls import reverse
 
 from agents.models import Agent, QueueMembership
 from queues.models import Queue, QueueMessages
 from tests.conftest import call_fields
+from tests.factories import AGENT_SID, CALLER_NUMBER, CALLER_SID, QUEUE_SID, queue_url, twiml, verbs
+from tests.factories import post_connect as queues_post_connect
+from tests.factories import post_dial_action as queues_post_dial_action
+from tests.factories import post_wait as queues_post_wait
 
-CALLER = "CA" + "c" * 32
-AGENT_LEG = "CA" + "a" * 32
-QUEUE_SID = "QU" + "0" * 32
-CALLER_NUMBER = "+819011112222"
+__all__ = ["QUEUE_SID", "queue_url", "twiml", "verbs"]  # still importable from here
 
-
-@pytest.fixture(autouse=True)
-def _japan_allowed(request):
-    """The allow-list's default (+81, from a data migration), back after other modules'
-    live-server tests flushed the database."""
-    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
-        ensure_default_dial_prefix()
-
-
-def ensure_default_dial_prefix():
-    from agents.models import DialPrefix
-
-    DialPrefix.objects.get_or_create(prefix="+81", defaults={"description": "Japan"})
+CALLER = CALLER_SID
+AGENT_LEG = AGENT_SID
 
 
 @pytest.fixture
@@ -45,16 +33,6 @@ def agent(agent_user, queue):
     return agent
 
 
-def twiml(response):
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"].startswith("text/xml")
-    return ET.fromstring(response.content)
-
-
-def verbs(root):
-    return [el.tag for el in root]
-
-
 def post_outgoing(twilio, *, to, from_="client:agt", call_sid=AGENT_LEG, **extra):
     fields = call_fields(
         call_sid,
@@ -69,53 +47,24 @@ def post_outgoing(twilio, *, to, from_="client:agt", call_sid=AGENT_LEG, **extra
     return twilio.post(reverse("twilio-agent-outgoing"), fields)
 
 
-def queue_url(name, queue):
-    return reverse(f"queues:{name}", kwargs={"slug": queue.slug})
-
-
 def post_wait(twilio, queue, *, queue_time=0, call_sid=CALLER, from_=CALLER_NUMBER):
-    fields = call_fields(
-        call_sid,
-        From=from_,
-        CallStatus="in-progress",
-        QueueSid=QUEUE_SID,
-        QueueTime=str(queue_time),
-        QueuePosition="1",
-        AvgQueueTime="0",
-        CurrentQueueSize="1",
-        MaxQueueSize="100",
-    )
-    return twilio.post(queue_url("wait", queue), fields)
+    return queues_post_wait(twilio, queue, queue_time=queue_time, call_sid=call_sid, From=from_)
 
 
 def post_connect(
     twilio, queue, *, queue_time, call_sid=CALLER, agent_leg=AGENT_LEG, from_=CALLER_NUMBER
 ):
-    fields = call_fields(
-        call_sid,
-        From=from_,
-        CallStatus="in-progress",
-        QueueSid=QUEUE_SID,
-        QueueTime=str(queue_time),
-        DequeingCallSid=agent_leg,
+    return queues_post_connect(
+        twilio, queue, queue_time=queue_time, call_sid=call_sid, agent_leg=agent_leg, From=from_
     )
-    return twilio.post(queue_url("connect", queue), fields)
 
 
 def post_dial_action(
     twilio, queue, *, duration, agent_leg=AGENT_LEG, caller=CALLER, identity="agt"
 ):
-    fields = call_fields(
-        agent_leg,
-        From=f"client:{identity}",
-        To="queue:support",
-        CallStatus="in-progress",
-        DialCallStatus="completed",
-        DialCallSid=caller,
-        QueueSid=QUEUE_SID,
-        DialCallDuration=str(duration),
+    return queues_post_dial_action(
+        twilio, queue, duration=duration, agent_leg=agent_leg, caller=caller, identity=identity
     )
-    return twilio.post(queue_url("dial-action", queue), fields)
 
 
 def post_status(

@@ -114,16 +114,10 @@ def caller_waits(settings):
     Played by the emulator before the page opens, so it never races the page's polling.
     Returns the caller's CallSid.
     """
-    from emulator import Caller, DjangoTransport, Emulator
+    from emulator import Caller
+    from tests.factories import emulator
 
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(DEMO_NUMBER, voice_url="/twilio/voice/incoming")
+    emu = emulator(number=DEMO_NUMBER, status_callback=None, fallback=False, agent_url=None)
     call = emu.place_call(to=DEMO_NUMBER, from_=CALLER_NUMBER, caller=Caller(digits=["1"]), at=0)
     emu.run(until=30)
     return call.sid

@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from agents.models import AgentStatus
 from tests.conftest import call_fields
+from tests.factories import twiml, verbs
 
-from .conftest import AGENT_LEG, post_outgoing, twiml, verbs
+from .conftest import AGENT_LEG, post_outgoing
 
 pytestmark = pytest.mark.django_db
 

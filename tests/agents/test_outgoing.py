@@ -9,8 +9,9 @@ from agents.models import Agent, AgentStatus, DialPrefix
 from agents.roles import AGENTS
 from queues.models import Queue
 from telephony.models import WebhookEvent
+from tests.factories import twiml, verbs
 
-from .conftest import AGENT_LEG, post_outgoing, twiml, verbs
+from .conftest import AGENT_LEG, post_outgoing
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ import pytest
 from agents.models import AgentStatus, AgentStatusInterval
 from agents.services import agent_set_status
 from queues.models import QueueVisit
+from tests.factories import twiml
 
 from .conftest import (
     AGENT_LEG,
@@ -15,7 +16,6 @@ from .conftest import (
     post_outgoing,
     post_status,
     post_wait,
-    twiml,
 )
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,8 @@
 """`manage.py check --deploy` is clean with a production environment."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import manage_py
 
 PRODUCTION_ENV = {
     "DEBUG": "False",
@@ -23,14 +20,7 @@ def run_manage(*args, env):
         if not k.startswith(("DJANGO_", "DEBUG", "SECURE_", "SECRET_KEY"))
     }
     full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage_py(*args, env=full_env, timeout=120)
 
 
 def test_check_deploy_reports_no_issue_in_production():

@@ -62,25 +62,15 @@ NUMBER = "+815012345678"
 def queue_emulator(settings, *, slug="support", start=None):
     """An emulator whose number enqueues straight into ``slug`` and whose softphones dial
     ``queue:<slug>`` through agent_outgoing above."""
-    from datetime import UTC, datetime
+    from tests.factories import START, emulator
 
-    from emulator import DjangoTransport, Emulator
-
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=start or datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(
-        NUMBER,
+    return emulator(
+        number=NUMBER,
         voice_url=f"/e2e/queue/{slug}/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
+        agent_url="/e2e/agent/outgoing",
+        agent_status_callback=None,
+        start=start or START,
     )
-    emu.configure_client_app(voice_url="/e2e/agent/outgoing")
-    return emu
 
 
 TRUTH_KEYS = (

@@ -1,22 +1,14 @@
 """The whole demo: a caller goes through the menu into `support`, agent1 takes them from the
 softphone, and the screen-pop shows the caller, the wait, the menu path and the customer."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
-from agents.models import Agent, AgentStatus, Customer, DialPrefix
+from agents.models import Agent, AgentStatus, Customer
 from telephony.models import Call
+from tests.factories import emulator
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _japan_allowed(db):
-    # The allow-list's default (a data migration), back after live-server tests flushed it.
-    DialPrefix.objects.get_or_create(prefix="+81", defaults={"description": "Japan"})
 
 
 DEMO_NUMBER = "+815012345678"
@@ -24,29 +16,9 @@ CALLER_NUMBER = "+819011112222"
 
 
 @pytest.fixture
-def demo(settings):
-    from datetime import UTC, datetime
-
-    from emulator import DjangoTransport, Emulator
-
-    call_command("seed_demo", stdout=io.StringIO())
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(
-        DEMO_NUMBER,
-        voice_url="/twilio/voice/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
-    return emu
+def demo(demo):
+    """The demo data, and the emulator with the demo number and the softphones' TwiML App."""
+    return emulator(number=DEMO_NUMBER)
 
 
 def screen_pop(client, agent_leg):

@@ -4,77 +4,19 @@ Callers go straight into queue ``support`` (the queues app's test flow); agents 
 through the real ``/twilio/agent/outgoing``, as the browser softphone does.
 """
 
-import io
-from datetime import UTC, datetime
-
 import pytest
-from django.contrib.auth.models import Group
-from django.utils import timezone
 
-from agents.models import Agent, AgentStatus, AgentStatusInterval, DialPrefix, QueueMembership
+from agents.models import AgentStatus, AgentStatusInterval, QueueMembership
 from agents.outgoing import REFUSAL_EN
-from agents.roles import AGENTS
 from agents.selectors import agent_status_counts
-from agents.services import agent_set_status
-from queues.demo import seed
-from queues.models import Queue, QueueVisit
+from queues.models import QueueVisit
 
 from .queue_urls import NUMBER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
 
 
-@pytest.fixture(autouse=True)
-def _japan_allowed(db):
-    # The allow-list's default (a data migration), back after live-server tests flushed it.
-    DialPrefix.objects.get_or_create(prefix="+81", defaults={"description": "Japan"})
-
-
 CALLER_NUMBER = "+819011112222"
-
-
-class _Quiet:
-    stdout = io.StringIO()
-
-
-@pytest.fixture
-def support():
-    seed(_Quiet())
-    return Queue.objects.get(slug="support")
-
-
-@pytest.fixture
-def agent1(django_user_model, support):
-    user = django_user_model.objects.create_user(username="agent1")
-    user.groups.add(Group.objects.get(name=AGENTS))
-    agent = Agent.objects.create(user=user, identity="agent1")
-    QueueMembership.objects.create(agent=agent, queue=support)
-    agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
-    return agent
-
-
-@pytest.fixture
-def emu(settings):
-    from emulator import DjangoTransport, Emulator
-
-    settings.TWILIO_CALLER_ID = NUMBER
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(
-        NUMBER,
-        voice_url="/e2e/queue/support/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
-    return emu
 
 
 def statuses(agent):

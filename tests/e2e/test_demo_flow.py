@@ -1,14 +1,12 @@
 """The seven behaviours of the demo flow (docs/api.md §8), called through the Twilio emulator
 against the real views: the demo number's Voice URL is /twilio/voice/incoming."""
 
-import io
-from datetime import UTC, datetime
-
 import pytest
 
-from emulator import Caller, DjangoTransport, Emulator
+from emulator import Caller
 from ivr.models import CallPathEntry
 from queues.models import QueueVisit
+from tests.factories import Quiet, emulator
 
 from .queue_urls import NUMBER
 
@@ -27,33 +25,13 @@ NO_INPUT = "入力が確認できませんでした。オペレータにおつ�
 CALLER = "+819011112222"
 
 
-class _Quiet:
-    stdout = io.StringIO()
-
-
 @pytest.fixture
-def emu(settings):
+def emu(support):
     from ivr.demo import seed as seed_flow
-    from queues.demo import seed as seed_queue
 
-    seed_queue(_Quiet())
-    seed_flow(_Quiet())
-    emulator = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emulator.add_number(
-        NUMBER,
-        voice_url="/twilio/voice/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
+    seed_flow(Quiet())
     # The softphone's TwiML App of the queue tests: To=queue:<slug> takes the front caller.
-    emulator.configure_client_app(voice_url="/e2e/agent/outgoing")
-    return emulator
+    return emulator(number=NUMBER, agent_url="/e2e/agent/outgoing", agent_status_callback=None)
 
 
 def says(call):

@@ -1,14 +1,13 @@
 """Flows with every kind of step, called through the Twilio emulator against the real views."""
 
-import io
 from datetime import UTC, datetime
 
 import pytest
 
-from emulator import Caller, DjangoTransport, Emulator
-from ivr.flowfile import FORMAT, flows_import
+from emulator import Caller
 from ivr.models import CallPathEntry, Voicemail
 from queues.models import Queue, QueueMessages, QueueVisit
+from tests.factories import emulator, import_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -19,100 +18,70 @@ FORWARD_TO = "+81355550000"
 MONDAY_MORNING = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-class _Quiet:
-    stdout = io.StringIO()
-
-
 @pytest.fixture
 def flow(db):
     queue = Queue.objects.create(slug="sales", name="Sales", max_wait_seconds=20)
     QueueMessages.objects.create(
         queue=queue, language="en-US", position_message="You are {position}."
     )
-    flows_import(
-        document={
-            "format": FORMAT,
-            "schedules": [
-                {
-                    "name": "Office",
-                    "time_zone": "Asia/Tokyo",
-                    "ranges": [
-                        {"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(5)
-                    ],
-                    "holidays": [],
-                }
-            ],
-            "flows": [
-                {
-                    "name": "Every kind",
-                    "language": "en-US",
-                    "voice": "Polly.Joanna",
-                    "start_step": "hours",
-                    "steps": [
-                        {
-                            "name": "hours",
-                            "kind": "hours",
-                            "schedule": "Office",
-                            "open_step": "menu",
-                            "closed_step": "closed",
-                        },
-                        {
-                            "name": "menu",
-                            "kind": "menu",
-                            "text": "Sales 1, a person 2, message 3.",
-                            "options": [
-                                {"key": "1", "target": "sales"},
-                                {"key": "2", "target": "dial"},
-                                {"key": "3", "target": "voicemail"},
-                            ],
-                        },
-                        {
-                            "name": "sales",
-                            "kind": "queue",
-                            "queue": "sales",
-                            "next_step": "voicemail",
-                        },
-                        {
-                            "name": "dial",
-                            "kind": "dial",
-                            "dial_number": FORWARD_TO,
-                            "timeout": 15,
-                            "next_step": "voicemail",
-                        },
-                        {
-                            "name": "voicemail",
-                            "kind": "voicemail",
-                            "text": "Leave a message.",
-                            "max_length": 30,
-                            "next_step": "bye",
-                        },
-                        {"name": "bye", "kind": "hangup", "text": "Thank you. Goodbye."},
-                        {"name": "closed", "kind": "say", "text": "We are closed."},
-                    ],
-                }
-            ],
-            "numbers": [{"number": NUMBER, "name": "test", "flow": "Every kind", "twilio_sid": ""}],
-        }
+    import_flow(
+        [
+            {
+                "name": "hours",
+                "kind": "hours",
+                "schedule": "Office",
+                "open_step": "menu",
+                "closed_step": "closed",
+            },
+            {
+                "name": "menu",
+                "kind": "menu",
+                "text": "Sales 1, a person 2, message 3.",
+                "options": [
+                    {"key": "1", "target": "sales"},
+                    {"key": "2", "target": "dial"},
+                    {"key": "3", "target": "voicemail"},
+                ],
+            },
+            {"name": "sales", "kind": "queue", "queue": "sales", "next_step": "voicemail"},
+            {
+                "name": "dial",
+                "kind": "dial",
+                "dial_number": FORWARD_TO,
+                "timeout": 15,
+                "next_step": "voicemail",
+            },
+            {
+                "name": "voicemail",
+                "kind": "voicemail",
+                "text": "Leave a message.",
+                "max_length": 30,
+                "next_step": "bye",
+            },
+            {"name": "bye", "kind": "hangup", "text": "Thank you. Goodbye."},
+            {"name": "closed", "kind": "say", "text": "We are closed."},
+        ],
+        name="Every kind",
+        voice="Polly.Joanna",
+        number=NUMBER,
+        schedules=[
+            {
+                "name": "Office",
+                "time_zone": "Asia/Tokyo",
+                "ranges": [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(5)],
+                "holidays": [],
+            }
+        ],
     )
 
 
 @pytest.fixture
-def emu(settings, monkeypatch):
+def emu(monkeypatch):
     from django.utils import timezone
 
     # The app dates webhooks with its own clock; keep it on the emulator's Monday morning.
     monkeypatch.setattr(timezone, "now", lambda: MONDAY_MORNING)
-    emulator = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=MONDAY_MORNING,
-    )
-    emulator.add_number(
-        NUMBER, voice_url="/twilio/voice/incoming", status_callback="/twilio/voice/status"
-    )
-    return emulator
+    return emulator(number=NUMBER, fallback=False, agent_url=None, start=MONDAY_MORNING)
 
 
 def path():

@@ -1,11 +1,8 @@
 """Each way out of the queue is recorded as the emulator saw it happen."""
 
-import io
-
 import pytest
 
-from queues.demo import seed
-from queues.models import Queue, QueueVisit
+from queues.models import QueueVisit
 from telephony.models import Call
 
 from .queue_urls import (
@@ -17,16 +14,6 @@ from .queue_urls import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
-
-
-class _Quiet:
-    stdout = io.StringIO()
-
-
-@pytest.fixture
-def support():
-    seed(_Quiet())
-    return Queue.objects.get(slug="support")
 
 
 def test_an_abandon_is_recorded_with_its_wait(settings, support):

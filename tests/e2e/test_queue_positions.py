@@ -4,9 +4,6 @@ import re
 
 import pytest
 
-from queues.demo import seed
-from queues.models import Queue
-
 from .queue_urls import NUMBER, queue_emulator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
@@ -14,19 +11,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
 POSITION = re.compile(r"現在、(\d+)番目にお待ちです")
 
 
-class _Quiet:
-    import io
-
-    stdout = io.StringIO()
-
-
 @pytest.fixture
-def support():
-    seed(_Quiet())
-    queue = Queue.objects.get(slug="support")
-    queue.announce_every_seconds = 20
-    queue.save()
-    return queue
+def support(support):
+    """The demo queue, announcing the position every 20 s."""
+    support.announce_every_seconds = 20
+    support.save()
+    return support
 
 
 def positions_heard(call):

@@ -1,13 +1,9 @@
 """A day of mixed emulated traffic: the app's visits equal what the emulator saw happen."""
 
-import io
 import random
 from collections import Counter
 
 import pytest
-
-from queues.demo import seed
-from queues.models import Queue
 
 from .queue_urls import NUMBER, queue_emulator, sorted_truth, visits_as_ground_truth
 
@@ -19,17 +15,12 @@ AGENTS = ("agent1", "agent2")
 DIAL_EVERY = 150  # s; longer than a dial timeout plus the longest talk, so dials never overlap
 
 
-class _Quiet:
-    stdout = io.StringIO()
-
-
-def test_a_day_of_mixed_traffic_matches_the_ground_truth(settings):
+def test_a_day_of_mixed_traffic_matches_the_ground_truth(settings, support):
     from emulator import Caller
     from queues.services import queue_save
     from telephony.client import set_http_client
 
-    seed(_Quiet())
-    queue = Queue.objects.get(slug="support")
+    queue = support
     queue.max_wait_seconds = 150
     queue.max_size = 6
     emu = queue_emulator(settings)

@@ -4,19 +4,18 @@ The expected figures are computed here from the emulator's ground truth with doc
 definitions, independently of reports.metrics.
 """
 
-import io
 import random
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
 from agents.services import agent_set_status
 from ivr.models import Flow
 from reports.metrics import local_today
+from tests.factories import emulator
 
 pytestmark = pytest.mark.django_db
 
@@ -57,29 +56,13 @@ def expected_figures(truth):
 
 
 @pytest.fixture
-def emulated_day(settings):
-    from emulator import Caller, DjangoTransport, Emulator
+def emulated_day(settings, demo):
+    from emulator import Caller
 
-    call_command("seed_demo", stdout=io.StringIO())
     for agent in Agent.objects.filter(identity__in=["agent1", "agent2"]):
         agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
     settings.TWILIO_CALLER_ID = NUMBER
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=START,
-    )
-    emu.add_number(
-        NUMBER,
-        voice_url="/twilio/voice/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
+    emu = emulator(number=NUMBER, start=START)
     rng = random.Random(7)
     keys = Counter()
     for n in range(CALLS):

@@ -1,14 +1,11 @@
-from datetime import UTC, datetime
-
 import pytest
 from twilio.rest import Client
 
-from emulator import DjangoTransport, Emulator
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.emulator import urls_flows
+from tests.factories import DEMO_NUMBER, START, emulator
 
-START = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
-NUMBER = "+815012345678"
+NUMBER = DEMO_NUMBER
 
 
 @pytest.fixture
@@ -20,15 +17,10 @@ def received():
 
 @pytest.fixture
 def emu(db, received):
-    emulator = Emulator(
-        transport=DjangoTransport(),
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        base_url="http://testserver",
-        start=START,
+    """No number yet (each test adds its own); the softphones' TwiML App is tests' /t/agent."""
+    return emulator(
+        voice_url=None, agent_url="/t/agent", agent_status_callback="/t/status", start=START
     )
-    emulator.configure_client_app(voice_url="/t/agent", status_callback="/t/status")
-    return emulator
 
 
 @pytest.fixture

@@ -1,30 +1,20 @@
 """The emulator driving the real queue and agent webhooks: its ground truth is what they store."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from emulator import Caller
 from queues.models import QueueVisit
 from tests.emulator.conftest import NUMBER
+from tests.factories import START, emulator
 
 pytestmark = pytest.mark.urls("tests.emulator.urls_app")
 
 
 @pytest.fixture
-def app_emu(emu):
-    call_command("seed_demo", stdout=io.StringIO())
-    emu.add_number(
-        NUMBER,
-        voice_url="/t/enqueue/support",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
-    return emu
+def app_emu(demo):
+    """The demo data; the number enqueues straight into `support`, the softphones use the
+    real TwiML App."""
+    return emulator(number=NUMBER, voice_url="/t/enqueue/support", start=START)
 
 
 def test_the_apps_queue_visits_match_the_emulators_ground_truth(app_emu):

@@ -10,6 +10,9 @@ from emulator import Caller, Emulator
 from emulator.transport import TransportResponse
 from tests.emulator.conftest import NUMBER
 
+# The longest module of the suite; `-m "not slow"` leaves it out while working (CI runs it).
+pytestmark = pytest.mark.slow
+
 
 class StaticTwiml:
     """A transport answering from Python: measures the emulator alone, without Django."""

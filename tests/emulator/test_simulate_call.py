@@ -7,11 +7,6 @@ from django.core.management.base import CommandError
 from telephony.models import Call
 
 
-@pytest.fixture
-def demo(db, settings):
-    call_command("seed_demo", stdout=io.StringIO())
-
-
 def _simulate(*args):
     out = io.StringIO()
     call_command("simulate_call", *args, stdout=out)

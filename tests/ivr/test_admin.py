@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from ivr.models import Flow, MenuOption, PhoneNumber, Step
 from tests.conftest import call_fields
+from tests.factories import twiml
 
 from .admin_forms import add_form, flow_post_data
-from .conftest import NUMBER, step_of, twiml
+from .conftest import NUMBER, step_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +26,6 @@ def errors_of(response, prefix_field):
         if formset.formset.prefix == prefix:
             return formset.formset.forms[index].errors.get(field, [])
     raise AssertionError(f"no formset {prefix}")
-
-
-@pytest.fixture
-def sup_client(client, supervisor):
-    client.force_login(supervisor)
-    return client
 
 
 def test_the_change_page_shows_steps_options_and_numbers_inline(sup_client, demo_flow):

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from ivr.models import BusinessHours
 from tests.conftest import call_fields
-
-from .conftest import import_flow, twiml
+from tests.factories import office_hours_flow, twiml
 
 pytestmark = pytest.mark.django_db
 
@@ -20,28 +19,7 @@ MONDAY_10_TOKYO = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def flow(db):
-    return import_flow(
-        [
-            {
-                "name": "hours",
-                "kind": "hours",
-                "schedule": "Office",
-                "open_step": "open",
-                "closed_step": "closed",
-            },
-            {"name": "open", "kind": "say", "text": "Open."},
-            {"name": "closed", "kind": "say", "text": "Closed."},
-        ],
-        number=NUMBER,
-        schedules=[
-            {
-                "name": "Office",
-                "time_zone": "Asia/Tokyo",
-                "ranges": [{"weekday": 0, "opens": "09:00", "closes": "18:00"}],
-                "holidays": [],
-            }
-        ],
-    )
+    return office_hours_flow(number=NUMBER, open_text="Open.", closed_text="Closed.")
 
 
 def schedule_data(schedule, *, holidays=(), ranges=None):

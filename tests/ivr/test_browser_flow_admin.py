@@ -9,8 +9,9 @@ from agents.roles import SUPERVISORS, sync_role_permissions
 from ivr.models import MenuOption
 from queues.models import Queue, QueueMessages
 from tests.conftest import TwilioClient, browser_login, call_fields, save_screenshot
+from tests.factories import twiml
 
-from .conftest import import_flow, twiml
+from .conftest import import_flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from ivr.models import CallPathEntry
 from tests.conftest import call_fields
+from tests.factories import twiml, verbs
 
-from .conftest import step_of, twiml, verbs
+from .conftest import step_of
 
 pytestmark = pytest.mark.django_db
 

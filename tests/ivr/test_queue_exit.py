@@ -6,8 +6,9 @@ from django.urls import reverse
 from ivr.models import CallPathEntry
 from queues.models import QueueResult, QueueVisit
 from tests.conftest import call_fields
+from tests.factories import twiml, verbs
 
-from .conftest import import_flow, twiml, verbs
+from .conftest import import_flow
 
 pytestmark = pytest.mark.django_db
 

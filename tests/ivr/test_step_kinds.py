@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from ivr.models import CallPathEntry, Voicemail
 from tests.conftest import call_fields
+from tests.factories import office_hours_flow, twiml, verbs
 
-from .conftest import import_flow, twiml, verbs
+from .conftest import import_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -103,26 +104,11 @@ def test_a_menu_without_a_silence_step_repeats_then_hangs_up(twilio, db):
 
 @pytest.fixture
 def hours_flow(db):
-    schedule = {
-        "name": "Office",
-        "time_zone": "Asia/Tokyo",
-        "ranges": [{"weekday": 0, "opens": "09:00", "closes": "18:00"}],
-        "holidays": [{"date": "2026-11-23", "name": "Labour Thanksgiving"}],
-    }
-    return import_flow(
-        [
-            {
-                "name": "hours",
-                "kind": "hours",
-                "schedule": "Office",
-                "open_step": "open",
-                "closed_step": "closed",
-            },
-            {"name": "open", "kind": "say", "text": "We are open."},
-            {"name": "closed", "kind": "say", "text": "We are closed."},
-        ],
+    return office_hours_flow(
         number=NUMBER,
-        schedules=[schedule],
+        open_text="We are open.",
+        closed_text="We are closed.",
+        holidays=[{"date": "2026-11-23", "name": "Labour Thanksgiving"}],
     )
 
 

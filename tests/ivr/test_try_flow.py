@@ -20,12 +20,6 @@ def heard(response):
     return [line.text for line in response.context["result"].lines if line.kind == "say"]
 
 
-@pytest.fixture
-def sup_client(client, supervisor):
-    client.force_login(supervisor)
-    return client
-
-
 def test_it_plays_the_greeting_and_waits_for_a_key(sup_client, demo_flow):
     response = sup_client.get(try_url(demo_flow))
 

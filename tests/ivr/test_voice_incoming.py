@@ -2,8 +2,9 @@ import pytest
 
 from ivr.models import CallPathEntry
 from tests.conftest import call_fields
+from tests.factories import twiml, verbs
 
-from .conftest import NUMBER, twiml, verbs
+from .conftest import NUMBER
 
 pytestmark = pytest.mark.django_db
 

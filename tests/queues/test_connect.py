@@ -4,8 +4,9 @@ import pytest
 
 from queues.models import QueueResult, QueueVisit
 from queues.signals import caller_connected
+from tests.factories import twiml, verb_details
 
-from .conftest import AGENT_LEG, agent_leg_call, post_connect, post_exit, post_wait, twiml, verbs
+from .conftest import AGENT_LEG, agent_leg_call, post_connect, post_exit, post_wait
 
 CONNECT = ("Say", "オペレータにおつなぎします。", {"language": "ja-JP", "voice": "Polly.Mizuki"})
 NOTICE = ("Say", "この通話は録音されます。", {"language": "ja-JP", "voice": "Polly.Mizuki"})
@@ -32,7 +33,7 @@ def test_it_marks_the_visit_answered_with_the_agent(
     # the agent by identity (agents' presence receiver), event insert, release
     with django_assert_num_queries(10):
         root = twiml(post_connect(twilio, queue, queue_time=14))
-    assert verbs(root) == [CONNECT]
+    assert verb_details(root) == [CONNECT]
     visit = QueueVisit.objects.get()
     assert visit.answered_at is not None and visit.answered
     assert (visit.wait_seconds, visit.agent_call_sid, visit.agent_identity) == (
@@ -48,7 +49,7 @@ def test_it_adds_the_recording_notice_when_calls_are_recorded(twilio, queue):
     queue.record_answered_calls = True
     queue.save()
     post_wait(twilio, queue, queue_time=0)
-    assert verbs(twiml(post_connect(twilio, queue, queue_time=3))) == [CONNECT, NOTICE]
+    assert verb_details(twiml(post_connect(twilio, queue, queue_time=3))) == [CONNECT, NOTICE]
 
 
 def test_without_the_agent_leg_row_the_identity_stays_blank(twilio, queue):

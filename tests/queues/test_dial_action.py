@@ -4,6 +4,7 @@ import pytest
 
 from queues.models import QueueVisit
 from queues.signals import talk_recorded
+from tests.factories import twiml, verb_details
 
 from .conftest import (
     AGENT_LEG,
@@ -12,8 +13,6 @@ from .conftest import (
     post_dial_action,
     post_exit,
     post_wait,
-    twiml,
-    verbs,
 )
 
 
@@ -37,7 +36,7 @@ def test_it_records_the_talk_seconds_on_the_visit(twilio, queue, talks, django_a
     # identity (agents' presence receiver), event insert, release
     with django_assert_num_queries(9):
         root = twiml(post_dial_action(twilio, queue, duration=95))
-    assert verbs(root) == []
+    assert verb_details(root) == []
     visit = QueueVisit.objects.get()
     assert visit.talk_seconds == 95
     assert talks == [(visit.pk, 95)]
@@ -73,6 +72,6 @@ def test_the_caller_leg_finds_the_visit_when_the_connect_url_was_lost(twilio, qu
 
 def test_a_dial_that_took_nobody_records_nothing(twilio, queue, talks):
     root = twiml(post_dial_action(twilio, queue, duration=None, status="no-answer", caller=""))
-    assert verbs(root) == []
+    assert verb_details(root) == []
     assert QueueVisit.objects.count() == 0
     assert talks == []

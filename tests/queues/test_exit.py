@@ -4,8 +4,9 @@ import pytest
 
 from queues.models import QueueResult, QueueVisit
 from queues.signals import caller_enqueued, caller_left
+from tests.factories import twiml, verb_details
 
-from .conftest import CALLER, post_exit, post_wait, twiml, verbs
+from .conftest import CALLER, post_exit, post_wait
 
 ALL_RESULTS = [r for r in QueueResult.values if r != QueueResult.WAITING]
 
@@ -36,7 +37,7 @@ def test_it_records_each_queue_result_with_its_wait(twilio, queue, result, sent)
     assert visit.left_at is not None
     assert sent == [("enqueued", visit.pk), ("left", visit.pk, result)]
     if result == QueueResult.QUEUE_FULL:
-        assert verbs(root) == [
+        assert verb_details(root) == [
             (
                 "Say",
                 "ただいま大変混み合っております。",
@@ -44,7 +45,7 @@ def test_it_records_each_queue_result_with_its_wait(twilio, queue, result, sent)
             )
         ]
     else:
-        assert verbs(root) == []
+        assert verb_details(root) == []
 
 
 def test_queue_full_creates_a_refused_visit_and_says_the_message(
@@ -54,7 +55,7 @@ def test_queue_full_creates_a_refused_visit_and_says_the_message(
     # latest visit; visit insert (savepoint, insert, release); visit update; event insert; release
     with django_assert_num_queries(14):
         root = twiml(post_exit(twilio, queue, result="queue-full"))
-    assert [v[1] for v in verbs(root)] == ["ただいま大変混み合っております。"]
+    assert [v[1] for v in verb_details(root)] == ["ただいま大変混み合っております。"]
     visit = QueueVisit.objects.get()
     assert (visit.result, visit.wait_seconds, visit.call.sid) == ("queue-full", None, CALLER)
     # A refusal is not an entry: nobody is told the caller was enqueued.

@@ -2,8 +2,9 @@
 
 from queues.models import QueueResult, QueueVisit
 from telephony.models import WebhookEvent
+from tests.factories import twiml, verb_details
 
-from .conftest import CALLER, POSITION_JA, post_wait, twiml, verbs
+from .conftest import CALLER, POSITION_JA, post_wait
 
 
 def test_the_first_request_opens_the_visit_and_announces_the_position(
@@ -14,7 +15,7 @@ def test_the_first_request_opens_the_visit_and_announces_the_position(
     # event insert; release
     with django_assert_num_queries(14):
         root = twiml(post_wait(twilio, queue, queue_time=0, position=3))
-    assert verbs(root) == [
+    assert verb_details(root) == [
         ("Pause", "", {"length": "3"}),
         ("Say", POSITION_JA.format(position=3), {"language": "ja-JP", "voice": "Polly.Mizuki"}),
         ("Pause", "", {"length": "27"}),
@@ -31,7 +32,7 @@ def test_it_does_not_announce_again_before_the_interval(twilio, queue, django_as
     # savepoint, call lookup, queue, messages, latest visit, event insert, release
     with django_assert_num_queries(7):
         root = twiml(post_wait(twilio, queue, queue_time=12, position=2))
-    assert verbs(root) == [("Pause", "", {"length": "18"})]
+    assert verb_details(root) == [("Pause", "", {"length": "18"})]
     assert QueueVisit.objects.count() == 1
 
 
@@ -39,7 +40,7 @@ def test_it_announces_the_new_position_once_the_interval_passed(twilio, queue):
     post_wait(twilio, queue, queue_time=0, position=3)
     post_wait(twilio, queue, queue_time=27, position=3)
     root = twiml(post_wait(twilio, queue, queue_time=31, position=1))
-    assert [v[1] for v in verbs(root) if v[0] == "Say"] == [POSITION_JA.format(position=1)]
+    assert [v[1] for v in verb_details(root) if v[0] == "Say"] == [POSITION_JA.format(position=1)]
     visit = QueueVisit.objects.get()
     assert visit.announced_at_queue_time == 31
 
@@ -48,10 +49,10 @@ def test_it_plays_the_hold_music_after_the_announcement(twilio, queue):
     queue.hold_music_url = "https://music.example.com/hold.mp3"
     queue.save()
     root = twiml(post_wait(twilio, queue, queue_time=0, position=1))
-    assert [v[0] for v in verbs(root)] == ["Pause", "Say", "Play"]
+    assert [v[0] for v in verb_details(root)] == ["Pause", "Say", "Play"]
     assert root[2].text == "https://music.example.com/hold.mp3"
     root = twiml(post_wait(twilio, queue, queue_time=5, position=1))
-    assert verbs(root) == [("Play", "https://music.example.com/hold.mp3", {})]
+    assert verb_details(root) == [("Play", "https://music.example.com/hold.mp3", {})]
 
 
 def test_it_leaves_the_queue_at_the_max_wait(twilio, queue, django_assert_num_queries):
@@ -59,7 +60,7 @@ def test_it_leaves_the_queue_at_the_max_wait(twilio, queue, django_assert_num_qu
     # savepoint, call lookup, queue, messages, latest visit, event insert, release
     with django_assert_num_queries(7):
         root = twiml(post_wait(twilio, queue, queue_time=600))
-    assert verbs(root) == [("Leave", "", {})]
+    assert verb_details(root) == [("Leave", "", {})]
 
 
 def test_the_pause_never_runs_past_the_max_wait(twilio, queue):
@@ -67,7 +68,7 @@ def test_the_pause_never_runs_past_the_max_wait(twilio, queue):
     queue.save()
     post_wait(twilio, queue, queue_time=0)
     root = twiml(post_wait(twilio, queue, queue_time=20))
-    assert verbs(root) == [("Pause", "", {"length": "5"})]
+    assert verb_details(root) == [("Pause", "", {"length": "5"})]
 
 
 def test_it_announces_the_estimated_wait_from_recent_answered_waits(twilio, queue):
@@ -90,7 +91,7 @@ def test_it_announces_the_estimated_wait_from_recent_answered_waits(twilio, queu
         )
     root = twiml(post_wait(twilio, queue, queue_time=20, position=2))
     # mean 200 s, 20 s already waited: 180 s = 3 minutes
-    said = [v[1] for v in verbs(root) if v[0] == "Say"]
+    said = [v[1] for v in verb_details(root) if v[0] == "Say"]
     assert said == ["現在、2番目です。あと約3分でおつなぎします。"]
 
 
@@ -98,7 +99,7 @@ def test_without_answered_visits_it_says_the_plain_position(twilio, queue):
     queue.announce_estimated_wait = True
     queue.save()
     root = twiml(post_wait(twilio, queue, queue_time=0, position=2))
-    assert [v[1] for v in verbs(root) if v[0] == "Say"] == [POSITION_JA.format(position=2)]
+    assert [v[1] for v in verb_details(root) if v[0] == "Say"] == [POSITION_JA.format(position=2)]
 
 
 def test_it_rejects_a_request_without_queue_time(twilio, queue):

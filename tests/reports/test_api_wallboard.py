@@ -8,8 +8,7 @@ from django.utils import timezone
 from agents.models import Agent, AgentStatus, QueueMembership
 from queues.models import QueueResult
 from telephony.models import CallStatus
-
-from .conftest import make_visit
+from tests.factories import make_visit
 
 URL = "/api/wallboard/"
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,7 @@ from queues.models import QueueResult, QueueVisit
 from reports import metrics
 from reports.metrics import DateRange, Interval
 from reports.models import QueueHourStats
-
-from .conftest import make_visit, tokyo
+from tests.factories import make_visit, tokyo
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from queues.models import QueueResult
 from telephony.models import Call, CallStatus
-
-from .conftest import make_visit, tokyo
+from tests.factories import make_visit, tokyo
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:abandoned")

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from agents.models import Agent
 from queues.models import QueueResult
-
-from .conftest import make_visit, tokyo
+from tests.factories import make_visit, tokyo
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:agents")

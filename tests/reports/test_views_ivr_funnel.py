@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from ivr.models import CallPathEntry, Flow
 from telephony.models import Call
-
-from .conftest import tokyo
+from tests.factories import tokyo
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:ivr")

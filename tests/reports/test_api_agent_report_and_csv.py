@@ -2,17 +2,25 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
-from agents.models import AgentStatus
+from agents.models import Agent, AgentStatus, AgentStatusInterval
 from agents.services import agent_set_status
-
-from .conftest import Visit, make_agent, tokyo
+from tests.factories import Visit, make_agent, tokyo
 
 pytestmark = pytest.mark.django_db
 AGENT_KEYS = {"agent", "answered", "talk_seconds", "aht_seconds", "available_seconds", "occupancy"}
 DAY = {"start": "2026-11-02", "end": "2026-11-02"}
+IDLE_AGENT2 = {
+    "agent": "agent2",
+    "answered": 0,
+    "talk_seconds": 0,
+    "aht_seconds": None,
+    "available_seconds": 0,
+    "occupancy": None,
+}
 
 
 @pytest.fixture
@@ -49,14 +57,50 @@ def test_the_agent_report_follows_the_contract(client, analyst, worked_day):
         "available_seconds": 3600 + 55 * 60,
         "occupancy": 0.0417,  # 5 min on call / 2 h
     }
-    assert rows["agent2"] == {
-        "agent": "agent2",
-        "answered": 0,
-        "talk_seconds": 0,
-        "aht_seconds": None,
-        "available_seconds": 0,
-        "occupancy": None,
-    }
+    assert rows["agent2"] == IDLE_AGENT2
+
+
+def test_the_agent_report_adds_the_wrap_up_to_the_handle_time(
+    client, analyst, support, django_user_model
+):
+    agent = Agent.objects.create(
+        user=django_user_model.objects.create_user("agent1"), identity="agent1"
+    )
+    Agent.objects.create(user=django_user_model.objects.create_user("agent2"), identity="agent2")
+    start = tokyo(2026, 11, 2, 9)
+    AgentStatusInterval.objects.create(
+        agent=agent,
+        status=AgentStatus.AVAILABLE,
+        started_at=start,
+        ended_at=start + timedelta(minutes=30),
+    )
+    AgentStatusInterval.objects.create(
+        agent=agent,
+        status=AgentStatus.ON_CALL,
+        started_at=start + timedelta(minutes=30),
+        ended_at=start + timedelta(minutes=40),
+    )
+    Visit(support, start + timedelta(minutes=29)).answered(15, 585, wrap_up=15)
+    client.force_login(analyst)
+    response = client.get("/api/reports/agents/", DAY)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["start"], body["end"], body["time_zone"]) == (
+        "2026-11-02",
+        "2026-11-02",
+        "Asia/Tokyo",
+    )
+    assert body["rows"] == [
+        {
+            "agent": "agent1",
+            "answered": 1,
+            "talk_seconds": 585,
+            "aht_seconds": 600.0,
+            "available_seconds": 1800,
+            "occupancy": 0.25,
+        },
+        IDLE_AGENT2,
+    ]
 
 
 def test_the_agent_report_refuses_a_bad_date(client, analyst, db):
@@ -64,6 +108,13 @@ def test_the_agent_report_refuses_a_bad_date(client, analyst, db):
     response = client.get("/api/reports/agents/", {"start": "2026-02-30"})
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+def test_the_agent_report_explains_a_reversed_range(client, supervisor):
+    client.force_login(supervisor)
+    response = client.get("/api/reports/agents/", {"start": "2026-11-03", "end": "2026-11-02"})
+    assert response.status_code == 400
+    assert "after the end date" in response.json()["detail"]
 
 
 def read_csv(response):

@@ -12,8 +12,7 @@ from agents.roles import AGENTS
 from ivr.flowfile import FORMAT, flows_import
 from queues.models import Queue, QueueMessages
 from tests.conftest import call_fields
-
-from .conftest import QUEUE_SID, softphone_fields, twiml
+from tests.factories import QUEUE_SID, softphone_fields, twiml
 
 pytestmark = pytest.mark.django_db
 

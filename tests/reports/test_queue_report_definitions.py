@@ -7,8 +7,7 @@ from agents.models import AgentStatus
 from agents.services import agent_choose_status, agent_set_status
 from queues.models import Queue
 from reports.models import QueueHourStats
-
-from .conftest import Visit, make_agent, tokyo
+from tests.factories import Visit, make_agent, tokyo
 
 pytestmark = pytest.mark.django_db
 URL = "/api/reports/queues/"
@@ -46,7 +45,7 @@ def mixed_day(support):
 def queue_full(support):
     # A queue-full refusal: Twilio calls the Enqueue action at once, no wait URL before.
     from queues import services
-    from tests.contract_reports.conftest import QUEUE_SID, leg, new_sid
+    from tests.factories import QUEUE_SID, leg, new_sid
 
     at = tokyo(2026, 11, 2, 11, 0)
     services.visit_record_exit(

@@ -5,8 +5,7 @@ from django.test import Client
 
 from telephony.models import Call, CallStatusEvent, WebhookEvent
 from tests.conftest import call_fields
-
-from .conftest import CALLER_SID, DEMO_NUMBER, incoming, softphone_fields, twiml, verbs
+from tests.factories import CALLER_SID, DEMO_NUMBER, incoming, softphone_fields, twiml, verbs
 
 pytestmark = pytest.mark.django_db
 

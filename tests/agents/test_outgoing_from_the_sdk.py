@@ -6,8 +6,7 @@ from django.contrib.auth.models import User
 
 from agents.models import Agent, QueueMembership
 from queues.models import Queue
-
-from .conftest import softphone_fields, twiml, verbs
+from tests.factories import softphone_fields, twiml, verbs
 
 pytestmark = pytest.mark.django_db
 

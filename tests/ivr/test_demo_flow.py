@@ -6,8 +6,7 @@ import pytest
 from queues.models import QueueVisit
 from telephony.models import WebhookEvent
 from tests.conftest import call_fields
-
-from .conftest import CALLER_SID, QUEUE_SID, incoming, twiml, verbs
+from tests.factories import CALLER_SID, QUEUE_SID, incoming, twiml, verbs
 
 pytestmark = pytest.mark.django_db
 

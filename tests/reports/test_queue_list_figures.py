@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from .conftest import Visit
+from tests.factories import Visit
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from agents.services import agent_choose_status, agent_set_status
 from reports.metrics import local_today
 from reports.models import QueueHourStats
 from tests.conftest import call_fields
-
-from .conftest import QUEUE_SID, Visit, make_agent
+from tests.factories import QUEUE_SID, Visit, make_agent
 
 pytestmark = pytest.mark.django_db
 URL = "/api/reports/queues/"

@@ -5,8 +5,7 @@ import pytest
 
 from queues.models import QueueVisit
 from tests.conftest import call_fields
-
-from .conftest import AGENT_SID, CALLER_SID, QUEUE_SID, twiml
+from tests.factories import AGENT_SID, CALLER_SID, QUEUE_SID, twiml
 
 pytestmark = pytest.mark.django_db
 

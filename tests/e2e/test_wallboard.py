@@ -1,17 +1,7 @@
 """/api/wallboard/ follows emulated calls as they happen (docs/api.md §4)."""
 
-import io
-from datetime import UTC, datetime
-
 import pytest
-from django.contrib.auth.models import Group
-from django.utils import timezone
 
-from agents.models import Agent, AgentStatus, QueueMembership
-from agents.roles import AGENTS
-from agents.services import agent_set_status
-from queues.demo import seed
-from queues.models import Queue
 from tests.e2e.queue_urls import NUMBER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.queue_urls")]
@@ -28,50 +18,6 @@ ROW_KEYS = {
     "abandoned",
     "service_level",
 }
-
-
-class _Quiet:
-    stdout = io.StringIO()
-
-
-@pytest.fixture
-def support(db):
-    seed(_Quiet())
-    return Queue.objects.get(slug="support")
-
-
-@pytest.fixture
-def agent1(django_user_model, support):
-    user = django_user_model.objects.create_user(username="agent1")
-    user.groups.add(Group.objects.get(name=AGENTS))
-    agent = Agent.objects.create(user=user, identity="agent1")
-    QueueMembership.objects.create(agent=agent, queue=support)
-    agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
-    return agent
-
-
-@pytest.fixture
-def emu(settings):
-    from emulator import DjangoTransport, Emulator
-
-    settings.TWILIO_CALLER_ID = NUMBER
-    emu = Emulator(
-        transport=DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url="http://testserver",
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(
-        NUMBER,
-        voice_url="/e2e/queue/support/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
-    return emu
 
 
 def board(client):

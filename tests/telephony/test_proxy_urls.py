@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import call_fields
-
-from .conftest import twiml
+from tests.factories import twiml
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,6 @@ simulate_call as an operator runs it, on a freshly migrated and seeded SQLite da
 
 import io
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -16,8 +13,7 @@ from django.core.management import call_command
 from agents.models import Agent, QueueMembership
 from ivr.models import PhoneNumber
 from queues.models import Queue
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import manage_py
 
 
 def _row_counts():
@@ -88,14 +84,7 @@ def fresh_db(tmp_path_factory):
 
 
 def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return manage_py(*args, env=env)
 
 
 GREETING = "こちらは、サンプルコールセンタです。"

@@ -2,17 +2,16 @@
 URL, the TwiML App's /twilio/agent/outgoing, the status callback), directly and behind a
 TLS-terminating proxy."""
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
-from emulator import Caller, DjangoTransport, Emulator
+from emulator import Caller, DjangoTransport
 from queues.models import QueueVisit
 from telephony.models import WebhookEvent
 from tests.e2e.queue_urls import sorted_truth, visits_as_ground_truth
-
-from .test_demo_flow import CONNECT, GREETING, NO_INPUT, POSITION, TO_OPERATOR
+from tests.factories import emulator
+from tests.ivr.test_demo_flow import CONNECT, GREETING, NO_INPUT, POSITION, TO_OPERATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -35,26 +34,6 @@ class ProxiedTransport(DjangoTransport):
         return super().send(method, internal, body=body, headers=forwarded)
 
 
-def emulator(settings, *, transport=None, base_url="http://testserver"):
-    emu = Emulator(
-        transport=transport or DjangoTransport(),
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        base_url=base_url,
-        start=datetime(2026, 11, 2, 0, 0, tzinfo=UTC),
-    )
-    emu.add_number(
-        NUMBER,
-        voice_url="/twilio/voice/incoming",
-        status_callback="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-    )
-    emu.configure_client_app(
-        voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
-    )
-    return emu
-
-
 def a_demo_call(emu, digits):
     call = emu.place_call(to=NUMBER, from_="+819011112222", caller=Caller(digits=digits))
     emu.add_agent("agent1")
@@ -65,7 +44,7 @@ def a_demo_call(emu, digits):
 
 @pytest.mark.parametrize(("digits", "first"), [(["1"], TO_OPERATOR), (["-"], NO_INPUT)])
 def test_a_demo_caller_is_taken_by_agent1_from_the_softphone(settings, demo, digits, first):
-    emu = emulator(settings)
+    emu = emulator(number=NUMBER)
     call = a_demo_call(emu, digits)
 
     heard = call.heard()
@@ -91,7 +70,7 @@ def test_the_same_call_behind_a_tls_proxy_validates_every_request(settings, demo
     settings.USE_X_FORWARDED_PORT = True
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["tsunagu.example.com"]
-    emu = emulator(settings, transport=ProxiedTransport(), base_url=base_url)
+    emu = emulator(number=NUMBER, transport=ProxiedTransport(), base_url=base_url)
     call = a_demo_call(emu, ["1"])
 
     assert call.heard()[-1] == CONNECT
