@@ -116,10 +116,6 @@ def call_timeline(sid: str) -> dict | None:
     }
 
 
-def all_flows() -> list[Flow]:
-    return list(Flow.objects.order_by("name"))
-
-
 def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:
     """How callers went through one flow: callers reaching each step, keys pressed at each menu,
     and the step each caller's path ended at (where callers hung up, or left the IVR)."""
