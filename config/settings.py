@@ -38,12 +38,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    # Project apps, lowest layer first: the order is also the order seed_demo runs their demo data.
+    # Project apps, lowest layer first; demo (seed_demo, generate_traffic) sits above them all.
     "telephony",
     "queues",
     "ivr",
     "agents",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -3,8 +3,8 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from demo.traffic import traffic_generate
 from reports.metrics import local_today
-from reports.traffic import traffic_generate
 
 
 class Command(BaseCommand):

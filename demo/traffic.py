@@ -22,10 +22,9 @@ from django.utils import timezone
 from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
 from agents.roles import AGENTS
 from queues.models import Queue, QueueResult, QueueVisit
+from reports.metrics import report_zone, settled_hours, settled_until
+from reports.models import QueueHourStats
 from telephony.models import Call, CallStatus
-
-from .metrics import report_zone, settled_hours, settled_until
-from .models import QueueHourStats
 
 BATCH = 5000
 CENTER_NUMBER = "+815012345678"
@@ -256,6 +255,177 @@ def _agent_intervals(
     return rows
 
 
+# --- One row builder per outcome of a visit. Each writes the fields the webhooks' services
+# (queues.services.visit_record_exit / visit_record_connect / visit_record_talk,
+# agents.services for the wrap-up) would have written for that outcome, and nothing else.
+
+
+@dataclass
+class CallRows:
+    """What one caller leaves in the tables: the caller's leg, the visit, the agent's leg."""
+
+    call: Call
+    visit: QueueVisit
+    agent_leg: Call | None = None
+
+
+def _caller_leg(sid: str, number: str, started: datetime) -> Call:
+    return Call(
+        sid=sid,
+        account_sid="",
+        direction="inbound",
+        from_number=number,
+        to_number=CENTER_NUMBER,
+        status=CallStatus.COMPLETED,
+        started_at=started,
+    )
+
+
+def _hung_up(rows: CallRows, at: datetime) -> CallRows:
+    """The caller's leg ends a second after its last event."""
+    rows.call.ended_at = at + timedelta(seconds=1)
+    rows.call.duration_seconds = int((rows.call.ended_at - rows.call.started_at).total_seconds())
+    return rows
+
+
+def _left_unanswered(call: Call, queue: Queue, entered: datetime, result: str, wait: int):
+    """The Enqueue action's fields alone (visit_record_exit): result, QueueTime, left now."""
+    visit = QueueVisit(
+        call=call,
+        queue=queue,
+        entered_at=entered,
+        result=result,
+        wait_seconds=wait,
+        left_at=entered + timedelta(seconds=wait),
+    )
+    return _hung_up(CallRows(call, visit), visit.left_at)
+
+
+def rejected_rows(call: Call, queue: Queue, entered: datetime) -> CallRows:
+    """Queue full: Twilio refused the caller at once (offered to nobody)."""
+    return _left_unanswered(call, queue, entered, QueueResult.QUEUE_FULL, 0)
+
+
+def abandoned_rows(call: Call, queue: Queue, entered: datetime, wait: int) -> CallRows:
+    """The caller hung up after waiting ``wait`` seconds."""
+    return _left_unanswered(call, queue, entered, QueueResult.HANGUP, wait)
+
+
+def overflowed_rows(call: Call, queue: Queue, entered: datetime, wait: int) -> CallRows:
+    """The queue's maximum wait ran out: the flow sent the caller on (QueueResult leave)."""
+    return _left_unanswered(call, queue, entered, QueueResult.LEAVE, wait)
+
+
+def answered_rows(
+    call: Call,
+    queue: Queue,
+    entered: datetime,
+    wait: int,
+    *,
+    agent_sid: str,
+    identity: str,
+    talk: int,
+    wrap: int,
+) -> CallRows:
+    """Answered after ``wait`` seconds by ``identity``'s leg, then ``talk`` seconds of talk
+    and ``wrap`` seconds of wrap-up. The visit leaves the queue when it is answered (the connect
+    URL), its talk time comes from the agent's Dial action, its result from the Enqueue action."""
+    answered = entered + timedelta(seconds=wait)
+    hung_up = answered + timedelta(seconds=talk)
+    agent_leg = Call(
+        sid=agent_sid,
+        direction="inbound",
+        from_number=f"client:{identity}",
+        to_number=f"queue:{queue.slug}",
+        status=CallStatus.COMPLETED,
+        started_at=answered - timedelta(seconds=1),
+        ended_at=hung_up,
+        duration_seconds=talk + 1,
+    )
+    visit = QueueVisit(
+        call=call,
+        queue=queue,
+        entered_at=entered,
+        result=QueueResult.BRIDGED,
+        wait_seconds=wait,
+        answered_at=answered,
+        left_at=answered,
+        agent_identity=identity,
+        agent_call_sid=agent_sid,
+        talk_seconds=talk,
+        wrap_up_seconds=wrap,
+    )
+    return _hung_up(CallRows(call, visit, agent_leg), hung_up)
+
+
+def _outcome_rows(call: Call, queue: Queue, entered: datetime, outcome: dict, agent_sid: str):
+    result, wait = outcome["result"], int(outcome["wait"])
+    if result == QueueResult.BRIDGED:
+        return answered_rows(
+            call,
+            queue,
+            entered,
+            wait,
+            agent_sid=agent_sid,
+            identity=outcome["agent"].identity,
+            talk=int(outcome["talk"]),
+            wrap=int(outcome["wrap"]),
+        )
+    if result == QueueResult.QUEUE_FULL:
+        return rejected_rows(call, queue, entered)
+    if result == QueueResult.LEAVE:
+        return overflowed_rows(call, queue, entered, wait)
+    return abandoned_rows(call, queue, entered, wait)
+
+
+def _day_rows(
+    rng: random.Random,
+    *,
+    seed: int,
+    day_index: int,
+    count: int,
+    midnight: datetime,
+    day_seconds: float,
+    plans,
+    numbers: list[str],
+) -> tuple[list[CallRows], list[AgentStatusInterval]]:
+    """One day of callers (every queue's) and the agents' status intervals."""
+    rows, intervals = [], []
+    n = 0
+    for queue, plan, pool in plans:
+        share = round(count * plan.share)
+        hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
+        arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
+        arrivals = [arrival for arrival in arrivals if arrival < day_seconds]
+        for arrival, outcome in _simulate_queue(
+            rng, plan=plan, queue=queue, arrivals=arrivals, pool=pool
+        ):
+            n += 1
+            entered = midnight.astimezone(UTC) + timedelta(seconds=arrival)
+            started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
+            call = _caller_leg(_sid(seed, day_index, n, 0), rng.choice(numbers), started)
+            rows.append(_outcome_rows(call, queue, entered, outcome, _sid(seed, day_index, n, 1)))
+        intervals.extend(_agent_intervals(pool, midnight, day_seconds))
+        for agent in pool:
+            # A call still running at midnight keeps its agent busy into the next day.
+            agent.carried = max([0, *(end - day_seconds for _start, end, _status in agent.busy)])
+    return rows, intervals
+
+
+def _day_write(rows: list[CallRows], intervals, *, midnight: datetime, next_midnight: datetime):
+    with transaction.atomic():
+        Call.objects.bulk_create([row.call for row in rows], batch_size=BATCH)
+        Call.objects.bulk_create([row.agent_leg for row in rows if row.agent_leg], batch_size=BATCH)
+        for row in rows:
+            row.visit.call_id = row.call.pk
+        QueueVisit.objects.bulk_create([row.visit for row in rows], batch_size=BATCH)
+        AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
+        # bulk_create sends no signals: drop stored report hours of this day explicitly.
+        QueueHourStats.objects.filter(
+            hour_start__gte=midnight, hour_start__lt=next_midnight
+        ).delete()
+
+
 def traffic_generate(
     *,
     days: int,
@@ -286,81 +456,19 @@ def traffic_generate(
             * (WEEKEND_FACTOR if day.weekday() >= 5 else 1.0)
             * rng.uniform(0.92, 1.08)
         )
-        calls, visits, legs, intervals = [], [], [], []
-        n = 0
-        for queue, plan, pool in plans:
-            share = round(count * plan.share)
-            hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
-            arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
-            arrivals = [arrival for arrival in arrivals if arrival < day_seconds]
-            for arrival, outcome in _simulate_queue(
-                rng, plan=plan, queue=queue, arrivals=arrivals, pool=pool
-            ):
-                n += 1
-                entered = midnight.astimezone(UTC) + timedelta(seconds=arrival)
-                wait = outcome["wait"]
-                started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
-                call = Call(
-                    sid=_sid(seed, day_index, n, 0),
-                    account_sid="",
-                    direction="inbound",
-                    from_number=rng.choice(numbers),
-                    to_number=CENTER_NUMBER,
-                    status=CallStatus.COMPLETED,
-                    started_at=started,
-                )
-                visit = QueueVisit(
-                    queue=queue,
-                    entered_at=entered,
-                    result=outcome["result"],
-                    wait_seconds=int(wait),
-                )
-                if outcome["result"] == QueueResult.BRIDGED:
-                    answered = entered + timedelta(seconds=wait)
-                    talk = int(outcome["talk"])
-                    agent = outcome["agent"]
-                    leg = Call(
-                        sid=_sid(seed, day_index, n, 1),
-                        direction="inbound",
-                        from_number=f"client:{agent.identity}",
-                        to_number=f"queue:{queue.slug}",
-                        status=CallStatus.COMPLETED,
-                        started_at=answered - timedelta(seconds=1),
-                        ended_at=answered + timedelta(seconds=talk),
-                        duration_seconds=talk + 1,
-                    )
-                    legs.append(leg)
-                    visit.answered_at = answered
-                    visit.left_at = answered + timedelta(seconds=talk)
-                    visit.agent_identity = agent.identity
-                    visit.agent_call_sid = leg.sid
-                    visit.talk_seconds = talk
-                    visit.wrap_up_seconds = int(outcome["wrap"])
-                else:
-                    visit.left_at = entered + timedelta(seconds=wait)
-                call.ended_at = visit.left_at + timedelta(seconds=1)
-                call.duration_seconds = int((call.ended_at - started).total_seconds())
-                calls.append(call)
-                visits.append(visit)
-            intervals.extend(_agent_intervals(pool, midnight, day_seconds))
-            for agent in pool:
-                # A call still running at midnight keeps its agent busy into the next day.
-                agent.carried = max(
-                    [0, *(end - day_seconds for _start, end, _status in agent.busy)]
-                )
-        with transaction.atomic():
-            Call.objects.bulk_create(calls, batch_size=BATCH)
-            Call.objects.bulk_create(legs, batch_size=BATCH)
-            for call, visit in zip(calls, visits, strict=True):
-                visit.call_id = call.pk
-            QueueVisit.objects.bulk_create(visits, batch_size=BATCH)
-            AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
-            # bulk_create sends no signals: drop stored report hours of this day explicitly.
-            QueueHourStats.objects.filter(
-                hour_start__gte=midnight, hour_start__lt=next_midnight
-            ).delete()
-        totals.calls += len(calls) + len(legs)
-        totals.visits += len(visits)
+        rows, intervals = _day_rows(
+            rng,
+            seed=seed,
+            day_index=day_index,
+            count=count,
+            midnight=midnight,
+            day_seconds=day_seconds,
+            plans=plans,
+            numbers=numbers,
+        )
+        _day_write(rows, intervals, midnight=midnight, next_midnight=next_midnight)
+        totals.calls += len(rows) + sum(1 for row in rows if row.agent_leg)
+        totals.visits += len(rows)
         totals.intervals += len(intervals)
         if progress:
             progress(day_index + 1, day, totals)
