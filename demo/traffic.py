@@ -1,9 +1,10 @@
 """Synthetic call-center history for demos, screenshots and benchmarks (generate_traffic).
 
-A small discrete-event simulation per day: callers arrive following an hourly profile, each
-queue has a pool of agents whose number on duty follows the same profile, a caller is taken by
-the agent free first, unless the caller's patience or the queue's maximum wait runs out before.
-What comes out is written into the very tables the webhooks fill (telephony.Call,
+A small discrete-event simulation per day: callers arrive following an hourly profile; each
+queue has a pool of agents who work shifts (staffed to the expected load of each hour) with
+short breaks and a lunch; a caller is taken by the agent on shift who is ready first, unless the
+caller's patience or the queue's maximum wait runs out before. What comes out is written, one
+row builder per visit outcome, into the very tables the webhooks fill (telephony.Call,
 queues.QueueVisit, agents.AgentStatusInterval), consistent with each other, with bulk inserts.
 """
 
@@ -78,15 +79,79 @@ QUEUE_PLANS = [
 ]
 
 
+# Staffing: agents work shifts with breaks, as many per hour as the hour's expected load (in
+# Erlangs) divided by this, less the time on breaks. Callers who give up and agents who wait
+# for the next caller bring the busy hours' occupancy (on call and wrap-up over the time on duty
+# and not on a break) to 70-90 % at a few thousand calls a day; small queues run lower.
+LOAD_PER_AGENT = 0.95
+# Of a full shift, the time on a break (an hour and a half of nine).
+BREAK_SHARE = 1.5 / 9
+RING_SECONDS = 4  # on average, before an agent answers
+FULL_SHIFT_HOURS = 9  # eight hours of work and a lunch hour
+PART_SHIFT_HOURS = 5
+# (hours after the shift starts, minutes): a short break, lunch, a short break; part-timers have
+# one short break. Agents who start together take them a quarter of an hour apart.
+FULL_SHIFT_BREAKS = ((2, 15), (4, 60), (6.5, 15))
+PART_SHIFT_BREAKS = ((2.5, 15),)
+
+
+@dataclass(frozen=True)
+class Shift:
+    start: int  # local hour
+    end: int  # local hour, exclusive
+    breaks: tuple[tuple[float, float], ...]  # planned (start, length) in seconds after midnight
+
+
 @dataclass
 class AgentState:
     identity: str
     agent_id: int
-    free_at: int = 0  # seconds since local midnight
     # Seconds into the day the agent is still busy with a call from the day before.
     carried: float = 0
+    # Today's shift (None: a day off), when the agent is free next, the breaks still to take.
+    shift: Shift | None = None
+    start: float = 0  # seconds since local midnight: on duty from start to end
+    end: float = 0
+    free_at: float = 0
+    breaks: list[tuple[float, float]] = field(default_factory=list)
     # (start, end, status) in seconds since local midnight
     busy: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def start_day(self, shift: Shift | None, day_seconds: float) -> None:
+        self.shift, self.busy = shift, []
+        self.start = max(self.carried, shift.start * 3600) if shift else 0
+        self.end = min(shift.end * 3600, day_seconds) if shift else 0
+        self.free_at = self.start if shift else math.inf
+        self.breaks = list(shift.breaks) if shift else []
+
+    def ready_at(self, t: float) -> float:
+        """When the agent can take a caller who arrives at ``t``: after the call in hand and
+        every break due by then."""
+        at = self.free_at
+        for planned, length in self.breaks:
+            if planned > max(at, t):
+                break
+            at = max(at, planned) + length
+        return at
+
+    def take_breaks(self, t: float) -> None:
+        """Record the breaks ``ready_at(t)`` counted."""
+        while self.breaks and self.breaks[0][0] <= max(self.free_at, t):
+            planned, length = self.breaks.pop(0)
+            start = max(self.free_at, planned)
+            self.busy.append((start, start + length, AgentStatus.BREAK))
+            self.free_at = start + length
+
+    def end_day(self, day_seconds: float) -> None:
+        """The breaks left that still fit in the shift; what runs past midnight carries over."""
+        for planned, length in self.breaks:
+            start = max(self.free_at, planned)
+            if start + length > self.end:
+                break
+            self.busy.append((start, start + length, AgentStatus.BREAK))
+            self.free_at = start + length
+        self.breaks = []
+        self.carried = max([0, *(end - day_seconds for _start, end, _status in self.busy)])
 
 
 @dataclass
@@ -94,6 +159,10 @@ class Totals:
     calls: int = 0
     visits: int = 0
     intervals: int = 0
+    queues_created: list[str] = field(default_factory=list)
+    agents_created: list[str] = field(default_factory=list)
+    # Per queue slug: the identities of its agents.
+    staff: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _sid(seed: int, day_index: int, n: int, leg: int) -> str:
@@ -101,15 +170,51 @@ def _sid(seed: int, day_index: int, n: int, leg: int) -> str:
     return f"CA{seed & 0xFFFFFFFF:08x}{day_index:06x}{n:08x}{leg:02x}{0:08x}"
 
 
-def _queues_and_agents(calls_per_day: int) -> list[tuple[Queue, QueuePlan, list[AgentState]]]:
-    """The demo queues and enough agents for the busiest hour, created when missing."""
-    peak_share = max(HOURLY_PROFILE) / sum(HOURLY_PROFILE)
+def _shifts(plan: QueuePlan, *, calls: float, wrap_up_seconds: int) -> list[Shift]:
+    """Shifts that cover every hour's expected load (see LOAD_PER_AGENT), in the order they
+    start: a full shift where the load lasts, a part-time one for a short peak."""
+    handle = plan.mean_talk + wrap_up_seconds + RING_SECONDS
+    weight = calls * plan.share / sum(HOURLY_PROFILE)
+    need = [
+        max(1, round(weight * share * handle / 3600 / LOAD_PER_AGENT / (1 - BREAK_SHARE)))
+        for share in HOURLY_PROFILE
+    ]
+    coverage = [0] * 24
+    shifts = []
+    for hour in range(24):
+        starting = 0
+        while coverage[hour] < need[hour]:
+            lasting = all(coverage[h] < need[h] for h in range(hour, min(24, hour + 6)))
+            length, breaks = (
+                (FULL_SHIFT_HOURS, FULL_SHIFT_BREAKS)
+                if lasting
+                else (PART_SHIFT_HOURS, PART_SHIFT_BREAKS)
+            )
+            end = min(24, hour + length)
+            stagger = (starting % 5) * 1200
+            planned = tuple(
+                ((hour + after) * 3600 + stagger, minutes * 60)
+                for after, minutes in breaks
+                if hour + after < end
+            )
+            shifts.append(Shift(hour, end, planned))
+            for h in range(hour, end):
+                coverage[h] += 1
+            starting += 1
+    return shifts
+
+
+def _queues_and_agents(
+    calls_per_day: int, totals: Totals
+) -> list[tuple[Queue, QueuePlan, list[AgentState]]]:
+    """The demo queues and enough agents for the busiest day's shifts, created when missing
+    (and listed in ``totals``)."""
     User = get_user_model()
     agents_group = Group.objects.filter(name=AGENTS).first()
     result = []
     number = 0
     for plan in QUEUE_PLANS:
-        queue, _created = Queue.objects.get_or_create(
+        queue, created = Queue.objects.get_or_create(
             slug=plan.slug,
             defaults={
                 "name": plan.name,
@@ -119,37 +224,48 @@ def _queues_and_agents(calls_per_day: int) -> list[tuple[Queue, QueuePlan, list[
                 "wrap_up_seconds": plan.wrap_up_seconds,
             },
         )
-        erlangs = calls_per_day * plan.share * peak_share * (plan.mean_talk + 20) / 3600
-        staff = max(2, math.ceil(erlangs * 0.98 + 1))
+        if created:
+            totals.queues_created.append(queue.slug)
+        busiest = calls_per_day * 1.08  # a weekday at its most
+        staff = len(_shifts(plan, calls=busiest, wrap_up_seconds=queue.wrap_up_seconds))
         states = []
         for _ in range(staff):
             number += 1
             identity = f"agent{number}"
             agent = Agent.objects.filter(identity=identity).first()
             if agent is None:
-                user, _created = User.objects.get_or_create(username=identity)
-                if _created:
+                user, user_created = User.objects.get_or_create(username=identity)
+                if user_created:
                     user.set_unusable_password()
                     user.save(update_fields=["password"])
                 if agents_group:
                     user.groups.add(agents_group)
                 agent = Agent.objects.create(user=user, identity=identity)
+                totals.agents_created.append(identity)
             QueueMembership.objects.get_or_create(agent=agent, queue=queue)
             states.append(AgentState(identity=identity, agent_id=agent.pk))
+        totals.staff[queue.slug] = [state.identity for state in states]
         result.append((queue, plan, states))
     return result
 
 
-def _on_duty(staff: int, hour: int) -> int:
-    """Agents on duty in a local hour, in proportion to the calls expected then."""
-    peak = max(HOURLY_PROFILE)
-    return max(1, math.ceil(staff * HOURLY_PROFILE[hour] / peak))
+def _next_agent(heap: list[tuple[float, int]], pool: list[AgentState], t: float):
+    """(ready, index) of the agent who can take a caller arriving at ``t`` first, or None.
 
-
-def _shift(index: int, staff: int) -> tuple[int, int]:
-    """The hours [first, last + 1) agent number `index` of a pool works."""
-    hours = [hour for hour in range(24) if index < _on_duty(staff, hour)]
-    return hours[0], hours[-1] + 1
+    Heap keys are lower bounds (a break may fall due before an agent is ready): a key that
+    turns out low goes back with the real time; an agent whose shift is over (callers come in
+    arrival order) leaves the heap.
+    """
+    while heap:
+        key, i = heap[0]
+        ready = pool[i].ready_at(t)
+        if max(ready, t) >= pool[i].end:
+            heapq.heappop(heap)
+        elif ready > key:
+            heapq.heapreplace(heap, (ready, i))
+        else:
+            return ready, i
+    return None
 
 
 def _simulate_queue(
@@ -160,29 +276,19 @@ def _simulate_queue(
     arrivals: list[float],
     pool: list[AgentState],
 ):
-    """Yield (arrival, outcome dict) per caller, FIFO by arrival, agents taken first-free."""
-    shifts = [_shift(i, len(pool)) for i in range(len(pool))]
-    for agent in pool:
-        agent.free_at, agent.busy = agent.carried, []
-    current_hour, heap = -1, []
+    """Yield (arrival, outcome dict) per caller, FIFO by arrival, taken by the agent on shift
+    who is ready first (not on a call, in wrap-up or on a break)."""
+    heap = [(agent.free_at, i) for i, agent in enumerate(pool) if agent.shift]
+    heapq.heapify(heap)
     for arrival in arrivals:
-        hour = int(arrival // 3600)
-        if hour != current_hour:
-            current_hour = hour
-            heap = [
-                (max(agent.free_at, shifts[i][0] * 3600), i)
-                for i, agent in enumerate(pool)
-                if shifts[i][0] <= hour < shifts[i][1]
-            ]
-            heapq.heapify(heap)
         # Most callers hold on a while; a few hang up at once (short abandons).
         patience = 6 + rng.expovariate(1 / 100) if rng.random() < 0.97 else rng.uniform(0, 5)
         if rng.random() < 0.004:
             yield arrival, {"result": QueueResult.QUEUE_FULL, "wait": 0}
             continue
         ring = rng.randint(2, 6)
-        free_at, i = heap[0] if heap else (math.inf, -1)
-        answer_at = max(arrival + ring, free_at)
+        ready, i = _next_agent(heap, pool, arrival) or (math.inf, -1)
+        answer_at = max(arrival + ring, ready)
         wait = answer_at - arrival
         limit = plan.max_wait_seconds or math.inf
         if wait > min(patience, limit):
@@ -195,6 +301,7 @@ def _simulate_queue(
         talk = max(15, round(rng.lognormvariate(math.log(plan.mean_talk) - 0.18, 0.6)))
         wrap = queue.wrap_up_seconds
         agent = pool[i]
+        agent.take_breaks(arrival)
         agent.free_at = answer_at + talk + wrap
         agent.busy.append((answer_at, answer_at + talk, AgentStatus.ON_CALL))
         if wrap:
@@ -212,10 +319,9 @@ def _simulate_queue(
         )
 
 
-def _agent_intervals(
-    pool: list[AgentState], midnight: datetime, day_seconds: float
-) -> list[AgentStatusInterval]:
-    """Available between calls within the shift, on call and in wrap-up as simulated."""
+def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentStatusInterval]:
+    """Available between calls and breaks within the shift; on call, wrap-up and break as
+    simulated; nothing (offline) outside the shift."""
     rows = []
 
     def at(seconds: float) -> datetime:
@@ -223,35 +329,22 @@ def _agent_intervals(
         # back and forth across a daylight-saving change).
         return midnight.astimezone(UTC) + timedelta(seconds=seconds)
 
-    for index, agent in enumerate(pool):
-        first, last = _shift(index, len(pool))
-        last_second = min(last * 3600, day_seconds)  # a day has 23 hours when DST starts
-        cursor = max(first * 3600, agent.carried)
+    def interval(agent: AgentState, status: str, start: float, end: float):
+        return AgentStatusInterval(
+            agent_id=agent.agent_id, status=status, started_at=at(start), ended_at=at(end)
+        )
+
+    for agent in pool:
+        if agent.shift is None:
+            continue
+        cursor = agent.start
         for start, end, status in agent.busy:
             if start > cursor:
-                rows.append(
-                    AgentStatusInterval(
-                        agent_id=agent.agent_id,
-                        status=AgentStatus.AVAILABLE,
-                        started_at=at(cursor),
-                        ended_at=at(start),
-                    )
-                )
-            rows.append(
-                AgentStatusInterval(
-                    agent_id=agent.agent_id, status=status, started_at=at(start), ended_at=at(end)
-                )
-            )
+                rows.append(interval(agent, AgentStatus.AVAILABLE, cursor, start))
+            rows.append(interval(agent, status, start, end))
             cursor = end
-        if cursor < last_second:
-            rows.append(
-                AgentStatusInterval(
-                    agent_id=agent.agent_id,
-                    status=AgentStatus.AVAILABLE,
-                    started_at=at(cursor),
-                    ended_at=at(last_second),
-                )
-            )
+        if cursor < agent.end:
+            rows.append(interval(agent, AgentStatus.AVAILABLE, cursor, agent.end))
     return rows
 
 
@@ -393,6 +486,9 @@ def _day_rows(
     rows, intervals = [], []
     n = 0
     for queue, plan, pool in plans:
+        shifts = _shifts(plan, calls=count, wrap_up_seconds=queue.wrap_up_seconds)
+        for index, agent in enumerate(pool):
+            agent.start_day(shifts[index] if index < len(shifts) else None, day_seconds)
         share = round(count * plan.share)
         hours = rng.choices(range(24), weights=HOURLY_PROFILE, k=share)
         arrivals = sorted(hour * 3600 + rng.randrange(3600) for hour in hours)
@@ -405,10 +501,9 @@ def _day_rows(
             started = entered - timedelta(seconds=rng.uniform(12, 40))  # IVR before
             call = _caller_leg(_sid(seed, day_index, n, 0), rng.choice(numbers), started)
             rows.append(_outcome_rows(call, queue, entered, outcome, _sid(seed, day_index, n, 1)))
-        intervals.extend(_agent_intervals(pool, midnight, day_seconds))
         for agent in pool:
-            # A call still running at midnight keeps its agent busy into the next day.
-            agent.carried = max([0, *(end - day_seconds for _start, end, _status in agent.busy)])
+            agent.end_day(day_seconds)
+        intervals.extend(_agent_intervals(pool, midnight))
     return rows, intervals
 
 
@@ -440,9 +535,9 @@ def traffic_generate(
     if Call.objects.filter(sid__in=[_sid(seed, day, 1, 0) for day in range(days)]).exists():
         raise ValueError(f"traffic for seed {seed} is already in the database; use another seed")
     zone = report_zone()
-    plans = _queues_and_agents(calls_per_day)
-    numbers = [f"+8190{n:08d}" for n in range(max(100, calls_per_day * 2))]
     totals = Totals()
+    plans = _queues_and_agents(calls_per_day, totals)
+    numbers = [f"+8190{n:08d}" for n in range(max(100, calls_per_day * 2))]
     first_day = end - timedelta(days=days - 1)
     for day_index in range(days):
         day = first_day + timedelta(days=day_index)
