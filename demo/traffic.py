@@ -90,7 +90,7 @@ RING_SECONDS = 4  # on average, before an agent answers
 FULL_SHIFT_HOURS = 9  # eight hours of work and a lunch hour
 PART_SHIFT_HOURS = 5
 # (hours after the shift starts, minutes): a short break, lunch, a short break; part-timers have
-# one short break. Agents who start together take them a quarter of an hour apart.
+# one short break. Agents who start together take them twenty minutes apart.
 FULL_SHIFT_BREAKS = ((2, 15), (4, 60), (6.5, 15))
 PART_SHIFT_BREAKS = ((2.5, 15),)
 
