@@ -8,6 +8,8 @@ from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+# ivr stands beside agents, not below: the screen-pop reads the caller's IVR path only through
+# ivr's one public read of it, and ivr never imports agents.
 from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
 from queues.selectors import waiting_stats
@@ -132,13 +134,6 @@ def dial_prefix_allows(e164: str) -> bool:
 
 
 # --- Customers and the screen-pop
-
-
-def customer_by_phone(phone_number: str) -> Customer | None:
-    e164 = to_e164(phone_number)
-    if e164 is None:
-        return None
-    return Customer.objects.filter(phone_number=e164).first()
 
 
 def customer_search(query: str):

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from queues.models import Queue, QueueVisit
+from queues.services import visit_record_wrap_up
 
 from .models import (
     Agent,
@@ -53,7 +54,7 @@ def agent_set_status(
             open_interval.ended_at = at
             open_interval.save(update_fields=["ended_at"])
         if locked.status == AgentStatus.WRAP_UP and locked.status_changed_at:
-            _visit_record_wrap_up(
+            visit_record_wrap_up(
                 visit_id=locked.current_visit_id,
                 seconds=(at - locked.status_changed_at).total_seconds(),
             )
@@ -75,18 +76,6 @@ def _refresh(agent: Agent, source: Agent) -> None:
         "current_visit_id",
     ):
         setattr(agent, name, getattr(source, name))
-
-
-def _visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
-    # The wrap-up the agent actually spent after a queued call counts in that visit's AHT.
-    # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
-    # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
-    if visit_id is None:
-        return
-    visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
-    if visit is not None:
-        visit.wrap_up_seconds = max(0, round(seconds))
-        visit.save(update_fields=["wrap_up_seconds"])
 
 
 def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:
@@ -152,7 +141,7 @@ def agent_call_ended(
             wrap_up_until=now + timedelta(seconds=seconds),
         )
     if queue is not None:
-        _visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
+        visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
     return agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=now)
 
 

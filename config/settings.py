@@ -40,12 +40,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Outside the layers: the Twilio emulator, an app only so its management commands are found.
     "emulator",
-    # Project apps, lowest layer first: the order is also the order seed_demo runs their demo data.
+    # Project apps, lowest layer first; demo (seed_demo, generate_traffic) sits above them all.
     "telephony",
     "queues",
     "ivr",
     "agents",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     KIND_FIELDS,
+    STEP_FIELD_NAMES,
+    STEP_TARGET_FIELDS,
     BusinessHours,
     CallPathEntry,
     Flow,
@@ -29,28 +31,7 @@ from .services import flow_touch, schedule_touch
 from .tryout import SILENCE, flow_try, parse_keys
 from .validation import flow_warnings
 
-# Every kind's fields, in the order a supervisor reads them; the page script hides the others.
-STEP_FIELD_NAMES = [
-    "text",
-    "audio_url",
-    "num_digits",
-    "timeout",
-    "invalid_message",
-    "repeat_prompt",
-    "no_input_message",
-    "max_retries",
-    "no_input_step",
-    "queue",
-    "schedule",
-    "open_step",
-    "closed_step",
-    "max_length",
-    "dial_number",
-    "goto_flow",
-    "next_step",
-]
-assert set(STEP_FIELD_NAMES) == {f for fields in KIND_FIELDS.values() for f in fields}
-STEP_CHOICE_FIELDS = ("next_step", "no_input_step", "open_step", "closed_step")
+STEP_CHOICE_FIELDS = STEP_TARGET_FIELDS
 
 
 def _shared_choices(request, key: str, formfield):

@@ -13,6 +13,7 @@ from queues.models import Queue
 
 from .models import (
     KIND_FIELDS,
+    STEP_FIELD_NAMES,
     STEP_TARGET_FIELDS,
     BusinessHours,
     Flow,
@@ -25,9 +26,14 @@ from .models import (
 from .services import flow_touch
 
 FORMAT = "tsunagu.flows/1"
-# Plain value fields of a step, by kind, in export order (targets and references handled apart).
-REFERENCE_FIELDS = {"queue", "schedule", "goto_flow", *STEP_TARGET_FIELDS}
-ALL_STEP_FIELDS = sorted({field for fields in KIND_FIELDS.values() for field in fields})
+# A step's references to rows outside its flow, by the name that moves between databases:
+# field → (the attribute that names the row, what an error calls it). Targets (steps of the same
+# flow) are named by step name; every other field of KIND_FIELDS is a plain value.
+REFERENCES = {
+    "queue": ("slug", "queue"),
+    "schedule": ("name", "business hours"),
+    "goto_flow": ("name", "flow"),
+}
 
 
 class FlowFileError(Exception):
@@ -42,12 +48,9 @@ def _export_step(step: Step, names: dict[int, str]) -> dict:
     for field in KIND_FIELDS[step.kind]:
         if field in STEP_TARGET_FIELDS:
             data[field] = names.get(getattr(step, f"{field}_id"))
-        elif field == "queue":
-            data[field] = step.queue.slug if step.queue else None
-        elif field == "schedule":
-            data[field] = step.schedule.name if step.schedule else None
-        elif field == "goto_flow":
-            data[field] = step.goto_flow.name if step.goto_flow else None
+        elif field in REFERENCES:
+            row = getattr(step, field)
+            data[field] = getattr(row, REFERENCES[field][0]) if row else None
         else:
             data[field] = getattr(step, field)
     if step.kind == Step.Kind.MENU:
@@ -154,9 +157,13 @@ class _Importer:
             if flow is not None:
                 flows[flow.name] = flow
                 created.append((i, flow, data))
-        queues = {q.slug: q for q in Queue.objects.all()}
+        named = {
+            "queue": {q.slug: q for q in Queue.objects.all()},
+            "schedule": schedules,
+            "goto_flow": flows,
+        }
         for i, flow, data in created:
-            self.import_steps(f"flows[{i}]", flow, data, flows, queues, schedules)
+            self.import_steps(f"flows[{i}]", flow, data, named)
         for i, data in enumerate(self.items("numbers")):
             self.import_number(f"numbers[{i}]", data, flows)
         if self.errors:
@@ -222,77 +229,26 @@ class _Importer:
             return None
         return flow
 
-    def import_steps(self, where, flow, data, flows, queues, schedules):
+    def import_steps(self, where, flow, data, named):
+        """The flow's steps in two passes: values and references first, then the targets
+        (which may name any step of the flow), menu options and the start step."""
         steps_data = data.get("steps", [])
-        names = [s.get("name", "") for s in steps_data]
+        names = [step_data.get("name", "") for step_data in steps_data]
         for name in {n for n in names if names.count(n) > 1}:
             self.error(f"{where}.steps", f"step name {name!r} is used twice")
-        existing = {s.name: s for s in flow.steps.all()}
+        existing = {step.name: step for step in flow.steps.all()}
         # Options first: their targets may be steps that are about to be deleted.
         flow.options.all().delete()
         Step.objects.filter(flow=flow).exclude(name__in=names).delete()
         steps = {}
-        for j, s in enumerate(steps_data):
-            step = existing.get(s.get("name", "")) or Step(flow=flow, name=s.get("name", ""))
-            defaults = Step(flow=flow)
-            for field in ALL_STEP_FIELDS:
-                if field not in REFERENCE_FIELDS:
-                    setattr(step, field, getattr(defaults, field))
-                else:
-                    setattr(step, f"{field}_id", None)
-            kind = s.get("kind", "")
-            step.kind = kind
-            if kind not in KIND_FIELDS:
-                self.error(f"{where}.steps[{j}].kind", f"unknown kind {kind!r}")
-                continue
-            for field in KIND_FIELDS[kind]:
-                if field in REFERENCE_FIELDS or field not in s:
-                    continue
-                setattr(step, field, s[field])
-            ref = s.get("queue")
-            if kind == Step.Kind.QUEUE:
-                if ref not in queues:
-                    self.error(f"{where}.steps[{j}].queue", f"no queue {ref!r}")
-                else:
-                    step.queue = queues[ref]
-            ref = s.get("schedule")
-            if kind == Step.Kind.HOURS:
-                if ref not in schedules:
-                    self.error(f"{where}.steps[{j}].schedule", f"no business hours {ref!r}")
-                else:
-                    step.schedule = schedules[ref]
-            ref = s.get("goto_flow")
-            if kind == Step.Kind.GOTO:
-                if ref not in flows:
-                    self.error(f"{where}.steps[{j}].goto_flow", f"no flow {ref!r}")
-                else:
-                    step.goto_flow = flows[ref]
-            before = len(self.errors)
-            self.check(f"{where}.steps[{j}]", step, exclude=["flow", *STEP_TARGET_FIELDS])
-            if len(self.errors) == before and self.save(f"{where}.steps[{j}]", step):
+        for index, step_data in enumerate(steps_data):
+            step = self.import_step(f"{where}.steps[{index}]", flow, existing, step_data, named)
+            if step is not None:
                 steps[step.name] = step
-        for j, s in enumerate(steps_data):
-            step = steps.get(s.get("name", ""))
-            if step is None:
-                continue
-            changed = []
-            for field in STEP_TARGET_FIELDS:
-                if field not in KIND_FIELDS[step.kind]:
-                    continue
-                target = s.get(field)
-                if target is None:
-                    continue
-                if target not in steps:
-                    self.error(f"{where}.steps[{j}].{field}", f"no step {target!r} in this flow")
-                    continue
-                setattr(step, field, steps[target])
-                changed.append(field)
-            before = len(self.errors)
-            self.check(f"{where}.steps[{j}]", step, exclude=["flow"])
-            if changed and len(self.errors) == before:
-                step.save(update_fields=changed)
-            if step.kind == Step.Kind.MENU:
-                self.import_options(f"{where}.steps[{j}]", flow, step, s.get("options", []), steps)
+        for index, step_data in enumerate(steps_data):
+            step = steps.get(step_data.get("name", ""))
+            if step is not None:
+                self.link_step(f"{where}.steps[{index}]", flow, step, step_data, steps)
         start = data.get("start_step")
         if start is not None:
             if start not in steps:
@@ -300,6 +256,56 @@ class _Importer:
             else:
                 flow.start_step = steps[start]
                 flow.save(update_fields=["start_step"])
+
+    def import_step(self, where, flow, existing, data, named):
+        """One step with its kind's values and references, every other field reset; saved
+        when valid. ``named``: for each reference field, its rows by name."""
+        name = data.get("name", "")
+        step = existing.get(name) or Step(flow=flow, name=name)
+        defaults = Step(flow=flow)
+        for field in STEP_FIELD_NAMES:
+            if field in REFERENCES or field in STEP_TARGET_FIELDS:
+                setattr(step, f"{field}_id", None)
+            else:
+                setattr(step, field, getattr(defaults, field))
+        kind = data.get("kind", "")
+        step.kind = kind
+        if kind not in KIND_FIELDS:
+            self.error(f"{where}.kind", f"unknown kind {kind!r}")
+            return None
+        for field in KIND_FIELDS[kind]:
+            if field in REFERENCES:
+                ref = data.get(field)
+                if ref not in named[field]:
+                    self.error(f"{where}.{field}", f"no {REFERENCES[field][1]} {ref!r}")
+                else:
+                    setattr(step, field, named[field][ref])
+            elif field not in STEP_TARGET_FIELDS and field in data:
+                setattr(step, field, data[field])
+        before = len(self.errors)
+        self.check(where, step, exclude=["flow", *STEP_TARGET_FIELDS])
+        if len(self.errors) == before and self.save(where, step):
+            return step
+        return None
+
+    def link_step(self, where, flow, step, data, steps):
+        """The step's targets, now that every step of the flow exists, and a menu's options."""
+        changed = []
+        for field in STEP_TARGET_FIELDS:
+            target = data.get(field)
+            if field not in KIND_FIELDS[step.kind] or target is None:
+                continue
+            if target not in steps:
+                self.error(f"{where}.{field}", f"no step {target!r} in this flow")
+                continue
+            setattr(step, field, steps[target])
+            changed.append(field)
+        before = len(self.errors)
+        self.check(where, step, exclude=["flow"])
+        if changed and len(self.errors) == before:
+            step.save(update_fields=changed)
+        if step.kind == Step.Kind.MENU:
+            self.import_options(where, flow, step, data.get("options", []), steps)
 
     def import_options(self, where, flow, step, options, steps):
         keys = set()

@@ -193,19 +193,6 @@ class Step(models.Model):
         blank=True,
         help_text=_("Played instead of the text when set."),
     )
-    next_step = models.ForeignKey(
-        "self",
-        verbose_name=_("next step"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_(
-            "Where the call continues: after the message (say), after leaving the queue by the "
-            "system (queue), after the recording (voicemail), on no answer (dial). Blank = hang "
-            "up."
-        ),
-    )
     # menu
     num_digits = models.PositiveSmallIntegerField(
         _("digits expected"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
@@ -295,6 +282,20 @@ class Step(models.Model):
         blank=True,
         related_name="+",
     )
+    # say, queue, voicemail, dial (last, as the admin shows it)
+    next_step = models.ForeignKey(
+        "self",
+        verbose_name=_("next step"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Where the call continues: after the message (say), after leaving the queue by the "
+            "system (queue), after the recording (voicemail), on no answer (dial). Blank = hang "
+            "up."
+        ),
+    )
 
     class Meta:
         verbose_name = _("step")
@@ -333,7 +334,8 @@ class Step(models.Model):
             raise ValidationError(errors)
 
 
-# Fields shown and exported for each kind (beyond flow, name, kind).
+# The one list of the fields each kind uses (beyond flow, name, kind), in export order: the admin
+# shows and hides, the flow files export and import, and clean() checks by it.
 KIND_FIELDS = {
     Step.Kind.SAY: ["text", "audio_url", "next_step"],
     Step.Kind.MENU: [
@@ -354,6 +356,13 @@ KIND_FIELDS = {
     Step.Kind.GOTO: ["goto_flow"],
     Step.Kind.HANGUP: ["text"],
 }
+# Every kind's fields together, in the order the model declares them (the admin's order).
+STEP_FIELD_NAMES = [
+    field.name
+    for field in Step._meta.fields
+    if any(field.name in fields for fields in KIND_FIELDS.values())
+]
+# Fields that lead to another step of the same flow.
 STEP_TARGET_FIELDS = ["next_step", "no_input_step", "open_step", "closed_step"]
 
 

@@ -2,14 +2,29 @@
 
 import math
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.conf import settings
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from telephony.models import FINAL_STATUSES
 
 from .models import Queue, QueueResult, QueueVisit
+
+# --- What each outcome of a visit means, as filters on QueueVisit: the one vocabulary of the
+# admin's queue list, the wallboard and every report (docs/api.md §7).
+ANSWERED = Q(result=QueueResult.BRIDGED) | Q(answered_at__isnull=False)
+NOT_ANSWERED = Q(answered_at__isnull=True) & ~Q(result=QueueResult.BRIDGED)
+REJECTED = Q(result=QueueResult.QUEUE_FULL)
+OFFERED = ~REJECTED
+# A caller who reached the connect URL was answered, even if the result is a hang-up.
+ABANDONED = Q(result=QueueResult.HANGUP) & NOT_ANSWERED
+SHORT_ABANDONED = ABANDONED & Q(wait_seconds__lt=F("queue__short_abandon_seconds"))
+OVERFLOWED = Q(result__in=[QueueResult.LEAVE, QueueResult.REDIRECTED]) & NOT_ANSWERED
+# AHT averages handled calls: an answered visit whose talk time is not known yet is still talking.
+HANDLED = ANSWERED & Q(talk_seconds__isnull=False)
 
 # How many of a queue's latest answered visits the estimated wait is averaged over.
 ESTIMATE_SAMPLE = 20
@@ -85,8 +100,10 @@ def estimated_wait_minutes(*, queue: Queue, queue_time: int) -> int | None:
 
 
 def _day_start(now: datetime) -> datetime:
-    local = timezone.localtime(now)
-    return timezone.make_aware(datetime.combine(local.date(), time.min))
+    """Local midnight of ``now``'s day in settings.TIME_ZONE, the zone every report counts in
+    (not the zone a request may have activated)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
 
 
 def _count(filters: Q):
@@ -108,15 +125,9 @@ def queues_with_live_figures(queryset, *, now: datetime | None = None):
     ``abandoned`` (the day in TIME_ZONE), all in the one query that lists them."""
     now = now or timezone.now()
     today = Q(entered_at__gte=_day_start(now))
-    offered = today & ~Q(result=QueueResult.QUEUE_FULL)
     return queryset.annotate(
         waiting=_count(_waiting_q(now)),
-        offered_today=_count(offered),
-        answered_today=_count(
-            offered & (Q(answered_at__isnull=False) | Q(result=QueueResult.BRIDGED))
-        ),
-        # A caller who reached the connect URL was answered, even if the result is a hang-up.
-        abandoned_today=_count(
-            offered & Q(result=QueueResult.HANGUP) & Q(answered_at__isnull=True)
-        ),
+        offered_today=_count(today & OFFERED),
+        answered_today=_count(today & OFFERED & ANSWERED),
+        abandoned_today=_count(today & OFFERED & ABANDONED),
     )

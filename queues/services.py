@@ -264,6 +264,19 @@ def visit_record_talk(
     return visit
 
 
+def visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
+    """The wrap-up the agent actually spent after a queued call, counted in that visit's AHT;
+    the first one recorded stays."""
+    # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
+    # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
+    if visit_id is None:
+        return
+    visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
+    if visit is not None:
+        visit.wrap_up_seconds = max(0, round(seconds))
+        visit.save(update_fields=["wrap_up_seconds"])
+
+
 # --- Twilio Queue sync -------------------------------------------------------------------------
 
 

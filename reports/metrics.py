@@ -43,22 +43,18 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
 from agents.selectors import agent_status_counts
-from queues.models import Queue, QueueResult, QueueVisit
-from queues.selectors import waiting_stats
+from queues.models import Queue, QueueVisit
+from queues.selectors import (
+    ABANDONED,
+    ANSWERED,
+    HANDLED,
+    OFFERED,
+    OVERFLOWED,
+    REJECTED,
+    waiting_stats,
+)
 
 from .models import QueueHourStats
-
-# --- What each outcome means, as filters on QueueVisit (docs/api.md §7).
-ANSWERED = Q(result=QueueResult.BRIDGED) | Q(answered_at__isnull=False)
-NOT_ANSWERED = Q(answered_at__isnull=True) & ~Q(result=QueueResult.BRIDGED)
-REJECTED = Q(result=QueueResult.QUEUE_FULL)
-OFFERED = ~REJECTED
-ABANDONED = Q(result=QueueResult.HANGUP) & NOT_ANSWERED
-SHORT_ABANDONED = ABANDONED & Q(wait_seconds__lt=F("queue__short_abandon_seconds"))
-OVERFLOWED = Q(result__in=[QueueResult.LEAVE, QueueResult.REDIRECTED]) & NOT_ANSWERED
-ANSWERED_IN_SERVICE_LEVEL = ANSWERED & Q(wait_seconds__lte=F("queue__service_level_seconds"))
-# AHT averages handled calls: an answered visit whose talk time is not known yet is still talking.
-HANDLED = ANSWERED & Q(talk_seconds__isnull=False)
 
 RATIO_DIGITS = 4
 

@@ -15,9 +15,10 @@ from django.db.models import (
 from ivr.models import CallPathEntry, Flow
 from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
+from queues.selectors import ABANDONED, ANSWERED, SHORT_ABANDONED
 from telephony.models import Call, CallStatus, CallStatusEvent, WebhookEvent
 
-from .metrics import ABANDONED, ANSWERED, SHORT_ABANDONED, DateRange
+from .metrics import DateRange
 
 PAGE_SIZE = 50
 # The Twilio fields worth showing on a call's timeline (the raw event has them all).
@@ -113,10 +114,6 @@ def call_timeline(sid: str) -> dict | None:
         "events": events,
         "timeline_fields": TIMELINE_FIELDS,
     }
-
-
-def all_flows() -> list[Flow]:
-    return list(Flow.objects.order_by("name"))
 
 
 def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:

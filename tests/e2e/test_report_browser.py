@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
 from agents.roles import ANALYSTS, SUPERVISORS
+from demo.traffic import traffic_generate
 from queues.models import Queue, QueueResult, QueueVisit
 from reports.metrics import local_today
-from reports.traffic import traffic_generate
 from telephony.models import Call, CallStatus
 from tests.conftest import browser_login, save_screenshot
 
