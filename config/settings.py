@@ -244,3 +244,5 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
     "config.middleware.permissions_policy_middleware",
 )
+# collectstatic's destination, for a deployment that keeps the code read-only.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))
