@@ -207,6 +207,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
     )
 
+# SQLite (development, tests): a transaction that will write takes the write lock when it begins,
+# so two threads never deadlock upgrading their read locks ("database is locked" at once); the
+# other waits its turn (the busy timeout above).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+
 # Load balancers and monitors probe /healthz over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^healthz$"]
 
