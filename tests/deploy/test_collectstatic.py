@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-PRODUCTION_STATIC_STORAGE = django_settings.STORAGES["staticfiles"]["BACKEND"]
+PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
 @pytest.fixture
@@ -13,21 +13,16 @@ def manifest_storage(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "staticfiles"
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {"BACKEND": PRODUCTION_STATIC_STORAGE},
     }
     return settings.STATIC_ROOT
 
 
-def test_production_settings_use_the_manifest_storage():
-    # tests.settings switches it off for speed; the production module picks it unless DEBUG.
+def test_collectstatic_with_the_manifest_storage_accepts_every_vendored_file(manifest_storage):
+    # tests.settings switches the manifest off for speed; production picks it unless DEBUG.
     from config import settings as production
 
-    assert production.STORAGES["staticfiles"]["BACKEND"] == (
-        "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    )
-
-
-def test_collectstatic_with_the_manifest_storage_accepts_every_vendored_file(manifest_storage):
+    assert production.STORAGES["staticfiles"]["BACKEND"] == PRODUCTION_STATIC_STORAGE
     call_command("collectstatic", interactive=False, verbosity=0)
 
     manifest = (manifest_storage / "staticfiles.json").read_text()
