@@ -66,17 +66,17 @@ def test_healthz_answers_503_json_without_redirect(app_with_a_hung_database):
 
     assert status == 503
     assert json.loads(body)["status"] == "unavailable"
-    assert seconds < 6
+    assert seconds < 10  # the connect timeout (3 s), with room for a busy machine
 
 
 def test_the_fallback_answers_at_once(app_with_a_hung_database):
     url = f"{app_with_a_hung_database}/twilio/voice/fallback"
 
-    status, body, seconds = signed_post(url, call_fields(ErrorCode="11200"), timeout=5)
+    status, body, seconds = signed_post(url, call_fields(ErrorCode="11200"), timeout=10)
 
     assert status == 200
     assert APOLOGY_EN in body.decode()
-    assert seconds < 2
+    assert seconds < 5  # no database involved, with room for a busy machine
 
 
 def test_an_incoming_call_gets_an_answer_before_twilio_gives_up(app_with_a_hung_database):
