@@ -38,9 +38,12 @@ run: $(VENV)/.installed messages
 	DEBUG=True $(MANAGE) seed_demo
 	DEBUG=True $(MANAGE) runserver $(HOST):$(PORT)
 
-# The whole suite: lint, then pytest (SQLite, or PostgreSQL when DATABASE_URL is set).
+# The whole suite: lint and format check, then pytest (SQLite, or PostgreSQL when DATABASE_URL is
+# set). Debian's chromium, fonts-noto-cjk and nginx are installed first when missing (as root).
 test: $(VENV)/.installed-dev messages
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	./scripts/test_packages.sh
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev

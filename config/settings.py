@@ -190,3 +190,68 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- The production path: database timeouts, the health check, browser security headers.
+# A database that stops answering must not hold a web worker past Twilio's 15-second webhook
+# timeout: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and on PostgreSQL a
+# statement is cancelled after DATABASE_STATEMENT_TIMEOUT seconds (0 = no limit).
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=8)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    _db_options["options"] = " ".join(
+        filter(
+            None,
+            [
+                _db_options.get("options", ""),
+                f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}",
+            ],
+        )
+    )
+
+# SQLite (development, tests): a transaction that will write takes the write lock when it begins,
+# so two threads never deadlock upgrading their read locks ("database is locked" at once); the
+# other waits its turn (the busy timeout above).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+
+# Load balancers and monitors probe /healthz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^healthz$"]
+
+# Content-Security-Policy (django-csp): every script and style is a static file of the project
+# or a vendored library, so no inline code runs and nothing loads from elsewhere, except the
+# Twilio Voice SDK's signalling (wss), event gateway and ringtones on the agent's softphone.
+from csp.constants import NONE, SELF  # noqa: E402
+
+TWILIO_SDK_CONNECT = ["wss://*.twilio.com", "https://*.twilio.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, *TWILIO_SDK_CONNECT],
+        "media-src": [SELF, "https://sdk.twilio.com"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+# Browser features no page uses are switched off; the softphone needs the microphone.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(self), midi=(), payment=(), usb=()"
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+    "config.middleware.permissions_policy_middleware",
+)
+# collectstatic's destination, for a deployment that keeps the code read-only.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))

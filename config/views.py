@@ -1,8 +1,14 @@
+import logging
+
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from agents.roles import AGENTS, ANALYSTS, ROLE_LABELS, SUPERVISORS, user_has_role
+
+logger = logging.getLogger(__name__)
 
 # Where each role works, most specific first: a person with several roles lands on the first.
 ROLE_HOMES = [
@@ -34,9 +40,12 @@ def home(request):
 
 
 def healthz(request):
-    from django.db import connection
-    from django.http import JsonResponse
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """For load balancers and monitors: 200 when the database answers, 503 when it does not
+    (within DATABASE_CONNECT_TIMEOUT / DATABASE_STATEMENT_TIMEOUT)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.error("health check: the database does not answer: %s", exc)
+        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
     return JsonResponse({"status": "ok"})

@@ -13,7 +13,12 @@ copy() {  # copy <package> <destination folder> <files relative to the package>.
   local pkg=$1 dest=static/vendor/$2
   shift 2
   rm -rf "$dest" && mkdir -p "$dest"
-  for f in "$@"; do cp "$nm/$pkg/$f" "$dest/"; done
+  for f in "$@"; do
+    cp "$nm/$pkg/$f" "$dest/"
+    # The packages point at source maps we do not ship; collectstatic's manifest storage would
+    # fail on the dangling reference (MissingFileError), so the comment goes.
+    sed -i -E -e 's@^//# sourceMappingURL=\S+$@@' -e 's@/\*# sourceMappingURL=\S+ \*/@@' "$dest/${f##*/}"
+  done
   cp "$nm/$pkg/LICENSE"* "$dest/" 2>/dev/null || true
   node -e "console.log(require('$nm/$pkg/package.json').version)" > "$dest/VERSION"
 }

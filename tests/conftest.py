@@ -3,6 +3,7 @@
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,16 @@ def browser_login(page, live_server, username, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def wait_for_js(page, expression, timeout=10):
+    """Wait until `expression` is truthy in the page. Not page.wait_for_function: it evaluates its
+    predicate with eval(), which the pages' Content-Security-Policy forbids (page.evaluate goes
+    through the browser's debugging protocol instead)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"

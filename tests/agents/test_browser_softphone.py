@@ -6,14 +6,13 @@ side of each call is played by signed webhooks posted to the live server.
 """
 
 import io
-import time
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import OperationalError
 from playwright.sync_api import expect
 
 from agents.models import Agent, AgentStatus, ContactNote, Customer, Disposition, QueueMembership
@@ -22,7 +21,7 @@ from agents.services import contact_note_create
 from ivr import demo as ivr_demo
 from queues.models import Queue, QueueMessages
 from telephony.twiml import APOLOGY_EN
-from tests.conftest import browser_login, call_fields, save_screenshot
+from tests.conftest import browser_login, call_fields, save_screenshot, wait_for_js
 
 from .conftest import QUEUE_SID
 
@@ -68,37 +67,14 @@ def desk(db, django_user_model, settings):
     return agent
 
 
-def retry_locked(action):
-    """Run ``action`` again when SQLite says a table is locked.
-
-    The live server shares the test's one in-memory SQLite connection, so a statement here can
-    meet the page's polling statement mid-way ("database table is locked"); a moment later
-    it goes through. (Real deployments have one connection per thread and never see this.)
-    """
-    for _attempt in range(20):
-        try:
-            return action()
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.1)
-    return action()
-
-
 def post(twilio, live_server, path, fields):
-    """Post a signed webhook as Twilio would; once more if it met a locked table.
-
-    A webhook that failed that way rolled back and answered the apology: exactly what a
-    retry by Twilio repairs, and every webhook here is idempotent.
-    """
+    """Post a signed webhook as Twilio would (from this thread, with its own database connection:
+    the live server's threads have theirs)."""
     host = live_server.url.split("//", 1)[1]
-    for _attempt in range(20):
-        response = retry_locked(lambda: twilio.post(path, fields, host=host))
-        assert response.status_code == 200, response.content
-        if APOLOGY_EN.encode() not in response.content:
-            return response
-        time.sleep(0.1)
-    raise AssertionError(f"{path} kept failing: {response.content!r}")
+    response = twilio.post(path, fields, host=host)
+    assert response.status_code == 200, response.content
+    assert APOLOGY_EN.encode() not in response.content, response.content
+    return response
 
 
 def open_desk(page, live_server):
@@ -126,7 +102,7 @@ def caller_waits(settings):
 def take_next_caller(page, live_server, twilio, caller):
     """Click "take next caller"; Twilio runs the app's TwiML and bridges the front caller."""
     page.locator("#queues tr[data-queue=support] button.take-next").click()
-    page.wait_for_function("window.__fake.calls.length === 1")
+    wait_for_js(page, "window.__fake.calls.length === 1")
     assert page.evaluate("window.__fake.last().params") == {"To": "queue:support"}
     post(
         twilio,
@@ -210,12 +186,12 @@ def test_an_agent_takes_the_next_caller_and_ends_available(
     page.click("#note-save")
     expect(page.locator("#note-saved")).to_be_visible()
     expect(page.locator("#pop-notes")).to_contain_text("Wants a quote by Friday.")
-    expect(page.locator("#call-timer")).to_have_text("00:01")  # the call timer runs
+    # The call timer runs (how far it got depends on the machine's speed, not on the app).
+    expect(page.locator("#call-timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    expect(page.locator("#call-timer")).not_to_have_text("00:00")
     save_screenshot(page, "agent-screen-pop.png", full_page=True)
-    note = retry_locked(
-        lambda: ContactNote.objects.select_related("customer", "disposition", "queue").get(
-            text="Wants a quote by Friday."
-        )
+    note = ContactNote.objects.select_related("customer", "disposition", "queue").get(
+        text="Wants a quote by Friday."
     )
     assert (note.customer.name, note.disposition.name, note.queue.slug, note.call_sid) == (
         "Yamada Taro",
@@ -229,7 +205,7 @@ def test_an_agent_takes_the_next_caller_and_ends_available(
     talk_recorded(twilio, live_server, caller)
 
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
-    retry_locked(desk.refresh_from_db)
+    desk.refresh_from_db()
     assert desk.status == AgentStatus.AVAILABLE
     save_screenshot(page, "agent-after-call.png", full_page=True)
 
@@ -255,7 +231,7 @@ def test_wrap_up_ends_when_the_agent_presses_ready(page, live_server, twilio, de
 
     expect(page.locator("#status-label")).to_have_attribute("data-status", "available")
     expect(page.locator("#ready-btn")).to_be_hidden()
-    retry_locked(desk.refresh_from_db)
+    desk.refresh_from_db()
     assert desk.status == AgentStatus.AVAILABLE
 
 
@@ -276,7 +252,7 @@ def test_an_agent_accepts_a_pushed_call_and_creates_the_unknown_caller(page, liv
     page.fill("#customer-name", "Sato Hanako")
     page.click("#create-customer-btn")
     expect(page.locator("#pop-customer-name")).to_have_text("Sato Hanako")
-    created = retry_locked(lambda: Customer.objects.get(phone_number="+818099998888"))
+    created = Customer.objects.get(phone_number="+818099998888")
     assert created.name == "Sato Hanako"
 
     page.evaluate("window.__fake.remoteHangup()")
@@ -318,5 +294,5 @@ def test_the_token_is_renewed_before_it_expires(page, live_server, desk):
 
     page.evaluate("window.__fake.device.emit('tokenWillExpire')")
 
-    page.wait_for_function("window.__fake.device.tokenUpdates === 1")
+    wait_for_js(page, "window.__fake.device.tokenUpdates === 1")
     assert page.evaluate("window.__fake.device.token").count(".") == 2  # a JWT
