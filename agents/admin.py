@@ -213,3 +213,7 @@ class ContactNoteAdmin(admin.ModelAdmin):
     search_fields = ("phone_number", "customer__name", "text", "call_sid")
     raw_id_fields = ("customer", "agent")
     date_hierarchy = "created_at"
+
+
+# User accounts and API tokens, scoped for supervisors (registered on import).
+from . import admin_users  # noqa: E402, F401
