@@ -1,0 +1,48 @@
+"""Protections every app shares: the client's address for login throttling, safe CSV cells."""
+
+import csv
+
+from django.conf import settings
+
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"), tab and
+# carriage return included: some spreadsheets strip them and then see the formula behind.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def client_ip(request) -> str:
+    """REMOTE_ADDR, or behind TRUSTED_PROXY the last X-Forwarded-For entry: the address our own
+    proxy saw (entries before it are whatever the client chose to send)."""
+    if settings.TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def csv_cell(value):
+    """A value a spreadsheet shows as text: one that starts like a formula gets a leading quote.
+    Numbers are written as they are (a negative number is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """csv.writer whose every cell goes through csv_cell: the one way the project writes CSV."""
+
+    def __init__(self, out, **kwargs):
+        self._writer = csv.writer(out, **kwargs)
+
+    def writerow(self, row):
+        return self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows):
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out, **kwargs) -> SafeCsvWriter:
+    return SafeCsvWriter(out, **kwargs)
