@@ -1,6 +1,5 @@
 """Reads about agents: who the agent is, their queues, presence counts, the screen-pop."""
 
-import csv
 import re
 from datetime import datetime
 
@@ -8,6 +7,7 @@ from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from config.security import csv_writer
 from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
 from queues.selectors import waiting_stats
@@ -270,7 +270,7 @@ def _ivr_path(caller_call: Call | None) -> list[dict]:
 
 def customers_export_csv(*, customers, out) -> None:
     """Write customers as CSV in the columns customers_import_csv reads."""
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CUSTOMER_CSV_COLUMNS)
     for customer in customers.iterator():
         writer.writerow([getattr(customer, name) for name in CUSTOMER_CSV_COLUMNS])

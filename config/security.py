@@ -1,12 +1,15 @@
 """Protections every app shares: the client's address for login throttling, safe CSV cells."""
 
 import csv
+import re
 
 from django.conf import settings
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"), tab and
 # carriage return included: some spreadsheets strip them and then see the formula behind.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number (an E.164 phone number, a negative figure) calls no function: kept as it is.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def client_ip(request) -> str:
@@ -22,10 +25,14 @@ def client_ip(request) -> str:
 
 def csv_cell(value):
     """A value a spreadsheet shows as text: one that starts like a formula gets a leading quote.
-    Numbers are written as they are (a negative number is not a formula)."""
+    Numbers, and strings that are only a signed number, are written as they are."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
