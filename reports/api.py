@@ -6,9 +6,15 @@ OpenAPI schema (and are what a client can rely on), they do not recompute anythi
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
@@ -17,7 +23,7 @@ from rest_framework.response import Response
 from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
 
 from . import metrics, selectors
-from .forms import QueueReportForm, RangeForm
+from .forms import EARLIEST_DATE, LATEST_DATE, QueueReportForm, RangeForm
 
 
 class IsReportReader(BasePermission):
@@ -81,17 +87,48 @@ def _report(name, rows_serializer, **extra):
     )
 
 
-DATE_PARAMS = [
-    OpenApiParameter(
-        "start",
+def _date_param(name, description):
+    # drf-spectacular has no date bounds of its own: the limits go into the schema as an
+    # extension and into the description, which is what a client reads.
+    return OpenApiParameter(
+        name,
         OpenApiTypes.DATE,
-        description=_("First day, in TIME_ZONE (default: 6 days before end)."),
+        description=description,
+        extensions={
+            "x-minimum": EARLIEST_DATE.isoformat(),
+            "x-maximum": LATEST_DATE.isoformat(),
+        },
+    )
+
+
+DATE_LIMITS = format_lazy(
+    _(
+        "Dates from {earliest} to {latest}; start not after end; at most {days} days "
+        "from start to end inclusive (REPORTS_MAX_RANGE_DAYS). Otherwise 400."
     ),
-    OpenApiParameter(
-        "end", OpenApiTypes.DATE, description=_("Last day, inclusive (default: today).")
-    ),
+    days=settings.REPORTS_MAX_RANGE_DAYS,
+    earliest=EARLIEST_DATE.isoformat(),
+    latest=LATEST_DATE.isoformat(),
+)
+DATE_PARAMS = [
+    _date_param("start", _("First day, in TIME_ZONE (default: 6 days before end).")),
+    _date_param("end", _("Last day, inclusive (default: today).")),
 ]
-BAD_REQUEST = inline_serializer("BadRequest", {"detail": serializers.CharField()})
+BAD_REQUEST = OpenApiResponse(
+    inline_serializer("BadRequest", {"detail": serializers.CharField()}),
+    description=_("A parameter is malformed or out of range; detail says which."),
+)
+
+
+def _blank_parameter(request, names) -> Response | None:
+    """A parameter that is present but empty is an error in the API (a page's form may leave a
+    field blank; a client that sends ``start=`` meant something and must hear it did not work)."""
+    for name in names:
+        if name in request.query_params and not request.query_params[name].strip():
+            return Response(
+                {"detail": f"{name}: {_('This parameter may not be empty.')}"}, status=400
+            )
+    return None
 
 
 def _bad_request(form):
@@ -102,6 +139,7 @@ def _bad_request(form):
 
 @extend_schema(
     summary=_("Queue report"),
+    description=DATE_LIMITS,
     parameters=[
         *DATE_PARAMS,
         OpenApiParameter(
@@ -122,6 +160,8 @@ def _bad_request(form):
 @api_view(["GET"])
 @permission_classes([IsReportReader])
 def queue_report(request):
+    if blank := _blank_parameter(request, ("start", "end", "interval")):
+        return blank
     form = QueueReportForm(request.query_params)
     if not form.is_valid():
         return _bad_request(form)
@@ -140,12 +180,15 @@ def queue_report(request):
 
 @extend_schema(
     summary=_("Agent report"),
+    description=DATE_LIMITS,
     parameters=DATE_PARAMS,
     responses={200: _report("AgentReport", AgentRowSerializer), 400: BAD_REQUEST},
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
 def agent_report(request):
+    if blank := _blank_parameter(request, ("start", "end")):
+        return blank
     form = RangeForm(request.query_params)
     if not form.is_valid():
         return _bad_request(form)
