@@ -123,6 +123,10 @@ class Disposition(models.Model):
         return self.name
 
 
+# Longest contact note or customer note, in characters: a page of text, not a file.
+NOTE_MAX_CHARS = 5000
+
+
 class NumberType(models.TextChoices):
     """Kinds of numbers in the numbering plan (libphonenumber's types). Premium-rate,
     shared-cost, UAN (Japan's 0570 Navi Dial), personal, pager and voicemail numbers are the
@@ -189,7 +193,7 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE_MAX_CHARS)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -234,7 +238,7 @@ class ContactNote(models.Model):
         related_name="contact_notes",
         verbose_name=_("disposition"),
     )
-    text = models.TextField(_("note"), blank=True)
+    text = models.TextField(_("note"), blank=True, max_length=NOTE_MAX_CHARS)
     created_at = models.DateTimeField(_("written"))
 
     class Meta:
