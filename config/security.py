@@ -3,6 +3,7 @@
 import csv
 import re
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"), tab and
@@ -10,6 +11,17 @@ from django.conf import settings
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A signed number (an E.164 phone number, a negative figure) calls no function: kept as it is.
 PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' check, for logins that come with a request (every login page, the admin,
+    the API). Code on the server that calls authenticate() without one (a management command, a
+    test) has no client to throttle and goes straight to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def client_ip(request) -> str:

@@ -106,7 +106,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # django-axes first: it refuses a locked-out account or address before any password is checked.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.security.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
