@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages makemessages migrate vendor clean screenshots
+.PHONY: run test lint format messages makemessages migrate vendor clean screenshots schemathesis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ format: $(VENV)/.installed-dev
 
 vendor:
 	./scripts/vendor_static.sh
+
+# Fuzz the REST API against its own OpenAPI schema on a throwaway local server.
+schemathesis: $(VENV)/.installed-dev
+	./scripts/schemathesis.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

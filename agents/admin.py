@@ -18,6 +18,7 @@ from .models import (
     Customer,
     DialPrefix,
     Disposition,
+    NumberType,
     QueueMembership,
 )
 from .phone import to_e164
@@ -124,9 +125,33 @@ class DispositionAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class DialPrefixAdminForm(forms.ModelForm):
+    number_types = forms.MultipleChoiceField(
+        label=_("number types"),
+        choices=NumberType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Kinds of numbers under this prefix agents may call. Premium-rate, shared-cost and "
+            "universal access numbers are how toll fraud makes money: leave them off."
+        ),
+    )
+
+    class Meta:
+        model = DialPrefix
+        fields = ("prefix", "description", "number_types", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["number_types"] = sorted(self.instance.number_type_set)
+
+    def clean_number_types(self):
+        return ",".join(self.cleaned_data["number_types"])
+
+
 @admin.register(DialPrefix)
 class DialPrefixAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "description", "is_active")
+    form = DialPrefixAdminForm
+    list_display = ("prefix", "description", "number_types", "is_active")
     list_editable = ("is_active",)
     search_fields = ("prefix", "description")
 
@@ -213,3 +238,7 @@ class ContactNoteAdmin(admin.ModelAdmin):
     search_fields = ("phone_number", "customer__name", "text", "call_sid")
     raw_id_fields = ("customer", "agent")
     date_hierarchy = "created_at"
+
+
+# User accounts and API tokens, scoped for supervisors (registered on import).
+from . import admin_users  # noqa: E402, F401

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AgentStatus, Customer, Disposition
+from .models import NOTE_MAX_CHARS, AgentStatus, Customer, Disposition
 from .services import MANUAL_STATUSES
 
 
@@ -25,7 +25,9 @@ class ContactNoteForm(forms.Form):
     disposition = forms.ModelChoiceField(
         label=_("disposition"), required=False, queryset=Disposition.objects.filter(is_active=True)
     )
-    text = forms.CharField(label=_("note"), required=False, widget=forms.Textarea)
+    text = forms.CharField(
+        label=_("note"), required=False, max_length=NOTE_MAX_CHARS, widget=forms.Textarea
+    )
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.all(), required=False, widget=forms.HiddenInput
     )

@@ -123,8 +123,35 @@ class Disposition(models.Model):
         return self.name
 
 
+# Longest contact note or customer note, in characters: a page of text, not a file.
+NOTE_MAX_CHARS = 5000
+
+
+class NumberType(models.TextChoices):
+    """Kinds of numbers in the numbering plan (libphonenumber's types). Premium-rate,
+    shared-cost, UAN (Japan's 0570 Navi Dial), personal, pager and voicemail numbers are the
+    ones toll fraud uses: no prefix allows them unless a supervisor ticks them."""
+
+    FIXED_LINE = "fixed_line", _("fixed line")
+    MOBILE = "mobile", _("mobile")
+    TOLL_FREE = "toll_free", _("toll free")
+    VOIP = "voip", _("IP phone (050)")
+    PREMIUM_RATE = "premium_rate", _("premium rate (0990)")
+    SHARED_COST = "shared_cost", _("shared cost")
+    UAN = "uan", _("universal access (0570)")
+    PERSONAL_NUMBER = "personal_number", _("personal number")
+    PAGER = "pager", _("pager")
+    VOICEMAIL = "voicemail", _("voicemail access")
+
+
+DEFAULT_NUMBER_TYPES = ",".join(
+    [NumberType.FIXED_LINE, NumberType.MOBILE, NumberType.TOLL_FREE, NumberType.VOIP]
+)
+
+
 class DialPrefix(models.Model):
-    """A number prefix agents may call out to; anything not matching one is refused."""
+    """A number prefix agents may call out to; anything not matching one is refused, and so is
+    a number that is not valid in its country's numbering plan or of a type not allowed here."""
 
     prefix = models.CharField(
         _("prefix"),
@@ -138,6 +165,12 @@ class DialPrefix(models.Model):
         help_text=_("E.164 start of the numbers allowed, for example +81 for Japan."),
     )
     description = models.CharField(_("description"), max_length=100, blank=True)
+    number_types = models.CharField(
+        _("number types"),
+        max_length=200,
+        default=DEFAULT_NUMBER_TYPES,
+        help_text=_("Kinds of numbers under this prefix agents may call."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -148,6 +181,10 @@ class DialPrefix(models.Model):
     def __str__(self):
         return self.prefix
 
+    @property
+    def number_type_set(self) -> set[str]:
+        return {value for value in self.number_types.split(",") if value}
+
 
 class Customer(models.Model):
     """Someone who calls in, found by the caller's number in E.164."""
@@ -156,7 +193,7 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE_MAX_CHARS)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -201,7 +238,7 @@ class ContactNote(models.Model):
         related_name="contact_notes",
         verbose_name=_("disposition"),
     )
-    text = models.TextField(_("note"), blank=True)
+    text = models.TextField(_("note"), blank=True, max_length=NOTE_MAX_CHARS)
     created_at = models.DateTimeField(_("written"))
 
     class Meta:

@@ -1,9 +1,10 @@
 """What a softphone call may reach: the TwiML App's Voice URL (docs/api.md §1).
 
 ``queue:<slug>`` takes the front caller of a queue the agent is a member of, ``+E164`` calls a
-number under an allowed prefix with the company caller ID, ``client:<identity>`` rings another
-agent. Anything else is refused, so a stolen session or a leaked TwiML App cannot be used
-for toll fraud.
+number valid in its country's numbering plan, under an allowed prefix and of a type that prefix
+allows (never premium-rate or shared-cost by default), with the company caller ID;
+``client:<identity>`` rings another agent. Anything else is refused, so a stolen session or a
+leaked TwiML App cannot be used for toll fraud.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from queues.selectors import queue_by_slug
 
 from .models import Agent
 from .phone import is_e164
-from .selectors import CLIENT_PREFIX, agent_for_client, agent_is_member, dial_prefix_allows
+from .selectors import CLIENT_PREFIX, agent_for_client, agent_is_member, dial_refusal
 
 QUEUE_PREFIX = "queue:"
 
@@ -70,8 +71,8 @@ def outgoing_decide(*, from_: str, to: str) -> Outgoing:
     if to.startswith("+"):
         if not is_e164(to):
             return _refuse(f"{to!r} is not an E.164 number", agent)
-        if not dial_prefix_allows(to):
-            return _refuse(f"{to} is outside the allowed dialling prefixes", agent)
+        if refusal := dial_refusal(to):
+            return _refuse(refusal, agent)
         if not settings.TWILIO_CALLER_ID:
             return _refuse("TWILIO_CALLER_ID is not set", agent)
         return Outgoing(kind="number", agent=agent, number=to)

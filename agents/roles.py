@@ -23,6 +23,8 @@ ROLE_PERMISSIONS = {
         ("telephony", "view"),
         ("auth", ("view_user", "add_user", "change_user")),
         ("authtoken", ("view_tokenproxy", "add_tokenproxy", "delete_tokenproxy")),
+        # Login throttling (django-axes): deleting a locked-out attempt unlocks the login.
+        ("axes", ("view_accessattempt", "delete_accessattempt", "view_accessfailurelog")),
     ],
     AGENTS: [
         (

@@ -1,12 +1,13 @@
 """Reads about agents: who the agent is, their queues, presence counts, the screen-pop."""
 
-import csv
 import re
 from datetime import datetime
 
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+
+from config.security import csv_writer
 
 # ivr stands beside agents, not below: the screen-pop reads the caller's IVR path only through
 # ivr's one public read of it, and ivr never imports agents.
@@ -16,7 +17,7 @@ from queues.selectors import waiting_stats
 from telephony.models import Call
 
 from .models import Agent, AgentStatus, ContactNote, Customer, DialPrefix, QueueMembership
-from .phone import to_e164
+from .phone import number_types, to_e164
 from .roles import AGENTS, user_has_role
 
 CLIENT_PREFIX = "client:"
@@ -127,10 +128,30 @@ def agent_status_counts() -> dict[int, dict[str, int]]:
     return counts
 
 
+def dial_refusal(e164: str) -> str:
+    """Why an outbound number may not be called, or "" when it may: it must be a valid number
+    of its country's plan, under an allowed prefix (the longest that matches decides) whose
+    number types include this number's."""
+    kinds = number_types(e164)
+    if kinds is None:
+        return f"{e164} is not a valid number"
+    matching = [
+        prefix
+        for prefix in DialPrefix.objects.filter(is_active=True)
+        if e164.startswith(prefix.prefix)
+    ]
+    if not matching:
+        return f"{e164} is outside the allowed dialling prefixes"
+    prefix = max(matching, key=lambda prefix: len(prefix.prefix))
+    if not kinds & prefix.number_type_set:
+        kind = ", ".join(sorted(kinds)) or "unknown"
+        return f"{e164} is a kind of number ({kind}) that {prefix} does not allow"
+    return ""
+
+
 def dial_prefix_allows(e164: str) -> bool:
-    """Whether an outbound number starts with one of the supervisors' allowed prefixes."""
-    prefixes = DialPrefix.objects.filter(is_active=True).values_list("prefix", flat=True)
-    return any(e164.startswith(prefix) for prefix in prefixes)
+    """Whether agents may call an outbound number (see dial_refusal)."""
+    return not dial_refusal(e164)
 
 
 # --- Customers and the screen-pop
@@ -265,7 +286,7 @@ def _ivr_path(caller_call: Call | None) -> list[dict]:
 
 def customers_export_csv(*, customers, out) -> None:
     """Write customers as CSV in the columns customers_import_csv reads."""
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CUSTOMER_CSV_COLUMNS)
     for customer in customers.iterator():
         writer.writerow([getattr(customer, name) for name in CUSTOMER_CSV_COLUMNS])

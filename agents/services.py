@@ -239,6 +239,17 @@ def customers_import_csv(*, data: bytes) -> CustomerImport:
                 for name in CUSTOMER_CSV_COLUMNS[1:]
                 if row.get(name) is not None
             }
+            too_long = [
+                name
+                for name, value in values.items()
+                if len(value) > Customer._meta.get_field(name).max_length
+            ]
+            if too_long:
+                result.errors.append(
+                    _("Line %(line)d: %(column)s is too long.")
+                    % {"line": line, "column": too_long[0]}
+                )
+                continue
             if values.get("email"):
                 try:
                     validate_email(values["email"])

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
+from ivr.selectors import voicemail_page
 from queues.twiml import add_dial_queue
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
@@ -22,6 +23,7 @@ from .forms import ContactNoteForm, CustomerForm, StatusForm
 from .models import AgentStatus, Customer, Disposition
 from .outgoing import REFUSAL_EN, REFUSAL_JA, outgoing_decide
 from .phone import to_e164
+from .roles import SUPERVISORS, user_has_role
 from .selectors import (
     agent_effective_status,
     agent_for_client,
@@ -343,3 +345,16 @@ def agent_dial_action(request):
     response = VoiceResponse()
     response.hangup()
     return twiml_response(response)
+
+
+@login_required
+def voicemails(request):
+    """The voicemail list, for supervisors and for active agents: a disabled agent (or a user
+    in the Agents group who is no agent at all) is refused like anyone else."""
+    user = request.user
+    if not user.has_perm("ivr.view_voicemail"):
+        raise PermissionDenied
+    if not user_has_role(user, SUPERVISORS) and agent_for_user(user) is None:
+        raise PermissionDenied
+    page = voicemail_page(request.GET.get("page"))
+    return render(request, "ivr/voicemail_list.html", {"page": page})

@@ -1,5 +1,6 @@
 """Tsunagu settings: every knob comes from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Outside the layers: the Twilio emulator, an app only so its management commands are found.
     "emulator",
+    "axes",
     # Project apps, lowest layer first; demo (seed_demo, generate_traffic) sits above them all.
     "telephony",
     "queues",
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +105,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -255,3 +265,16 @@ MIDDLEWARE.insert(
 )
 # collectstatic's destination, for a deployment that keeps the code read-only.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))
+
+# Security: login throttling, CSV exports, recording links, outgoing calls (docs/security.md).
+# After LOGIN_FAILURE_LIMIT wrong passwords in a row, the account is locked, and so is the
+# address they came from (each counted apart), for LOGIN_LOCKOUT_MINUTES; a supervisor unlocks
+# earlier by deleting the access attempt in the admin.
+AXES_ENABLED = env.bool("LOGIN_THROTTLING", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind TRUSTED_PROXY the client's address is the one the proxy appended to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"

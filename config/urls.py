@@ -35,7 +35,7 @@ urlpatterns = [
     path("twilio/ivr/", include("ivr.urls")),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
-    path("voicemails/", ivr_views.voicemail_list, name="voicemails"),
+    path("voicemails/", agents_views.voicemails, name="voicemails"),
     # REST API (docs/api.md §4) and its OpenAPI schema.
     path("api/", include("reports.api_urls")),
 ]

@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from telephony.recordings import https_url
+
 from .models import (
     KIND_FIELDS,
     STEP_FIELD_NAMES,
@@ -265,7 +267,10 @@ class VoicemailAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("recording"))
     def recording_link(self, obj):
-        return format_html('<a href="{}" rel="noreferrer">{}</a>', obj.recording_url, _("listen"))
+        url = https_url(obj.recording_url)
+        if not url:
+            return "—"
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', url, _("listen"))
 
     def has_add_permission(self, request):
         return False

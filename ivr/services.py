@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from telephony.models import Call
+from telephony.recordings import https_url
 from telephony.services import MalformedWebhook, parse_int_field
 
 from .models import BusinessHours, CallPathEntry, Flow, Step, Voicemail
@@ -61,8 +62,10 @@ def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: dat
     url = params.get("RecordingUrl", "")
     if not url:
         raise MalformedWebhook("missing field RecordingUrl")
+    if not https_url(url) or len(url) > 500:
+        raise MalformedWebhook(f"RecordingUrl is not an https URL: {url[:100]!r}")
     voicemail, _ = Voicemail.objects.get_or_create(
-        recording_url=url[:500],
+        recording_url=url,
         defaults={
             "call": call,
             "flow_id": flow_id,

@@ -1,7 +1,5 @@
 """Twilio webhooks of call flows, and the voicemail list (mounted at /voicemails/)."""
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
 from twilio.twiml.voice_response import VoiceResponse
 
 from queues import selectors as queue_selectors
@@ -164,10 +162,3 @@ def dial_action(request, flow_id, step_id):
         renderer.response.hangup()
         return twiml_response(renderer.response)
     return _respond(request, renderer, renderer.run(current.next_id))
-
-
-@login_required
-@permission_required("ivr.view_voicemail", raise_exception=True)
-def voicemail_list(request):
-    page = selectors.voicemail_page(request.GET.get("page"))
-    return render(request, "ivr/voicemail_list.html", {"page": page})

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from telephony.client import get_client, twilio_is_configured
 from telephony.models import Call
@@ -280,15 +280,26 @@ def visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
 # --- Twilio Queue sync -------------------------------------------------------------------------
 
 
-class QueueSyncError(Exception):
-    """Twilio refused the change; the database change was rolled back."""
+# What a REST call to Twilio raises when it does not get an answer: the twilio library's own
+# errors, and the network's (requests' ConnectionError and Timeout are OSErrors).
+TWILIO_UNREACHABLE = (TwilioException, OSError)
 
-    def __init__(self, exc: TwilioRestException):
+
+class QueueSyncError(Exception):
+    """Twilio refused the change, or could not be reached; the database change was rolled back."""
+
+    def __init__(self, exc: Exception):
         self.twilio_error = exc
-        super().__init__(
-            gettext("Twilio error %(code)s: %(message)s")
-            % {"code": exc.code or exc.status, "message": exc.msg}
-        )
+        if isinstance(exc, TwilioRestException):
+            message = gettext("Twilio error %(code)s: %(message)s") % {
+                "code": exc.code or exc.status,
+                "message": exc.msg,
+            }
+        else:
+            message = gettext("Twilio could not be reached (%(error)s).") % {
+                "error": exc.__class__.__name__
+            }
+        super().__init__(message)
 
 
 def queue_save(*, queue: Queue, now: datetime | None = None) -> Queue:
@@ -330,7 +341,7 @@ def _queue_push(*, queue: Queue, now: datetime) -> None:
             queue.twilio_sid = client.queues.create(
                 friendly_name=queue.slug, max_size=queue.max_size
             ).sid
-    except TwilioRestException as exc:
+    except TWILIO_UNREACHABLE as exc:
         logger.warning("Twilio refused queue %s: %s", queue.slug, exc)
         raise QueueSyncError(exc) from exc
     queue.twilio_synced_at = now
@@ -348,3 +359,5 @@ def queue_delete(*, queue: Queue) -> None:
             except TwilioRestException as exc:
                 if exc.status != 404:  # already gone at Twilio: nothing to keep
                     raise QueueSyncError(exc) from exc
+            except TWILIO_UNREACHABLE as exc:
+                raise QueueSyncError(exc) from exc

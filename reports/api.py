@@ -6,9 +6,15 @@ OpenAPI schema (and are what a client can rely on), they do not recompute anythi
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
@@ -17,7 +23,7 @@ from rest_framework.response import Response
 from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
 
 from . import metrics, selectors
-from .forms import QueueReportForm, RangeForm
+from .forms import EARLIEST_DATE, LATEST_DATE, QueueReportForm, RangeForm
 
 
 class IsReportReader(BasePermission):
@@ -81,17 +87,45 @@ def _report(name, rows_serializer, **extra):
     )
 
 
+def _date_param(name, description):
+    # OpenAPI has no bounds for dates: the pattern holds the years allowed (EARLIEST_DATE's to
+    # LATEST_DATE's), so that a client, and a fuzzer, knows 0001-01-01 is out of range.
+    assert (EARLIEST_DATE.year, LATEST_DATE.year) == (2000, 2099)
+    return OpenApiParameter(
+        name,
+        {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"},
+        description=description,
+    )
+
+
+DATE_LIMITS = format_lazy(
+    _(
+        "Dates from {earliest} to {latest}; start not after end; at most {days} days "
+        "from start to end inclusive (REPORTS_MAX_RANGE_DAYS). Otherwise 400."
+    ),
+    days=settings.REPORTS_MAX_RANGE_DAYS,
+    earliest=EARLIEST_DATE.isoformat(),
+    latest=LATEST_DATE.isoformat(),
+)
 DATE_PARAMS = [
-    OpenApiParameter(
-        "start",
-        OpenApiTypes.DATE,
-        description=_("First day, in TIME_ZONE (default: 6 days before end)."),
-    ),
-    OpenApiParameter(
-        "end", OpenApiTypes.DATE, description=_("Last day, inclusive (default: today).")
-    ),
+    _date_param("start", _("First day, in TIME_ZONE (default: 6 days before end).")),
+    _date_param("end", _("Last day, inclusive (default: today).")),
 ]
-BAD_REQUEST = inline_serializer("BadRequest", {"detail": serializers.CharField()})
+BAD_REQUEST = OpenApiResponse(
+    inline_serializer("BadRequest", {"detail": serializers.CharField()}),
+    description=_("A parameter is malformed or out of range; detail says which."),
+)
+
+
+def _blank_parameter(request, names) -> Response | None:
+    """A parameter that is present but empty is an error in the API (a page's form may leave a
+    field blank; a client that sends ``start=`` meant something and must hear it did not work)."""
+    for name in names:
+        if name in request.query_params and not request.query_params[name].strip():
+            return Response(
+                {"detail": f"{name}: {_('This parameter may not be empty.')}"}, status=400
+            )
+    return None
 
 
 def _bad_request(form):
@@ -102,6 +136,7 @@ def _bad_request(form):
 
 @extend_schema(
     summary=_("Queue report"),
+    description=DATE_LIMITS,
     parameters=[
         *DATE_PARAMS,
         OpenApiParameter(
@@ -122,6 +157,8 @@ def _bad_request(form):
 @api_view(["GET"])
 @permission_classes([IsReportReader])
 def queue_report(request):
+    if blank := _blank_parameter(request, ("start", "end", "interval")):
+        return blank
     form = QueueReportForm(request.query_params)
     if not form.is_valid():
         return _bad_request(form)
@@ -140,12 +177,15 @@ def queue_report(request):
 
 @extend_schema(
     summary=_("Agent report"),
+    description=DATE_LIMITS,
     parameters=DATE_PARAMS,
     responses={200: _report("AgentReport", AgentRowSerializer), 400: BAD_REQUEST},
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
 def agent_report(request):
+    if blank := _blank_parameter(request, ("start", "end")):
+        return blank
     form = RangeForm(request.query_params)
     if not form.is_valid():
         return _bad_request(form)

@@ -1,9 +1,10 @@
 """Report parameters, shared by the pages, the CSV exports and the REST API."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,33 +13,40 @@ from queues.models import Queue
 
 from .metrics import DateRange, Interval, local_today
 
+# Reports cover these days only. Outside them date arithmetic overflows (year 1 and 9999) and
+# old dates fall in the zone's local mean time (Tokyo was +09:18:59 before 1888).
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
 
 def max_range_days() -> int:
     return settings.REPORTS_MAX_RANGE_DAYS
 
 
+def _date_field(label):
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)],
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
+        ),
+    )
+
+
 class RangeForm(forms.Form):
     """Inclusive start and end dates in TIME_ZONE; the last 7 days when left out."""
 
-    start = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    start = _date_field(_("From"))
+    end = _date_field(_("To"))
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         end = data.get("end") or local_today(timezone.now())
-        start = data.get("start") or end - timedelta(days=6)
+        start = data.get("start") or max(end - timedelta(days=6), EARLIEST_DATE)
         if start > end:
             raise forms.ValidationError(
                 _("The start date is after the end date."), code="start_after_end"

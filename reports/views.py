@@ -1,4 +1,3 @@
-import csv
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.generators import SchemaGenerator
 
 from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
+from config.security import csv_writer
 
 from . import metrics, selectors
 from .forms import AbandonedFilterForm, FunnelForm, QueueReportForm, RangeForm
@@ -33,10 +33,9 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # A byte-order mark makes Excel read the UTF-8 (Japanese names) correctly.
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+    writer.writerows(rows)
     return response
 
 

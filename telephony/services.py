@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 from django.db import IntegrityError, transaction
 
 from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent
+from .recordings import https_url
 from .signals import call_status_changed
 
 
@@ -129,8 +130,11 @@ def _call_apply(*, call: Call, params, now: datetime) -> list[str]:
         ("recording_sid", "RecordingSid"),
         ("recording_url", "RecordingUrl"),
     ):
-        if params.get(param) and not getattr(call, field):
-            setattr(call, field, params[param])
+        value = params.get(param, "")
+        if param == "RecordingUrl":
+            value = https_url(value)  # a forged javascript: link never reaches a page
+        if value and not getattr(call, field):
+            setattr(call, field, value)
             changed.append(field)
     recording_duration = parse_int_field(params, "RecordingDuration")
     if recording_duration is not None and call.recording_duration_seconds is None:

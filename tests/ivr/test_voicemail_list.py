@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from agents.models import Agent
 from ivr.models import Voicemail
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +22,18 @@ def voicemails(db):
         )
 
 
-@pytest.mark.parametrize("persona", ["agent_user", "supervisor"])
+@pytest.mark.parametrize(("persona", "queries"), [("agent_user", 8), ("supervisor", 7)])
 def test_agents_and_supervisors_see_the_voicemails_newest_first(
-    client, request, persona, voicemails, django_assert_num_queries
+    client, request, persona, queries, voicemails, django_assert_num_queries
 ):
-    client.force_login(request.getfixturevalue(persona))
+    user = request.getfixturevalue(persona)
+    if persona == "agent_user":
+        Agent.objects.create(user=user, identity="agt")
+    client.force_login(user)
 
-    # session, user, user permissions, group permissions, the count, the user's roles (the
-    # navigation), the page of voicemails with their flows
-    with django_assert_num_queries(7):
+    # session, user, user permissions, group permissions, the user's roles, (for an agent: the
+    # active agent), the count, the page of voicemails with their flows
+    with django_assert_num_queries(queries):
         response = client.get(URL)
 
     assert response.status_code == 200
