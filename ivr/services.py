@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from telephony.models import Call
-from telephony.services import MalformedWebhook
+from telephony.services import MalformedWebhook, parse_int_field
 
 from .models import BusinessHours, CallPathEntry, Flow, Step, Voicemail
 
@@ -55,19 +55,6 @@ def schedule_touch(*, schedule: BusinessHours) -> None:
     Flow.objects.filter(pk__in=flow_ids).update(version=F("version") + 1, updated_at=timezone.now())
 
 
-def _parse_duration(params) -> int | None:
-    raw = params.get("RecordingDuration", "")
-    if raw in ("", None):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise MalformedWebhook(f"RecordingDuration is not a number: {raw!r}") from None
-    if value < 0:
-        raise MalformedWebhook(f"RecordingDuration is negative: {raw!r}")
-    return value
-
-
 def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: datetime) -> Voicemail:
     """Keep a recorded message with the caller's number; a repeated Record action changes
     nothing."""
@@ -82,7 +69,7 @@ def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: dat
             "step_id": step_id,
             "caller": params.get("From", "")[:64] or call.from_number[:64],
             "recording_sid": params.get("RecordingSid", "")[:34],
-            "duration_seconds": _parse_duration(params),
+            "duration_seconds": parse_int_field(params, "RecordingDuration"),
             "received_at": now,
         },
     )

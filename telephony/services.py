@@ -38,7 +38,14 @@ def _check_lengths(params) -> None:
             raise MalformedWebhook(f"field {name} is longer than {limit} characters")
 
 
-def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
+# The largest value a PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_INT_FIELD = 2**31 - 1
+
+
+def parse_int_field(
+    params, name: str, *, required: bool = False, maximum: int = MAX_INT_FIELD
+) -> int | None:
+    """A whole number from 0 to ``maximum``; anything else is malformed (400)."""
     raw = params.get(name, "")
     if raw == "":
         if required:
@@ -50,6 +57,8 @@ def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
         raise MalformedWebhook(f"field {name} must be a whole number, got {raw!r}") from None
     if value < 0:
         raise MalformedWebhook(f"field {name} must not be negative, got {raw!r}")
+    if value > maximum:
+        raise MalformedWebhook(f"field {name} must be at most {maximum}, got {raw[:40]!r}")
     return value
 
 
