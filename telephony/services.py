@@ -6,7 +6,7 @@ from email.utils import parsedate_to_datetime
 
 from django.db import IntegrityError, transaction
 
-from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent
+from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent, WebhookEvent
 from .signals import call_status_changed
 
 
@@ -164,3 +164,18 @@ def call_record_status_callback(*, call: Call, params, now: datetime) -> bool:
         },
     )
     return created
+
+
+def webhook_events_purge(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete the webhook events received before ``before``; returns how many. Batches keep
+    each transaction short, so webhooks keep being stored while a large backlog goes."""
+    deleted = 0
+    while True:
+        batch = list(
+            WebhookEvent.objects.filter(received_at__lt=before)
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted
+        deleted += WebhookEvent.objects.filter(pk__in=batch).delete()[0]
