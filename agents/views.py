@@ -310,12 +310,14 @@ def agent_outgoing(request):
         # The queues app's Dial action records talk time; recording follows the queue.
         add_dial_queue(response, request=request, queue=decision.queue)
         return twiml_response(response)
-    agent_call_started(
-        agent=decision.agent,
-        agent_call_sid=params["CallSid"],
-        visit=None,
-        now=request.twilio_received_at,
-    )
+    if not request.twilio_call.is_final:
+        # A late or replayed request about a call that already ended leaves presence alone.
+        agent_call_started(
+            agent=decision.agent,
+            agent_call_sid=params["CallSid"],
+            visit=None,
+            now=request.twilio_received_at,
+        )
     action = request.build_absolute_uri(reverse("agents:dial-action"))
     # The leg the app creates reports its end to the status callback (docs/api.md §1).
     leg_status = {

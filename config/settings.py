@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.RejectNulBytesMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -163,6 +164,9 @@ TWILIO_TWIML_APP_SID = env.str("TWILIO_TWIML_APP_SID", default="")
 TWILIO_CALLER_ID = env.str("TWILIO_CALLER_ID", default="")
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
 TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
+# Days a stored webhook request is kept; `manage.py purge_webhook_events` deletes older ones.
+# 0 keeps them forever.
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=90)
 if TRUSTED_PROXY:
     # The proxy terminates TLS and says so; Django's own is_secure() then agrees with Twilio.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -74,11 +74,22 @@ def _entered_at(now: datetime, queue_time: int | None) -> datetime:
     return now - timedelta(seconds=queue_time or 0)
 
 
+def _is_late(*, latest: QueueVisit | None, entered_at: datetime) -> bool:
+    """Whether a request that would open a visit is a late or replayed copy about the last one,
+    which ended: a caller who hung up never enters again, and no stay that began before the
+    last one ended is a new entry."""
+    if latest is None or latest.result in OPEN_RESULTS:
+        return False
+    if latest.result == QueueResult.HANGUP:
+        return True
+    return latest.left_at is not None and entered_at < latest.left_at
+
+
 @dataclass(frozen=True)
 class WaitStep:
     """What one wait-URL request decided: announce the position now or not."""
 
-    visit: QueueVisit
+    visit: QueueVisit | None  # None: a late request about a call that has no visit here
     queue_time: int
     position: int | None
     announce: bool
@@ -88,26 +99,30 @@ class WaitStep:
 
 def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> WaitStep:
     """The wait URL: open the visit on the first request; decide whether the position is due
-    (at most every ``announce_every_seconds`` of QueueTime)."""
+    (at most every ``announce_every_seconds`` of QueueTime). A late request, after the call or
+    its visit ended, opens nothing and announces nothing."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     position = parse_int_field(params, "QueuePosition")
     latest = _latest_visit(queue=queue, call=call)
-    if latest is not None and latest.result in OPEN_RESULTS:
+    entered_at = _entered_at(now, queue_time)
+    is_open = latest is not None and latest.result in OPEN_RESULTS
+    if is_open or call.is_final or _is_late(latest=latest, entered_at=entered_at):
         visit = latest
     else:
         visit, created = _visit_create(
             queue=queue,
             call=call,
             latest=latest,
-            entered_at=_entered_at(now, queue_time),
+            entered_at=entered_at,
             queue_sid=_sid(params, "QueueSid"),
         )
         if created:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
-    last = visit.announced_at_queue_time
+    waiting = visit is not None and visit.result == QueueResult.WAITING
+    last = visit.announced_at_queue_time if visit is not None else None
     leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
     due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
-    announce = not leaving and position is not None and due and visit.result == QueueResult.WAITING
+    announce = not leaving and position is not None and due and waiting
     minutes = None
     if announce:
         visit.announced_at_queue_time = queue_time
@@ -136,26 +151,28 @@ def _exit_result(params) -> str:
 def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
     """Collection point 1, the Enqueue action: the visit's QueueResult and QueueTime.
 
-    A repeat of the exit already recorded on the latest visit changes nothing; an exit with no
-    visit yet (queue-full, or a hang-up before the wait URL ran) creates it.
+    A repeat of the exit already recorded on the latest visit, or a late exit about it, changes
+    nothing; an exit with no visit yet (queue-full, or a hang-up before the wait URL ran)
+    creates it.
     """
     result = _exit_result(params)
     queue_time = parse_int_field(params, "QueueTime")
     latest = _latest_visit(queue=queue, call=call)
+    entered_at = _entered_at(now, queue_time)
     if latest is not None and latest.result not in OPEN_RESULTS:
         repeated = latest.result == result and (
             queue_time is None
             or latest.wait_seconds in (None, queue_time)
             or latest.answered_at is not None
         )
-        if repeated:
+        if repeated or _is_late(latest=latest, entered_at=entered_at):
             return latest
     if latest is None or latest.result not in OPEN_RESULTS:
         visit, created = _visit_create(
             queue=queue,
             call=call,
             latest=latest,
-            entered_at=_entered_at(now, queue_time),
+            entered_at=entered_at,
             queue_sid=_sid(params, "QueueSid"),
         )
         if created and result != QueueResult.QUEUE_FULL:
@@ -190,18 +207,22 @@ def _agent_identity(agent_call_sid: str) -> str:
     return (from_number or "").removeprefix("client:")
 
 
-def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
+def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit | None:
     """Collection point 2, the connect URL of <Dial><Queue>: the caller was answered after
-    QueueTime seconds by the agent leg DequeingCallSid."""
+    QueueTime seconds by the agent leg DequeingCallSid. A late connect, after the call or its
+    visit ended, answers nobody (None when the call has no visit here)."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     agent_call_sid = _sid(params, "DequeingCallSid")
     latest = _latest_visit(queue=queue, call=call)
     if latest is not None and latest.answered_at is not None:
         return latest  # a repeat
-    identity = _agent_identity(agent_call_sid)
     reusable = latest is not None and (
         latest.result in OPEN_RESULTS or latest.result == QueueResult.BRIDGED
     )
+    entered_at = _entered_at(now, queue_time)
+    if not reusable and (call.is_final or _is_late(latest=latest, entered_at=entered_at)):
+        return latest
+    identity = _agent_identity(agent_call_sid)
     if reusable:
         visit = latest
     else:
@@ -209,7 +230,7 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
             queue=queue,
             call=call,
             latest=latest,
-            entered_at=_entered_at(now, queue_time),
+            entered_at=entered_at,
             queue_sid=_sid(params, "QueueSid"),
         )
         if not created:

@@ -6,7 +6,7 @@ from email.utils import parsedate_to_datetime
 
 from django.db import IntegrityError, transaction
 
-from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent
+from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent, WebhookEvent
 from .recordings import https_url
 from .signals import call_status_changed
 
@@ -39,7 +39,14 @@ def _check_lengths(params) -> None:
             raise MalformedWebhook(f"field {name} is longer than {limit} characters")
 
 
-def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
+# The largest value a PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_INT_FIELD = 2**31 - 1
+
+
+def parse_int_field(
+    params, name: str, *, required: bool = False, maximum: int = MAX_INT_FIELD
+) -> int | None:
+    """A whole number from 0 to ``maximum``; anything else is malformed (400)."""
     raw = params.get(name, "")
     if raw == "":
         if required:
@@ -51,6 +58,8 @@ def parse_int_field(params, name: str, *, required: bool = False) -> int | None:
         raise MalformedWebhook(f"field {name} must be a whole number, got {raw!r}") from None
     if value < 0:
         raise MalformedWebhook(f"field {name} must not be negative, got {raw!r}")
+    if value > maximum:
+        raise MalformedWebhook(f"field {name} must be at most {maximum}, got {raw[:40]!r}")
     return value
 
 
@@ -159,3 +168,18 @@ def call_record_status_callback(*, call: Call, params, now: datetime) -> bool:
         },
     )
     return created
+
+
+def webhook_events_purge(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete the webhook events received before ``before``; returns how many. Batches keep
+    each transaction short, so webhooks keep being stored while a large backlog goes."""
+    deleted = 0
+    while True:
+        batch = list(
+            WebhookEvent.objects.filter(received_at__lt=before)
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted
+        deleted += WebhookEvent.objects.filter(pk__in=batch).delete()[0]

@@ -1,8 +1,15 @@
-"""The one door every Twilio request comes through: @twilio_webhook."""
+"""The one door every Twilio request comes through: @twilio_webhook.
+
+A request is screened (method 405, signature 403, malformed or missing fields 400), then its
+view runs in one transaction with the upsert of the call leg it names. Whatever happens, the
+request is stored once as a WebhookEvent: with the view's effect when it succeeded, on its own
+when it was refused or the view failed (the effect rolled back).
+"""
 
 import functools
 import logging
 import traceback
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -11,29 +18,24 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
-from .middleware import DEFAULT_PORTS, first_value
+from .middleware import public_url
 from .models import WebhookEvent
 from .services import MalformedWebhook, call_upsert_from_webhook
 from .twiml import apology, twiml_response
 
+__all__ = ["public_url", "signature_is_valid", "twilio_webhook"]
+
 logger = logging.getLogger("telephony.webhooks")
 
+# A request nobody signed is kept as a bounded summary, not raw: anyone can send one, up to
+# Django's 2.5 MB body limit, and each would otherwise be stored in full.
+SUMMARY_MAX_FIELDS = 30
+SUMMARY_MAX_NAME = 64
+SUMMARY_MAX_VALUE = 200
+SUMMARY_MAX_VALUES = 5
+_UNSIGNED = frozenset({WebhookEvent.Outcome.FORGED, WebhookEvent.Outcome.METHOD})
 
-def public_url(request) -> str:
-    """The URL Twilio requested, as it signed it.
-
-    Without TRUSTED_PROXY the request is taken as Twilio sent it. Behind a trusted proxy the
-    scheme, host and port come from X-Forwarded-Proto / -Host / -Port.
-    """
-    if not settings.TRUSTED_PROXY:
-        return request.build_absolute_uri()
-    meta = request.META
-    scheme = first_value(meta.get("HTTP_X_FORWARDED_PROTO", "")) or request.scheme
-    host = first_value(meta.get("HTTP_X_FORWARDED_HOST", "")) or meta.get("HTTP_HOST", "")
-    port = first_value(meta.get("HTTP_X_FORWARDED_PORT", ""))
-    if port and ":" not in host.rsplit("]", 1)[-1] and port != DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{request.get_full_path()}"
+NUL = "\x00"
 
 
 # A WSGI environ entry (never a header: no client can set it) carrying the auth token a request
@@ -51,40 +53,106 @@ def signature_is_valid(request, url: str) -> bool:
     return RequestValidator(token).validate(url, request.POST, signature)
 
 
-def _raw_fields(request) -> dict:
+@dataclass(frozen=True)
+class _Verdict:
+    outcome: str
+    response: HttpResponse
+    error: str = ""
+
+
+def _bad_request(reason: str) -> _Verdict:
+    response = HttpResponse(reason, status=400, content_type="text/plain; charset=utf-8")
+    return _Verdict(WebhookEvent.Outcome.INVALID, response, reason)
+
+
+def _nul_reason(request) -> str:
+    # PostgreSQL refuses NUL in text: such a request could be neither handled nor stored.
+    if NUL in request.path:
+        return "the path contains a NUL byte"
+    for name, values in request.POST.lists():
+        if NUL in name:
+            return "a field name contains a NUL byte"
+        if any(NUL in value for value in values):
+            return f"field {name} contains a NUL byte"
+    return ""
+
+
+def _screen(request, url: str, required) -> _Verdict | None:
+    """Why the request is refused before its view runs; None when it may run."""
+    if request.method != "POST":
+        error = f"method {request.method} not allowed"
+        return _Verdict(WebhookEvent.Outcome.METHOD, HttpResponseNotAllowed(["POST"]), error)
+    if not signature_is_valid(request, url):
+        reason = (
+            "missing X-Twilio-Signature"
+            if "X-Twilio-Signature" not in request.headers
+            else "X-Twilio-Signature does not match"
+        )
+        logger.warning("rejected Twilio webhook %s: %s", url, reason)
+        forbidden = HttpResponse("Forbidden", status=403, content_type="text/plain")
+        return _Verdict(WebhookEvent.Outcome.FORGED, forbidden, reason)
+    reason = _nul_reason(request)
+    if reason:
+        return _bad_request(reason)
+    missing = [name for name in required if not request.POST.get(name)]
+    if missing:
+        return _bad_request("missing required field(s): " + ", ".join(missing))
+    return None
+
+
+def _clean(value):
+    """Storable on every database: NUL becomes U+FFFD."""
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value.replace(NUL, "\ufffd")
+
+
+def _fields(request, *, summary: bool) -> tuple[dict, bool]:
+    """The request's fields (a list where a name repeats), and whether a summary cut them."""
     source = request.POST if request.method == "POST" else request.GET
-    return {key: values[0] if len(values) == 1 else values for key, values in source.lists()}
+    fields, cut = {}, False
+    for name, values in source.lists():
+        if summary:
+            if len(fields) == SUMMARY_MAX_FIELDS:
+                return fields, True
+            kept = [value[:SUMMARY_MAX_VALUE] for value in values[:SUMMARY_MAX_VALUES]]
+            cut = cut or len(name) > SUMMARY_MAX_NAME or kept != values
+            name, values = name[:SUMMARY_MAX_NAME], kept
+        fields[_clean(name)] = _clean(values[0] if len(values) == 1 else values)
+    return fields, cut
 
 
-def _store(request, url, *, outcome, received_at, error="", status=None) -> WebhookEvent:
-    fields = _raw_fields(request)
+def _store(request, url: str, received_at, verdict: _Verdict) -> HttpResponse:
+    fields, cut = _fields(request, summary=verdict.outcome in _UNSIGNED)
+    error = verdict.error
+    if cut:
+        size = request.META.get("CONTENT_LENGTH") or len(request.META.get("QUERY_STRING", ""))
+        error += f" (fields cut to a summary; {size} bytes received)"
     call_sid = fields.get("CallSid", "")
-    return WebhookEvent.objects.create(
+    WebhookEvent.objects.create(
         received_at=received_at,
-        path=request.path[:500],
-        url=url[:2000],
-        method=request.method[:10],
+        path=_clean(request.path[:500]),
+        url=_clean(url[:2000]),
+        method=_clean(request.method[:10]),
         call_sid=call_sid[:34] if isinstance(call_sid, str) else "",
         fields=fields,
-        signature=request.headers.get("X-Twilio-Signature", "")[:200],
-        outcome=outcome,
-        error=error,
-        response_status=status,
+        signature=_clean(request.headers.get("X-Twilio-Signature", "")[:200]),
+        outcome=verdict.outcome,
+        error=_clean(error),
+        response_status=verdict.response.status_code,
     )
-
-
-def _bad_request(reason: str) -> HttpResponse:
-    return HttpResponse(reason, status=400, content_type="text/plain; charset=utf-8")
+    return verdict.response
 
 
 def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
     """Guard a Twilio webhook view.
 
-    POST only (405), signature checked against the public URL (403), required fields present
-    (400). The raw request is stored as a WebhookEvent in the same transaction as the view's
-    effect and the call leg is upserted first (``request.twilio_call``). If the view raises, its
-    effect is rolled back, the event is kept marked failed, and Twilio hears ``on_error()``
-    (the apology; documents with fewer allowed verbs pass their own).
+    POST only (405), signature checked against the public URL (403), no NUL byte and the
+    required fields present (400). The request is stored as a WebhookEvent in the same
+    transaction as the view's effect and the call leg is upserted first
+    (``request.twilio_call``). If the view raises, its effect is rolled back, the event is kept
+    marked failed (or invalid, 400, for MalformedWebhook), and Twilio hears ``on_error()`` (the
+    apology; documents with fewer allowed verbs pass their own).
     """
 
     def decorator(view_func):
@@ -93,81 +161,29 @@ def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
         def wrapper(request, *args, **kwargs):
             received_at = timezone.now()
             url = public_url(request)
-            if request.method != "POST":
-                _store(
-                    request,
-                    url,
-                    outcome=WebhookEvent.Outcome.METHOD,
-                    received_at=received_at,
-                    status=405,
-                    error=f"method {request.method} not allowed",
-                )
-                return HttpResponseNotAllowed(["POST"])
-            if not signature_is_valid(request, url):
-                reason = (
-                    "missing X-Twilio-Signature"
-                    if "X-Twilio-Signature" not in request.headers
-                    else "X-Twilio-Signature does not match"
-                )
-                logger.warning("rejected Twilio webhook %s: %s", url, reason)
-                _store(
-                    request,
-                    url,
-                    outcome=WebhookEvent.Outcome.FORGED,
-                    received_at=received_at,
-                    status=403,
-                    error=reason,
-                )
-                return HttpResponse("Forbidden", status=403, content_type="text/plain")
-            missing = [name for name in required if not request.POST.get(name)]
-            if missing:
-                reason = "missing required field(s): " + ", ".join(missing)
-                _store(
-                    request,
-                    url,
-                    outcome=WebhookEvent.Outcome.INVALID,
-                    received_at=received_at,
-                    status=400,
-                    error=reason,
-                )
-                return _bad_request(reason)
-            request.twilio_received_at = received_at
-            try:
-                with transaction.atomic():
-                    if "CallSid" in request.POST:
-                        request.twilio_call = call_upsert_from_webhook(
-                            params=request.POST, now=received_at
-                        )
-                    response = view_func(request, *args, **kwargs)
-                    _store(
-                        request,
-                        url,
-                        outcome=WebhookEvent.Outcome.PROCESSED,
-                        received_at=received_at,
-                        status=response.status_code,
+            verdict = _screen(request, url, required)
+            if verdict is None:
+                request.twilio_received_at = received_at
+                try:
+                    with transaction.atomic():
+                        if "CallSid" in request.POST:
+                            request.twilio_call = call_upsert_from_webhook(
+                                params=request.POST, now=received_at
+                            )
+                        response = view_func(request, *args, **kwargs)
+                        processed = _Verdict(WebhookEvent.Outcome.PROCESSED, response)
+                        return _store(request, url, received_at, processed)
+                except MalformedWebhook as exc:
+                    verdict = _bad_request(str(exc))
+                except Exception:
+                    logger.exception("Twilio webhook %s failed", request.path)
+                    verdict = _Verdict(
+                        WebhookEvent.Outcome.FAILED,
+                        twiml_response(on_error()),
+                        traceback.format_exc(),
                     )
-            except MalformedWebhook as exc:
-                _store(
-                    request,
-                    url,
-                    outcome=WebhookEvent.Outcome.INVALID,
-                    received_at=received_at,
-                    status=400,
-                    error=str(exc),
-                )
-                return _bad_request(str(exc))
-            except Exception:
-                logger.exception("Twilio webhook %s failed", request.path)
-                _store(
-                    request,
-                    url,
-                    outcome=WebhookEvent.Outcome.FAILED,
-                    received_at=received_at,
-                    status=200,
-                    error=traceback.format_exc(),
-                )
-                return twiml_response(on_error())
-            return response
+            # Refused, or the view's effect was rolled back: the request is kept on its own.
+            return _store(request, url, received_at, verdict)
 
         wrapper.twilio_webhook = True
         return wrapper
