@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .forms import StepFormSet
 from .models import (
     KIND_FIELDS,
     BusinessHours,
@@ -77,6 +78,7 @@ class StepInline(admin.StackedInline):
     fk_name = "flow"
     extra = 0
     classes = ["ivr-steps"]
+    formset = StepFormSet
     fields = [("name", "kind"), *STEP_FIELD_NAMES]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
