@@ -44,7 +44,8 @@ def support(db):
 def agent1(django_user_model, support):
     user = django_user_model.objects.create_user(username="agent1")
     user.groups.add(Group.objects.get(name=AGENTS))
-    agent = Agent.objects.create(user=user, identity="agent1")
+    # A registered softphone: only such an agent counts as available.
+    agent = Agent.objects.create(user=user, identity="agent1", device_seen_at=timezone.now())
     QueueMembership.objects.create(agent=agent, queue=support)
     agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
     return agent
