@@ -50,6 +50,12 @@ def period_label(iso: str, interval: str) -> str:
     return date_format(start, "Y-m-d")
 
 
+@register.filter
+def queue_name(slug: str, names: dict) -> str:
+    """A queue's name for its slug (the slug when the queue is gone)."""
+    return names.get(slug) or slug
+
+
 @register.simple_tag
 def all_queues():
     return _all_queues()
