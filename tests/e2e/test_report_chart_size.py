@@ -9,7 +9,7 @@ from django.utils import timezone
 from agents.roles import ANALYSTS
 from reports.metrics import local_today
 from reports.traffic import traffic_generate
-from tests.conftest import browser_login
+from tests.conftest import browser_login, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,3 +40,4 @@ def test_the_queue_report_charts_keep_their_height_over_time(
     assert all(0 < height <= 300 for height in first), first
     page.wait_for_timeout(2500)
     assert _heights(page) == first
+    save_screenshot(page, f"report-queues-{width}.png", full_page=True)
