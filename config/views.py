@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from agents.roles import AGENTS, ANALYSTS, SUPERVISORS, user_has_role
+from agents.roles import AGENTS, ANALYSTS, ROLE_LABELS, SUPERVISORS, user_has_role
 
 # Where each role works, most specific first: a person with several roles lands on the first.
 ROLE_HOMES = [
@@ -58,11 +58,16 @@ def home(request):
             if user_has_role(user, role) and (url := _place(url_name)):
                 return redirect(url)
     places = [
+        (ROLE_LABELS[role], url)
+        for role, url_name in ROLE_HOMES
+        if user_has_role(user, role) and (url := _place(url_name))
+    ]
+    pages = [
         (label, url)
         for label, url_name, roles in PAGES
         if user_has_role(user, *roles) and (url := _place(url_name))
     ]
-    return render(request, "home.html", {"places": places})
+    return render(request, "home.html", {"places": places, "pages": pages})
 
 
 def healthz(request):

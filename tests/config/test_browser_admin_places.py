@@ -30,7 +30,7 @@ def test_a_supervisor_reaches_the_wallboard_reports_and_voicemails_from_the_admi
     page.get_by_role("link", name="View site").click()
     expect(page).to_have_url(f"{live_server.url}/")
     for name in ("Wallboard", "Reports", "Voicemails", "Administration"):
-        expect(page.locator("main").get_by_role("link", name=name)).to_be_visible()
+        expect(page.locator("#home-pages").get_by_role("link", name=name)).to_be_visible()
     save_screenshot(page, "home-supervisor.png")
 
 
