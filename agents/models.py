@@ -50,6 +50,12 @@ class Agent(models.Model):
         related_name="+",
         verbose_name=_("current queue visit"),
     )
+    # When the softphone last said it is registered with Twilio (its Device's "registered"
+    # event; refreshed while the desk stays open). Null once it unregisters: calls cannot reach
+    # the agent, who is then not counted available whatever the status says.
+    device_seen_at = models.DateTimeField(
+        _("softphone registered, last seen"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("agent")

@@ -1,7 +1,7 @@
 """Reads about agents: who the agent is, their queues, presence counts, the screen-pop."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.urls import reverse
@@ -21,6 +21,10 @@ from .phone import number_types, to_e164
 from .roles import AGENTS, user_has_role
 
 CLIENT_PREFIX = "client:"
+# The desk refreshes a registered softphone's time while it polls (every few seconds); past
+# this without news, the browser is gone and the softphone no longer counts as registered.
+DEVICE_STALE_AFTER = timedelta(minutes=2)
+DEVICE_REFRESH_AFTER = timedelta(seconds=30)
 SCREEN_POP_NOTES = 10
 # Columns of the customer CSV, export and import alike.
 CUSTOMER_CSV_COLUMNS = ("phone_number", "name", "company", "email", "notes")
@@ -87,10 +91,31 @@ def agent_is_member(agent: Agent, queue: Queue) -> bool:
     return QueueMembership.objects.filter(agent=agent, queue=queue).exists()
 
 
+def device_registered_since(now: datetime) -> datetime:
+    """A softphone last seen registered after this moment still counts as registered."""
+    return now - DEVICE_STALE_AFTER
+
+
+def agent_device_registered(agent: Agent, *, now: datetime) -> bool:
+    return agent.device_seen_at is not None and agent.device_seen_at > device_registered_since(now)
+
+
 def agent_status_counts() -> dict[int, dict[str, int]]:
-    """Per queue id: how many of its active agents are available, on a call, in wrap-up."""
+    """Per queue id: how many of its active agents are available, on a call, in wrap-up.
+
+    Available means calls can reach the agent: an "available" agent whose softphone is not
+    registered (never opened, offline, closed without a word for DEVICE_STALE_AFTER) is left out.
+    """
     now = timezone.now()
+    unreachable = Q(agent__device_seen_at__isnull=True) | Q(
+        agent__device_seen_at__lte=device_registered_since(now)
+    )
     effective = Case(
+        When(unreachable & Q(agent__status=AgentStatus.AVAILABLE), then=Value("unreachable")),
+        When(
+            unreachable & Q(agent__status=AgentStatus.WRAP_UP, agent__wrap_up_until__lte=now),
+            then=Value("unreachable"),
+        ),
         When(
             agent__status=AgentStatus.WRAP_UP,
             agent__wrap_up_until__lte=now,

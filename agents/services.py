@@ -22,7 +22,7 @@ from .models import (
     Disposition,
 )
 from .phone import to_e164
-from .selectors import CUSTOMER_CSV_COLUMNS
+from .selectors import CUSTOMER_CSV_COLUMNS, DEVICE_REFRESH_AFTER
 
 # What an agent may choose on the softphone; on-call and wrap-up follow calls by themselves.
 MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
@@ -84,6 +84,23 @@ def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:
         raise ValidationError(_("This status follows calls and cannot be chosen."))
     agent_expire_wrap_up(agent=agent, now=now)
     return agent_set_status(agent=agent, status=status, now=now)
+
+
+def agent_report_device(*, agent: Agent, registered: bool, now: datetime) -> Agent:
+    """Record what the agent's softphone said: registered with Twilio (calls can reach the
+    agent) or not. Only a registered agent counts as available on the wallboard."""
+    seen = now if registered else None
+    Agent.objects.filter(pk=agent.pk).update(device_seen_at=seen)
+    agent.device_seen_at = seen
+    return agent
+
+
+def agent_keep_device_seen(*, agent: Agent, now: datetime) -> Agent:
+    """While the desk polls, a registered softphone stays registered (one write a while)."""
+    if agent.device_seen_at is not None and agent.device_seen_at <= now - DEVICE_REFRESH_AFTER:
+        Agent.objects.filter(pk=agent.pk, device_seen_at__isnull=False).update(device_seen_at=now)
+        agent.device_seen_at = now
+    return agent
 
 
 def agent_expire_wrap_up(*, agent: Agent, now: datetime) -> Agent:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("token", views.token, name="token"),
     path("state", views.state, name="state"),
     path("status", views.set_status, name="set-status"),
+    path("device", views.device, name="device"),
     path("call", views.current_call, name="current-call"),
     path("dial-check", views.dial_check, name="dial-check"),
     path("notes", views.note_new, name="note-new"),

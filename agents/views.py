@@ -25,6 +25,7 @@ from .outgoing import REFUSAL_EN, REFUSAL_JA, outgoing_decide
 from .phone import to_e164
 from .roles import SUPERVISORS, user_has_role
 from .selectors import (
+    agent_device_registered,
     agent_effective_status,
     agent_for_client,
     agent_for_user,
@@ -43,6 +44,8 @@ from .services import (
     agent_call_started,
     agent_choose_status,
     agent_expire_wrap_up,
+    agent_keep_device_seen,
+    agent_report_device,
     contact_note_create,
     customer_create,
 )
@@ -111,6 +114,20 @@ def _softphone_texts() -> dict:
         "deviceRegistered": _("ready"),
         "deviceUnregistered": _("offline"),
         "deviceError": _("error"),
+        "deviceUnreachable": _("not connected"),
+        "deviceNotConfigured": _("not configured"),
+        "deviceStillStarting": _(
+            "The softphone is still connecting to Twilio: wait until the device shows “ready”."
+        ),
+        "twilioUnreachable": _(
+            "The softphone cannot reach Twilio (no internet connection, or a firewall or proxy "
+            "blocks it). Calls cannot reach you and you are not counted available. Check the "
+            "connection, then reload the page."
+        ),
+        "sdkMissing": _(
+            "The softphone cannot start: its Twilio script did not load. Reload the page; if "
+            "this stays, ask your administrator."
+        ),
         "noMicrophone": _(
             "No microphone: allow this page to use the microphone and check that one is connected."
         ),
@@ -118,10 +135,9 @@ def _softphone_texts() -> dict:
             "Your softphone session has expired. Reload the page (log in again if asked)."
         ),
         "deviceOffline": _(
-            "The softphone is offline: calls cannot reach you. Check the "
-            "network; it reconnects by itself."
+            "The softphone is offline: calls cannot reach you and you are not counted "
+            "available. Check the network; it reconnects by itself."
         ),
-        "notConfigured": _("The softphone cannot start."),
         "refused": _("This destination is refused."),
         "takeNext": _("Take next caller"),
         "mute": _("Mute"),
@@ -179,7 +195,31 @@ def _state(agent, *, now) -> dict:
 def state(request):
     now = timezone.now()
     agent_expire_wrap_up(agent=request.agent, now=now)
+    agent_keep_device_seen(agent=request.agent, now=now)
     return JsonResponse(_state(request.agent, now=now))
+
+
+DEVICE_STATES = ("registered", "unregistered")
+
+
+@require_POST
+@agent_api
+def device(request):
+    """The softphone reports its Twilio.Device's ``registered`` / ``unregistered`` events."""
+    state = request.POST.get("state", "")
+    if state not in DEVICE_STATES:
+        return JsonResponse(
+            {"error": _("state must be “registered” or “unregistered”.")}, status=400
+        )
+    now = timezone.now()
+    agent = agent_report_device(agent=request.agent, registered=state == "registered", now=now)
+    return JsonResponse(
+        {
+            "device": state,
+            "counted_available": agent_device_registered(agent, now=now)
+            and agent_effective_status(agent, now=now) == AgentStatus.AVAILABLE,
+        }
+    )
 
 
 @require_POST

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from telephony.recordings import https_url
 
+from .forms import StepFormSet
 from .models import (
     KIND_FIELDS,
     STEP_FIELD_NAMES,
@@ -60,6 +61,7 @@ class StepInline(admin.StackedInline):
     fk_name = "flow"
     extra = 0
     classes = ["ivr-steps"]
+    formset = StepFormSet
     fields = [("name", "kind"), *STEP_FIELD_NAMES]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False

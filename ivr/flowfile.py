@@ -239,6 +239,8 @@ class _Importer:
         existing = {step.name: step for step in flow.steps.all()}
         # Options first: their targets may be steps that are about to be deleted.
         flow.options.all().delete()
+        # Steps about to go may still be targets of steps that stay: unlink before deleting.
+        Step.objects.filter(flow=flow).update(**dict.fromkeys(STEP_TARGET_FIELDS))
         Step.objects.filter(flow=flow).exclude(name__in=names).delete()
         steps = {}
         for index, step_data in enumerate(steps_data):

@@ -228,7 +228,7 @@ class Step(models.Model):
     no_input_step = models.ForeignKey(
         "self",
         verbose_name=_("on silence go to"),
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
@@ -249,7 +249,7 @@ class Step(models.Model):
     open_step = models.ForeignKey(
         "self",
         verbose_name=_("when open go to"),
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
@@ -257,7 +257,7 @@ class Step(models.Model):
     closed_step = models.ForeignKey(
         "self",
         verbose_name=_("when closed go to"),
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
@@ -286,7 +286,7 @@ class Step(models.Model):
     next_step = models.ForeignKey(
         "self",
         verbose_name=_("next step"),
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
@@ -379,8 +379,10 @@ class MenuOption(models.Model):
         limit_choices_to={"kind": Step.Kind.MENU},
     )
     key = models.CharField(_("key"), max_length=20, validators=[dtmf_key_validator])
+    # RESTRICT (here and on the steps' targets): a step others lead to is not deleted with
+    # them; it goes only when the whole flow does.
     target = models.ForeignKey(
-        Step, verbose_name=_("go to"), on_delete=models.CASCADE, related_name="+"
+        Step, verbose_name=_("go to"), on_delete=models.RESTRICT, related_name="+"
     )
 
     class Meta:

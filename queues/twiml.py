@@ -1,5 +1,7 @@
 """TwiML the queues app builds, for its own views and for the flows of ivr and agents."""
 
+import math
+
 from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -10,8 +12,9 @@ def _abs(request, name: str, queue: Queue) -> str:
     return request.build_absolute_uri(reverse(name, kwargs={"slug": queue.slug}))
 
 
-def _say_each(response: VoiceResponse, queue: Queue, field: str, **values) -> None:
-    """Say one message field in each of the queue's languages, in order; skip blank ones."""
+def _sayings(queue: Queue, field: str, **values) -> list[tuple[str, dict]]:
+    """One message field in each of the queue's languages, in order, without the blank ones."""
+    sayings = []
     for messages in queue.messages.all():
         text = getattr(messages, field)
         if not text:
@@ -21,7 +24,34 @@ def _say_each(response: VoiceResponse, queue: Queue, field: str, **values) -> No
         attrs = {"language": messages.language}
         if messages.voice:
             attrs["voice"] = messages.voice
+        sayings.append((text, attrs))
+    return sayings
+
+
+def _say_each(response: VoiceResponse, queue: Queue, field: str, **values) -> None:
+    """Say one message field in each of the queue's languages, in order; skip blank ones."""
+    for text, attrs in _sayings(queue, field, **values):
         response.say(text, **attrs)
+
+
+# A slow reading of text-to-speech, so that the estimate of an announcement is rather too long
+# than too short: about five characters a second in Japanese, Chinese or Korean, twelve in
+# alphabetic languages.
+_SLOW_CJK_RATE = 5.0
+_SLOW_ALPHABETIC_RATE = 12.0
+
+
+def speech_seconds_estimate(text: str, language: str) -> int:
+    """Whole seconds a <Say> of ``text`` may take, read slowly (at least one)."""
+    visible = [char for char in text if not char.isspace()]
+    if not visible:
+        return 0
+    if language.lower().startswith(("ja", "zh", "cmn", "yue", "ko")):
+        seconds = len(visible) / _SLOW_CJK_RATE
+    else:
+        wide = sum(1 for char in visible if ord(char) >= 0x2E80)  # CJK scripts and full width
+        seconds = wide / _SLOW_CJK_RATE + (len(visible) - wide) / _SLOW_ALPHABETIC_RATE
+    return max(1, math.ceil(seconds))
 
 
 def add_enqueue(response: VoiceResponse, *, request, queue: Queue, action_url: str) -> None:
@@ -74,28 +104,46 @@ def wait_response(
     last_announced: int | None,
 ) -> VoiceResponse:
     """One pass of the wait loop: maybe the announcement, then hold music or a pause until the
-    next announcement is due (never past the max wait)."""
+    next announcement is due.
+
+    Twilio asks again only when this document has been played, so with silence the document
+    never lasts past the max wait: the announcement counts with its pause and a slow estimate of
+    its speech, and is left out when it would not fit. (A hold-music track plays to its end.)
+    """
     response = VoiceResponse()
-    if queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds:
-        response.leave()
-        return response
+    remaining = None
+    if queue.max_wait_seconds is not None:
+        remaining = queue.max_wait_seconds - queue_time
+        if remaining <= 0:
+            response.leave()
+            return response
+    spoken = 0
     if announce and position is not None:
-        if queue.announce_pause_seconds:
-            response.pause(length=queue.announce_pause_seconds)
         if minutes is not None and queue.announce_estimated_wait and _has_wait_message(queue):
-            _say_each(
-                response, queue, "position_with_wait_message", position=position, minutes=minutes
+            sayings = _sayings(
+                queue, "position_with_wait_message", position=position, minutes=minutes
             )
         else:
-            _say_each(response, queue, "position_message", position=position)
+            sayings = _sayings(queue, "position_message", position=position)
+        spoken = queue.announce_pause_seconds + sum(
+            speech_seconds_estimate(text, attrs["language"]) for text, attrs in sayings
+        )
+        if remaining is not None and not queue.hold_music_url and spoken + 1 > remaining:
+            spoken = 0  # no time left to say it: the caller leaves first
+        else:
+            if queue.announce_pause_seconds:
+                response.pause(length=queue.announce_pause_seconds)
+            for text, attrs in sayings:
+                response.say(text, **attrs)
     if queue.hold_music_url:
         response.play(queue.hold_music_url)
         return response
-    response.pause(
-        length=_silence_seconds(
-            queue=queue, queue_time=queue_time, announce=announce, last_announced=last_announced
-        )
+    silence = _silence_seconds(
+        queue=queue, queue_time=queue_time, announce=announce, last_announced=last_announced
     )
+    if remaining is not None:
+        silence = min(silence, remaining - spoken)
+    response.pause(length=max(1, silence))
     return response
 
 

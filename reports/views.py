@@ -81,6 +81,7 @@ def index(request):
     date_range, interval = form.date_range, form.cleaned_data["interval"]
     queues = form.queues()
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
+    queue_names = {queue.slug: queue.name for queue in queues}
     if _wants_csv(request):
         return csv_response(
             f"queues-{date_range.start}-{date_range.end}-{interval}.csv",
@@ -101,7 +102,9 @@ def index(request):
                 "abandoned": _("abandoned"),
                 "threshold": _("threshold"),
                 "interval": interval,
+                "queue_names": queue_names,
             },
+            "queue_names": queue_names,
             "totals": metrics.queue_report(
                 date_range=date_range, interval=metrics.Interval.TOTAL, queues=queues
             ),

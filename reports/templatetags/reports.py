@@ -1,8 +1,11 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from ..metrics import local_today
 from ..selectors import all_queues as _all_queues
 
 register = template.Library()
@@ -48,6 +51,29 @@ def period_label(iso: str, interval: str) -> str:
     if interval == "month":
         return date_format(start, "Y-m")
     return date_format(start, "Y-m-d")
+
+
+@register.filter
+def queue_name(slug: str, names: dict) -> str:
+    """A queue's name for its slug (the slug when the queue is gone)."""
+    return names.get(slug) or slug
+
+
+@register.simple_tag
+def date_presets():
+    """Common ranges, as (label, start, end), by the report time zone's today."""
+    today = local_today(timezone.now())
+    week_start = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [
+        (_("Today"), today, today),
+        (_("Yesterday"), today - timedelta(days=1), today - timedelta(days=1)),
+        (_("This week"), week_start, today),
+        (_("Last 7 days"), today - timedelta(days=6), today),
+        (_("This month"), month_start, today),
+        (_("Last month"), last_month_end.replace(day=1), last_month_end),
+    ]
 
 
 @register.simple_tag

@@ -16,6 +16,8 @@
   var $ = function (id) { return document.getElementById(id); };
 
   var STATE_POLL_MS = 3000;
+  // Twilio answers a registration within seconds; past this the softphone says it cannot connect.
+  var REGISTER_TIMEOUT_MS = 15000;
   var POP_RETRY_MS = 1500;
   var POP_MAX_TRIES = 40;
   // How a menu answer went, shown after the step in the screen-pop's IVR path.
@@ -29,6 +31,8 @@
   var popTries = 0;
   var popHandle = null;
   var lastStatus = null;
+  var deviceProblem = null; // why the softphone cannot take calls: {key, text}, or null
+  var registerTimer = null;
 
   function fmt(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, name) {
@@ -97,8 +101,30 @@
     badge.dataset.state = state;
     badge.textContent = label;
     badge.className = "badge " + ({
-      registered: "text-bg-success", unregistered: "text-bg-secondary", error: "text-bg-danger"
+      registered: "text-bg-success", unregistered: "text-bg-warning", unreachable: "text-bg-danger",
+      error: "text-bg-danger"
     }[state] || "text-bg-secondary");
+  }
+
+  // Each reason the softphone cannot take calls: the badge, and one true sentence.
+  function deviceFails(state, label, key, message, kind) {
+    clearTimeout(registerTimer);
+    setDeviceState(state, label);
+    deviceProblem = { key: key, text: message, kind: kind || "danger" };
+    showMessage(key, message, kind);
+  }
+
+  // The app counts an agent available only while the softphone is registered with Twilio.
+  function reportDevice(state) {
+    request("POST", urls.deviceUrl, { state: state }).then(function () {
+      clearMessage("device-report");
+    }, function (error) { showMessage("device-report", error.message, "warning"); });
+  }
+
+  function isConnectionError(error) {
+    var code = error && error.code;
+    return code === 31005 || code === 31009 || code === 53000 || code === 31000 ||
+      code === 53001 || code === 31003;
   }
 
   function explainError(error) {
@@ -109,8 +135,13 @@
     } else if (code === 31208 || code === 31401 || code === 31402 || code === 31201 ||
                /Permission|NotAllowed|NotFound|UserMedia/.test(name)) {
       showMessage("microphone", T.noMicrophone);
-    } else if (code === 31005 || code === 31009 || code === 53000 || code === 31000) {
-      showMessage("offline", T.deviceOffline);
+    } else if (isConnectionError(error)) {
+      var state = $("device-state").dataset.state;
+      if (state === "starting" || state === "unreachable") {  // never got through to Twilio
+        deviceFails("unreachable", T.deviceUnreachable, "offline", T.twilioUnreachable);
+      } else {
+        showMessage("offline", T.deviceOffline);
+      }
     } else {
       showMessage("call", fmt(T.callFailed, { message: (error && error.message) || code || "" }));
     }
@@ -118,20 +149,24 @@
 
   function startDevice() {
     if (!window.Twilio || !window.Twilio.Device) {
-      setDeviceState("error", T.deviceError);
-      showMessage("device", T.notConfigured);
+      deviceFails("error", T.deviceError, "device", T.sdkMissing);
       return;
     }
     fetchToken().then(function (token) {
       device = new window.Twilio.Device(token, { closeProtection: true, tokenRefreshMs: 60000 });
       device.on("registered", function () {
+        clearTimeout(registerTimer);
+        deviceProblem = null;
         setDeviceState("registered", T.deviceRegistered);
         clearMessage("offline");
         clearMessage("token");
+        reportDevice("registered");
       });
       device.on("unregistered", function () {
         setDeviceState("unregistered", T.deviceUnregistered);
+        deviceProblem = { key: "offline", text: T.deviceOffline, kind: "warning" };
         showMessage("offline", T.deviceOffline, "warning");
+        reportDevice("unregistered");
       });
       device.on("error", function (error) {
         if (error && (error.code === 20104 || error.code === 31205)) setDeviceState("error", T.deviceError);
@@ -143,17 +178,31 @@
         });
       });
       device.on("incoming", onIncoming);
-      device.register();
+      registerTimer = setTimeout(function () {
+        if ($("device-state").dataset.state === "starting") {
+          deviceFails("unreachable", T.deviceUnreachable, "offline", T.twilioUnreachable);
+        }
+      }, REGISTER_TIMEOUT_MS);
+      Promise.resolve(device.register()).catch(explainError);
     }, function (error) {
-      setDeviceState("error", T.deviceError);
-      showMessage(error.status === 401 ? "token" : "device",
-                  error.status === 401 ? T.tokenExpired : error.message);
+      if (error.status === 401) {
+        deviceFails("error", T.deviceError, "token", T.tokenExpired);
+      } else if (error.status === 503) {  // the server says what is missing
+        deviceFails("error", T.deviceNotConfigured, "device", error.message);
+      } else {
+        deviceFails("error", T.deviceError, "device", error.message);
+      }
     });
   }
 
   function deviceReady() {
-    if (!device || device.state === "destroyed" || $("device-state").dataset.state !== "registered") {
-      showMessage("offline", T.deviceOffline);
+    var state = $("device-state").dataset.state;
+    if (!device || device.state === "destroyed" || state !== "registered") {
+      if (deviceProblem) {
+        showMessage(deviceProblem.key, deviceProblem.text, deviceProblem.kind);
+      } else {  // still starting: Twilio has not answered yet
+        showMessage("offline", T.deviceStillStarting, "warning");
+      }
       return false;
     }
     if (call) {
@@ -469,6 +518,14 @@
   $("customer-form").addEventListener("submit", createCustomer);
   $("note-form").addEventListener("submit", saveNote);
   window.addEventListener("offline", function () { showMessage("offline", T.deviceOffline); });
+  // Closing the page unregisters the softphone: tell the app, which may not hear it otherwise.
+  window.addEventListener("pagehide", function () {
+    if ($("device-state").dataset.state !== "registered" || !navigator.sendBeacon) return;
+    var data = new FormData();
+    data.append("state", "unregistered");
+    data.append("csrfmiddlewaretoken", csrf);
+    navigator.sendBeacon(urls.deviceUrl, data);
+  });
   window.addEventListener("online", function () { clearMessage("offline"); });
 
   startDevice();

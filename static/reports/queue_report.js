@@ -20,8 +20,10 @@
   const x = periods.map(periodLabel);
   const sum = (field) => periods.map((period) =>
     queues.reduce((total, queue) => total + byKey.get(queue + "|" + period)[field], 0));
+  const names = labels.queue_names || {};
+  const nameOf = (queue) => names[queue] || queue;
   const perQueue = (field, scale) => queues.map((queue, i) => ({
-    label: queue,
+    label: nameOf(queue),
     data: periods.map((period) => {
       const value = byKey.get(queue + "|" + period)[field];
       return value === null ? null : value * scale;
@@ -46,7 +48,7 @@
 
   // The service-level threshold of each queue is the line ASA should stay under.
   const thresholds = queues.map((queue, i) => ({
-    label: labels.threshold + " " + queue,
+    label: labels.threshold + " " + nameOf(queue),
     data: periods.map((period) => byKey.get(queue + "|" + period).service_level_seconds),
     borderColor: colors[i % colors.length],
     borderDash: [6, 4],

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def make_agent(django_user_model, name, status, queues, **extra):
     user = django_user_model.objects.create_user(username=name)
+    # A registered softphone: only such an agent counts as available.
+    extra.setdefault("device_seen_at", timezone.now())
     agent = Agent.objects.create(user=user, identity=name, status=status, **extra)
     for queue in queues:
         QueueMembership.objects.create(agent=agent, queue=queue)

@@ -15,10 +15,11 @@ from .queue_urls import NUMBER
 
 @pytest.fixture
 def agent1(django_user_model, support):
-    """agent1, a member of `support`, available now."""
+    """agent1, a member of `support`, available now with a registered softphone (only such an
+    agent counts as available)."""
     user = django_user_model.objects.create_user(username="agent1")
     user.groups.add(Group.objects.get(name=AGENTS))
-    agent = Agent.objects.create(user=user, identity="agent1")
+    agent = Agent.objects.create(user=user, identity="agent1", device_seen_at=timezone.now())
     QueueMembership.objects.create(agent=agent, queue=support)
     agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
     return agent

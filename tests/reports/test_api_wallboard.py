@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def _agent(django_user_model, identity, status, queue):
     agent = Agent.objects.create(
-        user=django_user_model.objects.create_user(identity), identity=identity, status=status
+        user=django_user_model.objects.create_user(identity),
+        identity=identity,
+        status=status,
+        device_seen_at=timezone.now(),  # a registered softphone
     )
     QueueMembership.objects.create(agent=agent, queue=queue)
     return agent
