@@ -8,8 +8,10 @@ def _sync_roles(sender, using="default", apps=None, **kwargs):
 
     from .roles import sync_role_permissions
 
-    # post_migrate is sent once per app; act on the last one, when every permission exists.
-    if sender.label != list(global_apps.get_app_configs())[-1].label:
+    # post_migrate is sent once per app that has models; act on the last one, when every
+    # permission exists (apps without models, such as demo, get no signal).
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module]
+    if sender.label != with_models[-1].label:
         return
 
     sync_role_permissions(using=using)
