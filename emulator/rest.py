@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from email.utils import format_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -83,9 +83,11 @@ class EmulatorHttpClient(HttpClient):
     def request(self, method, uri, params=None, data=None, headers=None, auth=None,
                 timeout=None, allow_redirects=False):  # fmt: skip
         method = method.upper()
-        path = urlsplit(uri).path
+        parts = urlsplit(uri)
+        path = parts.path
         data = dict(data or {})
-        params = dict(params or {})
+        # A next_page_uri carries its paging in the query string.
+        params = {**parse_qs(parts.query, keep_blank_values=True), **dict(params or {})}
         self.requests.append((method, path, data))
         try:
             if self.fail_with is not None:
