@@ -8,6 +8,7 @@ webhook goes to the app over HTTP, signed with the account's auth token.
 
 import base64
 import binascii
+import contextlib
 import ipaddress
 import json
 import logging
@@ -398,6 +399,42 @@ def _status_line(status: int) -> str:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
+
+
+@contextlib.contextmanager
+def serving_rest(emulator):
+    """Serve ``emulator``'s REST API on a free loopback port for the ``with`` block; yields its
+    base URL. For an emulator driven in this process's main thread (``simulate_call``): the app
+    calls the API from inside a webhook, while the emulator waits for that webhook's answer, so
+    the two never touch the emulator's state at the same time."""
+    rest = emulator.rest_http_client()
+
+    def app(environ, start_response):
+        params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        data = parse_qs(_read_body(environ).decode("utf-8"), keep_blank_values=True)
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        try:
+            username = base64.b64decode(header.partition(" ")[2]).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            username = ""
+        response = rest.request(
+            environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"), params, data,
+            auth=(username, ""),
+        )  # fmt: skip
+        start_response(_status_line(response.status_code), [("Content-Type", "application/json")])
+        return [response.text.encode("utf-8")]
+
+    server = make_server(
+        "127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="emulator-rest", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
