@@ -77,9 +77,8 @@ class DialMixin:
                 targets = [DialTarget("Number", number)]
             else:
                 targets = [self._target(noun, doc) for noun in nouns]
-            caller_id = verb.get("callerId") or (
-                leg.to if leg.direction == "inbound" else leg.from_
-            )
+            # Without callerId the callee sees who is calling: the original caller's number.
+            caller_id = verb.get("callerId") or leg.from_
             fields, hung = yield from self._dial_parties(
                 leg, targets, timeout, time_limit, caller_id
             )
@@ -310,7 +309,7 @@ class DialMixin:
                 nxt = Next(winner.target.url, winner.target.method)
                 while isinstance(nxt, Next):
                     try:
-                        doc = self._load(child, nxt, "main")
+                        doc = self._load(child, nxt, "whisper")
                     except TwimlError as error:
                         self._record_error(child, error.code, nxt.url, error.message)
                         break

@@ -304,7 +304,7 @@ class EmulatorHttpClient(HttpClient):
         if not to:
             raise RestError(400, 21201, "Missing required parameter To")
         if not from_:
-            raise RestError(400, 21201, "Missing required parameter From")
+            raise RestError(400, 21213, "No 'From' number is specified")
         if not url and not twiml:
             raise RestError(400, 21205, "Url or Twiml is required")
         timeout = int(_first(data, "Timeout", 60) or 60)

@@ -49,9 +49,11 @@ class VerbsMixin:
         loop = int_attr(verb.get("loop"), 1)
         digits = verb.get("digits")
         if digits:
-            for _ in range(max(loop, 1)):
+            count = 0
+            while loop <= 0 or count < loop:  # loop="0": until the call moves on
                 leg.note("play-digits", text=digits)
                 yield Wait(play_digits_seconds(digits))
+                count += 1
             return None
         url = self.absolute((verb.text or "").strip(), doc.url)
         yield from self._play_url(leg, url, loop)
