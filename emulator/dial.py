@@ -138,7 +138,7 @@ class DialMixin:
             method_attr(noun.get("method")),
             callback,
             method_attr(noun.get("statusCallbackMethod")),
-            frozenset(events | {"completed"}),
+            frozenset(events),
             params,
         )
 

@@ -283,7 +283,7 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         leg = self._new_leg(direction="outbound-api", from_=from_, to=to, actor=actor)
         leg.status_callback = self.absolute(status_callback) if status_callback else None
         leg.status_method = method_attr(status_callback_method)
-        leg.status_events = set(status_callback_event or ["completed"]) | {"completed"}
+        leg.status_events = set(status_callback_event or ["completed"])  # only those asked for
         leg.fallback_url = self.absolute(fallback_url) if fallback_url else None
         if twiml is not None:
             first = Next(self.base_url + "/", "POST", twiml=twiml)

@@ -90,3 +90,21 @@ def test_calls_create_without_from_is_error_21213():
         rest.calls.create(to=CALLER, from_="", twiml="<Response/>")
 
     assert (raised.value.status, raised.value.code) == (400, 21213)
+
+
+def test_status_callbacks_come_only_for_the_events_asked_for():
+    emu, app = emulator({})
+    emu.add_callee("+819099998888", Caller(answer_after=2))
+    rest = Client(ACCOUNT, "t", http_client=emu.rest_http_client())
+
+    rest.calls.create(
+        to="+819099998888",
+        from_=NUMBER,
+        twiml="<Response><Pause length='1'/></Response>",
+        status_callback="http://app/status",
+        status_callback_event=["answered"],
+    )
+    emu.run()
+
+    statuses = [fields["CallStatus"] for path, fields in app.requests if path == "/status"]
+    assert statuses == ["in-progress"]
