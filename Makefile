@@ -32,11 +32,20 @@ makemessages: $(VENV)/.installed
 migrate: $(VENV)/.installed
 	$(MANAGE) migrate
 
-# A bare machine to a running demo: venv, dependencies, SQLite, demo data, dev server.
+# The demo's Twilio is the local one (manage.py twilio_emulator): an account of its own.
+TWILIO_PORT ?= 8020
+DEMO_TWILIO := DEBUG=True TWILIO_API_URL=http://127.0.0.1:$(TWILIO_PORT) \
+	TWILIO_ACCOUNT_SID=AC00000000000000000000000000000001 TWILIO_AUTH_TOKEN=local-twilio-auth-token \
+	TWILIO_API_KEY_SID=SK00000000000000000000000000000001 TWILIO_API_KEY_SECRET=local-twilio-api-key-secret \
+	TWILIO_TWIML_APP_SID=AP00000000000000000000000000000001 TWILIO_CALLER_ID=+815012345678
+
+# A bare machine to a running demo: venv, dependencies, SQLite, demo data, then the web server
+# and the local Twilio together (Procfile, honcho): one command, one Ctrl-C.
 run: $(VENV)/.installed messages
-	DEBUG=True $(MANAGE) migrate
-	DEBUG=True $(MANAGE) seed_demo
-	DEBUG=True $(MANAGE) runserver $(HOST):$(PORT)
+	$(DEMO_TWILIO) $(MANAGE) migrate
+	$(DEMO_TWILIO) $(MANAGE) seed_demo
+	$(DEMO_TWILIO) RUN_HOST=$(HOST) RUN_PORT=$(PORT) TWILIO_PORT=$(TWILIO_PORT) \
+		$(BIN)/honcho start --no-prefix -f Procfile
 
 # The whole suite: lint and format check, then pytest (SQLite, or PostgreSQL when DATABASE_URL is
 # set). Debian's chromium, fonts-noto-cjk and nginx are installed first when missing (as root).

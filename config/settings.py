@@ -163,6 +163,8 @@ TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
 TWILIO_TWIML_APP_SID = env.str("TWILIO_TWIML_APP_SID", default="")
 TWILIO_CALLER_ID = env.str("TWILIO_CALLER_ID", default="")
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
+# When set, every REST request the app makes goes to this base URL (the local Twilio).
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")
 TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
 # Days a stored webhook request is kept; `manage.py purge_webhook_events` deletes older ones.
 # 0 keeps them forever.

@@ -40,6 +40,7 @@ class Caller:
     answer_after: float = 5.0
     answer: str = "answer"
     message_seconds: float = 5.0
+    live: bool = False  # a person at the phone page: keys come as they press them
 
     def __post_init__(self):
         self.digits = parse_digits(self.digits)
@@ -63,6 +64,8 @@ class AgentActor:
     talk_seconds: seconds the agent talks once connected before hanging up (None: until the
         other side hangs up).
     online: a registered device; calls to an offline identity are not answered.
+    live: the device is a person's (the local Twilio's emulated softphone): a call to it rings
+        until they accept or reject it, or the dial times out.
     takes_queues: queue names ("*" for any) whose callers this agent takes by itself: whenever
         a caller waits there and the agent is free, the agent dials ``queue:<name>`` through
         the TwiML App ``answer_after`` seconds later.
@@ -75,6 +78,7 @@ class AgentActor:
     takes_queues: tuple[str, ...] | str = ()
     busy_with: set = field(default_factory=set)  # CallSids of the agent's legs in progress
     dial_pending: bool = False
+    live: bool = False  # a registered device (a person at the desk) answers, not a timer
 
     def takes(self, queue_name: str) -> bool:
         if self.takes_queues == "*":
@@ -100,6 +104,8 @@ class AgentActor:
 
     @property
     def answer(self) -> str:
+        if self.live:
+            return "live" if self.online else "no-answer"
         return "answer" if self.online and not self.busy_with else "no-answer"
 
     def keys_for_next_prompt(self) -> str | None:

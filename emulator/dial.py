@@ -5,7 +5,17 @@ from typing import NamedTuple
 from .actors import AgentActor
 from .clock import Wait
 from .legs import EmulatedCall
-from .model import END, Bridge, BridgeEnded, Dequeued, Hangup, Next, Redirected
+from .model import (
+    END,
+    Bridge,
+    BridgeEnded,
+    Dequeued,
+    DeviceAnswered,
+    DeviceRejected,
+    Hangup,
+    Next,
+    Redirected,
+)
 from .twiml import TwimlError, int_attr, method_attr
 
 
@@ -67,9 +77,8 @@ class DialMixin:
                 targets = [DialTarget("Number", number)]
             else:
                 targets = [self._target(noun, doc) for noun in nouns]
-            caller_id = verb.get("callerId") or (
-                leg.to if leg.direction == "inbound" else leg.from_
-            )
+            # Without callerId the callee sees who is calling: the original caller's number.
+            caller_id = verb.get("callerId") or leg.from_
             fields, hung = yield from self._dial_parties(
                 leg, targets, timeout, time_limit, caller_id
             )
@@ -129,7 +138,7 @@ class DialMixin:
             method_attr(noun.get("method")),
             callback,
             method_attr(noun.get("statusCallbackMethod")),
-            frozenset(events | {"completed"}),
+            frozenset(events),
             params,
         )
 
@@ -243,8 +252,25 @@ class DialMixin:
         else:
             ring = timeout
         first_sid = children[0].leg.sid
+        rejected: set[str] = set()
         try:
-            yield Wait(ring)
+            deadline = self.sim.now + ring
+            while True:
+                try:
+                    yield Wait(max(0.0, deadline - self.sim.now))
+                    break
+                except DeviceAnswered as answered:  # a person's device (see _ringing_live)
+                    picked = self._ringing_live(children, answered.sid)
+                    if picked is not None:
+                        winner = picked
+                        break
+                except DeviceRejected as declined:
+                    picked = self._ringing_live(children, declined.sid)
+                    if picked is not None:
+                        rejected.add(picked.leg.sid)
+                        self._finish_child(picked.leg, "busy")
+                    if all(ringing.leg.ended for ringing in children):
+                        break
         except (Hangup, Redirected) as stop:
             for ringing in children:
                 self._finish_child(ringing.leg, "canceled")
@@ -252,7 +278,12 @@ class DialMixin:
                 raise
             return dial_result("canceled", call_sid=first_sid, bridged=False), stop
         if winner is None:
-            statuses = {ringing.answer for ringing in children}
+            statuses = {
+                ("busy" if ringing.leg.sid in rejected else "no-answer")
+                if ringing.answer == "live"
+                else ringing.answer
+                for ringing in children
+            }
             status = (
                 "busy"
                 if statuses == {"busy"}
@@ -278,7 +309,7 @@ class DialMixin:
                 nxt = Next(winner.target.url, winner.target.method)
                 while isinstance(nxt, Next):
                     try:
-                        doc = self._load(child, nxt, "main")
+                        doc = self._load(child, nxt, "whisper")
                     except TwimlError as error:
                         self._record_error(child, error.code, nxt.url, error.message)
                         break
@@ -320,6 +351,18 @@ class DialMixin:
         return (
             dial_result("completed", call_sid=child.sid, duration=bridge.duration(), bridged=True),
             hung,
+        )
+
+    @staticmethod
+    def _ringing_live(children: list[RingingChild], sid: str) -> RingingChild | None:
+        """The live (device) child ``sid`` if it is still ringing."""
+        return next(
+            (
+                ringing
+                for ringing in children
+                if ringing.leg.sid == sid and ringing.answer == "live" and not ringing.leg.ended
+            ),
+            None,
         )
 
     def _finish_child(self, child: EmulatedCall, final: str) -> None:

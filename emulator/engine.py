@@ -12,6 +12,8 @@ from .model import (
     DEFAULT_QUEUE_SIZE,
     REJECTED,
     BridgeEnded,
+    DeviceAnswered,
+    DeviceRejected,
     Hangup,
     Next,
     Queue,
@@ -86,6 +88,12 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         self.recordings: dict[str, dict] = {}
         self.errors: list[dict] = []
         self.note_seq = 0
+        # Called with (leg, TranscriptEntry) for everything that happens (the local Twilio's
+        # scripting API and devices follow calls this way).
+        self.observers: list = []
+        # Calls create per second (Twilio's CPS); None: unlimited. Later calls wait their turn.
+        self.calls_per_second: float | None = None
+        self._next_create_at = 0.0
 
     # --- clock ----------------------------------------------------------------------------
     @property
@@ -275,17 +283,17 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         leg = self._new_leg(direction="outbound-api", from_=from_, to=to, actor=actor)
         leg.status_callback = self.absolute(status_callback) if status_callback else None
         leg.status_method = method_attr(status_callback_method)
-        leg.status_events = set(status_callback_event or ["completed"]) | {"completed"}
+        leg.status_events = set(status_callback_event or ["completed"])  # only those asked for
         leg.fallback_url = self.absolute(fallback_url) if fallback_url else None
         if twiml is not None:
             first = Next(self.base_url + "/", "POST", twiml=twiml)
         else:
             first = Next(self.absolute(url), method_attr(method))
-        leg.process = self.sim.spawn(
-            self._outbound(leg, first, timeout),
-            at=self.sim.now if at is None else at,
-            name=leg.sid,
-        )
+        start = self.sim.now if at is None else at
+        if self.calls_per_second:
+            start = max(start, self._next_create_at)
+            self._next_create_at = start + 1.0 / self.calls_per_second
+        leg.process = self.sim.spawn(self._outbound(leg, first, timeout), at=start, name=leg.sid)
         return leg
 
     def _party_for(self, address: str):
@@ -337,7 +345,18 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         self._status_callback(leg, "ringing")
         after = getattr(leg.actor, "answer_after", 5.0)
         try:
-            if answer == "answer" and after <= timeout:
+            if answer == "live":  # a person's device rings until accepted, rejected or timeout
+                try:
+                    yield Wait(timeout)
+                except DeviceAnswered:
+                    pass
+                except DeviceRejected:
+                    self._finish(leg, "busy")
+                    return
+                else:
+                    self._finish(leg, "no-answer")
+                    return
+            elif answer == "answer" and after <= timeout:
                 yield Wait(after)
             else:
                 yield Wait(0 if answer in ("busy", "failed") else timeout)

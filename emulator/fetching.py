@@ -21,6 +21,7 @@ from .twiml import (
     STATUS_CALLBACK_ERROR,
     TWIML_MEDIA_TYPES,
     WAIT_VERBS,
+    WHISPER_VERBS,
     TwimlError,
     parse_document,
 )
@@ -144,7 +145,9 @@ class HttpMixin:
         kind, text, url = self._fetch_text(leg, nxt, ctx)
         if kind == "audio":
             return ("audio", url)
-        allowed = {"wait": WAIT_VERBS, "queue-url": QUEUE_URL_VERBS}.get(ctx)
+        allowed = {"wait": WAIT_VERBS, "queue-url": QUEUE_URL_VERBS, "whisper": WHISPER_VERBS}.get(
+            ctx
+        )
         return parse_document(text, url, allowed_verbs=allowed)
 
     def _document(self, leg, nxt: Next, ctx: str):

@@ -67,6 +67,8 @@ class EmulatedCall:
         self.timers: list = []
         self.recording: dict | None = None  # the leg's latest recording
         self.cookies: dict[str, str] = {}
+        self.gathering = False  # a live <Gather> listens: keys pressed now are delivered
+        self.muted = False
 
     # --- what the tests look at ---
     def heard(self) -> list[str]:
@@ -116,9 +118,10 @@ class EmulatedCall:
     def note(self, kind: str, text: str = "", url: str = "", **attrs) -> None:
         emulator = self.emulator
         emulator.note_seq += 1
-        self.transcript.append(
-            TranscriptEntry(emulator.sim.now, kind, text, url, attrs, emulator.note_seq)
-        )
+        entry = TranscriptEntry(emulator.sim.now, kind, text, url, attrs, emulator.note_seq)
+        self.transcript.append(entry)
+        for observer in emulator.observers:
+            observer(self, entry)
 
     def __repr__(self):
         return f"<EmulatedCall {self.sid} {self.from_}->{self.to} {self.status}>"

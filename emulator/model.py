@@ -91,6 +91,36 @@ class KeyPressed(Interrupt):
     preempts_timer = True  # a key pressed as the prompt ends still stops the prompt
 
 
+class DigitsPressed(Interrupt):
+    """A live caller (the phone page) pressed keys while a <Gather> listens."""
+
+    preempts_timer = True
+
+    def __init__(self, digits: str):
+        super().__init__(digits)
+        self.digits = digits
+
+
+class DeviceAnswered(Interrupt):
+    """A live softphone accepted the ringing leg ``sid``."""
+
+    preempts_timer = True
+
+    def __init__(self, sid: str):
+        super().__init__(sid)
+        self.sid = sid
+
+
+class DeviceRejected(Interrupt):
+    """A live softphone rejected the ringing leg ``sid``."""
+
+    preempts_timer = True
+
+    def __init__(self, sid: str):
+        super().__init__(sid)
+        self.sid = sid
+
+
 class BridgeEnded(Interrupt):
     def __init__(self, by: str):
         super().__init__(by)

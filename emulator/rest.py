@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from email.utils import format_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -83,9 +83,11 @@ class EmulatorHttpClient(HttpClient):
     def request(self, method, uri, params=None, data=None, headers=None, auth=None,
                 timeout=None, allow_redirects=False):  # fmt: skip
         method = method.upper()
-        path = urlsplit(uri).path
+        parts = urlsplit(uri)
+        path = parts.path
         data = dict(data or {})
-        params = dict(params or {})
+        # A next_page_uri carries its paging in the query string.
+        params = {**parse_qs(parts.query, keep_blank_values=True), **dict(params or {})}
         self.requests.append((method, path, data))
         try:
             if self.fail_with is not None:
@@ -302,7 +304,7 @@ class EmulatorHttpClient(HttpClient):
         if not to:
             raise RestError(400, 21201, "Missing required parameter To")
         if not from_:
-            raise RestError(400, 21201, "Missing required parameter From")
+            raise RestError(400, 21213, "No 'From' number is specified")
         if not url and not twiml:
             raise RestError(400, 21205, "Url or Twiml is required")
         timeout = int(_first(data, "Timeout", 60) or 60)

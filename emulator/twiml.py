@@ -55,6 +55,7 @@ ENQUEUE_CHILDREN = {"Task"}
 # What each execution context allows (docs/twilio.md §3).
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
+WHISPER_VERBS = {"Play", "Say", "Gather", "Hangup"}  # a <Number url> / <Client url> document
 
 
 def int_attr(value, default: int) -> int:
@@ -101,6 +102,8 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
     stripped = text.strip()
     if not stripped:
         raise TwimlError(DOCUMENT_PARSE_FAILURE, "empty document")
+    if stripped.startswith("<?xml") and not text.startswith("<?xml"):
+        raise TwimlError(DOCUMENT_PARSE_FAILURE, "XML declaration not at the start of the document")
     try:
         root = ET.fromstring(stripped)
     except ET.ParseError as error:

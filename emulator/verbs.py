@@ -4,7 +4,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from .clock import Wait
-from .model import API_VERSION, END, LEAVE, Hangup, KeyPressed, Next, new_sid
+from .model import API_VERSION, END, LEAVE, DigitsPressed, Hangup, KeyPressed, Next, new_sid
 from .speech import play_digits_seconds, say_seconds
 from .twiml import bool_attr, int_attr, method_attr, say_text
 
@@ -49,9 +49,11 @@ class VerbsMixin:
         loop = int_attr(verb.get("loop"), 1)
         digits = verb.get("digits")
         if digits:
-            for _ in range(max(loop, 1)):
+            count = 0
+            while loop <= 0 or count < loop:  # loop="0": until the call moves on
                 leg.note("play-digits", text=digits)
                 yield Wait(play_digits_seconds(digits))
+                count += 1
             return None
         url = self.absolute((verb.text or "").strip(), doc.url)
         yield from self._play_url(leg, url, loop)
@@ -98,7 +100,53 @@ class VerbsMixin:
         on_empty = bool_attr(verb.get("actionOnEmptyResult"))
         dtmf = "dtmf" in verb.get("input", "dtmf")
         leg.note("gather", url=action, numDigits=num_digits, timeout=timeout)
-        keys = leg.actor.keys_for_next_prompt() if dtmf else None
+        if dtmf and getattr(leg.actor, "live", False):
+            digits, finished_on = yield from self._gather_live(
+                leg, verb, doc, ctx, timeout, num_digits, finish_on_key
+            )
+        else:
+            keys = leg.actor.keys_for_next_prompt() if dtmf else None
+            digits, finished_on = yield from self._gather_scripted(
+                leg, verb, doc, ctx, keys, timeout, num_digits, finish_on_key
+            )
+        if not digits:
+            leg.note("no-input", text=finished_on)
+            if on_empty:
+                return Next(action, method, {"Digits": "", "FinishedOnKey": finished_on})
+            return None
+        return Next(action, method, {"Digits": digits, "FinishedOnKey": finished_on})
+
+    def _gather_live(self, leg, verb, doc, ctx, timeout, num_digits, finish_on_key):
+        """A person presses keys when they like: during the prompt (which stops it) or after;
+        ``timeout`` of silence after the prompt or after a key ends the gather."""
+        digits, finished_on, pressed = "", "", ""
+        leg.gathering = True
+        try:
+            try:
+                for child in verb:
+                    yield from self.VERBS[child.tag](self, leg, child, doc, ctx)
+            except DigitsPressed as press:
+                leg.note("barge-in")
+                pressed = press.digits
+            while True:
+                for key in pressed:
+                    leg.note("keys", text=key)
+                    if finish_on_key and key in finish_on_key:
+                        return digits, key
+                    digits += key
+                    if num_digits and len(digits) >= num_digits:
+                        return digits, finished_on
+                try:
+                    yield Wait(timeout)
+                except DigitsPressed as press:
+                    pressed = press.digits
+                    continue
+                return digits, finished_on
+        finally:
+            leg.gathering = False
+
+    def _gather_scripted(self, leg, verb, doc, ctx, keys, timeout, num_digits, finish_on_key):
+        """A scripted caller's keys for this prompt (None: silence), at its own pace."""
         think = getattr(leg.actor, "think_seconds", 1.0)
         barge_in = None
         if keys is not None and getattr(leg.actor, "barge_in", False) and len(verb):
@@ -133,12 +181,7 @@ class VerbsMixin:
                     yield Wait(getattr(leg.actor, "key_gap", 1.0))
             if not complete:
                 yield Wait(timeout)
-        if not digits:
-            leg.note("no-input", text=finished_on)
-            if on_empty:
-                return Next(action, method, {"Digits": "", "FinishedOnKey": finished_on})
-            return None
-        return Next(action, method, {"Digits": digits, "FinishedOnKey": finished_on})
+        return digits, finished_on
 
     def verb_record(self, leg, verb, doc, ctx):
         action = self.absolute(verb.get("action") or doc.url, doc.url)

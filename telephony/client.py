@@ -1,7 +1,10 @@
 """The one place a Twilio REST client is made."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 # Tests and the emulator set this to a twilio.http.HttpClient of their own; the app's REST code
@@ -22,11 +25,35 @@ def set_http_client(http_client: HttpClient | None) -> None:
     _http_client_override = http_client
 
 
+class RebasedHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client, sending every request to ``base_url`` instead of Twilio's hosts
+    (the path and query are kept)."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        rebased = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, rebased, *args, **kwargs)
+
+
 def get_client(*, http_client: HttpClient | None = None) -> Client:
+    """The app's one Twilio REST client. With ``TWILIO_API_URL`` set, it talks to that base URL
+    (the local Twilio, ``manage.py twilio_emulator``) instead of api.twilio.com."""
     if not twilio_is_configured():
         raise TwilioNotConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
-    return Client(
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_AUTH_TOKEN,
-        http_client=http_client or _http_client_override,
-    )
+    http_client = http_client or _http_client_override
+    if http_client is None and settings.TWILIO_API_URL:
+        http_client = RebasedHttpClient(settings.TWILIO_API_URL, timeout=10)
+    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+
+
+def local_twilio_origin() -> str | None:
+    """``scheme://host:port`` of the local Twilio when ``TWILIO_API_URL`` points at one; pages
+    that load its emulated softphone allow that origin in their Content-Security-Policy."""
+    if not settings.TWILIO_API_URL:
+        return None
+    parts = urlsplit(settings.TWILIO_API_URL)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from emulator import Caller, DjangoTransport, Emulator, HttpTransport
-from telephony.client import set_http_client
+from emulator.server import serving_rest
 
 # The transcript speaks the flow's language (the language of what the caller hears).
 LABELS = {
@@ -185,15 +185,13 @@ class Command(BaseCommand):
             hangup_after=options["hangup_after"],
         )
         call = emu.place_call(to=options["to"], from_=options["from_"], caller=caller)
-        set_http_client(emu.rest_http_client())
-        try:
+        # The app's REST calls (TWILIO_API_URL) reach this emulator, not api.twilio.com.
+        with serving_rest(emu) as rest_url, override_settings(TWILIO_API_URL=rest_url):
             emu.run(until=options["max_seconds"])
             # Whoever is still on the line hangs up, so the app sees every call end (no visit
             # is left waiting forever in the database).
             cut = emu.hangup_all("caller")
             emu.run(until=emu.now + 3600)
-        finally:
-            set_http_client(None)
         self._print(emu, call, options)
         if cut:
             raise CommandError(

@@ -1,0 +1,180 @@
+"""Emulated softphones: devices registered with an access token, and the events they receive."""
+
+import itertools
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from .model import DeviceAnswered, DeviceRejected, DigitsPressed
+
+
+@dataclass(eq=False)
+class Device:
+    id: str
+    identity: str
+    events: list = field(default_factory=list)
+    calls: dict = field(default_factory=dict)  # CallSid -> "incoming" | "outgoing" | "accepted"
+    rejected: set = field(default_factory=set)
+
+
+class Devices:
+    """The registry. Events are appended on the emulator's thread and long-polled from others."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.devices: dict[str, Device] = {}
+        self._changed = threading.Condition()
+        self._seq = itertools.count(1)
+        emulator.observers.append(self._observe)
+
+    # --- registry (emulator thread) -------------------------------------------------------------
+    def register(self, identity: str) -> Device:
+        device = Device(id="DE" + uuid.uuid4().hex, identity=identity)
+        self.devices[device.id] = device
+        agent = self.emulator.agents.get(identity) or self.emulator.add_agent(
+            identity, talk_seconds=None
+        )
+        agent.live, agent.online, agent.talk_seconds = True, True, None
+        return device
+
+    def unregister(self, device: Device) -> None:
+        self.devices.pop(device.id, None)
+        if not self.for_identity(device.identity):
+            agent = self.emulator.agents.get(device.identity)
+            if agent is not None:
+                agent.online = False
+        with self._changed:
+            self._changed.notify_all()
+
+    def for_identity(self, identity: str) -> list[Device]:
+        return [device for device in self.devices.values() if device.identity == identity]
+
+    def emit(self, device: Device, type_: str, leg, **extra) -> None:
+        event = {
+            "id": next(self._seq),
+            "type": type_,
+            "call": leg.sid,
+            "params": {
+                "CallSid": leg.sid,
+                "From": leg.from_,
+                "To": leg.to,
+                "AccountSid": self.emulator.account_sid,
+            },
+            "custom": {
+                key: value
+                for key, value in leg.extra_fields.items()
+                if key not in ("ApplicationSid", "To", "From")
+            },
+            **extra,
+        }
+        with self._changed:
+            device.events.append(event)
+            self._changed.notify_all()
+
+    def _observe(self, leg, entry) -> None:
+        kind = entry.kind
+        if kind == "ringing" and leg.to.startswith("client:"):
+            identity = leg.to[len("client:") :]
+            for device in self.for_identity(identity):
+                device.calls[leg.sid] = "incoming"
+                self.emit(device, "incoming", leg)
+            return
+        if kind not in ("answered", "end"):
+            return
+        for device in list(self.devices.values()):
+            state = device.calls.get(leg.sid)
+            if state is None:
+                continue
+            if kind == "answered" and state == "outgoing":
+                device.calls[leg.sid] = "accepted"
+                self.emit(device, "accept", leg)
+            elif kind == "end":
+                del device.calls[leg.sid]
+                if state == "accepted":
+                    self.emit(device, "disconnect", leg)
+                elif leg.sid not in device.rejected:
+                    self.emit(device, "cancel", leg)
+
+    # --- what a device does (emulator thread) ---------------------------------------------------
+    def _ringing(self, device: Device, sid: str):
+        leg = self.emulator.call_by_sid(sid)
+        if leg is None or device.calls.get(sid) != "incoming" or leg.status != "ringing":
+            return None
+        return leg
+
+    def accept(self, device: Device, sid: str) -> bool:
+        leg = self._ringing(device, sid)
+        if leg is None:
+            return False
+        process = leg.parent.process if leg.parent is not None else leg.process
+        if process is None or process.done:
+            return False
+        device.calls[sid] = "accepted"
+        for other in self.for_identity(device.identity):
+            if other is not device and sid in other.calls:
+                del other.calls[sid]
+                self.emit(other, "cancel", leg)
+        process.interrupt(DeviceAnswered(sid))
+        self.emit(device, "accept", leg)
+        return True
+
+    def reject(self, device: Device, sid: str) -> bool:
+        leg = self._ringing(device, sid)
+        if leg is None:
+            return False
+        device.rejected.add(sid)
+        del device.calls[sid]
+        if any(sid in other.calls for other in self.for_identity(device.identity)):
+            return True  # another of this identity's devices still rings
+        process = leg.parent.process if leg.parent is not None else leg.process
+        if process is not None and not process.done:
+            process.interrupt(DeviceRejected(sid))
+        return True
+
+    def hangup(self, device: Device, sid: str) -> bool:
+        leg = self.emulator.call_by_sid(sid)
+        if leg is None or sid not in device.calls:
+            return False
+        if device.calls[sid] == "incoming":
+            return self.reject(device, sid)
+        self.emulator.hangup(leg, "agent")
+        return True
+
+    def mute(self, device: Device, sid: str, muted: bool) -> bool:
+        leg = self.emulator.call_by_sid(sid)
+        if leg is None or sid not in device.calls:
+            return False
+        leg.muted = muted
+        return True
+
+    def digits(self, device: Device, sid: str, digits: str) -> bool:
+        leg = self.emulator.call_by_sid(sid)
+        if leg is None or device.calls.get(sid) != "accepted":
+            return False
+        press_keys(leg, digits)
+        return True
+
+    def connect(self, device: Device, params: dict) -> str:
+        params = {str(key): str(value) for key, value in (params or {}).items()}
+        to = params.get("To", "")
+        leg = self.emulator.agent_dial(device.identity, to=to, at=self.emulator.now, params=params)
+        device.calls[leg.sid] = "outgoing"
+        return leg.sid
+
+    # --- long poll (any thread) -----------------------------------------------------------------
+    def wait_events(self, device: Device, wait: float) -> list[dict]:
+        """The events not yet delivered, waiting up to ``wait`` seconds for one."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: device.id not in self.devices or bool(device.events), timeout=wait
+            )
+            events, device.events = device.events, []
+            return events
+
+
+def press_keys(leg, digits: str) -> None:
+    """Keys pressed on a live leg: heard by a listening <Gather>, else lost (as on Twilio)."""
+    if leg.gathering and leg.process is not None and not leg.process.done:
+        leg.process.interrupt(DigitsPressed(digits))
+    else:
+        leg.note("keys", text=digits, ignored=True)

@@ -1,0 +1,120 @@
+"""The emulator on the real clock: one thread owns it; everyone else hands it commands.
+
+The engine is single-threaded (a discrete-event simulation). ``RealTimeRunner`` runs it in its
+own thread, moving virtual time along with the wall clock, and executes commands (REST requests,
+the scripting API) on that thread between events. While a leg waits for the app to answer a
+webhook, the runner keeps executing commands (``PumpingTransport``): the app often calls the REST
+API from inside a webhook, and that request must be served before the webhook can answer.
+"""
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+logger = logging.getLogger("emulator.realtime")
+
+IDLE_SECONDS = 0.5  # how often the loop looks again when nothing is due
+
+
+class RealTimeRunner:
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.commands: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started_at = time.monotonic()
+
+    # --- for other threads ----------------------------------------------------------------
+    def call(self, fn, *args, timeout: float = 30.0, **kwargs):
+        """Run ``fn(*args, **kwargs)`` on the emulator's thread and return its result."""
+        if threading.current_thread() is self._thread:
+            return fn(*args, **kwargs)
+        future: Future = Future()
+        self.commands.put((fn, args, kwargs, future))
+        return future.result(timeout)
+
+    def start(self) -> None:
+        self._started_at = time.monotonic() - self.emulator.sim.now
+        self._thread = threading.Thread(target=self._loop, name="twilio-emulator", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self.commands.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # --- on the emulator's thread -------------------------------------------------------------
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started_at
+
+    def _loop(self) -> None:
+        sim = self.emulator.sim
+        while not self._stopping.is_set():
+            try:
+                sim.run(until=self.elapsed())
+            except Exception:  # one broken call must not stop the local Twilio
+                logger.exception("a call failed in the emulator")
+            due = next((entry[0] for entry in sorted(sim._heap) if not entry[4]), None)
+            delay = IDLE_SECONDS if due is None else min(IDLE_SECONDS, due - self.elapsed())
+            try:
+                item = self.commands.get(timeout=max(0.0, delay))
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            if sim.now < self.elapsed():
+                try:
+                    sim.run(until=self.elapsed())
+                except Exception:
+                    logger.exception("a call failed in the emulator")
+            self._execute(item)
+
+    def pump(self, wait: float) -> None:
+        """Execute the commands waiting (up to ``wait`` seconds for the first one)."""
+        try:
+            item = self.commands.get(timeout=wait)
+        except queue.Empty:
+            return
+        if item is None:
+            self.commands.put(None)  # stopping: leave it for the loop
+            return
+        self._execute(item)
+        while True:
+            try:
+                item = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self.commands.put(None)
+                return
+            self._execute(item)
+
+    @staticmethod
+    def _execute(item) -> None:
+        fn, args, kwargs, future = item
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller's thread
+            future.set_exception(error)
+
+
+class PumpingTransport:
+    """Wraps a transport: the request runs on a helper thread while the runner keeps serving
+    commands (the app's REST calls made while it answers this very webhook)."""
+
+    def __init__(self, inner, runner: RealTimeRunner):
+        self.inner = inner
+        self.runner = runner
+        self.base_url = getattr(inner, "base_url", None)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="twilio-emulator-http")
+
+    def send(self, method: str, url: str, *, body: bytes, headers: dict[str, str]):
+        future = self._pool.submit(self.inner.send, method, url, body=body, headers=headers)
+        while not future.done():
+            self.runner.pump(0.01)
+        return future.result()
