@@ -29,7 +29,7 @@ def support():
 def test_with_silence_the_caller_leaves_at_the_max_wait(
     settings, support, max_wait, announce_every, pause
 ):
-    from telephony.emulator import Caller
+    from emulator import Caller
 
     support.max_wait_seconds = max_wait
     support.announce_every_seconds = announce_every

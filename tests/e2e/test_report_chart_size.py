@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from reports.traffic import traffic_generate
 
 from agents.roles import ANALYSTS
+from demo.traffic import traffic_generate
 from reports.metrics import local_today
 from tests.conftest import browser_login, save_screenshot
 
