@@ -62,14 +62,22 @@ class DjangoTransport:
     as one from a server, and a view that raises answers 500 as Twilio would see it. No
     request_started/finished signals are sent, so the caller's database connection (and any
     transaction it is in) is left alone. ``environ`` adds WSGI environ entries to every request
-    (names without the ``HTTP_`` prefix, which no client can send).
+    (names without the ``HTTP_`` prefix, which no client can send); ``per_request``, a callable
+    returning more such entries, is asked at each request (e.g. the virtual time of the request).
     """
 
     base_url = "http://testserver"
 
-    def __init__(self, *, timeout: float = REQUEST_TIMEOUT_SECONDS, environ: dict | None = None):
+    def __init__(
+        self,
+        *,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        environ: dict | None = None,
+        per_request=None,
+    ):
         self.timeout = timeout
         self.environ = dict(environ or {})
+        self.per_request = per_request
         self._handler = None
 
     @property
@@ -112,6 +120,8 @@ class DjangoTransport:
             else:
                 environ["HTTP_" + name.upper().replace("-", "_")] = value
         environ.update(self.environ)
+        if self.per_request is not None:
+            environ.update(self.per_request())
         return environ
 
     def send(self, method: str, url: str, *, body: bytes, headers: dict[str, str]):

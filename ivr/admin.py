@@ -1,6 +1,8 @@
 """Call flows in the admin: a flow with its steps, menu options and numbers on one page, an
 outline of the flow, and "Try this flow"."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,6 +10,8 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -204,7 +208,11 @@ class FlowAdmin(admin.ModelAdmin):
             keys = [*keys, *parse_keys(pressed)]
         elif "wait" in request.GET:
             keys = [*keys, SILENCE]
-        result = flow_try(flow=flow, keys=keys, scheme=request.scheme, host=request.get_host())
+        at_value = request.GET.get("at", "").strip()
+        at, at_error = _as_if(at_value)
+        result = flow_try(
+            flow=flow, keys=keys, scheme=request.scheme, host=request.get_host(), at=at
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -213,10 +221,28 @@ class FlowAdmin(admin.ModelAdmin):
             "result": result,
             "keys": keys,
             "keys_value": ",".join(keys),
+            "at_value": at_value if at is not None else "",
+            "at_error": at_error,
+            "time_zone": timezone.get_current_timezone_name(),
             "keypad": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"],
             "outline_url": reverse("admin:ivr_flow_outline", args=[flow.pk]),
         }
         return TemplateResponse(request, "admin/ivr/flow/try.html", context)
+
+
+def _as_if(value: str) -> tuple[datetime | None, str]:
+    """The "as if" date and time of a try, in the site's time zone: (moment or None, error)."""
+    if not value:
+        return None, ""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        return None, _("Not a date and time: the call is placed now.")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    return moment, ""
 
 
 @admin.register(PhoneNumber)

@@ -12,26 +12,41 @@ CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
+class HoursVerdict:
+    """Why a schedule is open or closed at one moment."""
+
+    state: str  # "open", "closed" or "holiday"
+    local: datetime  # the moment in the schedule's time zone
+    opening: tuple[tuple[time, time], ...]  # that weekday's opening ranges
+
+
+@dataclass(frozen=True)
 class ScheduleSnapshot:
     name: str
     time_zone: str
     ranges: tuple[tuple[int, time, time], ...]  # (weekday, opens, closes)
     holidays: frozenset[date]
 
-    def is_open(self, moment: datetime) -> bool:
+    def verdict(self, moment: datetime) -> HoursVerdict:
         import zoneinfo
 
         local = moment.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        opening = tuple(
+            (opens, closes)
+            for weekday, opens, closes in sorted(self.ranges)
+            if weekday == local.weekday()
+        )
         if local.date() in self.holidays:
-            return False
+            return HoursVerdict("holiday", local, opening)
         now = local.time()
-        for weekday, opens, closes in self.ranges:
-            if weekday != local.weekday():
-                continue
+        for opens, closes in opening:
             until_midnight = closes == time(0, 0)
             if opens <= now and (until_midnight or now < closes):
-                return True
-        return False
+                return HoursVerdict("open", local, opening)
+        return HoursVerdict("closed", local, opening)
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.verdict(moment).state == "open"
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,12 @@ class QueueResult(models.TextChoices):
     SYSTEM_ERROR = "system-error", _("system error")
 
 
+class QueueVisitQuerySet(models.QuerySet):
+    def reported(self) -> "QueueVisitQuerySet":
+        """The visits reports count: all but those of test calls."""
+        return self.filter(is_test_call=False)
+
+
 class QueueVisit(models.Model):
     """One caller's stay in one queue, dated by when it entered the queue."""
 
@@ -201,6 +207,10 @@ class QueueVisit(models.Model):
     announced_at_queue_time = models.PositiveIntegerField(
         _("last announced at (s)"), null=True, blank=True
     )
+    # A call placed by `simulate_call --keep`: kept for inspection, left out of every report.
+    is_test_call = models.BooleanField(_("test call"), default=False)
+
+    objects = QueueVisitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("queue visit")

@@ -66,7 +66,8 @@ def waiting_stats(*, now: datetime | None = None) -> dict[int, dict]:
     now = now or timezone.now()
     waiting = _waiting_q(now)
     oldest = Subquery(
-        QueueVisit.objects.filter(waiting, queue=OuterRef("pk"))
+        QueueVisit.objects.reported()
+        .filter(waiting, queue=OuterRef("pk"))
         .order_by("entered_at")
         .values("entered_at")[:1]
     )
@@ -87,9 +88,8 @@ def estimated_wait_minutes(*, queue: Queue, queue_time: int) -> int | None:
     """Minutes this caller may still wait: the mean of the queue's recent answered waits minus
     what the caller already waited, rounded up, at least 1. None without any answered visit."""
     waits = list(
-        QueueVisit.objects.filter(
-            queue=queue, answered_at__isnull=False, wait_seconds__isnull=False
-        )
+        QueueVisit.objects.reported()
+        .filter(queue=queue, answered_at__isnull=False, wait_seconds__isnull=False)
         .order_by("-answered_at")
         .values_list("wait_seconds", flat=True)[:ESTIMATE_SAMPLE]
     )
@@ -109,7 +109,8 @@ def _day_start(now: datetime) -> datetime:
 def _count(filters: Q):
     return Coalesce(
         Subquery(
-            QueueVisit.objects.filter(filters, queue=OuterRef("pk"))
+            QueueVisit.objects.reported()
+            .filter(filters, queue=OuterRef("pk"))
             .order_by()
             .values("queue")
             .annotate(n=Count("pk"))

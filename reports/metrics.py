@@ -315,7 +315,7 @@ def queue_report(
 
 def _aggregate_periods(queues, spans, zone, interval, starts):
     """Visits added up per queue and period; spans are (period index, begin, end)."""
-    visits = QueueVisit.objects.filter(queue__in=[queue.pk for queue in queues])
+    visits = QueueVisit.objects.reported().filter(queue__in=[queue.pk for queue in queues])
     aggregates = _visit_aggregates(queues)
     if interval == Interval.TOTAL or len(spans) <= UNION_MAX_PERIODS:
         parts = [
@@ -371,7 +371,8 @@ def settled_hours(*, queues: list[Queue], start: datetime, stop: datetime) -> li
 def _fill_hours(*, queues: list[Queue], start: datetime, stop: datetime, zone) -> list[dict]:
     hour, shift = _local_hour(start)
     grouped = (
-        QueueVisit.objects.filter(
+        QueueVisit.objects.reported()
+        .filter(
             queue__in=[queue.pk for queue in queues], entered_at__gte=start, entered_at__lt=stop
         )
         .annotate(hour=hour)
@@ -425,7 +426,8 @@ def _clipped_duration(start_at: datetime, end_at: datetime, now: datetime):
 def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
     """Per agent: calls answered in the range and time spent per status, clipped to the range."""
     handled = (
-        QueueVisit.objects.filter(
+        QueueVisit.objects.reported()
+        .filter(
             entered_at__gte=date_range.start_at,
             entered_at__lt=date_range.end_at,
             agent_identity__gt="",
@@ -491,7 +493,8 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     agents = agent_status_counts()
     # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
     counted = (
-        QueueVisit.objects.filter(
+        QueueVisit.objects.reported()
+        .filter(
             queue__in=[queue.pk for queue in queues],
             entered_at__gte=today.start_at,
             entered_at__lt=today.end_at,

@@ -44,7 +44,7 @@ def abandoned_visits(
 ) -> QuerySet[QueueVisit]:
     """Abandoned visits, newest first, each marked called_back when the caller was reached
     later: answered in a queue again, or called by the center and the call completed."""
-    visits = QueueVisit.objects.filter(
+    visits = QueueVisit.objects.reported().filter(
         ABANDONED,
         entered_at__gte=date_range.start_at,
         entered_at__lt=date_range.end_at,
@@ -54,7 +54,7 @@ def abandoned_visits(
         visits = visits.exclude(SHORT_ABANDONED)
     if number:
         visits = visits.filter(call__from_number__contains=number)
-    answered_later = QueueVisit.objects.filter(
+    answered_later = QueueVisit.objects.reported().filter(
         ANSWERED,
         call__from_number=OuterRef("call__from_number"),
         entered_at__gt=OuterRef("entered_at"),

@@ -41,6 +41,10 @@ NUL = "\x00"
 # A WSGI environ entry (never a header: no client can set it) carrying the auth token a request
 # was signed with, for in-process calls the app places itself ("Try this flow").
 SIGNING_TOKEN_ENVIRON = "tsunagu.twilio_auth_token"
+# Likewise the aware datetime an emulated in-process call lives at: the emulator's virtual clock,
+# so a try "as if" at another date and time, or an hour of queueing run in a second, is recorded
+# and decided (business hours) at the time the call would really be at.
+VIRTUAL_NOW_ENVIRON = "tsunagu.virtual_now"
 
 
 def signature_is_valid(request, url: str) -> bool:
@@ -159,7 +163,7 @@ def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
         @csrf_exempt
         @functools.wraps(view_func)
         def wrapper(request, *args, **kwargs):
-            received_at = timezone.now()
+            received_at = request.META.get(VIRTUAL_NOW_ENVIRON) or timezone.now()
             url = public_url(request)
             verdict = _screen(request, url, required)
             if verdict is None:

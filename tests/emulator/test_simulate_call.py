@@ -17,7 +17,7 @@ def test_the_demo_call_reaches_an_agent_and_is_printed_in_order(demo):
     # The "done when": greeting, connect announcement, positions, connection, end.
     out = _simulate(
         "--to", "+815012345678", "--digits", "1",
-        "--agent", "agent1", "--answer-after", "30", "--talk", "60",
+        "--agent", "agent1", "--answer-after", "30", "--talk", "60", "--keep",
     )  # fmt: skip
 
     expected_in_order = [
@@ -36,9 +36,10 @@ def test_the_demo_call_reaches_an_agent_and_is_printed_in_order(demo):
     ]
     positions = [out.index(text) for text in expected_in_order]
     assert positions == sorted(positions), out
-    # The app saw the call through its signed webhooks and stored it.
+    # The app saw the call through its signed webhooks and, with --keep, stored it.
     call = Call.objects.get(to_number="+815012345678", direction="inbound")
     assert call.status == "completed"
+    assert call.queue_visits.get().is_test_call
 
 
 def test_the_product_information_choice_ends_the_call(demo):
@@ -49,15 +50,14 @@ def test_the_product_information_choice_ends_the_call(demo):
     assert "] 通話終了: completed" in out
 
 
-def test_a_run_cut_short_hangs_the_caller_up_and_fails(demo):
+def test_a_run_cut_short_fails_and_saves_nothing(demo):
     with pytest.raises(CommandError, match="stopped after 120 virtual seconds"):
-        _simulate("--digits", "1", "--max-seconds", "120")
-    # The app was told: the visit ended, the call is over.
+        _simulate("--digits", "1", "--max-seconds", "120", "--keep")
+    # Not an abandoned call with an absurd wait: the simulation stopped it, nothing is kept.
     from queues.models import QueueVisit
 
-    visit = QueueVisit.objects.get()
-    assert visit.result == "hangup"
-    assert Call.objects.get(sid=visit.call.sid).status == "completed"
+    assert not QueueVisit.objects.exists()
+    assert not Call.objects.exists()
 
 
 @pytest.mark.urls("tests.emulator.urls_app")

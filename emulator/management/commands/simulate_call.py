@@ -5,10 +5,14 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.test.utils import override_settings
 
+from agents.models import Agent, AgentStatusInterval
 from emulator import Caller, DjangoTransport, Emulator, HttpTransport
 from emulator.server import serving_rest
+from queues.models import QueueVisit
+from telephony.webhooks import VIRTUAL_NOW_ENVIRON
 
 # The transcript speaks the flow's language (the language of what the caller hears).
 LABELS = {
@@ -78,6 +82,47 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
+AGENT_STATE_FIELDS = (
+    "status",
+    "status_changed_at",
+    "wrap_up_until",
+    "current_call_sid",
+    "current_visit_id",
+)
+
+
+def _agent_state(identity: str | None) -> dict | None:
+    """What a kept simulation must leave as it was: the agent's status and its intervals."""
+    agent = Agent.objects.filter(identity=identity).values("pk", *AGENT_STATE_FIELDS).first()
+    if agent is None:
+        return None
+    intervals = AgentStatusInterval.objects.filter(agent_id=agent["pk"])
+    agent["open_interval"] = (
+        intervals.filter(ended_at__isnull=True).values_list("pk", flat=True).first()
+    )
+    agent["last_interval"] = intervals.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return agent
+
+
+def _agent_restore(state: dict | None) -> None:
+    """The emulated agent is not the real one: undo the status changes the test call made."""
+    if state is None:
+        return
+    intervals = AgentStatusInterval.objects.filter(agent_id=state["pk"])
+    intervals.filter(pk__gt=state["last_interval"]).delete()
+    if state["open_interval"] is not None:
+        intervals.filter(pk=state["open_interval"]).update(ended_at=None)
+    Agent.objects.filter(pk=state["pk"]).update(
+        **{name: state[name] for name in AGENT_STATE_FIELDS}
+    )
+
+
+def _mark_test_calls(emu) -> None:
+    QueueVisit.objects.filter(call__sid__in=[leg.sid for leg in emu.calls]).update(
+        is_test_call=True
+    )
+
+
 def flow_language(call) -> str:
     for entry in call.entries("say"):
         if str(entry.attrs.get("language", "")).lower().startswith("ja"):
@@ -135,6 +180,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--requests", action="store_true", help="also print every request the call made"
         )
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="store the call, marked as a test call that reports leave out "
+            "(default: save nothing)",
+        )
 
     def handle(self, *args, **options):
         account_sid = settings.TWILIO_ACCOUNT_SID or "AC" + secrets.token_hex(16)
@@ -146,17 +197,54 @@ class Command(BaseCommand):
                 transport = HttpTransport(options["url"])
             except ValueError as error:
                 raise CommandError(str(error)) from None
-            return self._simulate(transport, account_sid, token, options)
+            return self._over_http(transport, account_sid, token, options)
+        if (
+            options["agent"]
+            and not Agent.objects.filter(identity=options["agent"], is_active=True).exists()
+        ):
+            raise CommandError(
+                f"no active agent has the client identity {options['agent']!r}: "
+                "give the identity of an agent of this installation"
+            )
         # In-process against this project: a throwaway token when none is configured, and the
         # app's REST calls served by the emulator rather than api.twilio.com.
         token = settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16)
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+        emu = None
+        # Each request carries its virtual time: the app records the call as the emulator lives it.
+        transport = DjangoTransport(
+            per_request=lambda: {VIRTUAL_NOW_ENVIRON: emu.datetime_at()} if emu else {}
+        )
         with override_settings(
             TWILIO_AUTH_TOKEN=token, TWILIO_ACCOUNT_SID=account_sid, ALLOWED_HOSTS=hosts
         ):
-            return self._simulate(DjangoTransport(), account_sid, token, options)
+            emu = self._emulator(transport, account_sid, token, options)
+            with transaction.atomic():
+                agent_before = _agent_state(options["agent"])
+                call, cut = self._run(emu, options, hang_up_at_the_end=False)
+                if options["keep"] and not cut:
+                    _mark_test_calls(emu)
+                    _agent_restore(agent_before)
+                else:
+                    transaction.set_rollback(True)
+        self._print(emu, call, options)
+        self._conclude(call, cut, options)
 
-    def _simulate(self, transport, account_sid, token, options):
+    def _over_http(self, transport, account_sid, token, options):
+        emu = self._emulator(transport, account_sid, token, options)
+        # The server stores what it is told; the call must end there, and it is marked as a
+        # test call when the server shares this installation's database.
+        call, cut = self._run(emu, options, hang_up_at_the_end=True)
+        _mark_test_calls(emu)
+        self._print(emu, call, options)
+        if cut:
+            raise CommandError(
+                f"stopped after {options['max_seconds']:g} virtual seconds: the simulation "
+                "hung up a call that was still going (stored on the server as a test call)"
+            )
+        self._conclude(call, cut, options)
+
+    def _emulator(self, transport, account_sid, token, options):
         emu = Emulator(
             transport=transport,
             account_sid=account_sid,
@@ -179,6 +267,10 @@ class Command(BaseCommand):
                 talk_seconds=options["talk"],
                 takes_queues="*",
             )
+        return emu
+
+    def _run(self, emu, options, *, hang_up_at_the_end):
+        """Run the call up to --max-seconds: (the caller's leg, whether it was still going)."""
         caller = Caller(
             digits=options["digits"],
             patience=options["patience"],
@@ -188,17 +280,25 @@ class Command(BaseCommand):
         # The app's REST calls (TWILIO_API_URL) reach this emulator, not api.twilio.com.
         with serving_rest(emu) as rest_url, override_settings(TWILIO_API_URL=rest_url):
             emu.run(until=options["max_seconds"])
-            # Whoever is still on the line hangs up, so the app sees every call end (no visit
-            # is left waiting forever in the database).
-            cut = emu.hangup_all("caller")
-            emu.run(until=emu.now + 3600)
-        self._print(emu, call, options)
+            cut = not call.ended
+            if hang_up_at_the_end:
+                emu.hangup_all("caller")
+                emu.run(until=emu.now + 3600)
+        return call, cut
+
+    def _conclude(self, call, cut, options):
         if cut:
+            where = f" (waiting in queue {call.member.visit.queue})" if call.member else ""
             raise CommandError(
-                f"stopped after {options['max_seconds']:g} virtual seconds: the caller hung up"
+                f"stopped after {options['max_seconds']:g} virtual seconds: the call was still "
+                f"going{where}; the simulation stopped it and saved nothing"
             )
         if call.status != "completed":
             raise CommandError(f"the call did not complete: {call.status}")
+        if options["keep"]:
+            self.stderr.write("Kept as a test call: reports leave it out.")
+        elif not options["url"]:
+            self.stderr.write("Nothing saved (give --keep to store the call as a test call).")
 
     def _print(self, emu, call, options):
         labels = LABELS.get(flow_language(call), LABELS["en"])
