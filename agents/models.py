@@ -67,8 +67,12 @@ class Agent(models.Model):
 
 
 class QueueMembership(models.Model):
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="memberships")
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="memberships")
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="memberships"
+    )
     priority = models.PositiveSmallIntegerField(
         _("priority"), default=1, help_text=_("1 is offered calls first.")
     )
@@ -87,7 +91,9 @@ class QueueMembership(models.Model):
 class AgentStatusInterval(models.Model):
     """One stretch of time an agent spent in one status; ended_at is null for the current one."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="status_intervals")
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.CASCADE, related_name="status_intervals"
+    )
     status = models.CharField(_("status"), max_length=16, choices=AgentStatus.choices)
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)

@@ -72,6 +72,26 @@ class StepFormSet(BaseInlineFormSet):
             )
         super().clean()
 
+    def validate_unique(self):
+        # The model formset would report a repeated name once, above all the steps, as "the
+        # duplicate data for name": say it at each step that repeats the name instead.
+        deleted = set(self.deleted_forms) if self.can_delete else set()
+        seen = {}
+        for form in self.forms:
+            if form in deleted or not hasattr(form, "cleaned_data"):
+                continue
+            name = form.cleaned_data.get("name")
+            if name:
+                seen.setdefault(name, []).append(form)
+        for name, forms in seen.items():
+            if len(forms) > 1:
+                for form in forms:
+                    form.add_error(
+                        "name",
+                        _("Another step of this flow is also named “%(name)s”.") % {"name": name},
+                    )
+        super().validate_unique()
+
     def _refuse_delete_if_referenced(self, form, step):
         references = _step_references(step, self.instance)
         if references:

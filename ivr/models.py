@@ -122,7 +122,12 @@ class Weekday(models.IntegerChoices):
 class OpeningRange(models.Model):
     """Open from ``opens`` to ``closes`` (exclusive) on one weekday; 00:00 closes at midnight."""
 
-    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="ranges")
+    schedule = models.ForeignKey(
+        BusinessHours,
+        verbose_name=_("business hours"),
+        on_delete=models.CASCADE,
+        related_name="ranges",
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
@@ -142,7 +147,12 @@ class OpeningRange(models.Model):
 
 
 class Holiday(models.Model):
-    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
+    schedule = models.ForeignKey(
+        BusinessHours,
+        verbose_name=_("business hours"),
+        on_delete=models.CASCADE,
+        related_name="holidays",
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100, blank=True)
 
@@ -171,7 +181,9 @@ class Step(models.Model):
         GOTO = "goto", _("Go to another flow")
         HANGUP = "hangup", _("Hang up")
 
-    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    flow = models.ForeignKey(
+        Flow, verbose_name=_("flow"), on_delete=models.CASCADE, related_name="steps"
+    )
     name = models.CharField(
         _("name"),
         max_length=64,
@@ -370,7 +382,9 @@ class MenuOption(models.Model):
     """A key (or key sequence) of a menu and the step it leads to."""
 
     # The flow is repeated here so that a flow's options are edited inline with its steps.
-    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="options")
+    flow = models.ForeignKey(
+        Flow, verbose_name=_("flow"), on_delete=models.CASCADE, related_name="options"
+    )
     step = models.ForeignKey(
         Step,
         verbose_name=_("menu"),
@@ -423,10 +437,16 @@ class CallPathEntry(models.Model):
         INVALID = "invalid", _("invalid key")
         NO_INPUT = "no-input", _("no input")
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="ivr_path")
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="ivr_path"
+    )
     at = models.DateTimeField(_("at"))
-    flow = models.ForeignKey(Flow, on_delete=models.SET_NULL, null=True, related_name="+")
-    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, related_name="+")
+    flow = models.ForeignKey(
+        Flow, verbose_name=_("flow"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    step = models.ForeignKey(
+        Step, verbose_name=_("step"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     # Kept as text so the path still reads after a step is renamed or deleted.
     step_name = models.CharField(_("step"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=Step.Kind.choices)
@@ -452,12 +472,19 @@ class Voicemail(models.Model):
     """A message a caller left at a voicemail step."""
 
     call = models.ForeignKey(
-        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="voicemails"
+        Call,
+        verbose_name=_("call"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="voicemails",
     )
     flow = models.ForeignKey(
         Flow, verbose_name=_("flow"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, related_name="+")
+    step = models.ForeignKey(
+        Step, verbose_name=_("step"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     caller = models.CharField(_("caller"), max_length=64)
     recording_sid = models.CharField(_("recording SID"), max_length=34, blank=True)
     recording_url = models.URLField(_("recording URL"), max_length=500)

@@ -107,7 +107,9 @@ class PlaceholderValidator:
 class QueueMessages(models.Model):
     """What the queue says to callers in one language; each language is spoken in turn."""
 
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="messages")
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="messages"
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=1)
     language = models.CharField(
         _("language"),
@@ -185,8 +187,12 @@ class QueueVisitQuerySet(models.QuerySet):
 class QueueVisit(models.Model):
     """One caller's stay in one queue, dated by when it entered the queue."""
 
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits")
-    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="queue_visits")
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="visits"
+    )
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="queue_visits"
+    )
     queue_sid = models.CharField(_("Twilio queue SID"), max_length=34, blank=True)
     entered_at = models.DateTimeField(_("entered"))
     left_at = models.DateTimeField(_("left"), null=True, blank=True)

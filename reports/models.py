@@ -12,7 +12,9 @@ class QueueHourStats(models.Model):
     saved again drops its hour, which is added up anew on the next report.
     """
 
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="+"
+    )
     hour_start = models.DateTimeField(_("hour"))
     time_zone = models.CharField(_("time zone"), max_length=64)
     service_level_seconds = models.PositiveIntegerField()

@@ -72,7 +72,9 @@ class Call(models.Model):
 class CallStatusEvent(models.Model):
     """One status callback, kept once per (call, SequenceNumber) so duplicates change nothing."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="status_events")
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="status_events"
+    )
     sequence_number = models.PositiveIntegerField(_("sequence number"))
     status = models.CharField(_("status"), max_length=16, choices=CallStatus.choices)
     timestamp = models.DateTimeField(_("timestamp"))

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from ivr.models import CallPathEntry, Step
+
 from ..metrics import local_today
 from ..selectors import all_queues as _all_queues
 
@@ -79,3 +81,15 @@ def date_presets():
 @register.simple_tag
 def all_queues():
     return _all_queues()
+
+
+@register.filter
+def step_kind_label(kind: str) -> str:
+    """A stored step kind ("menu") as the reader's label ("Menu (press a key)")."""
+    return str(dict(Step.Kind.choices).get(kind, kind))
+
+
+@register.filter
+def path_outcome_label(outcome: str) -> str:
+    """A stored IVR path outcome ("valid") as the reader's label ("valid key")."""
+    return str(dict(CallPathEntry.Outcome.choices).get(outcome, outcome))

@@ -3,6 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from ivr.flowfile import flows_export
 
@@ -18,6 +19,6 @@ class Command(BaseCommand):
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as handle:
                 handle.write(text)
-            self.stderr.write(f"wrote {options['output']}")
+            self.stderr.write(_("wrote %(file)s") % {"file": options["output"]})
         else:
             self.stdout.write(text, ending="")

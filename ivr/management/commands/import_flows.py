@@ -4,6 +4,8 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ivr.flowfile import FlowFileError, flows_import
 
@@ -25,16 +27,25 @@ class Command(BaseCommand):
                 with open(options["file"], encoding="utf-8") as handle:
                     document = json.load(handle)
         except (OSError, json.JSONDecodeError) as exc:
-            raise CommandError(f"cannot read {options['file']}: {exc}") from None
+            raise CommandError(
+                _("cannot read %(file)s: %(error)s") % {"file": options["file"], "error": exc}
+            ) from None
         try:
             counts = flows_import(document=document)
         except FlowFileError as exc:
             raise CommandError(
-                "nothing imported:\n" + "\n".join(f"  {e}" for e in exc.errors)
+                _("nothing imported:") + "\n" + "\n".join(f"  {e}" for e in exc.errors)
             ) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"imported {counts['flows']} flow(s), {counts['schedules']} schedule(s), "
-                f"{counts['numbers']} number(s)"
+                _("imported %(flows)s, %(schedules)s, %(numbers)s")
+                % {
+                    "flows": ngettext("%(n)d flow", "%(n)d flows", counts["flows"])
+                    % {"n": counts["flows"]},
+                    "schedules": ngettext("%(n)d schedule", "%(n)d schedules", counts["schedules"])
+                    % {"n": counts["schedules"]},
+                    "numbers": ngettext("%(n)d number", "%(n)d numbers", counts["numbers"])
+                    % {"n": counts["numbers"]},
+                }
             )
         )
