@@ -77,5 +77,5 @@ def test_the_try_transcript_names_who_hung_up_in_japanese(sup_client, demo_flow)
     transcript = response.content.decode().split('class="ivr-transcript"', 1)[1]
     transcript = re.sub(r"\s+", " ", transcript.split("</ol>", 1)[0])
     assert "フローが切断" in transcript
-    assert "通話終了 (完了)" in transcript
+    assert "通話終了 (完了, フローが切断)" in transcript
     assert "切断</span> app" not in transcript
