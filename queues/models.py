@@ -39,6 +39,21 @@ class Queue(models.Model):
         _("service-level threshold (s)"), default=20
     )
     short_abandon_seconds = models.PositiveIntegerField(_("short-abandon threshold (s)"), default=5)
+    # The wallboard turns a queue red when today's service level falls below this target or the
+    # longest caller now waiting has waited past the alert threshold.
+    service_level_target = models.PositiveSmallIntegerField(
+        _("service-level target (%)"),
+        default=80,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "Share of callers to answer within the threshold; below it the wallboard warns."
+        ),
+    )
+    longest_wait_alert_seconds = models.PositiveIntegerField(
+        _("longest-wait alert (s)"),
+        default=120,
+        help_text=_("The wallboard warns when a caller has waited longer than this."),
+    )
     record_answered_calls = models.BooleanField(_("record answered calls"), default=False)
     announce_pause_seconds = models.PositiveSmallIntegerField(
         _("pause before the announcement (s)"),
