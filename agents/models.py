@@ -14,6 +14,8 @@ class AgentStatus(models.TextChoices):
     ON_CALL = "on-call", _("on call")
     WRAP_UP = "wrap-up", _("wrap-up")
     BREAK = "break", _("break")
+    # Let an offered call ring out: not offered calls until ready again (routing app).
+    MISSED = "missed", _("missed a call")
 
 
 class Agent(models.Model):
@@ -49,6 +51,15 @@ class Agent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("current queue visit"),
+    )
+    # When the agent's last call ended: with status_changed_at, how long the agent has been idle.
+    last_call_ended_at = models.DateTimeField(_("last call ended"), null=True, blank=True)
+    # Set when the agent missed an offered call and the queue clears that by itself.
+    missed_until = models.DateTimeField(_("missed until"), null=True, blank=True)
+    auto_answer = models.BooleanField(
+        _("answer offered calls automatically"),
+        default=False,
+        help_text=_("The softphone accepts a call pushed to it at once, without a click."),
     )
     # When the softphone last said it is registered with Twilio (its Device's "registered"
     # event; refreshed while the desk stays open). Null once it unregisters: calls cannot reach
@@ -206,6 +217,9 @@ class Customer(models.Model):
     company = models.CharField(_("company"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=NOTE_MAX_CHARS)
+    is_vip = models.BooleanField(
+        _("VIP"), default=False, help_text=_("Offered to agents before other callers.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

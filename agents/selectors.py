@@ -60,6 +60,12 @@ def agent_effective_status(agent: Agent, *, now: datetime) -> str:
         and agent.wrap_up_until <= now
     ):
         return AgentStatus.AVAILABLE
+    if (
+        agent.status == AgentStatus.MISSED
+        and agent.missed_until is not None
+        and agent.missed_until <= now
+    ):
+        return AgentStatus.AVAILABLE
     return agent.status
 
 

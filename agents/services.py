@@ -22,14 +22,24 @@ from .models import (
     Disposition,
 )
 from .phone import to_e164
-from .selectors import CUSTOMER_CSV_COLUMNS, DEVICE_REFRESH_AFTER
+from .selectors import CUSTOMER_CSV_COLUMNS, DEVICE_REFRESH_AFTER, agent_device_registered
+from .signals import agent_became_available, agent_became_unreachable
 
 # What an agent may choose on the softphone; on-call and wrap-up follow calls by themselves.
 MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
 
 
+# Statuses in which an agent cannot be reached by an offer at all.
+UNREACHABLE_STATUSES = (AgentStatus.BREAK, AgentStatus.OFFLINE)
+
+
 def agent_set_status(
-    *, agent: Agent, status: str, now: datetime, wrap_up_until: datetime | None = None
+    *,
+    agent: Agent,
+    status: str,
+    now: datetime,
+    wrap_up_until: datetime | None = None,
+    missed_until: datetime | None = None,
 ) -> Agent:
     """Move the agent to ``status`` at ``now``: close the open interval and open a new one.
 
@@ -62,8 +72,13 @@ def agent_set_status(
         locked.status = status
         locked.status_changed_at = at
         locked.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
-        locked.save(update_fields=["status", "status_changed_at", "wrap_up_until"])
+        locked.missed_until = missed_until if status == AgentStatus.MISSED else None
+        locked.save(update_fields=["status", "status_changed_at", "wrap_up_until", "missed_until"])
     _refresh(agent, locked)
+    if status == AgentStatus.AVAILABLE:
+        agent_became_available.send(sender=Agent, agent=locked)
+    elif status in UNREACHABLE_STATUSES:
+        agent_became_unreachable.send(sender=Agent, agent=locked)
     return agent
 
 
@@ -74,6 +89,8 @@ def _refresh(agent: Agent, source: Agent) -> None:
         "wrap_up_until",
         "current_call_sid",
         "current_visit_id",
+        "missed_until",
+        "last_call_ended_at",
     ):
         setattr(agent, name, getattr(source, name))
 
@@ -83,6 +100,7 @@ def agent_choose_status(*, agent: Agent, status: str, now: datetime) -> Agent:
     if status not in MANUAL_STATUSES:
         raise ValidationError(_("This status follows calls and cannot be chosen."))
     agent_expire_wrap_up(agent=agent, now=now)
+    agent_expire_missed(agent=agent, now=now)
     return agent_set_status(agent=agent, status=status, now=now)
 
 
@@ -90,8 +108,13 @@ def agent_report_device(*, agent: Agent, registered: bool, now: datetime) -> Age
     """Record what the agent's softphone said: registered with Twilio (calls can reach the
     agent) or not. Only a registered agent counts as available on the wallboard."""
     seen = now if registered else None
+    was_registered = agent_device_registered(agent, now=now)
     Agent.objects.filter(pk=agent.pk).update(device_seen_at=seen)
     agent.device_seen_at = seen
+    if registered and not was_registered and agent.status == AgentStatus.AVAILABLE:
+        agent_became_available.send(sender=Agent, agent=agent)
+    elif not registered:
+        agent_became_unreachable.send(sender=Agent, agent=agent)
     return agent
 
 
@@ -112,6 +135,26 @@ def agent_expire_wrap_up(*, agent: Agent, now: datetime) -> Agent:
     ):
         agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=agent.wrap_up_until)
     return agent
+
+
+def agent_expire_missed(*, agent: Agent, now: datetime) -> Agent:
+    """End a missed state the queue clears by itself, dated when it was over."""
+    if (
+        agent.status == AgentStatus.MISSED
+        and agent.missed_until is not None
+        and agent.missed_until <= now
+    ):
+        agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=agent.missed_until)
+    return agent
+
+
+def agent_set_missed(*, agent: Agent, now: datetime, ready_after: int | None) -> Agent:
+    """The agent let an offered call ring out: not offered calls until ready again (by
+    themselves, or after ``ready_after`` seconds). Only an available agent goes there."""
+    if agent.status != AgentStatus.AVAILABLE:
+        return agent
+    until = now + timedelta(seconds=ready_after) if ready_after is not None else None
+    return agent_set_status(agent=agent, status=AgentStatus.MISSED, now=now, missed_until=until)
 
 
 def agent_call_started(
@@ -149,6 +192,8 @@ def agent_call_ended(
         return agent
     if agent.current_call_sid and agent_call_sid and agent.current_call_sid != agent_call_sid:
         return agent
+    agent.last_call_ended_at = now
+    Agent.objects.filter(pk=agent.pk).update(last_call_ended_at=now)
     seconds = queue.wrap_up_seconds if queue is not None else 0
     if seconds:
         return agent_set_status(

@@ -44,6 +44,7 @@ from .services import (
     agent_call_ended,
     agent_call_started,
     agent_choose_status,
+    agent_expire_missed,
     agent_expire_wrap_up,
     agent_keep_device_seen,
     agent_report_device,
@@ -192,6 +193,8 @@ def _state(agent, *, now) -> dict:
         "status_label": str(AgentStatus(status).label),
         "status_since": agent.status_changed_at.isoformat() if agent.status_changed_at else None,
         "wrap_up_until": agent.wrap_up_until.isoformat() if agent.wrap_up_until else None,
+        "missed_until": agent.missed_until.isoformat() if agent.missed_until else None,
+        "auto_answer": agent.auto_answer,
         "queues": agent_queue_stats(agent),
     }
 
@@ -201,6 +204,7 @@ def _state(agent, *, now) -> dict:
 def state(request):
     now = timezone.now()
     agent_expire_wrap_up(agent=request.agent, now=now)
+    agent_expire_missed(agent=request.agent, now=now)
     agent_keep_device_seen(agent=request.agent, now=now)
     return JsonResponse(_state(request.agent, now=now))
 

@@ -42,11 +42,15 @@ INSTALLED_APPS = [
     # Outside the layers: the Twilio emulator, an app only so its management commands are found.
     "emulator",
     "axes",
+    # Background tasks (Django's tasks API, backport) stored in the database; `manage.py worker`.
+    "django_tasks",
+    "django_tasks_db",
     # Project apps, lowest layer first; demo (seed_demo, generate_traffic) sits above them all.
     "telephony",
     "queues",
     "ivr",
     "agents",
+    "routing",
     "reports",
     "demo",
 ]
@@ -169,6 +173,17 @@ TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
 # Days a stored webhook request is kept; `manage.py purge_webhook_events` deletes older ones.
 # 0 keeps them forever.
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=90)
+# The app's public base URL (https://cc.example.com): the background worker writes it into the
+# URLs it gives Twilio. Empty: the address Twilio used for the call's own webhooks.
+PUBLIC_URL = env.str("PUBLIC_URL", default="")
+# Calls the app may create per second through Twilio's REST API, across all workers (Twilio's
+# default account limit is 1; raise it with the limit Twilio gave the account). docs/routing.md.
+TWILIO_REST_CALLS_PER_SECOND = env.float("TWILIO_REST_CALLS_PER_SECOND", default=1.0)
+
+# Background tasks: rows in the database, written in the transaction of the event that causes
+# them (a rolled-back webhook enqueues nothing); `manage.py worker` runs them. docs/routing.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 if TRUSTED_PROXY:
     # The proxy terminates TLS and says so; Django's own is_secure() then agrees with Twilio.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from agents import views as agents_views
 from ivr import views as ivr_views
+from routing import views as routing_views
 
 from . import views
 
@@ -33,6 +34,9 @@ urlpatterns = [
     path("twilio/", include("telephony.urls")),
     path("twilio/queues/", include("queues.urls")),
     path("twilio/ivr/", include("ivr.urls")),
+    path("twilio/routing/", include("routing.urls")),
+    # The desk asks routing which caller rings it (routing sits above agents).
+    path("agent/offer", routing_views.desk_offer, name="agent-offer"),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),

@@ -251,6 +251,12 @@ class Step(models.Model):
     queue = models.ForeignKey(
         Queue, verbose_name=_("queue"), on_delete=models.PROTECT, null=True, blank=True
     )
+    caller_priority = models.PositiveSmallIntegerField(
+        _("caller priority"),
+        default=0,
+        validators=[MaxValueValidator(9)],
+        help_text=_("0–9; callers with a higher number are offered to agents first."),
+    )
     # hours
     schedule = models.ForeignKey(
         BusinessHours,
@@ -362,7 +368,7 @@ KIND_FIELDS = {
         "max_retries",
         "no_input_step",
     ],
-    Step.Kind.QUEUE: ["queue", "next_step"],
+    Step.Kind.QUEUE: ["queue", "caller_priority", "next_step"],
     Step.Kind.HOURS: ["schedule", "open_step", "closed_step"],
     Step.Kind.VOICEMAIL: ["text", "audio_url", "max_length", "next_step"],
     Step.Kind.DIAL: ["dial_number", "timeout", "next_step"],

@@ -66,6 +66,7 @@ class StepSnapshot:
     no_input_id: int | None
     options: dict[str, int] = field(default_factory=dict)
     queue_id: int | None = None
+    caller_priority: int = 0
     schedule: ScheduleSnapshot | None = None
     open_id: int | None = None
     closed_id: int | None = None
@@ -148,6 +149,7 @@ def build_snapshot(flow_id: int) -> FlowSnapshot | None:
             no_input_id=step.no_input_step_id,
             options={option.key: option.target_id for option in step.options.all()},
             queue_id=step.queue_id,
+            caller_priority=step.caller_priority,
             schedule=_schedule_snapshot(step.schedule),
             open_id=step.open_step_id,
             closed_id=step.closed_step_id,

@@ -140,6 +140,7 @@ class FlowRenderer:
             request=self.request,
             queue=queue,
             action_url=self.url("queue-exit", step),
+            caller_priority=step.caller_priority,
         )
         return None
 

@@ -124,7 +124,8 @@ def queue_exit(request, flow_id, step_id):
     visit = queue_services.visit_record_exit(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
-    if visit.result not in CONTINUE_AFTER_QUEUE:
+    if visit.result not in CONTINUE_AFTER_QUEUE or visit.answered:
+        # Answered: bridged, or (push routing) redirected to join the agent who answered.
         return twiml_response(VoiceResponse())
     queue_twiml.add_exit_message(renderer.response, queue=queue, result=visit.result)
     return _respond(request, renderer, renderer.run(current.next_id))

@@ -7,6 +7,8 @@ DEMO_QUEUE = {
     "name": "サポート",
     "announce_every_seconds": 30,
     "announce_pause_seconds": 3,
+    # The demo pushes callers to agents (docs/routing.md).
+    "routing_mode": "push",
     # The original's hold music (Runa-CCA NewService Conf::MOH_LONG): "then hold music".
     "hold_music_url": (
         "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"

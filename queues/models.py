@@ -14,6 +14,11 @@ slug_validator = RegexValidator(
 )
 
 
+class RoutingMode(models.TextChoices):
+    PUSH = "push", _("push to agents")
+    PULL = "pull", _("agents take callers")
+
+
 class Queue(models.Model):
     """A Twilio queue callers wait in; its slug is the Twilio queue name."""
 
@@ -74,6 +79,32 @@ class Queue(models.Model):
         _("automatic wrap-up (s)"),
         default=0,
         help_text=_("Seconds an agent stays in wrap-up after a call from this queue; 0 = none."),
+    )
+    # Push routing (the routing app): ring the longest-idle agent for the longest waiter.
+    routing_mode = models.CharField(
+        _("routing"),
+        max_length=8,
+        choices=RoutingMode.choices,
+        default=RoutingMode.PUSH,
+        help_text=_(
+            "Push: callers ring the longest-idle available agent. Pull: agents take the next "
+            "caller by hand (possible in both modes)."
+        ),
+    )
+    ring_timeout_seconds = models.PositiveSmallIntegerField(
+        _("ring timeout (s)"),
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+        help_text=_("How long an agent's softphone rings before the next agent is tried."),
+    )
+    missed_ready_after_seconds = models.PositiveIntegerField(
+        _("ready again after a missed call (s)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An agent who let a call ring out is not offered calls until ready again: after "
+            "this many seconds, or, when blank, once they press Ready."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -228,6 +259,8 @@ class QueueVisit(models.Model):
     announced_at_queue_time = models.PositiveIntegerField(
         _("last announced at (s)"), null=True, blank=True
     )
+    # Set by the flow's queue step; a higher number is offered to agents first (push routing).
+    caller_priority = models.PositiveSmallIntegerField(_("caller priority"), default=0)
     # A call placed by `simulate_call --keep`: kept for inspection, left out of every report.
     is_test_call = models.BooleanField(_("test call"), default=False)
 

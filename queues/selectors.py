@@ -132,3 +132,8 @@ def queues_with_live_figures(queryset, *, now: datetime | None = None):
         answered_today=_count(today & OFFERED & ANSWERED),
         abandoned_today=_count(today & OFFERED & ABANDONED),
     )
+
+
+def waiting_now_q(now: datetime) -> Q:
+    """The filter of visits "waiting now" (for routing's own queries of waiting callers)."""
+    return _waiting_q(now)

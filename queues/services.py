@@ -97,7 +97,9 @@ class WaitStep:
     minutes: int | None
 
 
-def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> WaitStep:
+def visit_record_wait(
+    *, queue: Queue, call: Call, params, now: datetime, caller_priority: int = 0
+) -> WaitStep:
     """The wait URL: open the visit on the first request; decide whether the position is due
     (at most every ``announce_every_seconds`` of QueueTime). A late request, after the call or
     its visit ended, opens nothing and announces nothing."""
@@ -115,6 +117,7 @@ def visit_record_wait(*, queue: Queue, call: Call, params, now: datetime) -> Wai
             latest=latest,
             entered_at=entered_at,
             queue_sid=_sid(params, "QueueSid"),
+            caller_priority=caller_priority,
         )
         if created:
             signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
@@ -183,8 +186,11 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
         visit = latest
     visit.result = result
     changed = ["result"]
-    if visit.answered_at is None and queue_time is not None:
-        # Answered visits keep the QueueTime of the connect URL: the wait ended there.
+    handed_off = result == QueueResult.REDIRECTED and visit.answered_at is not None
+    if (visit.answered_at is None or handed_off) and queue_time is not None:
+        # Answered visits keep the QueueTime of the connect URL: the wait ended there. A caller
+        # taken out of the queue to meet the agent who answered (push routing) stopped waiting
+        # at that redirect, whose QueueTime this is.
         visit.wait_seconds = queue_time
         changed.append("wait_seconds")
     if visit.left_at is None:
@@ -248,6 +254,34 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
         visit.left_at = now
         changed.append("left_at")
     visit.save(update_fields=changed)
+    signals.caller_connected.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+def visit_record_handoff(
+    *, visit_id: int, agent_call_sid: str, agent_identity: str, now: datetime
+) -> QueueVisit | None:
+    """Push routing: the agent answered the offer for this waiting caller, who is about to be
+    taken out of the queue to join them. The visit is answered now (the connect point of push
+    routing); its wait becomes the QueueTime of the redirect when the Enqueue action brings it
+    (until then, now − entered). None when the caller no longer waits."""
+    visit = QueueVisit.objects.select_for_update().select_related("call").get(pk=visit_id)
+    if visit.result != QueueResult.WAITING or visit.answered_at is not None or visit.call.is_final:
+        return None
+    visit.answered_at = now
+    visit.wait_seconds = max(0, round((now - visit.entered_at).total_seconds()))
+    visit.agent_call_sid = agent_call_sid
+    visit.agent_identity = agent_identity
+    visit.result = QueueResult.BRIDGING
+    visit.save(
+        update_fields=[
+            "answered_at",
+            "wait_seconds",
+            "agent_call_sid",
+            "agent_identity",
+            "result",
+        ]
+    )
     signals.caller_connected.send(sender=QueueVisit, visit=visit)
     return visit
 

@@ -54,13 +54,19 @@ def speech_seconds_estimate(text: str, language: str) -> int:
     return max(1, math.ceil(seconds))
 
 
-def add_enqueue(response: VoiceResponse, *, request, queue: Queue, action_url: str) -> None:
-    """Put the caller in ``queue``; ``action_url`` is requested when the caller leaves it."""
+def add_enqueue(
+    response: VoiceResponse, *, request, queue: Queue, action_url: str, caller_priority: int = 0
+) -> None:
+    """Put the caller in ``queue``; ``action_url`` is requested when the caller leaves it. A
+    caller priority rides on the wait URL, which opens the visit."""
+    wait_url = _abs(request, "queues:wait", queue)
+    if caller_priority:
+        wait_url += f"?priority={int(caller_priority)}"
     response.enqueue(
         queue.slug,
         action=action_url,
         method="POST",
-        wait_url=_abs(request, "queues:wait", queue),
+        wait_url=wait_url,
         wait_url_method="POST",
     )
 

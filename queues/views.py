@@ -9,11 +9,23 @@ from . import services, twiml
 from .selectors import queue_by_slug
 
 
+def _priority(value: str | None) -> int:
+    """The caller priority the flow's queue step wrote on the wait URL (0–9; else 0)."""
+    try:
+        return min(9, max(0, int(value or 0)))
+    except ValueError:
+        return 0
+
+
 @twilio_webhook(required=("CallSid", "QueueTime"))
 def wait(request, slug):
     queue = queue_by_slug(slug)
     step = services.visit_record_wait(
-        queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+        queue=queue,
+        call=request.twilio_call,
+        params=request.POST,
+        now=request.twilio_received_at,
+        caller_priority=_priority(request.GET.get("priority")),
     )
     return twiml_response(
         twiml.wait_response(

@@ -1,0 +1,49 @@
+"""Named clocks (routing.Clock rows) that coordinate every web process and worker through the
+database: a lock, a pacer and "is this periodic job due?". Each is one UPDATE of one row, which
+PostgreSQL and SQLite both make wait for (and exclude) any other writer of that row."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from .models import Clock
+
+ROUTING_LOCK = "routing"
+REST_PACER = "twilio-rest"
+
+
+def _ensure(name: str, at: datetime) -> None:
+    if not Clock.objects.filter(name=name).exists():
+        try:
+            with transaction.atomic():
+                Clock.objects.create(name=name, at=at)
+        except IntegrityError:
+            pass  # another process created it a moment ago
+
+
+def clock_lock(*, name: str, now: datetime) -> None:
+    """Hold the clock ``name`` until the current transaction ends (every routing decision runs
+    under the routing lock: decisions are taken one at a time, in whatever process)."""
+    if not Clock.objects.filter(name=name).update(at=now):
+        _ensure(name, now)
+        Clock.objects.filter(name=name).update(at=now)
+
+
+def clock_take_if_due(*, name: str, now: datetime, every: timedelta) -> bool:
+    """True for exactly one caller per period: the one whose UPDATE moved the clock on."""
+    _ensure(name, now)
+    return bool(Clock.objects.filter(name=name, at__lte=now).update(at=now + every))
+
+
+def clock_next_slot(*, name: str, now: datetime, spacing: timedelta) -> datetime:
+    """The next free moment of a pacer: slots are ``spacing`` apart across all processes. The
+    caller waits until the returned moment before acting."""
+    with transaction.atomic():
+        _ensure(name, now - spacing)
+        clock = Clock.objects.select_for_update().get(name=name)
+        Clock.objects.filter(name=name).update(at=clock.at)  # SQLite: take the write lock first
+        clock.refresh_from_db()
+        slot = max(now, clock.at + spacing)
+        clock.at = slot
+        clock.save(update_fields=["at"])
+    return slot

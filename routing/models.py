@@ -1,0 +1,151 @@
+"""The ACD's rows: offers (one ring of one agent), bridges (the conference of an answered
+caller) and the few named clocks that coordinate workers through the database."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import Agent
+from queues.models import Queue, QueueVisit
+
+
+class OfferOutcome(models.TextChoices):
+    OPEN = "", _("ringing")
+    ACCEPTED = "accepted", _("accepted")
+    MISSED = "missed", _("missed")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class Offer(models.Model):
+    """One ring of one agent for one waiting caller. Open (outcome blank) from the decision
+    until the agent answers, lets it ring out, rejects it, or the caller goes.
+
+    An offer names a queue visit today; a callback (virtual hold) will be a second, nullable
+    target beside ``visit`` (docs/routing.md).
+    """
+
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="offers"
+    )
+    visit = models.ForeignKey(
+        QueueVisit,
+        verbose_name=_("queue visit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+    )
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="offers"
+    )
+    # The agent's leg, once Twilio accepted calls.create (null until the ring task ran).
+    agent_call_sid = models.CharField(_("agent leg SID"), max_length=34, blank=True)
+    ring_timeout_seconds = models.PositiveSmallIntegerField(_("ring timeout (s)"))
+    started_at = models.DateTimeField(_("started"))
+    rang_at = models.DateTimeField(_("rang"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=OfferOutcome.choices, default="", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["-started_at"]
+        constraints = [
+            # The last line of "exactly once": whatever the code does, the database refuses a
+            # second ringing offer to one agent, or for one caller.
+            models.UniqueConstraint(
+                fields=["agent"], condition=models.Q(outcome=""), name="offer_one_open_per_agent"
+            ),
+            models.UniqueConstraint(
+                fields=["visit"], condition=models.Q(outcome=""), name="offer_one_open_per_visit"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "started_at"], name="offer_agent_started_idx"),
+            models.Index(fields=["started_at"], name="offer_started_idx"),
+            models.Index(fields=["agent_call_sid"], name="offer_agent_call_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent_id} for {self.visit_id} ({self.outcome or 'ringing'})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == OfferOutcome.OPEN
+
+    @property
+    def ring_seconds(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class Bridge(models.Model):
+    """The Twilio conference an answered caller and the agent meet in. Its name is the only
+    thing Twilio sees: ``visit-<id>``, no number or name."""
+
+    visit = models.OneToOneField(
+        QueueVisit, verbose_name=_("queue visit"), on_delete=models.PROTECT, related_name="bridge"
+    )
+    offer = models.OneToOneField(
+        Offer, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="bridge"
+    )
+    friendly_name = models.CharField(_("conference name"), max_length=64, unique=True)
+    conference_sid = models.CharField(_("conference SID"), max_length=34, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bridge")
+        verbose_name_plural = _("bridges")
+
+    def __str__(self):
+        return self.friendly_name
+
+
+class ParticipantRole(models.TextChoices):
+    CUSTOMER = "customer", _("customer")
+    AGENT = "agent", _("agent")
+    # Later (call control): consulted agent, supervisor listening / whispering / barged.
+
+
+class BridgeParticipant(models.Model):
+    """One leg in a bridge, with its role; hold and supervision will add their columns."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="participants"
+    )
+    call_sid = models.CharField(_("call SID"), max_length=34)
+    role = models.CharField(_("role"), max_length=16, choices=ParticipantRole.choices)
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bridge participant")
+        verbose_name_plural = _("bridge participants")
+        constraints = [
+            models.UniqueConstraint(fields=["bridge", "call_sid"], name="participant_leg_uniq")
+        ]
+
+    def __str__(self):
+        return f"{self.role} {self.call_sid}"
+
+
+class Clock(models.Model):
+    """A named moment shared by every process: the routing lock, the REST pacer's next free
+    slot, each periodic job's next run. Taken with an UPDATE, so one process at a time."""
+
+    name = models.CharField(_("name"), max_length=64, primary_key=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("clock")
+        verbose_name_plural = _("clocks")
+
+    def __str__(self):
+        return f"{self.name} {self.at}"

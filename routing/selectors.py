@@ -1,0 +1,72 @@
+"""Reads of routing: the desk's offer details, offers ringing now."""
+
+from datetime import datetime
+
+from django.db.models import Count
+
+from agents.models import Agent, Customer
+from agents.phone import to_e164
+from agents.selectors import customer_as_dict
+from ivr.selectors import call_path_for
+
+from .models import Bridge, Offer, OfferOutcome
+
+
+def bridge_for_webhook(bridge_id: int) -> Bridge | None:
+    return (
+        Bridge.objects.select_related("visit__queue", "visit__call")
+        .prefetch_related("visit__queue__messages")
+        .filter(pk=bridge_id)
+        .first()
+    )
+
+
+def offer_for_desk(*, agent: Agent, call_sid: str, now: datetime) -> dict | None:
+    """The offer that rings this agent's softphone with leg ``call_sid``: the caller (number,
+    customer, VIP), the queue, the wait so far, the IVR path, and whether it is still open."""
+    if not call_sid:
+        return None
+    offer = (
+        Offer.objects.select_related("visit__call", "queue")
+        .filter(agent=agent, agent_call_sid=call_sid)
+        .first()
+    )
+    if offer is None or offer.visit is None:
+        return None
+    visit = offer.visit
+    number = visit.call.from_number
+    e164 = to_e164(number)
+    customer = Customer.objects.filter(phone_number=e164).first() if e164 else None
+    return {
+        "id": offer.pk,
+        "outcome": offer.outcome or "ringing",
+        "phone_number": number,
+        "customer": customer_as_dict(customer) if customer is not None else None,
+        "vip": bool(customer and customer.is_vip),
+        "queue": {"slug": offer.queue.slug, "name": offer.queue.name},
+        "wait_seconds": max(0, int((now - visit.entered_at).total_seconds())),
+        "caller_priority": visit.caller_priority,
+        "ivr_path": [
+            {**entry, "at": entry["at"].isoformat()} for entry in call_path_for(visit.call.sid)
+        ],
+        "auto_answer": agent.auto_answer,
+    }
+
+
+def ringing_counts() -> dict[int, int]:
+    """Per queue id: agents whose softphone rings for one of its callers now."""
+    rows = (
+        Offer.objects.filter(outcome=OfferOutcome.OPEN)
+        .values("queue_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["queue_id"]: row["n"] for row in rows}
+
+
+def offers_ringing():
+    return (
+        Offer.objects.filter(outcome=OfferOutcome.OPEN)
+        .select_related("agent", "queue", "visit")
+        .order_by("started_at")
+    )

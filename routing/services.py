@@ -1,0 +1,516 @@
+"""The ACD: which agent rings for which caller, the ring, the answer, the bridge, the end of
+a ring. Every decision is taken in the database (docs/routing.md, "Exactly once"):
+
+- offers are created only under the routing lock (one ``Clock`` row updated first), so two
+  processes never decide at the same time on stale reads;
+- an open offer's end is written with its row locked (``select_for_update``); code that reacts
+  to another event (the caller left, the agent went on break) skips an offer whose row an
+  answer in progress holds, and lets that answer decide;
+- partial unique constraints refuse a second open offer for one agent or one caller, whatever
+  the code above does.
+
+Lock order, to stay free of deadlocks: agent → routing lock → offer; visit → routing lock →
+offer; offer → visit → agent (the answer).
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+from twilio.base.exceptions import TwilioRestException
+
+from agents.models import Agent, AgentStatus, Customer, QueueMembership
+from agents.selectors import device_registered_since
+from agents.services import (
+    agent_call_started,
+    agent_expire_missed,
+    agent_expire_wrap_up,
+    agent_set_missed,
+)
+from queues.models import Queue, QueueVisit, RoutingMode
+from queues.selectors import waiting_now_q
+from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
+from telephony.client import get_client
+from telephony.models import Call, WebhookEvent
+
+from .clocks import ROUTING_LOCK, clock_lock
+from .models import Bridge, BridgeParticipant, Offer, OfferOutcome, ParticipantRole
+from .rest import create_call_paced, with_retry
+
+logger = logging.getLogger("routing")
+
+# A VIP customer is offered as if the flow had given at least this caller priority (0–9).
+VIP_PRIORITY = 5
+# An agent who missed or rejected a caller is not offered that caller again for this long
+# (others are; alone, the agent is rung again after it).
+REOFFER_SAME_AGENT_AFTER = timedelta(seconds=60)
+# The sweep ends an offer Twilio said nothing about this long after its ring should have ended.
+SWEEP_MARGIN = timedelta(seconds=15)
+# An offer whose ring task never ran (a worker died before calls.create) is ended after this.
+RING_NEVER_STARTED_AFTER = timedelta(seconds=60)
+# How many waiting callers one dispatch looks at (the oldest, highest priority first).
+DISPATCH_BATCH = 100
+
+# What the status callback of the agent's leg says about an offer that was not answered.
+RING_END_OUTCOMES = {
+    "no-answer": OfferOutcome.MISSED,
+    "busy": OfferOutcome.REJECTED,  # declined in the browser (call.reject())
+    "failed": OfferOutcome.MISSED,
+    "canceled": OfferOutcome.WITHDRAWN,
+    "completed": OfferOutcome.MISSED,  # ended without the answer URL ever being requested
+}
+
+
+def _epoch() -> datetime:
+    from datetime import UTC
+
+    return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+# --- Who may ring, who waits ------------------------------------------------------------------
+
+
+def eligible_agents(*, now: datetime):
+    """Agents who may be offered a call now: active, available, softphone registered, no
+    ringing offer (a call in hand or wrap-up, break, missed are other statuses)."""
+    return (
+        Agent.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            status=AgentStatus.AVAILABLE,
+            device_seen_at__gt=device_registered_since(now),
+        )
+        .exclude(Exists(Offer.objects.filter(agent=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
+        .annotate(
+            idle_since=Greatest(
+                Coalesce("last_call_ended_at", Value(_epoch()), output_field=DateTimeField()),
+                Coalesce("status_changed_at", Value(_epoch()), output_field=DateTimeField()),
+            )
+        )
+    )
+
+
+def _declined_recently(*, now: datetime, agent_ref, visit_ref):
+    return Exists(
+        Offer.objects.filter(
+            agent=agent_ref,
+            visit=visit_ref,
+            outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
+            ended_at__gt=now - REOFFER_SAME_AGENT_AFTER,
+        )
+    )
+
+
+def waiting_visits(*, now: datetime):
+    """Callers waiting in push queues with no ringing offer, in the order they are served:
+    caller priority (VIP raised), then the longest wait (original entry)."""
+    vip = Customer.objects.filter(phone_number=OuterRef("call__from_number"), is_vip=True)
+    return (
+        QueueVisit.objects.reported()
+        .filter(waiting_now_q(now), queue__routing_mode=RoutingMode.PUSH)
+        .exclude(Exists(Offer.objects.filter(visit=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
+        .annotate(
+            effective_priority=Case(
+                When(
+                    Exists(vip),
+                    then=Greatest(F("caller_priority"), Value(VIP_PRIORITY)),
+                ),
+                default=F("caller_priority"),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-effective_priority", "entered_at", "pk")
+    )
+
+
+def _best_agent_for(visit: QueueVisit, *, now: datetime, exclude: set[int]) -> Agent | None:
+    """Skill level in the visit's queue (membership priority, 1 first), then longest idle."""
+    level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=visit.queue_id)
+    return (
+        eligible_agents(now=now)
+        .filter(memberships__queue_id=visit.queue_id)
+        .exclude(pk__in=exclude)
+        .exclude(_declined_recently(now=now, agent_ref=OuterRef("pk"), visit_ref=visit.pk))
+        .annotate(level=Subquery(level.values("priority")[:1]))
+        .order_by("level", "idle_since", "pk")
+        .first()
+    )
+
+
+def _best_visit_for(agent: Agent, *, now: datetime) -> QueueVisit | None:
+    """The agent's skill level in each queue first (their best queue), then the callers' order."""
+    level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
+    return (
+        waiting_visits(now=now)
+        .filter(queue__memberships__agent=agent)
+        .exclude(_declined_recently(now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk")))
+        .annotate(level=Subquery(level.values("priority")[:1]))
+        .order_by("level", "-effective_priority", "entered_at", "pk")
+        .first()
+    )
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+
+
+def _offer_create(*, agent: Agent, visit: QueueVisit, now: datetime) -> Offer | None:
+    from .tasks import ring_offer
+
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.create(
+                agent=agent,
+                visit=visit,
+                queue_id=visit.queue_id,
+                ring_timeout_seconds=visit.queue.ring_timeout_seconds,
+                started_at=now,
+            )
+    except IntegrityError:
+        return None  # the partial unique constraints: one open offer per agent and per caller
+    ring_offer.enqueue(offer_id=offer.pk)
+    return offer
+
+
+def routing_dispatch(
+    *, now: datetime | None = None, agent_id: int | None = None, queue_ids=None
+) -> list[Offer]:
+    """Offer waiting callers to eligible agents, under the routing lock. ``agent_id`` first
+    finds the best caller for that agent (an agent who became available); then every waiting
+    caller (of ``queue_ids``, or all push queues) is matched with the best free agent."""
+    now = now or timezone.now()
+    offers: list[Offer] = []
+    with transaction.atomic():
+        clock_lock(name=ROUTING_LOCK, now=now)
+        if agent_id is not None:
+            agent = eligible_agents(now=now).filter(pk=agent_id).first()
+            visit = _best_visit_for(agent, now=now) if agent is not None else None
+            if visit is not None:
+                offer = _offer_create(agent=agent, visit=visit, now=now)
+                if offer is not None:
+                    offers.append(offer)
+        if not eligible_agents(now=now).exists():
+            return offers
+        visits = waiting_visits(now=now).select_related("queue")
+        if queue_ids is not None:
+            visits = visits.filter(queue_id__in=list(queue_ids))
+        taken_agents = {offer.agent_id for offer in offers}
+        taken_visits = {offer.visit_id for offer in offers}
+        queues_without_agents: set[int] = set()
+        for visit in visits[:DISPATCH_BATCH]:
+            if visit.pk in taken_visits or visit.queue_id in queues_without_agents:
+                continue
+            agent = _best_agent_for(visit, now=now, exclude=taken_agents)
+            if agent is None:
+                queues_without_agents.add(visit.queue_id)
+                continue
+            offer = _offer_create(agent=agent, visit=visit, now=now)
+            if offer is not None:
+                offers.append(offer)
+                taken_agents.add(agent.pk)
+    return offers
+
+
+def _end(offer: Offer, *, outcome: str, now: datetime) -> None:
+    offer.outcome = outcome
+    offer.ended_at = max(now, offer.started_at)
+    offer.save(update_fields=["outcome", "ended_at"])
+
+
+def _open_offers_locked(**filters):
+    """Open offers matching ``filters``, locked; those an answer in progress holds are skipped
+    (the answer decides about them)."""
+    return list(
+        Offer.objects.select_for_update(skip_locked=True).filter(
+            outcome=OfferOutcome.OPEN, **filters
+        )
+    )
+
+
+def offers_withdraw(*, now: datetime, visit_id=None, agent_id=None, reroute=True) -> list[Offer]:
+    """End the open offers of a caller who is gone or was taken elsewhere, or of an agent
+    who can no longer answer: withdrawn; a ringing softphone is stopped (a task). With
+    ``reroute``, the caller or agent left behind is offered again."""
+    from .tasks import cancel_ring, dispatch
+
+    filters = {"visit_id": visit_id} if visit_id is not None else {"agent_id": agent_id}
+    with transaction.atomic():
+        clock_lock(name=ROUTING_LOCK, now=now)
+        offers = _open_offers_locked(**filters)
+        for offer in offers:
+            _end(offer, outcome=OfferOutcome.WITHDRAWN, now=now)
+            if offer.agent_call_sid:
+                cancel_ring.enqueue(agent_call_sid=offer.agent_call_sid)
+            if reroute:
+                if visit_id is not None:
+                    dispatch.enqueue(agent_id=offer.agent_id)
+                else:
+                    dispatch.enqueue(queue_ids=[offer.queue_id])
+    return offers
+
+
+# --- The ring ----------------------------------------------------------------------------------
+
+
+def public_base_url(call: Call | None) -> str:
+    """Where Twilio reaches the app: PUBLIC_URL, else the address Twilio used for this call's
+    own webhooks (the worker has no request to build URLs from)."""
+    if settings.PUBLIC_URL:
+        return settings.PUBLIC_URL.rstrip("/")
+    events = WebhookEvent.objects.order_by("-received_at", "-pk")
+    if call is not None:
+        url = events.filter(call_sid=call.sid).values_list("url", flat=True).first()
+        if url:
+            return _origin(url)
+    url = events.values_list("url", flat=True).first()
+    return _origin(url) if url else "http://127.0.0.1:8000"
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _url(base: str, name: str, **kwargs) -> str:
+    return base + reverse(name, kwargs=kwargs)
+
+
+def offer_ring(*, offer_id: int) -> Offer | None:
+    """Ring the agent's softphone for an open offer (calls.create to client:<identity>),
+    paced and retried; the agent's leg is kept on the offer. An offer ended meanwhile is not
+    rung, or its ring is cancelled at once."""
+    offer = Offer.objects.select_related("agent", "visit__call", "queue").get(pk=offer_id)
+    if not offer.is_open or offer.agent_call_sid:
+        return offer
+    base = public_base_url(offer.visit.call if offer.visit else None)
+    client = get_client()
+    try:
+        call = create_call_paced(
+            client,
+            to=f"client:{offer.agent.identity}",
+            from_=_ring_from(offer),
+            url=_url(base, "routing:offer-answer", offer_id=offer.pk),
+            method="POST",
+            timeout=offer.ring_timeout_seconds,
+            status_callback=_url(base, "routing:offer-status", offer_id=offer.pk),
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("could not ring %s for offer %s: %s", offer.agent, offer.pk, exc)
+        offer_ring_ended(offer_id=offer.pk, status="failed", now=timezone.now())
+        return offer
+    now = timezone.now()
+    rang = Offer.objects.filter(pk=offer.pk, outcome=OfferOutcome.OPEN).update(
+        agent_call_sid=call.sid, rang_at=now
+    )
+    if not rang:
+        # Withdrawn while calls.create ran: stop the ring that just started.
+        Offer.objects.filter(pk=offer.pk).update(agent_call_sid=call.sid)
+        ring_cancel(agent_call_sid=call.sid)
+    offer.refresh_from_db()
+    return offer
+
+
+def _ring_from(offer: Offer) -> str:
+    """The caller ID the ring shows: the waiting caller's number when known, else ours."""
+    if offer.visit is not None and offer.visit.call.from_number.startswith("+"):
+        return offer.visit.call.from_number
+    return settings.TWILIO_CALLER_ID or "+10000000000"
+
+
+def ring_cancel(*, agent_call_sid: str) -> None:
+    """Stop a ringing softphone (calls(CA).update(status="canceled")); a leg that already
+    ended or was answered is left as it is."""
+    client = get_client()
+    try:
+        with_retry(lambda: client.calls(agent_call_sid).update(status="canceled"))
+    except TwilioRestException as exc:
+        logger.info("ring %s not cancelled: %s", agent_call_sid, exc)
+
+
+# --- The ring ends -----------------------------------------------------------------------------
+
+
+def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | None:
+    """The agent's leg ended without an answer (its status callback, or the ring failed):
+    missed (the agent goes to *missed*), rejected, or withdrawn; the caller is offered to the
+    next agent at once, in the same place."""
+    from .tasks import dispatch
+
+    outcome = RING_END_OUTCOMES.get(status)
+    if outcome is None:
+        return None
+    with transaction.atomic():
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("queue")
+            .filter(pk=offer_id)
+            .first()
+        )
+        if offer is None or not offer.is_open:
+            return offer
+        _end(offer, outcome=outcome, now=now)
+        if outcome == OfferOutcome.MISSED:
+            agent = Agent.objects.get(pk=offer.agent_id)
+            agent_set_missed(
+                agent=agent, now=now, ready_after=offer.queue.missed_ready_after_seconds
+            )
+        dispatch.enqueue(queue_ids=[offer.queue_id])
+        if outcome != OfferOutcome.MISSED:
+            dispatch.enqueue(agent_id=offer.agent_id)
+    return offer
+
+
+# --- The answer and the bridge -------------------------------------------------------------
+
+
+def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge | None:
+    """Twilio requested the offer's URL on the agent's leg: the agent answered. If the caller
+    still waits: the offer is accepted, the visit answered, the agent on call, and the caller
+    is taken out of the queue into the bridge (a task). None: the caller is gone (withdrawn)."""
+    from .tasks import bridge_caller
+
+    with transaction.atomic():
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("agent", "queue")
+            .filter(pk=offer_id)
+            .first()
+        )
+        if offer is None:
+            return None
+        if offer.outcome == OfferOutcome.ACCEPTED:
+            return Bridge.objects.filter(offer=offer).first()  # a repeated request
+        if not offer.is_open:
+            return None
+        if not offer.agent_call_sid:
+            offer.agent_call_sid = agent_call.sid
+        _end(offer, outcome=OfferOutcome.ACCEPTED, now=now)
+        offer.save(update_fields=["agent_call_sid"])
+        visit = visit_record_handoff(
+            visit_id=offer.visit_id,
+            agent_call_sid=agent_call.sid,
+            agent_identity=offer.agent.identity,
+            now=now,
+        )
+        if visit is None:
+            offer.outcome = OfferOutcome.WITHDRAWN
+            offer.save(update_fields=["outcome"])
+            from .tasks import dispatch
+
+            dispatch.enqueue(agent_id=offer.agent_id)
+            return None
+        bridge = Bridge.objects.create(
+            visit=visit, offer=offer, friendly_name=f"visit-{visit.pk}", created_at=now
+        )
+        BridgeParticipant.objects.create(
+            bridge=bridge,
+            call_sid=agent_call.sid,
+            role=ParticipantRole.AGENT,
+            agent=offer.agent,
+            joined_at=now,
+        )
+        # The agent may already be on call (visit_record_handoff told agents); make sure.
+        agent = Agent.objects.get(pk=offer.agent_id)
+        if agent.status != AgentStatus.ON_CALL:
+            agent_call_started(agent=agent, agent_call_sid=agent_call.sid, visit=visit, now=now)
+        bridge_caller.enqueue(bridge_id=bridge.pk)
+    return bridge
+
+
+def bridge_caller_join(*, bridge_id: int) -> None:
+    """Take the caller out of the queue into the bridge: members(<caller>).update(url) on the
+    visit's Twilio queue (or calls(<caller>).update(url) when its SID is unknown)."""
+    bridge = Bridge.objects.select_related("visit__call", "visit__queue", "offer").get(pk=bridge_id)
+    visit = bridge.visit
+    base = public_base_url(visit.call)
+    url = _url(base, "routing:bridge-join", bridge_id=bridge.pk)
+    client = get_client()
+    queue_sid = visit.queue_sid or visit.queue.twilio_sid
+    try:
+        if queue_sid:
+            with_retry(
+                lambda: (
+                    client.queues(queue_sid).members(visit.call.sid).update(url=url, method="POST")
+                )
+            )
+        else:
+            with_retry(lambda: client.calls(visit.call.sid).update(url=url, method="POST"))
+    except TWILIO_UNREACHABLE as exc:
+        # The caller left the queue a moment ago: end the agent's lone conference.
+        logger.warning("caller of bridge %s not taken out of the queue: %s", bridge.pk, exc)
+        try:
+            with_retry(lambda: client.calls(bridge.offer.agent_call_sid).update(status="completed"))
+        except TWILIO_UNREACHABLE:
+            pass
+
+
+def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:
+    BridgeParticipant.objects.get_or_create(
+        bridge=bridge,
+        call_sid=call.sid,
+        defaults={"role": ParticipantRole.CUSTOMER, "joined_at": now},
+    )
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def routing_sweep(*, now: datetime | None = None) -> dict:
+    """The periodic safety net: end offers Twilio never reported on (after the ring timeout
+    and a margin), end automatic wrap-ups and missed states that are over, and offer every
+    waiting caller again."""
+    from .tasks import cancel_ring
+
+    now = now or timezone.now()
+    swept = 0
+    candidates = Offer.objects.filter(outcome=OfferOutcome.OPEN).values_list(
+        "pk", "rang_at", "started_at", "ring_timeout_seconds", "agent_call_sid"
+    )
+    for pk, rang_at, started_at, timeout, agent_call_sid in list(candidates):
+        if rang_at is not None:
+            lost = rang_at + timedelta(seconds=timeout) + SWEEP_MARGIN <= now
+        else:
+            lost = started_at + RING_NEVER_STARTED_AFTER <= now
+        if not lost:
+            continue
+        offer = offer_ring_ended(offer_id=pk, status="no-answer" if rang_at else "failed", now=now)
+        if offer is not None and offer.outcome != OfferOutcome.OPEN:
+            swept += 1
+            if agent_call_sid:
+                cancel_ring.enqueue(agent_call_sid=agent_call_sid)
+    expired = 0
+    for agent in Agent.objects.filter(
+        Q(status=AgentStatus.WRAP_UP, wrap_up_until__lte=now)
+        | Q(status=AgentStatus.MISSED, missed_until__lte=now)
+    ):
+        agent_expire_wrap_up(agent=agent, now=now)
+        agent_expire_missed(agent=agent, now=now)
+        expired += 1
+    offers = routing_dispatch(now=now)
+    return {"swept": swept, "expired": expired, "offered": len(offers)}
+
+
+# --- For the desk and supervisors ---------------------------------------------------------------
+
+
+def queue_is_push(queue: Queue) -> bool:
+    return queue.routing_mode == RoutingMode.PUSH

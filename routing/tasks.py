@@ -1,0 +1,56 @@
+"""Background tasks of routing (run by ``manage.py worker``). Thin: each calls a service.
+
+Enqueued inside the transaction of the event that causes them (the task is a row of that
+transaction: a rolled-back webhook enqueues nothing, a committed one cannot lose it).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from telephony.services import webhook_events_purge
+
+from . import services
+
+# How often the sweep runs (scheduled by the worker, once over all workers).
+SWEEP_EVERY = timedelta(seconds=5)
+
+
+@task()
+def dispatch(*, agent_id: int | None = None, queue_ids: list[int] | None = None) -> int:
+    return len(services.routing_dispatch(agent_id=agent_id, queue_ids=queue_ids))
+
+
+@task()
+def ring_offer(*, offer_id: int) -> None:
+    services.offer_ring(offer_id=offer_id)
+
+
+@task()
+def cancel_ring(*, agent_call_sid: str) -> None:
+    services.ring_cancel(agent_call_sid=agent_call_sid)
+
+
+@task()
+def withdraw_offers(*, visit_id: int | None = None, agent_id: int | None = None) -> int:
+    return len(services.offers_withdraw(now=timezone.now(), visit_id=visit_id, agent_id=agent_id))
+
+
+@task()
+def bridge_caller(*, bridge_id: int) -> None:
+    services.bridge_caller_join(bridge_id=bridge_id)
+
+
+@task()
+def routing_sweep() -> dict:
+    return services.routing_sweep()
+
+
+@task()
+def purge_webhook_events() -> int:
+    days = settings.WEBHOOK_EVENT_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    return webhook_events_purge(before=timezone.now() - timedelta(days=days))

@@ -1,0 +1,129 @@
+"""Routing's Twilio webhooks (the agent's leg of an offer, the bridge) and the desk's offer
+details. Written into TwiML and REST requests by the app itself (docs/api.md §1)."""
+
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from twilio.twiml.voice_response import VoiceResponse
+
+from agents.views import agent_api
+from queues.services import visit_record_talk
+from queues.twiml import connect_response
+from telephony.services import call_record_status_callback
+from telephony.twiml import twiml_response
+from telephony.webhooks import twilio_webhook
+
+from . import selectors, services
+from .models import Bridge
+
+
+def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
+    """Both sides join the bridge's conference; either leaving ends it for the other (nobody
+    stays in a silent conference)."""
+    queue = bridge.visit.queue
+    dial = response.dial(action=request.build_absolute_uri(action), method="POST")
+    attrs = {"record": "record-from-start"} if queue.record_answered_calls else {}
+    dial.conference(
+        bridge.friendly_name,
+        start_conference_on_enter=True,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url="",
+        **attrs,
+    )
+
+
+def _say_language() -> str:
+    return "ja-JP" if get_language().startswith("ja") else "en-US"
+
+
+@twilio_webhook
+def offer_answer(request, offer_id):
+    """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
+    into the bridge; or, when the caller is gone, told so and hung up."""
+    bridge = services.offer_answered(
+        offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at
+    )
+    response = VoiceResponse()
+    if bridge is None:
+        response.say(_("The caller has hung up."), language=_say_language())
+        response.hangup()
+        return twiml_response(response)
+    _conference(
+        response,
+        request=request,
+        bridge=bridge,
+        action=reverse("routing:bridge-agent-done", kwargs={"bridge_id": bridge.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook(required=("CallSid", "CallStatus"))
+def offer_status(request, offer_id):
+    """Status callback of the agent's leg: a ring that ended unanswered ends its offer."""
+    call_record_status_callback(
+        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    status = request.POST["CallStatus"]
+    if status in services.RING_END_OUTCOMES:
+        services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def bridge_join(request, bridge_id):
+    """The caller, just taken out of the queue: the queue's connect message, then the bridge."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    if bridge is None:
+        response = VoiceResponse()
+        response.hangup()
+        return twiml_response(response)
+    services.bridge_customer_joined(
+        bridge=bridge, call=request.twilio_call, now=request.twilio_received_at
+    )
+    response = connect_response(queue=bridge.visit.queue)
+    _conference(
+        response,
+        request=request,
+        bridge=bridge,
+        action=reverse("routing:bridge-caller-done", kwargs={"bridge_id": bridge.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook
+def bridge_agent_done(request, bridge_id):
+    """The agent's conference Dial action: talk seconds (DialCallDuration) onto the visit; the
+    agent's call ends as after any queued call (wrap-up or available)."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    if bridge is not None:
+        visit_record_talk(
+            queue=bridge.visit.queue,
+            agent_call=request.twilio_call,
+            params=request.POST,
+            now=request.twilio_received_at,
+        )
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_response(response)
+
+
+@twilio_webhook
+def bridge_caller_done(request, bridge_id):
+    """The caller's conference Dial action: the conversation is over."""
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_response(response)
+
+
+@require_GET
+@agent_api
+def desk_offer(request):
+    """The desk's question when its softphone rings: which caller is this? (by the ring's
+    CallSid). ``{"offer": {...} | null}``."""
+    call_sid = request.GET.get("call_sid", "")[:34]
+    offer = selectors.offer_for_desk(agent=request.agent, call_sid=call_sid, now=timezone.now())
+    return JsonResponse({"offer": offer})

@@ -1,0 +1,123 @@
+"""The background worker: django-tasks-db's worker loop, plus the periodic jobs.
+
+``manage.py worker`` runs :func:`run_worker` until SIGTERM / SIGINT (the task in hand is
+finished first). Every pass of the loop asks the clocks whether a periodic job is due; only one
+worker wins each period, so several workers never run a job twice. :func:`run_pending_tasks`
+runs the same loop until the queue is empty (tests, ``--batch``).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import close_old_connections
+from django.db.utils import OperationalError
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from .clocks import clock_take_if_due
+
+logger = logging.getLogger("routing.worker")
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: timedelta
+    task_path: str
+
+
+def _periodic_jobs() -> list[Periodic]:
+    from . import tasks
+
+    return [
+        Periodic("periodic:routing-sweep", tasks.SWEEP_EVERY, "routing_sweep"),
+        Periodic("periodic:purge-webhook-events", timedelta(days=1), "purge_webhook_events"),
+    ]
+
+
+def schedule_periodic(*, now=None) -> list[str]:
+    """Enqueue each periodic job that is due (at most once per period over all workers)."""
+    from . import tasks
+
+    now = now or timezone.now()
+    enqueued = []
+    for job in _periodic_jobs():
+        if clock_take_if_due(name=job.name, now=now, every=job.every):
+            getattr(tasks, job.task_path).enqueue()
+            enqueued.append(job.name)
+    return enqueued
+
+
+class RoutingWorker(Worker):
+    """django-tasks-db's Worker, one task per call of :meth:`run_one`."""
+
+    def run_one(self) -> bool:
+        """Claim and run one ready task; False when there was none."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        with exclusive_transaction(tasks.db):
+            try:
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                task_result = None
+        if task_result is None:
+            return False
+        self.run_task(task_result)
+        return True
+
+    def loop(self, *, periodic: bool = True, until_empty: bool = False) -> int:
+        ran = 0
+        while self.running:
+            close_old_connections()
+            if periodic:
+                try:
+                    schedule_periodic()
+                except OperationalError as exc:
+                    if not is_locked_database_exception(exc):
+                        raise
+            if self.run_one():
+                ran += 1
+                continue
+            if until_empty:
+                return ran
+            close_old_connections()
+            if self.running:
+                import time
+
+                time.sleep(self.interval)
+        return ran
+
+
+def _worker(interval: float) -> RoutingWorker:
+    return RoutingWorker(
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=get_random_string(32),
+        excluded_queue_names=[],
+    )
+
+
+def run_worker(*, interval: float = 0.2) -> None:
+    """Run until stopped; SIGTERM or SIGINT lets the task in hand finish, then exits."""
+    worker = _worker(interval)
+    worker.configure_signals()
+    logger.info("worker %s started", worker.worker_id)
+    worker.loop()
+
+
+def run_pending_tasks(*, periodic: bool = False) -> int:
+    """Run every ready task, including those the tasks enqueue, until none is left; the
+    number run. The real worker's code path, in this process (tests, ``worker --batch``)."""
+    return _worker(0).loop(periodic=periodic, until_empty=True)
