@@ -13,6 +13,7 @@ Lock order, to stay free of deadlocks: agent → routing lock → offer; visit �
 offer; offer → visit → agent (the answer).
 """
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -200,7 +201,9 @@ def routing_dispatch(
         if agent_id is not None:
             agent = eligible_agents(now=now).filter(pk=agent_id).first()
             visit = _best_visit_for(agent, now=now) if agent is not None else None
-            if visit is not None:
+            # Only if no better agent is free for that caller (a task may run late).
+            best = _best_agent_for(visit, now=now, exclude=set()) if visit is not None else None
+            if visit is not None and best is not None and best.pk == agent.pk:
                 offer = _offer_create(agent=agent, visit=visit, now=now)
                 if offer is not None:
                     offers.append(offer)
@@ -457,10 +460,8 @@ def bridge_caller_join(*, bridge_id: int) -> None:
     except TWILIO_UNREACHABLE as exc:
         # The caller left the queue a moment ago: end the agent's lone conference.
         logger.warning("caller of bridge %s not taken out of the queue: %s", bridge.pk, exc)
-        try:
+        with contextlib.suppress(TWILIO_UNREACHABLE):
             with_retry(lambda: client.calls(bridge.offer.agent_call_sid).update(status="completed"))
-        except TWILIO_UNREACHABLE:
-            pass
 
 
 def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:

@@ -7,6 +7,7 @@ runs the same loop until the queue is empty (tests, ``--batch``).
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -76,7 +77,8 @@ class RoutingWorker(Worker):
     def loop(self, *, periodic: bool = True, until_empty: bool = False) -> int:
         ran = 0
         while self.running:
-            close_old_connections()
+            if not until_empty:
+                close_old_connections()  # a long-running worker, as Django's requests do
             if periodic:
                 try:
                     schedule_periodic()
@@ -90,8 +92,6 @@ class RoutingWorker(Worker):
                 return ran
             close_old_connections()
             if self.running:
-                import time
-
                 time.sleep(self.interval)
         return ran
 
