@@ -30,7 +30,7 @@ from .services import agent_set_status, customers_import_csv
 class AgentAdminForm(forms.ModelForm):
     class Meta:
         model = Agent
-        fields = ("user", "identity", "phone_number", "is_active")
+        fields = ("user", "identity", "phone_number", "is_active", "auto_answer")
 
     def clean_user(self):
         user = self.cleaned_data["user"]
@@ -63,7 +63,7 @@ class AgentAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     inlines = [QueueMembershipInline]
     fieldsets = (
-        (None, {"fields": ("user", "identity", "phone_number", "is_active")}),
+        (None, {"fields": ("user", "identity", "phone_number", "is_active", "auto_answer")}),
         (
             _("Presence"),
             {
@@ -71,6 +71,7 @@ class AgentAdmin(admin.ModelAdmin):
                     "status",
                     "status_changed_at",
                     "wrap_up_until",
+                    "missed_until",
                     "current_call_sid",
                     "current_visit",
                 ),
@@ -86,6 +87,7 @@ class AgentAdmin(admin.ModelAdmin):
         "status",
         "status_changed_at",
         "wrap_up_until",
+        "missed_until",
         "current_call_sid",
         "current_visit",
     )
@@ -158,9 +160,9 @@ class DialPrefixAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("phone_number", "name", "company", "email", "updated_at")
+    list_display = ("phone_number", "name", "company", "email", "is_vip", "updated_at")
     search_fields = ("name", "company", "email", "phone_number")
-    fields = ("phone_number", "name", "company", "email", "notes")
+    fields = ("phone_number", "name", "company", "email", "is_vip", "notes")
     change_list_template = "admin/agents/customer/change_list.html"
     actions = ["export_csv"]
 

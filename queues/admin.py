@@ -50,6 +50,7 @@ class QueueAdmin(admin.ModelAdmin):
         "name",
         "slug",
         "max_size",
+        "routing_mode",
         "waiting",
         "offered_today",
         "answered_today",
@@ -71,6 +72,10 @@ class QueueAdmin(admin.ModelAdmin):
                     "max_wait_seconds",
                 ]
             },
+        ),
+        (
+            _("Routing"),
+            {"fields": ["routing_mode", "ring_timeout_seconds", "missed_ready_after_seconds"]},
         ),
         (
             _("Answered calls"),

@@ -1,0 +1,99 @@
+"""The background worker: `manage.py worker` runs until SIGTERM, runs tasks enqueued by
+another process, and schedules the periodic jobs once however many workers run."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from routing import tasks
+from routing.worker import run_pending_tasks, schedule_periodic
+from tests.factories import ROOT, manage_py
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def migrated(tmp_path):
+    path = tmp_path / "worker.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "DEBUG": "True",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    done = manage_py("migrate", "-v0", env=env)
+    assert done.returncode == 0, done.stderr
+    return path, env
+
+
+def test_the_worker_command_runs_tasks_and_stops_on_sigterm(migrated):
+    path, env = migrated
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [worker.stdout.readline() for _ in range(3)]
+        assert any("Worker started" in line for line in lines), lines
+        # Both periodic jobs were scheduled and run by this one worker.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with sqlite3.connect(path) as db:
+                rows = db.execute(
+                    "select task_path, status from django_tasks_database_dbtaskresult"
+                ).fetchall()
+            done = {task for task, status in rows if status == "SUCCESSFUL"}
+            if {"routing.tasks.routing_sweep", "routing.tasks.purge_webhook_events"} <= done:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"periodic jobs not run: {rows}")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
+    now = timezone.now()
+    first = schedule_periodic(now=now)
+    assert set(first) == {"periodic:routing-sweep", "periodic:purge-webhook-events"}
+    # A second worker asking at the same moment, or a second later, gets nothing.
+    assert schedule_periodic(now=now) == []
+    assert schedule_periodic(now=now + timedelta(seconds=1)) == []
+    assert schedule_periodic(now=now + tasks.SWEEP_EVERY) == ["periodic:routing-sweep"]
+    assert DBTaskResult.objects.filter(task_path="routing.tasks.routing_sweep").count() == 2
+
+
+def test_run_pending_tasks_runs_what_tasks_enqueue_until_nothing_is_left(settings):
+    settings.WEBHOOK_EVENT_RETENTION_DAYS = 0
+    tasks.purge_webhook_events.enqueue()
+    tasks.routing_sweep.enqueue()
+
+    assert run_pending_tasks() >= 2
+    assert run_pending_tasks() == 0
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+def test_a_task_enqueued_by_a_rolled_back_transaction_never_runs():
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        tasks.routing_sweep.enqueue()
+        raise RuntimeError("the webhook failed")
+
+    assert not DBTaskResult.objects.exists()
