@@ -174,7 +174,8 @@ class Devices:
 
 def press_keys(leg, digits: str) -> None:
     """Keys pressed on a live leg: heard by a listening <Gather>, else lost (as on Twilio)."""
-    if leg.gathering and leg.process is not None and not leg.process.done:
+    listening = leg.gathering or (leg.hangup_on_star and "*" in digits)
+    if listening and leg.process is not None and not leg.process.done:
         leg.process.interrupt(DigitsPressed(digits))
     else:
         leg.note("keys", text=digits, ignored=True)

@@ -5,6 +5,7 @@ from urllib.parse import urljoin
 
 from .actors import AgentActor, Caller
 from .clock import Simulation, Wait
+from .conference import ConferenceMixin
 from .dial import DialMixin
 from .fetching import APPLICATION_ERROR, HttpMixin
 from .legs import EmulatedCall, NumberConfig
@@ -30,7 +31,7 @@ from .verbs import VerbsMixin
 __all__ = ["APPLICATION_ERROR", "EmulatedCall", "Emulator"]
 
 
-class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
+class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin):
     """Twilio's voice side, emulated. See docs/emulator.md.
 
     This module holds the clock, the account's configuration and the life of a leg; requests to
@@ -86,6 +87,7 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         self.calls: list[EmulatedCall] = []
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
+        self.conferences: list = []  # every conference, in order of creation
         self.errors: list[dict] = []
         self.note_seq = 0
         # Called with (leg, TranscriptEntry) for everything that happens (the local Twilio's
