@@ -163,14 +163,19 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin)
         talk_seconds: float | None = 60.0,
         online: bool = True,
         takes_queues: tuple[str, ...] | str = (),
+        on_ring: str = "answer",
     ) -> AgentActor:
-        """A softphone user. With ``takes_queues`` it takes waiting callers by itself."""
+        """A softphone user. With ``takes_queues`` it takes waiting callers by itself;
+        ``on_ring`` says what it does with calls that ring it: answer, reject or ignore."""
+        if on_ring not in ("answer", "reject", "ignore"):
+            raise ValueError(f"on_ring must be answer, reject or ignore, not {on_ring!r}")
         agent = AgentActor(
             identity,
             answer_after=answer_after,
             talk_seconds=talk_seconds,
             online=online,
             takes_queues=takes_queues,
+            on_ring=on_ring,
         )
         self.agents[identity] = agent
         return agent
@@ -361,7 +366,10 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin)
             elif answer == "answer" and after <= timeout:
                 yield Wait(after)
             else:
-                yield Wait(0 if answer in ("busy", "failed") else timeout)
+                if answer == "busy" and isinstance(leg.actor, AgentActor):
+                    yield Wait(min(after, timeout))  # the agent declines after a look
+                else:
+                    yield Wait(0 if answer in ("busy", "failed") else timeout)
                 final = answer if answer in ("busy", "failed") else "no-answer"
                 self._finish(leg, final)
                 return
