@@ -69,6 +69,9 @@ class AgentActor:
     takes_queues: queue names ("*" for any) whose callers this agent takes by itself: whenever
         a caller waits there and the agent is free, the agent dials ``queue:<name>`` through
         the TwiML App ``answer_after`` seconds later.
+    on_ring: what the agent does when a call rings (REST-created or <Dial><Client>):
+        ``"answer"`` after ``answer_after`` seconds, ``"reject"`` after ``answer_after`` seconds
+        (the call ends ``busy``), or ``"ignore"`` (it rings until the timeout: ``no-answer``).
     """
 
     identity: str
@@ -79,6 +82,7 @@ class AgentActor:
     busy_with: set = field(default_factory=set)  # CallSids of the agent's legs in progress
     dial_pending: bool = False
     live: bool = False  # a registered device (a person at the desk) answers, not a timer
+    on_ring: str = "answer"  # "answer", "reject" or "ignore"
 
     def takes(self, queue_name: str) -> bool:
         if self.takes_queues == "*":
@@ -106,7 +110,9 @@ class AgentActor:
     def answer(self) -> str:
         if self.live:
             return "live" if self.online else "no-answer"
-        return "answer" if self.online and not self.busy_with else "no-answer"
+        if not self.online or self.busy_with:
+            return "no-answer"
+        return {"reject": "busy", "ignore": "no-answer"}.get(self.on_ring, "answer")
 
     def keys_for_next_prompt(self) -> str | None:
         return None

@@ -110,10 +110,14 @@ class Devices:
         if process is None or process.done:
             return False
         device.calls[sid] = "accepted"
-        for other in self.for_identity(device.identity):
-            if other is not device and sid in other.calls:
-                del other.calls[sid]
-                self.emit(other, "cancel", leg)
+        if leg.parent is not None:
+            # <Dial><Client>: the dial is answered, the other devices stop ringing. A call
+            # created through the REST API keeps ringing the identity's other devices (they get
+            # `cancel` when the call ends).
+            for other in self.for_identity(device.identity):
+                if other is not device and sid in other.calls:
+                    del other.calls[sid]
+                    self.emit(other, "cancel", leg)
         process.interrupt(DeviceAnswered(sid))
         self.emit(device, "accept", leg)
         return True
@@ -174,7 +178,8 @@ class Devices:
 
 def press_keys(leg, digits: str) -> None:
     """Keys pressed on a live leg: heard by a listening <Gather>, else lost (as on Twilio)."""
-    if leg.gathering and leg.process is not None and not leg.process.done:
+    listening = leg.gathering or (leg.hangup_on_star and "*" in digits)
+    if listening and leg.process is not None and not leg.process.done:
         leg.process.interrupt(DigitsPressed(digits))
     else:
         leg.note("keys", text=digits, ignored=True)

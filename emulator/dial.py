@@ -16,7 +16,7 @@ from .model import (
     Next,
     Redirected,
 )
-from .twiml import TwimlError, int_attr, method_attr
+from .twiml import TwimlError, bool_attr, int_attr, method_attr
 
 
 class DialTarget(NamedTuple):
@@ -71,6 +71,10 @@ class DialMixin:
         nouns = list(verb)
         if nouns and nouns[0].tag == "Queue":
             fields, hung = yield from self._dial_queue(leg, nouns[0], doc, timeout, time_limit)
+        elif nouns and nouns[0].tag == "Conference":
+            fields, hung = yield from self._dial_conference(
+                leg, nouns[0], doc, time_limit, bool_attr(verb.get("hangupOnStar"))
+            )
         else:
             if not nouns:
                 number = (verb.text or "").strip()

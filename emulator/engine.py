@@ -5,6 +5,7 @@ from urllib.parse import urljoin
 
 from .actors import AgentActor, Caller
 from .clock import Simulation, Wait
+from .conference import ConferenceMixin
 from .dial import DialMixin
 from .fetching import APPLICATION_ERROR, HttpMixin
 from .legs import EmulatedCall, NumberConfig
@@ -30,7 +31,7 @@ from .verbs import VerbsMixin
 __all__ = ["APPLICATION_ERROR", "EmulatedCall", "Emulator"]
 
 
-class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
+class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin):
     """Twilio's voice side, emulated. See docs/emulator.md.
 
     This module holds the clock, the account's configuration and the life of a leg; requests to
@@ -86,6 +87,7 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         self.calls: list[EmulatedCall] = []
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
+        self.conferences: list = []  # every conference, in order of creation
         self.errors: list[dict] = []
         self.note_seq = 0
         # Called with (leg, TranscriptEntry) for everything that happens (the local Twilio's
@@ -161,14 +163,19 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
         talk_seconds: float | None = 60.0,
         online: bool = True,
         takes_queues: tuple[str, ...] | str = (),
+        on_ring: str = "answer",
     ) -> AgentActor:
-        """A softphone user. With ``takes_queues`` it takes waiting callers by itself."""
+        """A softphone user. With ``takes_queues`` it takes waiting callers by itself;
+        ``on_ring`` says what it does with calls that ring it: answer, reject or ignore."""
+        if on_ring not in ("answer", "reject", "ignore"):
+            raise ValueError(f"on_ring must be answer, reject or ignore, not {on_ring!r}")
         agent = AgentActor(
             identity,
             answer_after=answer_after,
             talk_seconds=talk_seconds,
             online=online,
             takes_queues=takes_queues,
+            on_ring=on_ring,
         )
         self.agents[identity] = agent
         return agent
@@ -359,7 +366,10 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin):
             elif answer == "answer" and after <= timeout:
                 yield Wait(after)
             else:
-                yield Wait(0 if answer in ("busy", "failed") else timeout)
+                if answer == "busy" and isinstance(leg.actor, AgentActor):
+                    yield Wait(min(after, timeout))  # the agent declines after a look
+                else:
+                    yield Wait(0 if answer in ("busy", "failed") else timeout)
                 final = answer if answer in ("busy", "failed") else "no-answer"
                 self._finish(leg, final)
                 return

@@ -13,6 +13,7 @@ from .transport import TransportFailure, TransportTimeout
 from .twiml import (
     BAD_CONTENT_TYPE,
     BODY_TOO_LARGE,
+    CONFERENCE_WAIT_VERBS,
     HTTP_ERROR_STATUS,
     HTTP_RETRIEVAL_FAILURE,
     HTTP_TIMEOUT,
@@ -145,9 +146,12 @@ class HttpMixin:
         kind, text, url = self._fetch_text(leg, nxt, ctx)
         if kind == "audio":
             return ("audio", url)
-        allowed = {"wait": WAIT_VERBS, "queue-url": QUEUE_URL_VERBS, "whisper": WHISPER_VERBS}.get(
-            ctx
-        )
+        allowed = {
+            "wait": WAIT_VERBS,
+            "queue-url": QUEUE_URL_VERBS,
+            "whisper": WHISPER_VERBS,
+            "conference-wait": CONFERENCE_WAIT_VERBS,
+        }.get(ctx)
         return parse_document(text, url, allowed_verbs=allowed)
 
     def _document(self, leg, nxt: Next, ctx: str):

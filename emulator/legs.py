@@ -68,7 +68,9 @@ class EmulatedCall:
         self.recording: dict | None = None  # the leg's latest recording
         self.cookies: dict[str, str] = {}
         self.gathering = False  # a live <Gather> listens: keys pressed now are delivered
-        self.muted = False
+        self.muted = False  # the device's own microphone mute
+        self.participant = None  # its Participant while in a conference
+        self.hangup_on_star = False  # in a <Dial hangupOnStar> conference: * leaves it
 
     # --- what the tests look at ---
     def heard(self) -> list[str]:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .actors import Caller
+from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
 from .realtime import PumpingTransport, RealTimeRunner
@@ -221,6 +222,7 @@ class LocalTwilio:
         return (
             (re.compile(r"/emulator/numbers"), ("GET",), self._numbers),
             (re.compile(r"/emulator/calls"), ("POST",), self._place_call),
+            (re.compile(r"/emulator/conferences/(?P<key>[^/]+)"), ("GET",), self._conference),
             (re.compile(r"/emulator/calls/(?P<sid>CA\w+)"), ("GET",), self._call_state),
             (
                 re.compile(r"/emulator/calls/(?P<sid>CA\w+)/(?P<action>digits|hangup)"),
@@ -272,6 +274,15 @@ class LocalTwilio:
 
     def _call_state(self, method, body, query, sid):
         return 200, self.runner.call(lambda: call_state(self._leg(sid)))
+
+    def _conference(self, method, body, query, key):
+        def state():
+            conference = self.emulator.conference_for(key)  # PATH_INFO is already unquoted
+            if conference is None:
+                raise HttpError(404, {"message": f"no conference {key}"})
+            return conference.state()
+
+        return 200, self.runner.call(state)
 
     def _call_action(self, method, body, query, sid, action):
         def act():
@@ -367,10 +378,25 @@ def call_state(leg) -> dict:
         )
     bridge = leg.bridge
     connected_to = []
+    on_hold = False
+    conference = None
     if bridge is not None and bridge.connected_at is not None and not bridge.ended:
         other = bridge.b if bridge.a is leg else bridge.a
         address = other.from_ if other.direction == "inbound" else other.to
         connected_to.append(address if address.startswith("client:") else other.sid)
+    participant = leg.participant
+    if participant is not None:
+        room = participant.conference
+        conference = {"sid": room.sid, "friendly_name": room.friendly_name, "status": room.status}
+        on_hold = participant.hold
+        # Everyone this leg hears or is heard by (a coach is connected to the one it coaches).
+        for other in room.participants.values():
+            if other is participant:
+                continue
+            if other.call_sid in room.hears(participant) or participant.call_sid in room.hears(
+                other
+            ):
+                connected_to.append(party_address(other.leg))
     return {
         "sid": leg.sid,
         "status": leg.status,
@@ -379,8 +405,9 @@ def call_state(leg) -> dict:
         "heard": heard,
         "queue": leg.member.visit.queue if leg.member is not None else None,
         "connected_to": connected_to,
-        "on_hold": False,
+        "on_hold": on_hold,
         "gathering": leg.gathering,
+        "conference": conference,
     }
 
 

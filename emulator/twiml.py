@@ -32,9 +32,9 @@ VERBS = {
 # Verbs Twilio knows but this emulator does not execute: refused with 12200 rather than ignored.
 KNOWN_UNSUPPORTED = {"Connect", "Start", "Stop", "Pay", "Prompt", "Refer", "Sms", "Message"}
 GATHER_CHILDREN = {"Say", "Play", "Pause"}
-DIAL_NOUNS = {"Number", "Client", "Queue"}
+DIAL_NOUNS = {"Number", "Client", "Queue", "Conference"}
 # Nouns Twilio knows but this emulator does not dial: refused with 12200 as well.
-UNSUPPORTED_NOUNS = {"Sip", "Conference", "Sim", "Application"}
+UNSUPPORTED_NOUNS = {"Sip", "Sim", "Application"}
 SAY_SSML = {
     "break",
     "emphasis",
@@ -56,6 +56,7 @@ ENQUEUE_CHILDREN = {"Task"}
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 QUEUE_URL_VERBS = {"Play", "Say", "Pause", "Redirect"}
 WHISPER_VERBS = {"Play", "Say", "Gather", "Hangup"}  # a <Number url> / <Client url> document
+CONFERENCE_WAIT_VERBS = {"Play", "Say", "Pause", "Redirect"}  # waitUrl, holdUrl, announceUrl
 
 
 def int_attr(value, default: int) -> int:
@@ -134,8 +135,11 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
                     _check_children(noun, CLIENT_CHILDREN, "Client")
                 elif len(noun):
                     raise TwimlError(SCHEMA_VALIDATION, f"<{noun.tag}> cannot contain elements")
-            if any(noun.tag == "Queue" for noun in nouns) and len(nouns) > 1:
-                raise TwimlError(SCHEMA_VALIDATION, "<Queue> must be the only noun of <Dial>")
+            for only in ("Queue", "Conference"):
+                if any(noun.tag == only for noun in nouns) and len(nouns) > 1:
+                    raise TwimlError(SCHEMA_VALIDATION, f"<{only}> must be the only noun of <Dial>")
+            if any(n.tag == "Conference" and not (n.text or "").strip() for n in nouns):
+                raise TwimlError(SCHEMA_VALIDATION, "<Conference> without a name")
         elif tag == "Enqueue":
             _check_children(verb, ENQUEUE_CHILDREN, "Enqueue")
             if len(verb) or verb.get("workflowSid"):

@@ -226,7 +226,9 @@ class VerbsMixin:
             raise hung
         return Next(action, method, fields)
 
-    def _recording(self, leg, seconds: int, *, source: str, channels: int = 1) -> dict:
+    def _recording(
+        self, leg, seconds: int, *, source: str, channels: int = 1, conference_sid=None
+    ) -> dict:
         sid = new_sid("RE")
         url = f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
         recording = {
@@ -237,6 +239,8 @@ class VerbsMixin:
             "channels": channels,
             "source": source,
             "started_at": self.sim.now - seconds,
+            "conference_sid": conference_sid,
+            "status": "completed",
         }
         self.recordings[sid] = recording
         leg.recording = recording
