@@ -1,0 +1,61 @@
+"""Routing's webhooks answer Twilio in a bounded number of queries, whatever the history."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from routing.models import Offer
+from tests.conftest import call_fields
+from tests.factories import new_sid
+
+from .helpers import agent_answers, caller_redirected, caller_waits, ready_agent, ring_ends, work
+
+pytestmark = pytest.mark.django_db
+
+
+def count(fn) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = fn()
+    assert response.status_code in (200, 204), response.content
+    return len(queries)
+
+
+@pytest.fixture
+def rung(twilio, rest, support, django_user_model):
+    for name in ("a1", "a2"):
+        ready_agent(django_user_model, name, support)
+    caller = new_sid()
+    caller_waits(twilio, support, caller)
+    work()
+    return Offer.objects.get(), caller
+
+
+def test_the_wait_url_of_a_push_queue_stays_cheap(twilio, rest, support, django_user_model):
+    ready_agent(django_user_model, "a1", support)
+    assert count(lambda: caller_waits(twilio, support, new_sid())) <= 18
+
+
+def test_answer_and_bridge_webhooks_stay_cheap(twilio, rung, support):
+    offer, caller = rung
+    assert count(lambda: agent_answers(twilio, offer)) <= 25
+    work()
+    bridge = offer.visit.bridge
+    assert count(lambda: caller_redirected(twilio, support, caller, queue_time=4)) <= 10
+    join = f"/twilio/routing/bridges/{bridge.pk}/join"
+    fields = call_fields(caller, CallStatus="in-progress")
+    assert count(lambda: twilio.post(join, fields)) <= 12
+    done = f"/twilio/routing/bridges/{bridge.pk}/agent-done"
+    agent_fields = call_fields(
+        offer.agent_call_sid,
+        From=offer.visit.call.from_number,
+        To=f"client:{offer.agent.identity}",
+        CallStatus="in-progress",
+        DialCallStatus="completed",
+        DialCallDuration="30",
+    )
+    assert count(lambda: twilio.post(done, agent_fields)) <= 45
+
+
+def test_a_ring_ending_stays_cheap(twilio, rung):
+    offer, _ = rung
+    assert count(lambda: ring_ends(twilio, offer, "no-answer")) <= 32
