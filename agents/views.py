@@ -161,6 +161,9 @@ def _softphone_texts() -> dict:
         "noNumber": _("Type a number first."),
         "busy": _("Finish the current call first."),
         "wrapUp": _("Wrap-up: write your note, then press “Ready”."),
+        "withdrawn": _("The caller hung up before you answered."),
+        "missed": _("You missed a call: no calls are offered to you until you press “Ready”."),
+        "unknownCustomer": _("unknown"),
     }
 
 

@@ -70,6 +70,20 @@ class StepInline(admin.StackedInline):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "caller_priority":
+            # A choice of 0–9, optional: a form that does not send it keeps 0.
+            return forms.TypedChoiceField(
+                label=db_field.verbose_name,
+                help_text=db_field.help_text,
+                choices=[(number, number) for number in range(10)],
+                coerce=int,
+                empty_value=0,
+                required=False,
+                initial=0,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in STEP_CHOICE_FIELDS:
             kwargs["queryset"] = _flow_steps(request)

@@ -2,14 +2,17 @@
 unreachable (agents). Each receiver runs in the transaction of the event and only enqueues a
 task or ends offers, so the event's own request stays short."""
 
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
+from agents.models import Agent
 from agents.signals import agent_became_available, agent_became_unreachable
-from queues.models import RoutingMode
+from queues.models import QueueResult, RoutingMode
 from queues.signals import caller_connected, caller_enqueued, caller_left
 
 from . import tasks
+from .models import Offer, OfferOutcome
 from .services import offers_withdraw
 
 
@@ -22,9 +25,11 @@ def on_caller_enqueued(sender, visit, **kwargs):
 @receiver(caller_left, dispatch_uid="routing.on_caller_left")
 def on_caller_left(sender, visit, **kwargs):
     """The caller hung up or left while an agent rang: stop the ring, offer withdrawn."""
-    # Not a quick "any open offer?" check first: an offer decided a moment ago, not committed
-    # yet, would be missed; the routing lock waits for it.
-    if visit.answered_at is None and visit.queue.routing_mode == RoutingMode.PUSH:
+    # A quick look first is safe: an offer is only created with the visit's row locked, and
+    # this transaction holds that lock (queues' services), so any offer is committed by now.
+    if visit.result == QueueResult.QUEUE_FULL:
+        return  # never entered, never offered
+    if visit.answered_at is None and _has_open(Q(visit_id=visit.pk)):
         offers_withdraw(now=timezone.now(), visit_id=visit.pk)
 
 
@@ -33,12 +38,12 @@ def on_caller_connected(sender, visit, **kwargs):
     """An agent took the caller (by hand, or by answering an offer): any other ring for this
     caller stops, and so does a ring of the agent who took them."""
     now = timezone.now()
-    offers_withdraw(now=now, visit_id=visit.pk, reroute=False)
-    from agents.models import Agent
-
-    agent_id = Agent.objects.filter(identity=visit.agent_identity).values_list("pk", flat=True)
-    agent_id = agent_id.first()
-    if agent_id is not None:
+    if not _has_open(Q(visit_id=visit.pk) | Q(agent__identity=visit.agent_identity or None)):
+        return
+    if _has_open(Q(visit_id=visit.pk)):
+        offers_withdraw(now=now, visit_id=visit.pk, reroute=False)
+    if visit.agent_identity and _has_open(Q(agent__identity=visit.agent_identity)):
+        agent_id = Agent.objects.get(identity=visit.agent_identity).pk
         offers_withdraw(now=now, agent_id=agent_id)
 
 
@@ -49,5 +54,11 @@ def on_agent_available(sender, agent, **kwargs):
 
 @receiver(agent_became_unreachable, dispatch_uid="routing.on_agent_unreachable")
 def on_agent_unreachable(sender, agent, **kwargs):
-    """Break, offline or softphone gone while ringing: the ring stops, the caller goes on."""
-    offers_withdraw(now=timezone.now(), agent_id=agent.pk)
+    """Break, offline or softphone gone while ringing: the ring stops, the caller goes on.
+    (An offer is only created with the agent's row locked; a status change holds that lock.)"""
+    if _has_open(Q(agent_id=agent.pk)):
+        offers_withdraw(now=timezone.now(), agent_id=agent.pk)
+
+
+def _has_open(where: Q) -> bool:
+    return Offer.objects.filter(where, outcome=OfferOutcome.OPEN).exists()

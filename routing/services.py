@@ -44,7 +44,7 @@ from agents.services import (
     agent_expire_wrap_up,
     agent_set_missed,
 )
-from queues.models import Queue, QueueVisit, RoutingMode
+from queues.models import Queue, QueueResult, QueueVisit, RoutingMode
 from queues.selectors import waiting_now_q
 from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
@@ -173,6 +173,17 @@ def _best_visit_for(agent: Agent, *, now: datetime) -> QueueVisit | None:
 def _offer_create(*, agent: Agent, visit: QueueVisit, now: datetime) -> Offer | None:
     from .tasks import ring_offer
 
+    # Lock both rows, skipping any a concurrent change holds (the caller leaving, the agent's
+    # status moving): that change's receivers then see this offer once it is committed, and a
+    # skipped agent or caller is offered again by the task that change enqueues.
+    visit_free = QueueVisit.objects.select_for_update(skip_locked=True).filter(
+        pk=visit.pk, result=QueueResult.WAITING, answered_at__isnull=True
+    )
+    agent_free = Agent.objects.select_for_update(skip_locked=True).filter(
+        pk=agent.pk, status=AgentStatus.AVAILABLE
+    )
+    if not visit_free.exists() or not agent_free.exists():
+        return None
     try:
         with transaction.atomic():
             offer = Offer.objects.create(

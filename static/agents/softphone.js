@@ -231,7 +231,32 @@
     var from = (c.parameters && c.parameters.From) || "";
     bindCall(c, fmt(T.callFrom, { from: from }));
     $("incoming-from").textContent = fmt(T.callFrom, { from: from });
+    $("incoming-offer").hidden = true;
     $("incoming").hidden = false;
+    c.on("cancel", function () { if (c.offer) showMessage("offer", T.withdrawn, "info"); });
+    loadOffer(c);
+  }
+
+  // A call the app pushed to this agent (push routing): who is calling, before accepting.
+  function loadOffer(c) {
+    var sid = (c.parameters && c.parameters.CallSid) || "";
+    if (!sid || !urls.offerUrl) return;
+    request("GET", urls.offerUrl + "?" + new URLSearchParams({ call_sid: sid })).then(function (body) {
+      var offer = body.offer;
+      if (!offer || call !== c) return;
+      c.offer = offer;
+      clearMessage("offer");
+      $("offer-customer").textContent = offer.customer ? offer.customer.name : T.unknownCustomer;
+      $("offer-vip").hidden = !offer.vip;
+      $("offer-queue").textContent = offer.queue.name;
+      $("offer-wait").textContent = clock(offer.wait_seconds);
+      $("offer-path").textContent = offer.ivr_path.map(function (step) {
+        return step.digits ? step.step + " (" + step.digits + ")" : step.step;
+      }).join(" → ");
+      $("incoming-from").textContent = fmt(T.callFrom, { from: offer.phone_number });
+      $("incoming-offer").hidden = false;
+      if (offer.auto_answer && offer.outcome === "ringing") c.accept();
+    }, function () { /* not a pushed call, or the server is away: the plain ring stays */ });
   }
 
   function onAccept() {
@@ -436,7 +461,9 @@
     var select = $("status-select");
     if (document.activeElement !== select) select.value = state.status;
     select.disabled = state.status === "on-call";
-    $("ready-btn").hidden = state.status !== "wrap-up";
+    $("ready-btn").hidden = state.status !== "wrap-up" && state.status !== "missed";
+    if (state.status === "missed" && lastStatus !== "missed") showMessage("missed", T.missed, "warning");
+    if (state.status !== "missed") clearMessage("missed");
     if (state.status === "wrap-up" && lastStatus !== "wrap-up") showMessage("wrapup", T.wrapUp, "info");
     if (state.status !== "wrap-up") clearMessage("wrapup");
     lastStatus = state.status;

@@ -12,8 +12,8 @@ def test_the_first_request_opens_the_visit_and_announces_the_position(
 ):
     # savepoint; call lookup; call insert (savepoint, insert, release); queue; messages;
     # latest visit; visit insert (savepoint, insert, release); visit update (announced);
-    # event insert; release
-    with django_assert_num_queries(14):
+    # event insert; release; routing's task for the new caller (push queue)
+    with django_assert_num_queries(15):
         root = twiml(post_wait(twilio, queue, queue_time=0, position=3))
     assert verb_details(root) == [
         ("Pause", "", {"length": "3"}),

@@ -83,7 +83,12 @@ def _call(sid: str, data: dict) -> dict:
 
 def ready_agent(django_user_model, identity, *queues, priority=1, now=None) -> Agent:
     """An agent in ``queues`` who chose *available* with the softphone registered."""
+    from django.contrib.auth.models import Group
+
+    from agents.roles import AGENTS
+
     user = django_user_model.objects.create_user(username=identity, password="pw")
+    user.groups.add(Group.objects.get(name=AGENTS))
     agent = Agent.objects.create(user=user, identity=identity)
     for queue in queues:
         QueueMembership.objects.create(agent=agent, queue=queue, priority=priority)
