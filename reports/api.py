@@ -57,6 +57,12 @@ class AgentRowSerializer(serializers.Serializer):
     aht_seconds = serializers.FloatField(allow_null=True)
     available_seconds = serializers.IntegerField()
     occupancy = serializers.FloatField(allow_null=True)
+    offers = serializers.IntegerField(help_text=_("Rings of push routing that began in the range."))
+    missed = serializers.IntegerField(help_text=_("Offers the agent let ring out."))
+    rejected = serializers.IntegerField(help_text=_("Offers the agent declined."))
+    ring_seconds_avg = serializers.FloatField(
+        allow_null=True, help_text=_("Mean seconds from an offer to its end.")
+    )
 
 
 class WallboardRowSerializer(serializers.Serializer):
@@ -67,6 +73,9 @@ class WallboardRowSerializer(serializers.Serializer):
     agents_available = serializers.IntegerField()
     agents_on_call = serializers.IntegerField()
     agents_wrap_up = serializers.IntegerField()
+    agents_ringing = serializers.IntegerField(
+        help_text=_("Agents whose softphone rings for a caller of this queue now.")
+    )
     offered = serializers.IntegerField()
     answered = serializers.IntegerField()
     abandoned = serializers.IntegerField()

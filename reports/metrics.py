@@ -53,6 +53,8 @@ from queues.selectors import (
     REJECTED,
     waiting_stats,
 )
+from routing.models import Offer, OfferOutcome
+from routing.selectors import ringing_counts
 
 from .models import QueueHourStats
 
@@ -459,6 +461,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
         .order_by()
     )
     times = {row["agent__identity"]: row for row in times}
+    offers = agent_offer_figures(date_range=date_range)
     identities = set(Agent.objects.values_list("identity", flat=True)) | set(handled)
     rows = []
     for identity in sorted(identities):
@@ -474,9 +477,44 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
                 "aht_seconds": mean(calls.get("aht")),
                 "available_seconds": available,
                 "occupancy": ratio(busy_seconds, available + busy_seconds),
+                **offers.get(identity, _NO_OFFERS),
             }
         )
     return rows
+
+
+_NO_OFFERS = {"offers": 0, "missed": 0, "rejected": 0, "ring_seconds_avg": None}
+
+
+def agent_offer_figures(*, date_range: DateRange) -> dict[str, dict]:
+    """Per agent identity, the offers (rings of push routing) that started in the range:
+    how many, how many missed (rang out) and rejected, and the mean ring time of those that
+    ended (from the offer to its end: accepted, missed, rejected or withdrawn)."""
+    ring = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+    ended = Q(ended_at__isnull=False)
+    rows = (
+        Offer.objects.filter(started_at__gte=date_range.start_at, started_at__lt=date_range.end_at)
+        .values("agent__identity")
+        .annotate(
+            offers=Count("pk"),
+            missed=Count("pk", filter=Q(outcome=OfferOutcome.MISSED)),
+            rejected=Count("pk", filter=Q(outcome=OfferOutcome.REJECTED)),
+            rang=Sum(ring, filter=ended),
+            ended=Count("pk", filter=ended),
+        )
+        .order_by()
+    )
+    return {
+        row["agent__identity"]: {
+            "offers": row["offers"],
+            "missed": row["missed"],
+            "rejected": row["rejected"],
+            "ring_seconds_avg": (
+                round(row["rang"].total_seconds() / row["ended"], 1) if row["ended"] else None
+            ),
+        }
+        for row in rows
+    }
 
 
 def _seconds(duration: timedelta | None) -> int:
@@ -491,6 +529,7 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     today = DateRange(local_today(now), local_today(now))
     waiting = waiting_stats(now=now)
     agents = agent_status_counts()
+    ringing = ringing_counts()
     # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
     counted = (
         QueueVisit.objects.reported()
@@ -518,6 +557,8 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
                 "agents_available": queue_agents.get(AgentStatus.AVAILABLE, 0),
                 "agents_on_call": queue_agents.get(AgentStatus.ON_CALL, 0),
                 "agents_wrap_up": queue_agents.get(AgentStatus.WRAP_UP, 0),
+                # Agents whose softphone rings for a caller of this queue (push routing).
+                "agents_ringing": ringing.get(queue.pk, 0),
                 "offered": today_row["offered"],
                 "answered": today_row["answered"],
                 "abandoned": today_row["abandoned"],

@@ -173,6 +173,10 @@ class TestAgentReport:
             "aht_seconds": 155.0,
             "available_seconds": 0,
             "occupancy": None,
+            "offers": 0,
+            "missed": 0,
+            "rejected": 0,
+            "ring_seconds_avg": None,
         }
         assert rows["a2"]["answered"] == 2
         assert rows["a2"]["talk_seconds"] == 300

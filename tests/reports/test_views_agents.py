@@ -54,6 +54,6 @@ def test_it_refuses_people_without_a_report_role(client, request, persona):
 
 def test_it_runs_a_fixed_number_of_queries(client, analyst, handled, django_assert_num_queries):
     client.force_login(analyst)
-    # session, user, groups; visits per agent; intervals per agent; agents
-    with django_assert_num_queries(6):
+    # session, user, groups; visits per agent; intervals per agent; offers per agent; agents
+    with django_assert_num_queries(7):
         client.get(URL, PARAMS)

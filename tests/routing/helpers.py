@@ -38,7 +38,7 @@ class TwilioRest(HttpClient):
             body = {"code": 20429, "message": "Too Many Requests", "status": 429}
             return Response(429, json.dumps(body))
         if method == "POST" and path.endswith("/Calls.json"):
-            sid = f"CA{next(_sids):032x}"
+            sid = f"CA{'f' * 16}{next(_sids):016x}"  # apart from tests.factories.new_sid
             return Response(201, json.dumps(_call(sid, flat)))
         if "/Calls/" in path:
             sid = path.rsplit("/", 1)[1].removesuffix(".json")
