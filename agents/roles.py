@@ -21,6 +21,8 @@ ROLE_PERMISSIONS = {
         ("agents", "*"),
         ("reports", "*"),
         ("telephony", "view"),
+        # Offers ringing and bridges (written only by routing).
+        ("routing", "view"),
         ("auth", ("view_user", "add_user", "change_user")),
         ("authtoken", ("view_tokenproxy", "add_tokenproxy", "delete_tokenproxy")),
         # Login throttling (django-axes): deleting a locked-out attempt unlocks the login.

@@ -59,3 +59,13 @@ def test_another_agent_learns_nothing_about_the_ring(client, ringing, django_use
 
 def test_the_offer_endpoint_wants_a_logged_in_agent(client, ringing):
     assert client.get("/agent/offer", {"call_sid": "CA" + "0" * 32}).status_code == 401
+
+
+def test_supervisors_see_the_offers_ringing_now_in_the_admin(sup_client, ringing):
+    _, offer, _ = ringing
+
+    response = sup_client.get("/admin/routing/offer/", {"ringing": "yes"})
+
+    assert response.status_code == 200
+    assert offer.agent_call_sid not in response.content.decode()  # the list, not the leg
+    assert list(response.context["cl"].result_list) == [offer]

@@ -1,0 +1,46 @@
+"""Supervisors see offers (ringing now first) and bridges; both are written only by routing."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from telephony.admin import ReadOnlyAdmin
+
+from .models import Bridge, BridgeParticipant, Offer, OfferOutcome
+
+
+class RingingFilter(admin.SimpleListFilter):
+    title = _("ringing now")
+    parameter_name = "ringing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("ringing now"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(outcome=OfferOutcome.OPEN)
+        return queryset
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "agent", "queue", "visit", "outcome", "rang_at", "ended_at"]
+    list_filter = [RingingFilter, "outcome", "queue", "agent"]
+    list_select_related = ["agent", "queue", "visit"]
+    search_fields = ["=agent_call_sid", "agent__identity"]
+    date_hierarchy = "started_at"
+
+
+class BridgeParticipantInline(admin.TabularInline):
+    model = BridgeParticipant
+    extra = 0
+    can_delete = False
+    readonly_fields = ["call_sid", "role", "agent", "joined_at", "left_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Bridge)
+class BridgeAdmin(ReadOnlyAdmin):
+    list_display = ["friendly_name", "visit", "offer", "created_at", "ended_at"]
+    inlines = [BridgeParticipantInline]
