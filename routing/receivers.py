@@ -10,10 +10,11 @@ from agents.models import Agent
 from agents.signals import agent_became_available, agent_became_unreachable
 from queues.models import QueueResult, RoutingMode
 from queues.signals import caller_connected, caller_enqueued, caller_left
+from telephony.signals import call_status_changed
 
 from . import tasks
 from .models import Offer, OfferOutcome
-from .services import offers_withdraw
+from .services import bridge_leg_ended, offers_withdraw
 
 
 @receiver(caller_enqueued, dispatch_uid="routing.on_caller_enqueued")
@@ -62,3 +63,10 @@ def on_agent_unreachable(sender, agent, **kwargs):
 
 def _has_open(where: Q) -> bool:
     return Offer.objects.filter(where, outcome=OfferOutcome.OPEN).exists()
+
+
+@receiver(call_status_changed, dispatch_uid="routing.on_call_status_changed")
+def on_call_status_changed(sender, call, previous_status, **kwargs):
+    """Either side of a bridge hung up: the other side is hung up too."""
+    if call.is_final:
+        bridge_leg_ended(call=call, now=call.ended_at or timezone.now())

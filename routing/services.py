@@ -48,7 +48,7 @@ from queues.models import Queue, QueueResult, QueueVisit, RoutingMode
 from queues.selectors import waiting_now_q
 from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
-from telephony.models import Call, WebhookEvent
+from telephony.models import FINAL_STATUSES, Call, WebhookEvent
 
 from .clocks import ROUTING_LOCK, clock_lock
 from .models import Bridge, BridgeParticipant, Offer, OfferOutcome, ParticipantRole
@@ -473,6 +473,40 @@ def bridge_caller_join(*, bridge_id: int) -> None:
         logger.warning("caller of bridge %s not taken out of the queue: %s", bridge.pk, exc)
         with contextlib.suppress(TWILIO_UNREACHABLE):
             with_retry(lambda: client.calls(bridge.offer.agent_call_sid).update(status="completed"))
+
+
+def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
+    """A leg of an open bridge ended (its final status): the bridge ends, and the other side
+    is hung up by a task — a caller still hearing the connect message when the agent hung up
+    would otherwise join an empty conference, and an agent wait alone for a caller who left."""
+    from .tasks import end_bridge
+
+    bridge = (
+        Bridge.objects.filter(ended_at__isnull=True)
+        .filter(Q(visit__call=call) | Q(offer__agent_call_sid=call.sid))
+        .first()
+    )
+    if bridge is None:
+        return None
+    Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
+    end_bridge.enqueue(bridge_id=bridge.pk)
+    return bridge
+
+
+def bridge_hang_up(*, bridge_id: int) -> list[str]:
+    """Hang up every leg of an ended bridge that is still up (calls(CA).update(completed))."""
+    bridge = Bridge.objects.select_related("visit__call", "offer").get(pk=bridge_id)
+    sids = [bridge.visit.call.sid, bridge.offer.agent_call_sid]
+    live = Call.objects.filter(sid__in=sids).exclude(status__in=FINAL_STATUSES)
+    client = get_client()
+    ended = []
+    for sid in live.values_list("sid", flat=True):
+        try:
+            with_retry(lambda sid=sid: client.calls(sid).update(status="completed"))
+            ended.append(sid)
+        except TwilioRestException as exc:
+            logger.info("leg %s of bridge %s not hung up: %s", sid, bridge.pk, exc)
+    return ended
 
 
 def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:

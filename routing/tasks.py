@@ -44,6 +44,11 @@ def bridge_caller(*, bridge_id: int) -> None:
 
 
 @task()
+def end_bridge(*, bridge_id: int) -> list[str]:
+    return services.bridge_hang_up(bridge_id=bridge_id)
+
+
+@task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
 

@@ -66,6 +66,7 @@ def test_a_caller_is_pushed_to_agent1_who_answers_and_talks(emu):
     assert truth, emu.ground_truth()
     assert visit.wait_seconds == truth[0]["wait_seconds"]
     assert leg.heard()[-1] == "オペレータにおつなぎします。"  # the connect message, then the agent
+    assert leg.status == "completed"
     agent = Agent.objects.get(identity="agent1")
     assert agent.status == AgentStatus.AVAILABLE
     assert Queue.objects.get(slug="support").routing_mode == "push"

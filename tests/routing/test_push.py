@@ -358,3 +358,39 @@ def test_answering_bridges_the_caller_and_the_visit_counts_as_answered(
     assert visits.filter(ANSWERED).count() == 1
     assert visits.filter(OVERFLOWED).count() == 0
     assert Agent.objects.get(identity="agent1").status == AgentStatus.AVAILABLE
+
+
+def test_when_one_side_of_the_bridge_hangs_up_the_other_is_hung_up(
+    twilio, rest, support, django_user_model
+):
+    from tests.conftest import call_fields
+
+    ready_agent(django_user_model, "agent1", support)
+    caller = new_sid()
+    caller_waits(twilio, support, caller)
+    work()
+    offer = only_open_offer()
+    agent_answers(twilio, offer)
+    work()
+    caller_redirected(twilio, support, caller, queue_time=5)
+
+    # The agent hangs up while the caller still hears the connect message.
+    twilio.post(
+        "/twilio/voice/status",
+        call_fields(
+            offer.agent_call_sid,
+            From="+819011112222",
+            To="client:agent1",
+            CallStatus="completed",
+            SequenceNumber="9",
+        ),
+    )
+    work()
+
+    ended = [
+        path.rsplit("/", 1)[1].removesuffix(".json")
+        for method, path, data in rest.requests
+        if data.get("Status") == "completed"
+    ]
+    assert ended == [caller]
+    assert QueueVisit.objects.get(call__sid=caller).bridge.ended_at is not None
