@@ -59,3 +59,21 @@ def purge_webhook_events() -> int:
     if days <= 0:
         return 0
     return webhook_events_purge(before=timezone.now() - timedelta(days=days))
+
+
+# Finished tasks are kept a while for inspection (admin → Tasks), then deleted.
+KEEP_SUCCEEDED = timedelta(days=1)
+KEEP_FAILED = timedelta(days=14)
+
+
+@task()
+def prune_task_results() -> int:
+    from django.db.models import Q
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    deleted, _ = DBTaskResult.objects.filter(
+        Q(status="SUCCESSFUL", finished_at__lt=now - KEEP_SUCCEEDED)
+        | Q(status="FAILED", finished_at__lt=now - KEEP_FAILED)
+    ).delete()
+    return deleted

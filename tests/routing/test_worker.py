@@ -71,7 +71,11 @@ def test_the_worker_command_runs_tasks_and_stops_on_sigterm(migrated):
 def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
     now = timezone.now()
     first = schedule_periodic(now=now)
-    assert set(first) == {"periodic:routing-sweep", "periodic:purge-webhook-events"}
+    assert set(first) == {
+        "periodic:routing-sweep",
+        "periodic:purge-webhook-events",
+        "periodic:prune-task-results",
+    }
     # A second worker asking at the same moment, or a second later, gets nothing.
     assert schedule_periodic(now=now) == []
     assert schedule_periodic(now=now + timedelta(seconds=1)) == []
@@ -97,3 +101,17 @@ def test_a_task_enqueued_by_a_rolled_back_transaction_never_runs():
         raise RuntimeError("the webhook failed")
 
     assert not DBTaskResult.objects.exists()
+
+
+def test_finished_task_results_are_pruned_after_a_day():
+    from django_tasks_db.models import DBTaskResult
+
+    tasks.routing_sweep.enqueue()
+    run_pending_tasks()
+    DBTaskResult.objects.update(finished_at=timezone.now() - timedelta(days=2))
+    tasks.prune_task_results.enqueue()
+    run_pending_tasks()
+
+    assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+        "routing.tasks.prune_task_results"
+    ]
