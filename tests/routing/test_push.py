@@ -394,3 +394,35 @@ def test_when_one_side_of_the_bridge_hangs_up_the_other_is_hung_up(
     ]
     assert ended == [caller]
     assert QueueVisit.objects.get(call__sid=caller).bridge.ended_at is not None
+
+
+def test_taking_the_caller_by_hand_stops_the_ring_of_another_agent(
+    twilio, rest, support, django_user_model
+):
+    from tests.factories import leg, post_connect
+
+    now = timezone.now()
+    ringing = ready_agent(django_user_model, "ringing", support, now=now - timedelta(minutes=1))
+    by_hand = ready_agent(django_user_model, "byhand", support, now=now)
+    agent_choose_status(agent=by_hand, status=AgentStatus.BREAK, now=now)
+    caller = new_sid()
+    caller_waits(twilio, support, caller)
+    work()
+    offer = only_open_offer()
+    assert offer.agent == ringing
+
+    hand_leg = new_sid()
+    leg(hand_leg, now=timezone.now(), From="client:byhand", To="queue:support")
+    assert (
+        post_connect(twilio, support, queue_time=6, call_sid=caller, agent_leg=hand_leg).status_code
+        == 200
+    )
+    work()
+
+    offer.refresh_from_db()
+    assert offer.outcome == OfferOutcome.WITHDRAWN
+    assert offer.agent_call_sid in rest.cancels()
+    visit = QueueVisit.objects.get(call__sid=caller)
+    assert (visit.agent_identity, visit.wait_seconds) == ("byhand", 6)
+    ringing.refresh_from_db()
+    assert ringing.status == AgentStatus.AVAILABLE
