@@ -15,7 +15,7 @@ offer; offer → visit → agent (the answer).
 
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,7 +44,7 @@ from agents.services import (
     agent_expire_wrap_up,
     agent_set_missed,
 )
-from queues.models import Queue, QueueResult, QueueVisit, RoutingMode
+from queues.models import QueueResult, QueueVisit, RoutingMode
 from queues.selectors import waiting_now_q
 from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
@@ -79,8 +79,7 @@ RING_END_OUTCOMES = {
 
 
 def _epoch() -> datetime:
-    from datetime import UTC
-
+    """Before any agent was idle: stands in for a moment never recorded."""
     return datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -344,10 +343,13 @@ def offer_ring(*, offer_id: int) -> Offer | None:
 
 
 def _ring_from(offer: Offer) -> str:
-    """The caller ID the ring shows: the waiting caller's number when known, else ours."""
-    if offer.visit is not None and offer.visit.call.from_number.startswith("+"):
-        return offer.visit.call.from_number
-    return settings.TWILIO_CALLER_ID or "+10000000000"
+    """The ring's caller ID. Twilio accepts only one of the account's numbers (or a client
+    identifier) there: the number the caller dialled, else TWILIO_CALLER_ID. The desk learns
+    the caller's own number from GET /agent/offer."""
+    dialled = offer.visit.call.to_number if offer.visit is not None else ""
+    if dialled.startswith("+"):
+        return dialled
+    return settings.TWILIO_CALLER_ID or "client:tsunagu"
 
 
 def ring_cancel(*, agent_call_sid: str) -> None:
@@ -553,10 +555,3 @@ def routing_sweep(*, now: datetime | None = None) -> dict:
         expired += 1
     offers = routing_dispatch(now=now)
     return {"swept": swept, "expired": expired, "offered": len(offers)}
-
-
-# --- For the desk and supervisors ---------------------------------------------------------------
-
-
-def queue_is_push(queue: Queue) -> bool:
-    return queue.routing_mode == RoutingMode.PUSH
