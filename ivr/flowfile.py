@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from queues.models import Queue
+from telephony.phone import to_e164
 
 from .models import (
     KIND_FIELDS,
@@ -282,6 +283,9 @@ class _Importer:
                     self.error(f"{where}.{field}", f"no {REFERENCES[field][1]} {ref!r}")
                 else:
                     setattr(step, field, named[field][ref])
+            elif field == "dial_number" and isinstance(data.get(field), str):
+                # Written the national way (050-…) or in E.164; stored in E.164.
+                step.dial_number = to_e164(data[field]) or data[field]
             elif field not in STEP_TARGET_FIELDS and field in data:
                 setattr(step, field, data[field])
         before = len(self.errors)
@@ -327,8 +331,10 @@ class _Importer:
                 self.save(f"{where}.options[{k}]", option)
 
     def import_number(self, where, data, flows):
-        number = PhoneNumber.objects.filter(number=data.get("number", "")).first()
-        number = number or PhoneNumber(number=data.get("number", ""))
+        written = str(data.get("number", ""))
+        written = to_e164(written) or written
+        number = PhoneNumber.objects.filter(number=written).first()
+        number = number or PhoneNumber(number=written)
         number.name = data.get("name", "")
         number.twilio_sid = data.get("twilio_sid", "")
         flow = flows.get(data.get("flow"))
