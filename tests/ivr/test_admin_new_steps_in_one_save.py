@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from ivr.models import BusinessHours, Flow, MenuOption, Step
-from ivr.validation import flow_warnings
 from ivr.selectors import build_snapshot
+from ivr.validation import flow_warnings
 from queues.models import Queue
 
 from .admin_forms import add_form, flow_post_data
@@ -101,9 +101,7 @@ def test_a_ten_step_flow_with_menus_hours_and_overflow_saves_in_one_pass(
     assert flow_warnings(build_snapshot(flow.pk)) == []
 
 
-def test_an_existing_flow_gains_a_step_and_a_key_leading_to_it_in_one_save(
-    sup_client, demo_flow
-):
+def test_an_existing_flow_gains_a_step_and_a_key_leading_to_it_in_one_save(sup_client, demo_flow):
     data = flow_post_data(demo_flow)
     menu = Step.objects.get(flow=demo_flow, kind="menu", name="main-menu")
     step(data, "opening-hours", "say", text="We open at nine.", flow=str(demo_flow.pk))
