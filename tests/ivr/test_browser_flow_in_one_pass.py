@@ -30,18 +30,13 @@ def supervisor_setup(db, django_user_model):
 
 def add_step(page, name, kind, text=""):
     page.locator("#steps-group .add-row a").click()
-    row = page.locator(".ivr-steps .inline-related.dynamic-steps").last
+    rows = page.locator(".ivr-steps .inline-related.dynamic-steps")
+    row = rows.nth(rows.count() - 1)  # fixed now: .last would follow later rows
     row.locator("input[name$='-name']").fill(name)
     row.locator("select[name$='-kind']").select_option(kind)
     if text:
         row.locator("textarea[name$='-text']").fill(text)
     return row
-
-
-def step_row(page, name):
-    return page.locator(".ivr-steps .inline-related.dynamic-steps").filter(
-        has=page.locator(f"input[name$='-name'][value='{name}']")
-    )
 
 
 def choose(row, field, target):
@@ -80,7 +75,7 @@ def test_a_supervisor_builds_a_ten_step_flow_in_one_save_and_tries_it(
 
     # "New step…" in a target list adds the step, and the list then points at it.
     overflow.locator("select[name$='-next_step']").select_option("__add_step__")
-    goodbye = page.locator(".ivr-steps .inline-related.dynamic-steps").last
+    goodbye = page.locator(".ivr-steps .inline-related.dynamic-steps").nth(9)
     expect(goodbye.locator("input[name$='-name']")).to_be_focused()
     goodbye.locator("input[name$='-name']").fill("goodbye")
     goodbye.locator("select[name$='-kind']").select_option("hangup")
