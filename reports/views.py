@@ -83,10 +83,15 @@ def index(request):
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
     queue_names = {queue.slug: queue.name for queue in queues}
     if _wants_csv(request):
+        # The slug for programs (as the API), the name for people, side by side.
         return csv_response(
             f"queues-{date_range.start}-{date_range.end}-{interval}.csv",
-            QUEUE_COLUMNS,
-            ([row[column] for column in QUEUE_COLUMNS] for row in rows),
+            ["queue", "queue_name", *QUEUE_COLUMNS[1:]],
+            (
+                [row["queue"], queue_names.get(row["queue"], row["queue"])]
+                + [row[column] for column in QUEUE_COLUMNS[1:]]
+                for row in rows
+            ),
         )
     return render(
         request,
@@ -144,11 +149,21 @@ def abandoned(request):
     if _wants_csv(request):
         return csv_response(
             f"abandoned-{form.date_range.start}-{form.date_range.end}.csv",
-            ["entered_at", "queue", "from", "to", "wait_seconds", "call_sid", "called_back"],
+            [
+                "entered_at",
+                "queue",
+                "queue_name",
+                "from",
+                "to",
+                "wait_seconds",
+                "call_sid",
+                "called_back",
+            ],
             (
                 [
                     timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
                     visit.queue.slug,
+                    visit.queue.name,
                     visit.call.from_number,
                     visit.call.to_number,
                     visit.wait_seconds,
