@@ -2,8 +2,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.generators import SchemaGenerator
@@ -232,16 +233,44 @@ def call_detail(request, sid):
     return render(request, "reports/call_detail.html", timeline)
 
 
+def wallboard_warnings(row: dict, queue) -> dict:
+    """Why a queue's card warns: today's service level under the queue's target (%), or the
+    longest caller now waiting past its alert threshold."""
+    level = row["service_level"]
+    wait = row["longest_wait_seconds"]
+    return {
+        "sl_low": level is not None and level * 100 < queue.service_level_target,
+        "wait_long": wait is not None and wait > queue.longest_wait_alert_seconds,
+    }
+
+
 @report_reader_required
 def wallboard(request):
     now = timezone.now()
+    queues = selectors.all_queues()
+    by_slug = {queue.slug: queue for queue in queues}
+    overflowed = metrics.overflowed_today(now=now, queues=queues)
+    rows = metrics.wallboard(now=now, queues=queues)
+    for row in rows:
+        queue = by_slug[row["queue"]]
+        row["overflowed"] = overflowed.get(queue.pk, 0)
+        row["service_level_target"] = queue.service_level_target
+        row["longest_wait_alert_seconds"] = queue.longest_wait_alert_seconds
+        row.update(wallboard_warnings(row, queue))
     return render(
         request,
         "reports/wallboard.html",
-        {
-            "rows": metrics.wallboard(now=now, queues=selectors.all_queues()),
-            "now": now,
-        },
+        {"rows": rows, "now": now, "today_url": reverse("reports:wallboard-today")},
+    )
+
+
+@report_reader_required
+def wallboard_today(request):
+    """The wallboard page's own figures beside /api/wallboard/: today's overflow per queue."""
+    queues = selectors.all_queues()
+    overflowed = metrics.overflowed_today(now=timezone.now(), queues=queues)
+    return JsonResponse(
+        {"rows": [{"queue": q.slug, "overflowed": overflowed.get(q.pk, 0)} for q in queues]}
     )
 
 
