@@ -107,3 +107,15 @@ def test_the_desk_prefills_only_a_phone_number(client, agent):
     desk = client.get(reverse("agents:desk"), {"dial": '"><script>x</script>'}).content.decode()
 
     assert "<script>x" not in desk
+
+
+def test_the_customer_admin_stores_national_numbers_in_e164_and_refuses_others(sup_client):
+    url = reverse("admin:agents_customer_add")
+
+    refused = sup_client.post(url, {"phone_number": "090-12", "name": "X"})
+    accepted = sup_client.post(url, {"phone_number": "090-1234-5678", "name": "Y"})
+
+    assert refused.status_code == 200
+    assert "090-1234-5678" in str(refused.context["adminform"].form.errors["phone_number"])
+    assert accepted.status_code == 302
+    assert Customer.objects.get().phone_number == "+819012345678"
