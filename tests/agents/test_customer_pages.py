@@ -116,6 +116,6 @@ def test_the_customer_admin_stores_national_numbers_in_e164_and_refuses_others(s
     accepted = sup_client.post(url, {"phone_number": "090-1234-5678", "name": "Y"})
 
     assert refused.status_code == 200
-    assert "090-1234-5678" in str(refused.context["adminform"].form.errors["phone_number"])
+    assert "050-1234-5678" in str(refused.context["adminform"].form.errors["phone_number"])
     assert accepted.status_code == 302
     assert Customer.objects.get().phone_number == "+819012345678"
