@@ -35,6 +35,8 @@ def form_data(**overrides):
         "hold_music_url": "",
         "service_level_seconds": "20",
         "short_abandon_seconds": "5",
+        "service_level_target": "80",
+        "longest_wait_alert_seconds": "120",
         "wrap_up_seconds": "0",
         "messages-TOTAL_FORMS": "1",
         "messages-INITIAL_FORMS": "0",
