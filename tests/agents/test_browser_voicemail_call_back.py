@@ -49,3 +49,34 @@ def test_an_agent_calls_a_voicemail_back_and_marks_it_handled(page, live_server,
     )
     voicemail.refresh_from_db()
     assert voicemail.handled_by.username == "agent1"
+
+
+def test_in_japanese_call_back_fills_the_desks_dial_box(browser, live_server, desk, settings):  # noqa: F811
+    from .test_browser_softphone import FAKE_DEVICE
+
+    settings.DEBUG = False
+    Voicemail.objects.create(
+        caller=CALLER_NUMBER,
+        recording_url="https://api.twilio.com/Recordings/RE2",
+        duration_seconds=30,
+        received_at=datetime(2026, 11, 2, 2, 0, tzinfo=UTC),
+    )
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.add_init_script(FAKE_DEVICE)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", "agent1")
+        page.fill("input[name=password]", "pw-agent1")
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/voicemails/")
+        expect(page.locator("html")).to_have_attribute("lang", "ja")
+
+        page.locator(".voicemail-call-back").first.click()
+
+        expect(page.locator("#dial-to")).to_have_value(CALLER_NUMBER)
+        expect(page.locator("#device-state")).to_have_attribute("data-state", "registered")
+        save_screenshot(page, "agent-desk-call-back-ja.png", full_page=True, japanese=False)
+    finally:
+        context.close()
