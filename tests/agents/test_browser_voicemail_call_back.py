@@ -72,6 +72,7 @@ def test_in_japanese_call_back_fills_the_desks_dial_box(browser, live_server, de
         page.click("button[type=submit]")
         page.goto(f"{live_server.url}/voicemails/")
         expect(page.locator("html")).to_have_attribute("lang", "ja")
+        save_screenshot(page, "voicemails-ja.png", full_page=True, japanese=False)
 
         page.locator(".voicemail-call-back").first.click()
 
