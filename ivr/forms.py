@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from telephony.phone import PhoneNumberFormField
 
-from .models import STEP_TARGET_FIELDS, Flow, MenuOption, PhoneNumber, Step
+from .models import KIND_FIELDS, STEP_TARGET_FIELDS, Flow, MenuOption, PhoneNumber, Step
 
 # A target select's value for a step that is added in the same save: "new:<its name>".
 NEW_STEP_PREFIX = "new:"
@@ -115,6 +115,14 @@ class StepForm(PendingTargetsForm):
     class Meta:
         model = Step
         fields = ["name", "dial_number"]  # the admin names the others
+
+    def clean(self):
+        cleaned = super().clean()
+        # A target the step's kind does not use (a hidden field left from another kind) is
+        # not waited for, and not checked.
+        used = KIND_FIELDS.get(cleaned.get("kind"), ())
+        self.pending = {f: name for f, name in self.pending.items() if f in used}
+        return cleaned
 
 
 class MenuOptionForm(PendingTargetsForm):

@@ -165,3 +165,15 @@ def test_a_new_step_cannot_lead_to_itself(sup_client, office, support):
         "steps"
     ]
     assert steps.forms[3].errors["next_step"]
+
+
+def test_a_new_step_named_only_in_a_field_the_kind_does_not_use_is_ignored(
+    sup_client, office, support
+):
+    data = ten_step_flow(office, support)
+    data["steps-9-next_step"] = "new:nowhere"  # goodbye is a hang-up step: no next step
+
+    response = sup_client.post(reverse("admin:ivr_flow_add"), data)
+
+    assert response.status_code == 302
+    assert Step.objects.get(name="goodbye").next_step is None
