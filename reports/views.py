@@ -84,13 +84,14 @@ def index(request):
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
     queue_names = {queue.slug: queue.name for queue in queues}
     if _wants_csv(request):
-        # The slug for programs (as the API), the name for people, side by side.
+        # The slug for programs (as the API); the name for people, last so that the columns
+        # keep their places.
         return csv_response(
             f"queues-{date_range.start}-{date_range.end}-{interval}.csv",
-            ["queue", "queue_name", *QUEUE_COLUMNS[1:]],
+            [*QUEUE_COLUMNS, "queue_name"],
             (
-                [row["queue"], queue_names.get(row["queue"], row["queue"])]
-                + [row[column] for column in QUEUE_COLUMNS[1:]]
+                [row[column] for column in QUEUE_COLUMNS]
+                + [queue_names.get(row["queue"], row["queue"])]
                 for row in rows
             ),
         )
@@ -153,23 +154,23 @@ def abandoned(request):
             [
                 "entered_at",
                 "queue",
-                "queue_name",
                 "from",
                 "to",
                 "wait_seconds",
                 "call_sid",
                 "called_back",
+                "queue_name",
             ],
             (
                 [
                     timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
                     visit.queue.slug,
-                    visit.queue.name,
                     visit.call.from_number,
                     visit.call.to_number,
                     visit.wait_seconds,
                     visit.call.sid,
                     visit.called_back,
+                    visit.queue.name,
                 ]
                 for visit in visits.iterator(chunk_size=2000)
             ),

@@ -97,7 +97,7 @@ def test_the_funnel_page_and_csv_follow_the_flow_order(client, analyst, flow):
     assert [row["step"] for row in rows] == ["a-hours", "m-main", "b-sub-menu", "zz-goodbye"]
 
 
-def test_report_csv_files_name_the_queue_beside_its_slug(client, analyst, support):
+def test_report_csv_files_add_the_queue_name_last_keeping_the_slug(client, analyst, support):
     support.name = "Customer support 窓口"
     support.save()
     make_visit(support, tokyo(2026, 11, 2, 10), QueueResult.HANGUP, 30)
@@ -111,3 +111,5 @@ def test_report_csv_files_name_the_queue_beside_its_slug(client, analyst, suppor
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert rows[0]["queue"] == "support"
         assert rows[0]["queue_name"] == "Customer support 窓口"
+    header = queues.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[0] == "queue" and header[-1] == "queue_name"  # the other columns keep places
