@@ -9,7 +9,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -260,9 +260,12 @@ class FlowAdmin(admin.ModelAdmin):
             keys = [*keys, SILENCE]
         at_value = request.GET.get("at", "").strip()
         at, at_error = _as_if(at_value)
-        result = flow_try(
-            flow=flow, keys=keys, scheme=request.scheme, host=request.get_host(), at=at
-        )
+        # The try's webhooks run in this thread, and each activates the language of its own
+        # request (the site's default): the page keeps the supervisor's.
+        with translation.override(translation.get_language()):
+            result = flow_try(
+                flow=flow, keys=keys, scheme=request.scheme, host=request.get_host(), at=at
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
