@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
@@ -463,10 +464,10 @@ def voicemails(request):
     show = _voicemail_filter(request.GET.get("show"))
     page = voicemail_page(request.GET.get("page"), show=show, user=request.user)
     filters = [
-        ("open", _("Open")),
-        ("mine", _("Mine")),
-        ("handled", _("Handled")),
-        ("all", _("All")),
+        ("open", pgettext("voicemails not handled yet", "Open")),
+        ("mine", pgettext("voicemails assigned to me", "Mine")),
+        ("handled", pgettext("voicemails", "Handled")),
+        ("all", pgettext("voicemails", "All")),
     ]
     return render(
         request,
