@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from telephony.phone import PhoneNumberFormField
+
 from .forms import CustomerImportForm
 from .models import (
     Agent,
@@ -158,8 +160,20 @@ class DialPrefixAdmin(admin.ModelAdmin):
     search_fields = ("prefix", "description")
 
 
+class CustomerAdminForm(forms.ModelForm):
+    phone_number = PhoneNumberFormField(
+        label=_("phone number"),
+        help_text=_("As you would dial it (090-1234-5678) or with + and the country code."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ("phone_number", "name", "company", "email", "is_vip", "notes")
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ("phone_number", "name", "company", "email", "is_vip", "updated_at")
     search_fields = ("name", "company", "email", "phone_number")
     fields = ("phone_number", "name", "company", "email", "is_vip", "notes")

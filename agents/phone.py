@@ -1,40 +1,12 @@
 """Phone numbers in E.164, the one form numbers are compared in."""
 
-import re
-import unicodedata
-
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_SEPARATORS = re.compile(r"[\s\-().\u3000\u2010-\u2015\u30fc]")
-# Japanese numbers are often written the domestic way (090-1234-5678): trunk prefix 0.
-DEFAULT_COUNTRY_CODE = "81"
+from telephony.phone import E164, is_e164, to_e164
 
-
-def to_e164(raw: str, *, country_code: str = DEFAULT_COUNTRY_CODE) -> str | None:
-    """The E.164 form of a written phone number, or None when it is not one.
-
-    Accepts +E.164, international 00/010 prefixes and domestic numbers with a trunk 0
-    (taken as ``country_code``), with spaces, dashes, dots and brackets in between.
-    """
-    # NFKC turns full-width digits, plus and hyphen (common in Japanese input) into ASCII.
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
-    if text.startswith("+"):
-        candidate = text
-    elif text.startswith("010"):  # Japan's international call prefix
-        candidate = "+" + text[3:]
-    elif text.startswith("00"):
-        candidate = "+" + text[2:]
-    elif text.startswith("0"):
-        candidate = f"+{country_code}{text[1:]}"
-    else:
-        return None
-    return candidate if E164.match(candidate) else None
-
-
-def is_e164(value: str) -> bool:
-    return bool(E164.match(value or ""))
+# Written numbers become E.164 in telephony (ivr's flow numbers use the same rules).
+__all__ = ["E164", "is_e164", "number_types", "to_e164"]
 
 
 # libphonenumber's types by the names DialPrefix.number_types stores. FIXED_LINE_OR_MOBILE (a

@@ -321,3 +321,10 @@ def customers_export_csv(*, customers, out) -> None:
     writer.writerow(CUSTOMER_CSV_COLUMNS)
     for customer in customers.iterator():
         writer.writerow([getattr(customer, name) for name in CUSTOMER_CSV_COLUMNS])
+
+
+def active_agent_users():
+    """The users of active agents, by username: whom a supervisor may give a voicemail to."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(agent__is_active=True).order_by("username")

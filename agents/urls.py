@@ -14,6 +14,7 @@ urlpatterns = [
     path("notes", views.note_new, name="note-new"),
     path("customers/", views.customers, name="customers"),
     path("customers/new", views.customer_new, name="customer-new"),
+    path("customers/add/", views.customer_add, name="customer-add"),
     path("customers/<int:pk>/", views.customer, name="customer"),
     # Twilio: the Dial action of softphone calls to a number or another agent.
     path("twilio/dial-action", views.agent_dial_action, name="dial-action"),

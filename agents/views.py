@@ -2,30 +2,35 @@ import functools
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.selectors import voicemail_page
+from ivr.models import Voicemail
+from ivr.selectors import VOICEMAIL_FILTERS, voicemail_page
+from ivr.services import voicemail_assign, voicemail_mark_handled, voicemail_reopen
 from queues.twiml import add_dial_queue
 from telephony.client import local_twilio_origin
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
-from .forms import ContactNoteForm, CustomerForm, StatusForm
+from .forms import ContactNoteForm, CustomerForm, CustomerPageForm, NotePageForm, StatusForm
 from .models import AgentStatus, Customer, Disposition
 from .outgoing import REFUSAL_EN, REFUSAL_JA, outgoing_decide
 from .phone import to_e164
 from .roles import SUPERVISORS, user_has_role
 from .selectors import (
+    active_agent_users,
     agent_device_registered,
     agent_effective_status,
     agent_for_client,
@@ -105,6 +110,9 @@ def desk(request):
             "manual_statuses": MANUAL_STATUSES,
             "dispositions": Disposition.objects.filter(is_active=True),
             "texts": _softphone_texts(),
+            # "Call back" from a voicemail or a customer's page: the number waits in the dial
+            # box, and the agent's own Call goes through the usual checks.
+            "dial_prefill": to_e164(request.GET.get("dial", "")[:64]) or "",
         },
     )
     if origin := local_twilio_origin():
@@ -331,12 +339,47 @@ def customers(request):
     return render(request, "agents/customers.html", {"query": query, "page": page})
 
 
-@require_GET
+@agent_page
+def customer_add(request):
+    """A customer created from the customers page (no call needed)."""
+    form = CustomerPageForm(
+        request.POST or None, initial={"phone_number": request.GET.get("number", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = customer_create(**form.cleaned_data)
+        except ValidationError as exc:
+            field = "email" if "email" in " ".join(exc.messages).lower() else "phone_number"
+            form.add_error(field, exc)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect("agents:customer", pk=record.pk)
+    return render(request, "agents/customer_add.html", {"form": form})
+
+
 @agent_page
 def customer(request, pk):
+    """A customer and every contact with them; a note can be written here, outside a call."""
     record = get_object_or_404(Customer, pk=pk)
+    form = NotePageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_note_create(
+                agent=request.agent,
+                now=timezone.now(),
+                text=form.cleaned_data["text"],
+                disposition=form.cleaned_data["disposition"],
+                customer=record,
+            )
+        except ValidationError as exc:
+            form.add_error("text", exc)
+        else:
+            messages.success(request, _("Note saved."))
+            return redirect("agents:customer", pk=record.pk)
     notes = contact_notes_for(customer=record, phone_e164=record.phone_number, limit=100)
-    return render(request, "agents/customer.html", {"customer": record, "notes": notes})
+    return render(
+        request, "agents/customer.html", {"customer": record, "notes": notes, "form": form}
+    )
 
 
 # --- Twilio webhooks of the softphone's TwiML App
@@ -402,14 +445,96 @@ def agent_dial_action(request):
     return twiml_response(response)
 
 
-@login_required
-def voicemails(request):
-    """The voicemail list, for supervisors and for active agents: a disabled agent (or a user
-    in the Agents group who is no agent at all) is refused like anyone else."""
+def _voicemail_reader(request):
+    """Supervisors and active agents may read voicemails (and act on them); a disabled agent
+    (or a user in the Agents group who is no agent at all) is refused like anyone else.
+    Answers (whether the user is a supervisor, their active agent or None)."""
     user = request.user
     if not user.has_perm("ivr.view_voicemail"):
         raise PermissionDenied
-    if not user_has_role(user, SUPERVISORS) and agent_for_user(user) is None:
+    supervisor = user_has_role(user, SUPERVISORS)
+    agent = agent_for_user(user)
+    if not supervisor and agent is None:
         raise PermissionDenied
-    page = voicemail_page(request.GET.get("page"))
-    return render(request, "ivr/voicemail_list.html", {"page": page})
+    return supervisor, agent
+
+
+def _voicemail_filter(value) -> str:
+    return value if value in VOICEMAIL_FILTERS else "open"
+
+
+@login_required
+def voicemails(request):
+    """The voicemail list: open (not handled yet, the default), mine (assigned to me), handled,
+    all. Supervisors assign; anyone here marks handled or calls back."""
+    supervisor, agent = _voicemail_reader(request)
+    show = _voicemail_filter(request.GET.get("show"))
+    page = voicemail_page(request.GET.get("page"), show=show, user=request.user)
+    filters = [
+        ("open", pgettext("voicemails not handled yet", "Open")),
+        ("mine", pgettext("voicemails assigned to me", "Mine")),
+        ("handled", pgettext("voicemails", "Handled")),
+        ("all", pgettext("voicemails", "All")),
+    ]
+    return render(
+        request,
+        "ivr/voicemail_list.html",
+        {
+            "page": page,
+            "show": show,
+            "filters": filters,
+            "supervisor": supervisor,
+            "assignees": list(active_agent_users()) if supervisor else [],
+            "is_agent": agent is not None,
+        },
+    )
+
+
+def _back_to_voicemails(request):
+    show = _voicemail_filter(request.POST.get("show"))
+    page = request.POST.get("page", "")
+    query = f"?show={show}" + (f"&page={int(page)}" if page.isdigit() else "")
+    return redirect(reverse("voicemails") + query)
+
+
+@require_POST
+@login_required
+def voicemail_assign_view(request, pk):
+    """A supervisor gives a voicemail to an agent to call back (or to nobody)."""
+    if not _voicemail_reader(request)[0]:
+        raise PermissionDenied
+    voicemail = get_object_or_404(Voicemail, pk=pk)
+    user_id = request.POST.get("assigned_to", "")
+    user = None
+    if user_id:
+        user = active_agent_users().filter(pk=user_id if user_id.isdigit() else 0).first()
+        if user is None:
+            messages.error(request, _("Choose an active agent."))
+            return _back_to_voicemails(request)
+    voicemail_assign(voicemail=voicemail, user=user)
+    if user is None:
+        messages.success(request, _("The voicemail is assigned to nobody."))
+    else:
+        messages.success(
+            request,
+            _("The voicemail from %(caller)s is assigned to %(user)s.")
+            % {"caller": voicemail.caller, "user": user.get_username()},
+        )
+    return _back_to_voicemails(request)
+
+
+@require_POST
+@login_required
+def voicemail_handled_view(request, pk):
+    """Mark a voicemail handled (``action=handled``) or open again (``action=reopen``)."""
+    _voicemail_reader(request)
+    voicemail = get_object_or_404(Voicemail, pk=pk)
+    if request.POST.get("action") == "reopen":
+        voicemail_reopen(voicemail=voicemail)
+        messages.success(request, _("The voicemail is open again."))
+    else:
+        voicemail_mark_handled(voicemail=voicemail, user=request.user, now=timezone.now())
+        messages.success(
+            request, _("The voicemail from %(caller)s is handled.") % {"caller": voicemail.caller}
+        )
+    return _back_to_voicemails(request)

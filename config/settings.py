@@ -127,6 +127,8 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ja")
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
+# Numbers written the national way (050-1234-5678) are numbers of this country (ISO 3166).
+PHONE_REGION = "JP"
 USE_I18N = True
 USE_TZ = True
 

@@ -40,6 +40,16 @@ urlpatterns = [
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),
+    path(
+        "voicemails/<int:pk>/assign",
+        agents_views.voicemail_assign_view,
+        name="voicemail-assign",
+    ),
+    path(
+        "voicemails/<int:pk>/handled",
+        agents_views.voicemail_handled_view,
+        name="voicemail-handled",
+    ),
     # REST API (docs/api.md §4) and its OpenAPI schema.
     path("api/", include("reports.api_urls")),
 ]

@@ -10,14 +10,24 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from telephony.recordings import https_url
 
-from .forms import StepFormSet
+from .forms import (
+    FlowForm,
+    MenuOptionForm,
+    MenuOptionFormSet,
+    PhoneNumberForm,
+    StepForm,
+    StepFormSet,
+    StepTargetField,
+    new_step_choice,
+    submitted_steps,
+)
 from .models import (
     KIND_FIELDS,
     STEP_FIELD_NAMES,
@@ -43,12 +53,18 @@ STEP_CHOICE_FIELDS = STEP_TARGET_FIELDS
 
 def _shared_choices(request, key: str, formfield):
     """Evaluate a select's choices once per request, not once per inline form: a flow of a
-    hundred steps would otherwise cost hundreds of queries to display."""
+    hundred steps would otherwise cost hundreds of queries to display. A submitted page keeps
+    the steps it adds as choices ("name (new)"), so a refused save shows what was chosen."""
     if formfield is None:
         return None
     cache = request.__dict__.setdefault("_ivr_choices", {})
     if key not in cache:
-        cache[key] = list(iter(formfield.choices))  # iter(): no COUNT query first
+        choices = list(iter(formfield.choices))  # iter(): no COUNT query first
+        if key in ("steps", "menus") and request.method == "POST":
+            for name, row in submitted_steps(request.POST).items():
+                if row["new"] and (key == "steps" or row["kind"] == Step.Kind.MENU):
+                    choices.append(new_step_choice(name))
+        cache[key] = choices
     formfield.choices = cache[key]
     return formfield
 
@@ -66,6 +82,7 @@ class StepInline(admin.StackedInline):
     extra = 0
     classes = ["ivr-steps"]
     formset = StepFormSet
+    form = StepForm
     fields = [("name", "kind"), *STEP_FIELD_NAMES]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_change_link = False
@@ -87,6 +104,7 @@ class StepInline(admin.StackedInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in STEP_CHOICE_FIELDS:
             kwargs["queryset"] = _flow_steps(request)
+            kwargs["form_class"] = StepTargetField
         elif db_field.name == "goto_flow":
             kwargs["queryset"] = Flow.objects.order_by("name")
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -99,27 +117,26 @@ class MenuOptionInline(admin.TabularInline):
     fk_name = "flow"
     extra = 0
     fields = ["step", "key", "target"]
-    verbose_name_plural = _("menu options (save new steps first to choose them here)")
+    form = MenuOptionForm
+    formset = MenuOptionFormSet
+    verbose_name_plural = _("menu options")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "step":
             kwargs["queryset"] = _flow_steps(request).filter(kind=Step.Kind.MENU)
+            kwargs["form_class"] = StepTargetField
         elif db_field.name == "target":
             kwargs["queryset"] = _flow_steps(request)
+            kwargs["form_class"] = StepTargetField
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         return _shared_choices(request, "menus" if db_field.name == "step" else "steps", formfield)
 
 
 class PhoneNumberInline(admin.TabularInline):
     model = PhoneNumber
+    form = PhoneNumberForm
     extra = 0
     fields = ["number", "name", "twilio_sid"]
-
-
-class FlowForm(forms.ModelForm):
-    class Meta:
-        model = Flow
-        fields = ["name", "language", "voice", "start_step"]
 
 
 @admin.register(Flow)
@@ -150,18 +167,52 @@ class FlowAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "start_step":
             kwargs["queryset"] = _flow_steps(request)
+            kwargs["form_class"] = StepTargetField
             formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
             return _shared_choices(request, "steps", formfield)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_formset(self, request, form, formset, change):
+        """Steps first, then every target named ``new:<name>`` (now stored), then the menu
+        options (which may belong to or lead to such steps)."""
+        flow = form.instance
+        if formset.model is Step:
+            formset.save()
+            by_name = {step.name: step for step in flow.steps.all()}
+            for step_form in formset.forms:
+                pending = getattr(step_form, "pending", {})
+                step = step_form.instance
+                if not pending or step.pk is None or step_form in formset.deleted_forms:
+                    continue
+                for field, name in pending.items():
+                    setattr(step, field, by_name[name])
+                step.save(update_fields=list(pending))
+        elif formset.model is MenuOption:
+            formset.save(commit=False)
+            for option in formset.deleted_objects:
+                option.delete()
+            by_name = {step.name: step for step in flow.steps.all()}
+            for option_form in formset.forms:
+                if option_form in formset.deleted_forms or not option_form.has_changed():
+                    continue
+                for field, name in getattr(option_form, "pending", {}).items():
+                    setattr(option_form.instance, field, by_name[name])
+                option_form.instance.save()
+        else:
+            formset.save()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        start = getattr(form, "pending", {}).get("start_step")
+        if start:
+            form.instance.start_step = form.instance.steps.get(name=start)
+            form.instance.save(update_fields=["start_step"])
         flow_touch(flow=form.instance)
         for warning in flow_warnings(build_snapshot(form.instance.pk)):
             messages.warning(request, warning)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "kind_fields": KIND_FIELDS}
+        extra_context = {**(extra_context or {}), **_page_context()}
         if request.method == "GET":
             snapshot = build_snapshot(int(object_id)) if str(object_id).isdigit() else None
             if snapshot is not None:
@@ -169,7 +220,7 @@ class FlowAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "kind_fields": KIND_FIELDS}
+        extra_context = {**(extra_context or {}), **_page_context()}
         return super().add_view(request, form_url, extra_context)
 
     def get_urls(self):
@@ -224,9 +275,12 @@ class FlowAdmin(admin.ModelAdmin):
             keys = [*keys, SILENCE]
         at_value = request.GET.get("at", "").strip()
         at, at_error = _as_if(at_value)
-        result = flow_try(
-            flow=flow, keys=keys, scheme=request.scheme, host=request.get_host(), at=at
-        )
+        # The try's webhooks run in this thread, and each activates the language of its own
+        # request (the site's default): the page keeps the supervisor's.
+        with translation.override(translation.get_language()):
+            result = flow_try(
+                flow=flow, keys=keys, scheme=request.scheme, host=request.get_host(), at=at
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -242,6 +296,13 @@ class FlowAdmin(admin.ModelAdmin):
             "outline_url": reverse("admin:ivr_flow_outline", args=[flow.pk]),
         }
         return TemplateResponse(request, "admin/ivr/flow/try.html", context)
+
+
+def _page_context() -> dict:
+    return {
+        "kind_fields": KIND_FIELDS,
+        "new_step_labels": {"item": str(_("%(name)s (new)")), "add": str(_("New step…"))},
+    }
 
 
 def _as_if(value: str) -> tuple[datetime | None, str]:
@@ -261,6 +322,7 @@ def _as_if(value: str) -> tuple[datetime | None, str]:
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
+    form = PhoneNumberForm
     list_display = ["number", "name", "flow", "twilio_sid"]
     list_select_related = ["flow"]
     search_fields = ["number", "name"]

@@ -9,7 +9,8 @@ from datetime import date, time
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from queues.models import Queue
+from queues.models import Queue, QueueMessages
+from telephony.phone import to_e164
 
 from .models import (
     KIND_FIELDS,
@@ -26,6 +27,33 @@ from .models import (
 from .services import flow_touch
 
 FORMAT = "tsunagu.flows/1"
+# A queue's settings and its messages, as a flow file carries them (Twilio's SID and sync state
+# belong to the database, not to the file).
+QUEUE_FIELDS = [
+    "name",
+    "max_size",
+    "hold_music_url",
+    "announce_every_seconds",
+    "max_wait_seconds",
+    "service_level_seconds",
+    "short_abandon_seconds",
+    "service_level_target",
+    "longest_wait_alert_seconds",
+    "record_answered_calls",
+    "announce_pause_seconds",
+    "announce_estimated_wait",
+    "wrap_up_seconds",
+]
+MESSAGE_FIELDS = [
+    "order",
+    "language",
+    "voice",
+    "position_message",
+    "position_with_wait_message",
+    "connect_message",
+    "queue_full_message",
+    "recording_notice",
+]
 # A step's references to rows outside its flow, by the name that moves between databases:
 # field → (the attribute that names the row, what an error calls it). Targets (steps of the same
 # flow) are named by step name; every other field of KIND_FIELDS is a plain value.
@@ -61,49 +89,150 @@ def _export_step(step: Step, names: dict[int, str]) -> dict:
     return data
 
 
-def flows_export() -> dict:
-    """The whole configuration of call flows as one JSON-serialisable document."""
-    flows = Flow.objects.prefetch_related(
+def _export_flow(flow: Flow) -> dict:
+    steps = sorted(flow.steps.all(), key=lambda s: s.id)
+    names = {step.id: step.name for step in steps}
+    return {
+        "name": flow.name,
+        "language": flow.language,
+        "voice": flow.voice,
+        "start_step": names.get(flow.start_step_id),
+        "steps": [_export_step(step, names) for step in steps],
+    }
+
+
+def _export_schedule(schedule: BusinessHours) -> dict:
+    return {
+        "name": schedule.name,
+        "time_zone": schedule.time_zone,
+        "ranges": [
+            {
+                "weekday": r.weekday,
+                "opens": r.opens.strftime("%H:%M"),
+                "closes": r.closes.strftime("%H:%M"),
+            }
+            for r in schedule.ranges.all()
+        ],
+        "holidays": [{"date": h.date.isoformat(), "name": h.name} for h in schedule.holidays.all()],
+    }
+
+
+def _export_queue(queue: Queue) -> dict:
+    data = {"slug": queue.slug}
+    data.update({field: getattr(queue, field) for field in QUEUE_FIELDS})
+    data["messages"] = [
+        {field: getattr(m, field) for field in MESSAGE_FIELDS} for m in queue.messages.all()
+    ]
+    return data
+
+
+def _export_number(number: PhoneNumber) -> dict:
+    return {
+        "number": number.number,
+        "name": number.name,
+        "flow": number.flow.name,
+        "twilio_sid": number.twilio_sid,
+    }
+
+
+def _flows_with_gotos(names: list[str]) -> list[Flow]:
+    """The flows named, and every flow they reach through a goto step (so the document
+    imports on its own)."""
+    wanted = set(names)
+    found = {f.name for f in Flow.objects.filter(name__in=wanted)}
+    missing = sorted(wanted - found)
+    if missing:
+        raise FlowFileError([f"no flow {name!r}" for name in missing])
+    while True:
+        reached = set(
+            Step.objects.filter(flow__name__in=wanted, kind=Step.Kind.GOTO)
+            .exclude(goto_flow=None)
+            .values_list("goto_flow__name", flat=True)
+        )
+        if reached <= wanted:
+            break
+        wanted |= reached
+    return list(Flow.objects.filter(name__in=wanted))
+
+
+def flows_export(*, names: list[str] | None = None) -> dict:
+    """Call flows as one JSON-serialisable document: every flow, or the flows ``names`` (and
+    those they go to), with the business hours, queues (and their messages) and numbers they
+    use. Raises FlowFileError for a name that is no flow."""
+    flows = (
+        Flow.objects.all()
+        if not names
+        else Flow.objects.filter(pk__in=[f.pk for f in _flows_with_gotos(names)])
+    )
+    flows = flows.prefetch_related(
         "steps__options", "steps__queue", "steps__schedule", "steps__goto_flow"
     ).order_by("name")
-    exported = []
-    for flow in flows:
-        steps = sorted(flow.steps.all(), key=lambda s: s.id)
-        names = {step.id: step.name for step in steps}
-        exported.append(
-            {
-                "name": flow.name,
-                "language": flow.language,
-                "voice": flow.voice,
-                "start_step": names.get(flow.start_step_id),
-                "steps": [_export_step(step, names) for step in steps],
-            }
-        )
-    schedules = [
-        {
-            "name": schedule.name,
-            "time_zone": schedule.time_zone,
-            "ranges": [
-                {
-                    "weekday": r.weekday,
-                    "opens": r.opens.strftime("%H:%M"),
-                    "closes": r.closes.strftime("%H:%M"),
-                }
-                for r in schedule.ranges.all()
-            ],
-            "holidays": [
-                {"date": h.date.isoformat(), "name": h.name} for h in schedule.holidays.all()
-            ],
-        }
-        for schedule in BusinessHours.objects.prefetch_related("ranges", "holidays").order_by(
-            "name"
-        )
-    ]
-    numbers = [
-        {"number": n.number, "name": n.name, "flow": n.flow.name, "twilio_sid": n.twilio_sid}
-        for n in PhoneNumber.objects.select_related("flow").order_by("number")
-    ]
-    return {"format": FORMAT, "schedules": schedules, "flows": exported, "numbers": numbers}
+    steps = Step.objects.filter(flow__in=flows)
+    schedules = BusinessHours.objects.prefetch_related("ranges", "holidays").order_by("name")
+    if names:
+        schedules = schedules.filter(pk__in=steps.exclude(schedule=None).values("schedule_id"))
+    queues = (
+        Queue.objects.filter(pk__in=steps.exclude(queue=None).values("queue_id"))
+        .prefetch_related("messages")
+        .order_by("slug")
+    )
+    numbers = PhoneNumber.objects.select_related("flow").filter(flow__in=flows).order_by("number")
+    return {
+        "format": FORMAT,
+        "queues": [_export_queue(q) for q in queues],
+        "schedules": [_export_schedule(s) for s in schedules],
+        "flows": [_export_flow(f) for f in flows],
+        "numbers": [_export_number(n) for n in numbers],
+    }
+
+
+def _current_state(document: dict) -> dict:
+    """How each queue, schedule, flow and number the document names reads now (None: absent),
+    to tell what an import creates, changes or leaves as it was."""
+
+    def named(key, field):
+        items = document.get(key, [])
+        if not isinstance(items, list):
+            return []
+        return [str(item.get(field, "")) for item in items if isinstance(item, dict)]
+
+    numbers = [to_e164(n) or n for n in named("numbers", "number")]
+    queues = {q.slug: q for q in Queue.objects.filter(slug__in=named("queues", "slug"))}
+    schedules = {
+        s.name: s for s in BusinessHours.objects.filter(name__in=named("schedules", "name"))
+    }
+    flows = {f.name: f for f in Flow.objects.filter(name__in=named("flows", "name"))}
+    phone_numbers = {
+        n.number: n for n in PhoneNumber.objects.select_related("flow").filter(number__in=numbers)
+    }
+    return {
+        "queues": {
+            k: _export_queue(queues[k]) if k in queues else None for k in named("queues", "slug")
+        },
+        "schedules": {
+            k: _export_schedule(schedules[k]) if k in schedules else None
+            for k in named("schedules", "name")
+        },
+        "flows": {
+            k: _export_flow(flows[k]) if k in flows else None for k in named("flows", "name")
+        },
+        "numbers": {
+            k: _export_number(phone_numbers[k]) if k in phone_numbers else None for k in numbers
+        },
+    }
+
+
+def _changes(before: dict, after: dict) -> dict:
+    """{kind: {"created": [...], "changed": [...], "unchanged": [...]}} by name."""
+    result = {}
+    for kind, items in after.items():
+        result[kind] = {"created": [], "changed": [], "unchanged": []}
+        for name, now in items.items():
+            was = before[kind].get(name)
+            state = "created" if was is None else "unchanged" if was == now else "changed"
+            if name not in result[kind][state]:
+                result[kind][state].append(name)
+    return result
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -144,6 +273,8 @@ class _Importer:
     def run(self) -> dict:
         if not isinstance(self.document, dict) or self.document.get("format") != FORMAT:
             raise FlowFileError([f"format: expected {FORMAT!r}"])
+        for i, data in enumerate(self.items("queues")):
+            self.import_queue(f"queues[{i}]", data)
         schedules = {s.name: s for s in BusinessHours.objects.all()}
         for i, data in enumerate(self.items("schedules")):
             schedule = self.import_schedule(f"schedules[{i}]", data)
@@ -174,7 +305,41 @@ class _Importer:
             "flows": len(created),
             "schedules": len(self.document.get("schedules", [])),
             "numbers": len(self.document.get("numbers", [])),
+            "queues": len(self.document.get("queues", [])),
         }
+
+    def import_queue(self, where, data):
+        """Create or update a queue by slug, with its messages. A queue created or resized
+        here is left "not synced": saving it in the admin mirrors it to Twilio."""
+        if not isinstance(data, dict):
+            self.error(where, "must be an object")
+            return
+        slug = str(data.get("slug", ""))
+        queue = Queue.objects.filter(slug=slug).first() or Queue(slug=slug)
+        size_before = queue.max_size if queue.pk else None
+        for field in QUEUE_FIELDS:
+            if field in data:
+                setattr(queue, field, data[field])
+        if size_before is not None and size_before != queue.max_size:
+            queue.twilio_synced_at = None
+        before = len(self.errors)
+        self.check(where, queue, exclude=["twilio_sid", "twilio_synced_at"])
+        if len(self.errors) > before or not self.save(where, queue):
+            return
+        messages = data.get("messages", [])
+        if not isinstance(messages, list):
+            self.error(f"{where}.messages", "must be a list")
+            return
+        queue.messages.all().delete()
+        for j, m in enumerate(messages):
+            message = QueueMessages(queue=queue)
+            for field in MESSAGE_FIELDS:
+                if isinstance(m, dict) and field in m:
+                    setattr(message, field, m[field])
+            before = len(self.errors)
+            self.check(f"{where}.messages[{j}]", message, exclude=["queue"])
+            if len(self.errors) == before:
+                self.save(f"{where}.messages[{j}]", message)
 
     def import_schedule(self, where, data):
         schedule = BusinessHours.objects.filter(name=data.get("name", "")).first()
@@ -282,6 +447,9 @@ class _Importer:
                     self.error(f"{where}.{field}", f"no {REFERENCES[field][1]} {ref!r}")
                 else:
                     setattr(step, field, named[field][ref])
+            elif field == "dial_number" and isinstance(data.get(field), str):
+                # Written the national way (050-…) or in E.164; stored in E.164.
+                step.dial_number = to_e164(data[field]) or data[field]
             elif field not in STEP_TARGET_FIELDS and field in data:
                 setattr(step, field, data[field])
         before = len(self.errors)
@@ -327,8 +495,10 @@ class _Importer:
                 self.save(f"{where}.options[{k}]", option)
 
     def import_number(self, where, data, flows):
-        number = PhoneNumber.objects.filter(number=data.get("number", "")).first()
-        number = number or PhoneNumber(number=data.get("number", ""))
+        written = str(data.get("number", ""))
+        written = to_e164(written) or written
+        number = PhoneNumber.objects.filter(number=written).first()
+        number = number or PhoneNumber(number=written)
         number.name = data.get("name", "")
         number.twilio_sid = data.get("twilio_sid", "")
         flow = flows.get(data.get("flow"))
@@ -342,11 +512,18 @@ class _Importer:
             self.save(where, number)
 
 
-def flows_import(*, document: dict) -> dict:
-    """Create or update every schedule, flow and number of ``document``; all or nothing.
+def flows_import(*, document: dict, dry_run: bool = False) -> dict:
+    """Create or update every queue, schedule, flow and number of ``document``; all or nothing.
 
     Steps of an imported flow that the document does not list are deleted. Raises
-    FlowFileError listing every problem found (nothing is changed then).
+    FlowFileError listing every problem found (nothing is changed then). Answers the counts
+    and ``changes``: for queues, schedules, flows and numbers, the names created, changed and
+    left unchanged. ``dry_run``: the same checks and answer, and nothing is written.
     """
     with transaction.atomic():
-        return _Importer(document).run()
+        before = _current_state(document) if isinstance(document, dict) else None
+        result = _Importer(document).run()
+        result["changes"] = _changes(before, _current_state(document))
+        if dry_run:
+            transaction.set_rollback(True)
+        return result

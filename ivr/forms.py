@@ -1,11 +1,157 @@
-"""Checks of the flow admin's steps that need the other rows of the flow: what leads to a step."""
+"""The flow admin's forms: flow numbers written any usual way, targets that name a step added
+in the same save ("new:<name>"), and the checks that need the other rows of the flow (what leads
+to a step)."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import STEP_TARGET_FIELDS, MenuOption, Step
+from telephony.phone import PhoneNumberFormField
+
+from .models import KIND_FIELDS, STEP_TARGET_FIELDS, Flow, MenuOption, PhoneNumber, Step
+
+# A target select's value for a step that is added in the same save: "new:<its name>".
+NEW_STEP_PREFIX = "new:"
+NUMBER_HELP = gettext_lazy("As you would dial it (050-1234-5678) or in E.164 (+815012345678).")
+
+
+class NewStep:
+    """A target chosen by the name of a step not stored yet; resolved once the steps are."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"NewStep({self.name!r})"
+
+
+class StepTargetField(forms.ModelChoiceField):
+    """A step of the flow by id, or a step added in the same save by ``new:<name>``."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.startswith(NEW_STEP_PREFIX):
+            name = value[len(NEW_STEP_PREFIX) :].strip()
+            if not name:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            return NewStep(name)
+        return super().to_python(value)
+
+
+def new_step_choice(name: str) -> tuple[str, str]:
+    return NEW_STEP_PREFIX + name, _("%(name)s (new)") % {"name": name}
+
+
+def submitted_steps(data, prefix="steps") -> dict[str, dict]:
+    """The steps a submission of the flow page keeps, by name: {name: {"kind", "num_digits",
+    "new"}} (rows marked for deletion left out)."""
+    steps = {}
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        return steps
+    for i in range(min(total, 1000)):
+        name = str(data.get(f"{prefix}-{i}-name", "")).strip()
+        if not name or data.get(f"{prefix}-{i}-DELETE"):
+            continue
+        try:
+            digits = int(data.get(f"{prefix}-{i}-num_digits") or 1)
+        except (TypeError, ValueError):
+            digits = 1
+        steps[name] = {
+            "kind": data.get(f"{prefix}-{i}-kind", ""),
+            "num_digits": digits,
+            "new": not str(data.get(f"{prefix}-{i}-id", "")).strip(),
+        }
+    return steps
+
+
+class PendingTargetsForm(forms.ModelForm):
+    """Takes targets named ``new:<name>`` out of the model's values into ``pending``, to be
+    set once the named steps are stored (see FlowAdmin.save_formset). Target fields are
+    required by ``required_targets`` here, not by the model form (a pending target is empty
+    until then)."""
+
+    required_targets: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending: dict[str, str] = {}
+        for name in self.required_targets:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        self.pending = {}
+        for name, value in list(cleaned.items()):
+            if isinstance(value, NewStep):
+                self.pending[name] = value.name
+                cleaned[name] = None
+        for name in self.required_targets:
+            missing = cleaned.get(name) is None and name not in self.pending
+            if name in self.fields and missing and name not in self.errors:
+                self.add_error(name, self.fields[name].error_messages["required"])
+        return cleaned
+
+    def check_pending(self, steps: dict[str, dict]) -> None:
+        """Each pending target names a step this save keeps."""
+        for field, name in self.pending.items():
+            if name not in steps:
+                self.add_error(
+                    field, _("No step of this flow is named “%(name)s”.") % {"name": name}
+                )
+
+
+class StepForm(PendingTargetsForm):
+    dial_number = PhoneNumberFormField(
+        label=Step._meta.get_field("dial_number").verbose_name,
+        required=False,
+        help_text=NUMBER_HELP,
+    )
+
+    class Meta:
+        model = Step
+        fields = ["name", "dial_number"]  # the admin names the others
+
+    def clean(self):
+        cleaned = super().clean()
+        # A target the step's kind does not use (a hidden field left from another kind) is
+        # not waited for, and not checked.
+        used = KIND_FIELDS.get(cleaned.get("kind"), ())
+        self.pending = {f: name for f, name in self.pending.items() if f in used}
+        return cleaned
+
+
+class MenuOptionForm(PendingTargetsForm):
+    required_targets = ("step", "target")
+
+    class Meta:
+        model = MenuOption
+        fields = ["step", "key", "target"]
+
+
+class FlowForm(PendingTargetsForm):
+    class Meta:
+        model = Flow
+        fields = ["name", "language", "voice", "start_step"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_pending(submitted_steps(self.data))
+        return cleaned
+
+
+class PhoneNumberForm(forms.ModelForm):
+    number = PhoneNumberFormField(
+        label=PhoneNumber._meta.get_field("number").verbose_name, help_text=NUMBER_HELP
+    )
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["number", "name", "flow", "twilio_sid"]
 
 
 def _submitted_option_changes(data, prefix="options"):
@@ -83,14 +229,28 @@ class StepFormSet(BaseInlineFormSet):
             name = form.cleaned_data.get("name")
             if name:
                 seen.setdefault(name, []).append(form)
-        for name, forms in seen.items():
-            if len(forms) > 1:
-                for form in forms:
+        self._check_pending_targets(seen, deleted)
+        for name, named in seen.items():
+            if len(named) > 1:
+                for form in named:
                     form.add_error(
                         "name",
                         _("Another step of this flow is also named “%(name)s”.") % {"name": name},
                     )
         super().validate_unique()
+
+    def _check_pending_targets(self, seen, deleted):
+        """Targets named ``new:<name>`` must name a step of this save, and not the step itself
+        (a menu may repeat itself on silence)."""
+        for form in self.forms:
+            if form in deleted or not hasattr(form, "cleaned_data"):
+                continue
+            form.check_pending(seen)
+            own = form.cleaned_data.get("name")
+            menu = form.cleaned_data.get("kind") == Step.Kind.MENU
+            for field, name in form.pending.items():
+                if name == own and not menu and field not in form.errors:
+                    form.add_error(field, _("A step cannot lead to itself."))
 
     def _refuse_delete_if_referenced(self, form, step):
         references = _step_references(step, self.instance)
@@ -124,3 +284,40 @@ class StepFormSet(BaseInlineFormSet):
                 )
                 % {"keys": ", ".join(keys)},
             )
+
+
+class MenuOptionFormSet(BaseInlineFormSet):
+    """Menu options may belong to, and lead to, steps added in the same save: checked against
+    the steps the submission keeps (kind, digits expected, keys used once per menu)."""
+
+    def clean(self):
+        super().clean()
+        steps = submitted_steps(self.data)
+        deleted = set(self.deleted_forms) if self.can_delete else set()
+        keys = {}
+        for form in self.forms:
+            if form in deleted or not hasattr(form, "cleaned_data") or not form.has_changed():
+                continue
+            pending = getattr(form, "pending", {})
+            form.check_pending(steps)
+            menu = pending.get("step")
+            if menu in steps:
+                if steps[menu]["kind"] != Step.Kind.MENU:
+                    form.add_error("step", _("Options belong to menu steps."))
+                    continue
+                key = form.cleaned_data.get("key") or ""
+                if key and len(key) != steps[menu]["num_digits"]:
+                    form.add_error(
+                        "key",
+                        _("The menu expects %(count)d key(s); this option has %(length)d.")
+                        % {"count": steps[menu]["num_digits"], "length": len(key)},
+                    )
+                elif key:
+                    keys.setdefault((menu, key), []).append(form)
+        for (menu, key), forms_ in keys.items():
+            if len(forms_) > 1:
+                for form in forms_:
+                    form.add_error(
+                        "key",
+                        _("Key %(key)s is used twice in %(menu)s.") % {"key": key, "menu": menu},
+                    )

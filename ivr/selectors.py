@@ -226,11 +226,23 @@ def call_path_for(call_sid: str) -> list[dict]:
 VOICEMAIL_PAGE_SIZE = 50
 
 
-def voicemail_page(page_number):
-    """Voicemails newest first (two queries: count, page)."""
+VOICEMAIL_FILTERS = ("open", "mine", "handled", "all")
+
+
+def voicemail_page(page_number, *, show: str = "all", user=None):
+    """Voicemails newest first (two queries: count, page). ``show``: ``open`` (not handled),
+    ``mine`` (not handled, assigned to ``user``), ``handled``, or ``all``."""
     from django.core.paginator import Paginator
 
     from .models import Voicemail
 
-    queryset = Voicemail.objects.select_related("flow").order_by("-received_at", "-id")
+    queryset = Voicemail.objects.select_related("flow", "assigned_to", "handled_by").order_by(
+        "-received_at", "-id"
+    )
+    if show == "open":
+        queryset = queryset.filter(handled_at__isnull=True)
+    elif show == "mine":
+        queryset = queryset.filter(handled_at__isnull=True, assigned_to=user)
+    elif show == "handled":
+        queryset = queryset.filter(handled_at__isnull=False)
     return Paginator(queryset, VOICEMAIL_PAGE_SIZE).get_page(page_number)

@@ -77,3 +77,27 @@ def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: dat
         },
     )
     return voicemail
+
+
+def voicemail_assign(*, voicemail: Voicemail, user) -> Voicemail:
+    """Give a voicemail to someone to call back (None: to nobody)."""
+    voicemail.assigned_to = user
+    voicemail.save(update_fields=["assigned_to"])
+    return voicemail
+
+
+def voicemail_mark_handled(*, voicemail: Voicemail, user, now: datetime) -> Voicemail:
+    """The caller was called back (or needs nothing more): who did it and when. Marking it
+    again changes nothing."""
+    if voicemail.handled_at is None:
+        voicemail.handled_at = now
+        voicemail.handled_by = user
+        voicemail.save(update_fields=["handled_at", "handled_by"])
+    return voicemail
+
+
+def voicemail_reopen(*, voicemail: Voicemail) -> Voicemail:
+    voicemail.handled_at = None
+    voicemail.handled_by = None
+    voicemail.save(update_fields=["handled_at", "handled_by"])
+    return voicemail

@@ -83,7 +83,14 @@ class QueueAdmin(admin.ModelAdmin):
         ),
         (
             _("Reports"),
-            {"fields": ["service_level_seconds", "short_abandon_seconds"]},
+            {
+                "fields": [
+                    "service_level_seconds",
+                    "short_abandon_seconds",
+                    "service_level_target",
+                    "longest_wait_alert_seconds",
+                ]
+            },
         ),
         (_("Twilio"), {"fields": ["twilio_sid", "twilio_synced_at"]}),
     ]

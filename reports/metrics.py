@@ -569,3 +569,22 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
             }
         )
     return rows
+
+
+def overflowed_today(*, now: datetime, queues: list[Queue]) -> dict[int, int]:
+    """Today's overflowed visits per queue id (left at the max wait or redirected, not
+    answered; the queue report's ``overflowed``), for the wallboard. One query."""
+    today = DateRange(local_today(now), local_today(now))
+    rows = (
+        QueueVisit.objects.reported()
+        .filter(
+            OVERFLOWED,
+            queue__in=[queue.pk for queue in queues],
+            entered_at__gte=today.start_at,
+            entered_at__lt=today.end_at,
+        )
+        .values("queue_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["queue_id"]: row["n"] for row in rows}

@@ -12,7 +12,7 @@ from django.db.models import (
     QuerySet,
 )
 
-from ivr.models import CallPathEntry, Flow
+from ivr.models import CallPathEntry, Flow, MenuOption, Step
 from ivr.selectors import call_path_for
 from queues.models import Queue, QueueVisit
 from queues.selectors import ABANDONED, ANSWERED, SHORT_ABANDONED
@@ -116,6 +116,50 @@ def call_timeline(sid: str) -> dict | None:
     }
 
 
+def _key_order(key: str) -> tuple:
+    """Keys as a keypad reads them: 1-9, 0, *, # (then longer sequences the same way)."""
+    rank = {k: i for i, k in enumerate("1234567890*#")}
+    return (len(key), [rank.get(c, 99) for c in key])
+
+
+def flow_step_order(flow: Flow) -> list[str]:
+    """The flow's step names in the order a caller meets them: the start step, then breadth
+    first along each step's ways on (a menu's keys in keypad order, then silence; next step;
+    when open, when closed); steps no call reaches last, as stored. Two queries."""
+    steps = {
+        row["id"]: row
+        for row in Step.objects.filter(flow=flow)
+        .order_by("id")
+        .values("id", "name", "next_step_id", "no_input_step_id", "open_step_id", "closed_step_id")
+    }
+    keys: dict[int, list[tuple[str, int]]] = {}
+    for option in MenuOption.objects.filter(step__flow=flow).values("step_id", "key", "target_id"):
+        keys.setdefault(option["step_id"], []).append((option["key"], option["target_id"]))
+    order, seen = [], set()
+    queue = [flow.start_step_id] if flow.start_step_id in steps else []
+    while queue:
+        step_id = queue.pop(0)
+        if step_id in seen or step_id not in steps:
+            continue
+        seen.add(step_id)
+        row = steps[step_id]
+        order.append(row["name"])
+        menu = [
+            target for _, target in sorted(keys.get(step_id, []), key=lambda k: _key_order(k[0]))
+        ]
+        queue.extend(
+            [
+                *menu,
+                row["no_input_step_id"],
+                row["next_step_id"],
+                row["open_step_id"],
+                row["closed_step_id"],
+            ]
+        )
+    order.extend(row["name"] for step_id, row in steps.items() if step_id not in seen)
+    return order
+
+
 def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:
     """How callers went through one flow: callers reaching each step, keys pressed at each menu,
     and the step each caller's path ended at (where callers hung up, or left the IVR)."""
@@ -143,15 +187,23 @@ def ivr_funnel(*, flow: Flow, date_range: DateRange) -> dict:
     ):
         if row["step_name"] in steps:
             steps[row["step_name"]]["ended_here"] = row["calls"]
-    keys = list(
+    # In flow order (the order callers meet the steps); steps of the past that the flow no
+    # longer has come last, most reached first.
+    position = {name: i for i, name in enumerate(flow_step_order(flow))}
+
+    def place(name, reached=0):
+        return (position.get(name, len(position)), -reached, name)
+
+    keys = sorted(
         entries.exclude(digits="")
         .exclude(outcome=entered)
         .values("step_name", "digits", "outcome")
         .annotate(times=Count("pk"))
-        .order_by("step_name", "-times", "digits")
+        .order_by("step_name", "-times", "digits"),
+        key=lambda key: place(key["step_name"]),
     )
     calls = max((step["reached"] for step in steps.values()), default=0)
-    ordered = sorted(steps.values(), key=lambda step: (-step["reached"], step["step_name"]))
+    ordered = sorted(steps.values(), key=lambda step: place(step["step_name"], step["reached"]))
     for step in ordered:
         step["share"] = round(step["reached"] / calls, 4) if calls else None
     return {"steps": ordered, "keys": keys, "calls": calls}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("abandoned/", views.abandoned, name="abandoned"),
     path("calls/<str:sid>/", views.call_detail, name="call-detail"),
     path("wallboard/", views.wallboard, name="wallboard"),
+    path("wallboard/today/", views.wallboard_today, name="wallboard-today"),
 ]

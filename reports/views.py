@@ -2,8 +2,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.generators import SchemaGenerator
@@ -83,10 +84,16 @@ def index(request):
     rows = metrics.queue_report(date_range=date_range, interval=interval, queues=queues)
     queue_names = {queue.slug: queue.name for queue in queues}
     if _wants_csv(request):
+        # The slug for programs (as the API); the name for people, last so that the columns
+        # keep their places.
         return csv_response(
             f"queues-{date_range.start}-{date_range.end}-{interval}.csv",
-            QUEUE_COLUMNS,
-            ([row[column] for column in QUEUE_COLUMNS] for row in rows),
+            [*QUEUE_COLUMNS, "queue_name"],
+            (
+                [row[column] for column in QUEUE_COLUMNS]
+                + [queue_names.get(row["queue"], row["queue"])]
+                for row in rows
+            ),
         )
     return render(
         request,
@@ -144,7 +151,16 @@ def abandoned(request):
     if _wants_csv(request):
         return csv_response(
             f"abandoned-{form.date_range.start}-{form.date_range.end}.csv",
-            ["entered_at", "queue", "from", "to", "wait_seconds", "call_sid", "called_back"],
+            [
+                "entered_at",
+                "queue",
+                "from",
+                "to",
+                "wait_seconds",
+                "call_sid",
+                "called_back",
+                "queue_name",
+            ],
             (
                 [
                     timezone.localtime(visit.entered_at, metrics.report_zone()).isoformat(),
@@ -154,6 +170,7 @@ def abandoned(request):
                     visit.wait_seconds,
                     visit.call.sid,
                     visit.called_back,
+                    visit.queue.name,
                 ]
                 for visit in visits.iterator(chunk_size=2000)
             ),
@@ -217,16 +234,44 @@ def call_detail(request, sid):
     return render(request, "reports/call_detail.html", timeline)
 
 
+def wallboard_warnings(row: dict, queue) -> dict:
+    """Why a queue's card warns: today's service level under the queue's target (%), or the
+    longest caller now waiting past its alert threshold."""
+    level = row["service_level"]
+    wait = row["longest_wait_seconds"]
+    return {
+        "sl_low": level is not None and level * 100 < queue.service_level_target,
+        "wait_long": wait is not None and wait > queue.longest_wait_alert_seconds,
+    }
+
+
 @report_reader_required
 def wallboard(request):
     now = timezone.now()
+    queues = selectors.all_queues()
+    by_slug = {queue.slug: queue for queue in queues}
+    overflowed = metrics.overflowed_today(now=now, queues=queues)
+    rows = metrics.wallboard(now=now, queues=queues)
+    for row in rows:
+        queue = by_slug[row["queue"]]
+        row["overflowed"] = overflowed.get(queue.pk, 0)
+        row["service_level_target"] = queue.service_level_target
+        row["longest_wait_alert_seconds"] = queue.longest_wait_alert_seconds
+        row.update(wallboard_warnings(row, queue))
     return render(
         request,
         "reports/wallboard.html",
-        {
-            "rows": metrics.wallboard(now=now, queues=selectors.all_queues()),
-            "now": now,
-        },
+        {"rows": rows, "now": now, "today_url": reverse("reports:wallboard-today")},
+    )
+
+
+@report_reader_required
+def wallboard_today(request):
+    """The wallboard page's own figures beside /api/wallboard/: today's overflow per queue."""
+    queues = selectors.all_queues()
+    overflowed = metrics.overflowed_today(now=timezone.now(), queues=queues)
+    return JsonResponse(
+        {"rows": [{"queue": q.slug, "overflowed": overflowed.get(q.pk, 0)} for q in queues]}
     )
 
 

@@ -197,9 +197,11 @@ def wait_for_js(page, expression, timeout=10):
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
-def save_screenshot(page, name, **kwargs):
+def save_screenshot(page, name, *, japanese=True, **kwargs):
     """Take a picture of the page. `make screenshots` (TSUNAGU_SCREENSHOTS=1) writes it into
-    docs/screenshots/; ordinary test runs write a scratch copy so the tree stays clean."""
+    docs/screenshots/, and beside it the same page in Japanese (``<name>-ja.png``, see
+    _japanese_copy; ``japanese=False`` when the page's state is not its address, e.g. a form
+    being filled in); ordinary test runs write a scratch copy so the tree stays clean."""
     if os.environ.get("TSUNAGU_SCREENSHOTS") == "1":
         folder = SCREENSHOT_DIR
     else:
@@ -207,4 +209,28 @@ def save_screenshot(page, name, **kwargs):
         folder.mkdir(exist_ok=True)
     path = folder / name
     page.screenshot(path=str(path), **kwargs)
+    if japanese and os.environ.get("TSUNAGU_SCREENSHOTS") == "1":
+        _japanese_copy(page, folder / name.replace(".png", "-ja.png"), **kwargs)
     return path
+
+
+def _japanese_copy(page, path, **kwargs):
+    """The page's address opened again in Japanese (a browser asking for ja-JP) with the same
+    session, in a context of its own so the test's page is left as it was. Not for the agent's
+    desk (its state is the softphone's, played by the test's fake device)."""
+    if page.evaluate("Boolean(window.__fake)"):
+        return
+    state = page.context.storage_state()
+    state["cookies"] = [c for c in state["cookies"] if c["name"] != "django_language"]
+    context = page.context.browser.new_context(
+        locale="ja-JP", viewport=page.viewport_size, storage_state=state
+    )
+    try:
+        other = context.new_page()
+        other.set_default_timeout(10_000)
+        other.goto(page.url)
+        other.wait_for_load_state("load")
+        other.wait_for_timeout(300)  # charts and polled figures settle
+        other.screenshot(path=str(path), **kwargs)
+    finally:
+        context.close()

@@ -22,7 +22,7 @@ def voicemails(db):
         )
 
 
-@pytest.mark.parametrize(("persona", "queries"), [("agent_user", 8), ("supervisor", 7)])
+@pytest.mark.parametrize(("persona", "queries"), [("agent_user", 8), ("supervisor", 8)])
 def test_agents_and_supervisors_see_the_voicemails_newest_first(
     client, request, persona, queries, voicemails, django_assert_num_queries
 ):
@@ -31,8 +31,9 @@ def test_agents_and_supervisors_see_the_voicemails_newest_first(
         Agent.objects.create(user=user, identity="agt")
     client.force_login(user)
 
-    # session, user, user permissions, group permissions, the user's roles, (for an agent: the
-    # active agent), the count, the page of voicemails with their flows
+    # session, user, user permissions, group permissions, the user's roles, the active agent
+    # (may they call back?), (for a supervisor: the agents to assign to), the count, the page
+    # of voicemails with their flows and people
     with django_assert_num_queries(queries):
         response = client.get(URL)
 

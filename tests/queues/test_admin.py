@@ -35,6 +35,8 @@ def form_data(**overrides):
         "hold_music_url": "",
         "service_level_seconds": "20",
         "short_abandon_seconds": "5",
+        "service_level_target": "80",
+        "longest_wait_alert_seconds": "120",
         "wrap_up_seconds": "0",
         "routing_mode": "push",
         "ring_timeout_seconds": "15",

@@ -8,6 +8,7 @@ import pytest
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
 from agents.services import agent_set_status
+from queues.models import Queue
 from tests.factories import Visit, make_agent, tokyo
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,10 @@ def test_the_queue_csv_says_what_the_api_says(client, analyst, worked_day, inter
     api = client.get("/api/reports/queues/", params).json()["rows"]
     exported = read_csv(client.get("/reports/", {**params, "export": "csv"}))
     assert len(exported) == len(api)
+    names = dict(Queue.objects.values_list("slug", "name"))
     for line, row in zip(exported, api, strict=True):
+        # The CSV adds the queue's name for people beside the API's slug.
+        assert line.pop("queue_name") == names[row["queue"]]
         assert {key: as_csv(value) for key, value in row.items()} == line
     queue_only = read_csv(client.get("/reports/", {**params, "queue": "sales", "export": "csv"}))
     assert {line["queue"] for line in queue_only} == {"sales"}

@@ -18,6 +18,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="JSON file, or - for stdin")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check the file and say what would be created, changed or left; write nothing",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -31,11 +36,15 @@ class Command(BaseCommand):
                 _("cannot read %(file)s: %(error)s") % {"file": options["file"], "error": exc}
             ) from None
         try:
-            counts = flows_import(document=document)
+            counts = flows_import(document=document, dry_run=options["dry_run"])
         except FlowFileError as exc:
             raise CommandError(
                 _("nothing imported:") + "\n" + "\n".join(f"  {e}" for e in exc.errors)
             ) from None
+        self.write_changes(counts["changes"])
+        if options["dry_run"]:
+            self.stdout.write(self.style.WARNING(_("dry run: nothing was written")))
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 _("imported %(flows)s, %(schedules)s, %(numbers)s")
@@ -49,3 +58,20 @@ class Command(BaseCommand):
                 }
             )
         )
+
+    def write_changes(self, changes):
+        kinds = {
+            "queues": _("queue"),
+            "schedules": _("business hours"),
+            "flows": _("flow"),
+            "numbers": _("number"),
+        }
+        states = {
+            "created": _("created"),
+            "changed": _("changed"),
+            "unchanged": _("unchanged"),
+        }
+        for kind, label in kinds.items():
+            for state, state_label in states.items():
+                for name in changes.get(kind, {}).get(state, []):
+                    self.stdout.write(f"{label} {name}: {state_label}")
