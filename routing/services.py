@@ -217,7 +217,8 @@ def routing_dispatch(
                 offer = _offer_create(agent=agent, visit=visit, now=now)
                 if offer is not None:
                     offers.append(offer)
-        if not eligible_agents(now=now).exists():
+        free = eligible_agents(now=now).count()
+        if not free:
             return offers
         visits = waiting_visits(now=now).select_related("queue")
         if queue_ids is not None:
@@ -226,16 +227,21 @@ def routing_dispatch(
         taken_visits = {offer.visit_id for offer in offers}
         queues_without_agents: set[int] = set()
         for visit in visits[:DISPATCH_BATCH]:
+            if free <= 0:
+                break  # every free agent rings: the lock is held no longer than needed
             if visit.pk in taken_visits or visit.queue_id in queues_without_agents:
                 continue
             agent = _best_agent_for(visit, now=now, exclude=taken_agents)
             if agent is None:
-                queues_without_agents.add(visit.queue_id)
+                members = eligible_agents(now=now).filter(memberships__queue_id=visit.queue_id)
+                if not members.exclude(pk__in=taken_agents).exists():
+                    queues_without_agents.add(visit.queue_id)  # not just this caller's decliners
                 continue
             offer = _offer_create(agent=agent, visit=visit, now=now)
             if offer is not None:
                 offers.append(offer)
                 taken_agents.add(agent.pk)
+                free -= 1
     return offers
 
 

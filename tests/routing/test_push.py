@@ -426,3 +426,20 @@ def test_taking_the_caller_by_hand_stops_the_ring_of_another_agent(
     assert (visit.agent_identity, visit.wait_seconds) == ("byhand", 6)
     ringing.refresh_from_db()
     assert ringing.status == AgentStatus.AVAILABLE
+
+
+def test_an_agent_who_rejected_one_caller_is_offered_the_next_one(
+    twilio, rest, support, django_user_model
+):
+    agent = ready_agent(django_user_model, "agent1", support)
+    first, second = new_sid(), new_sid()
+    caller_waits(twilio, support, first, queue_time=30)
+    work()
+    caller_waits(twilio, support, second, queue_time=0)
+    offer = only_open_offer()
+    assert offer.visit.call.sid == first
+
+    ring_ends(twilio, offer, "busy")
+    work()
+
+    assert only_open_offer(agent=agent).visit.call.sid == second
