@@ -96,6 +96,7 @@ class Conference:
     call_sid_ending: str | None = None
     ending: bool = False
     events: list = field(default_factory=list)  # (StatusCallbackEvent, fields), in order
+    pending: list = field(default_factory=list)  # Participants created by REST, still ringing
     last_leg: object = None
 
     def participant(self, key: str) -> Participant | None:

@@ -4,7 +4,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from .clock import Wait
-from .model import API_VERSION, END, LEAVE, DigitsPressed, Hangup, KeyPressed, Next, new_sid
+from .model import END, LEAVE, DigitsPressed, Hangup, KeyPressed, Next, new_sid
 from .speech import play_digits_seconds, say_seconds
 from .twiml import bool_attr, int_attr, method_attr, say_text
 
@@ -230,7 +230,7 @@ class VerbsMixin:
         self, leg, seconds: int, *, source: str, channels: int = 1, conference_sid=None
     ) -> dict:
         sid = new_sid("RE")
-        url = f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+        url = self.recording_url(sid)
         recording = {
             "sid": sid,
             "call_sid": leg.sid,
@@ -241,6 +241,8 @@ class VerbsMixin:
             "started_at": self.sim.now - seconds,
             "conference_sid": conference_sid,
             "status": "completed",
+            "created_at": self.sim.now,
+            "updated_at": self.sim.now,
         }
         self.recordings[sid] = recording
         leg.recording = recording
