@@ -71,6 +71,7 @@ class EmulatedCall:
         self.gathering = False  # a live <Gather> listens: keys pressed now are delivered
         self.muted = False  # the device's own microphone mute
         self.participant = None  # its Participant while in a conference
+        self.recording_keys = ""  # a <Record>'s finishOnKey while it records
         self.hangup_on_star = False  # in a <Dial hangupOnStar> conference: * leaves it
 
     # --- what the tests look at ---
