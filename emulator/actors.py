@@ -28,6 +28,8 @@ class Caller:
     answer_after / answer: for calls made *to* this person (Dial Number, Calls create):
         seconds of ringing, and ``"answer"``, ``"busy"``, ``"no-answer"`` or ``"failed"``.
     message_seconds: how long the person speaks at a <Record> before falling silent.
+    record_key: a key the person presses when done speaking at a <Record> (ends it at once if
+        it is one of the Record's finishOnKey; None: they fall silent until the timeout).
     """
 
     digits: list[str] = field(default_factory=list)
@@ -40,6 +42,7 @@ class Caller:
     answer_after: float = 5.0
     answer: str = "answer"
     message_seconds: float = 5.0
+    record_key: str | None = None
     live: bool = False  # a person at the phone page: keys come as they press them
 
     def __post_init__(self):

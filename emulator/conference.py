@@ -96,6 +96,7 @@ class Conference:
     call_sid_ending: str | None = None
     ending: bool = False
     events: list = field(default_factory=list)  # (StatusCallbackEvent, fields), in order
+    pending: list = field(default_factory=list)  # Participants created by REST, still ringing
     last_leg: object = None
 
     def participant(self, key: str) -> Participant | None:
@@ -261,13 +262,17 @@ class ConferenceMixin:
             reason = left.reason
         except Hangup as hangup:
             hung = hangup
+        except GeneratorExit:
+            reason = "discarded"  # the emulator itself is being thrown away: no callbacks
+            raise
         finally:
             for timer in timers:
                 self.sim.cancel(timer)
             leg.participant = None
             leg.hangup_on_star = False
             # Redirected leaves as well (the call moves on to new TwiML).
-            self._conference_leave(participant, kicked=reason == "kicked")
+            if reason != "discarded":
+                self._conference_leave(participant, kicked=reason == "kicked")
         seconds = int(self.sim.now - participant.joined_at + 1e-9)
         leg.note("conference-exit", text=name, seconds=seconds, reason=reason)
         return {"DialCallStatus": "completed", "DialCallDuration": str(seconds)}, hung

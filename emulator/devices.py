@@ -178,7 +178,11 @@ class Devices:
 
 def press_keys(leg, digits: str) -> None:
     """Keys pressed on a live leg: heard by a listening <Gather>, else lost (as on Twilio)."""
-    listening = leg.gathering or (leg.hangup_on_star and "*" in digits)
+    listening = (
+        leg.gathering
+        or (leg.hangup_on_star and "*" in digits)
+        or any(key in leg.recording_keys for key in digits)
+    )
     if listening and leg.process is not None and not leg.process.done:
         leg.process.interrupt(DigitsPressed(digits))
     else:

@@ -23,6 +23,7 @@ from .model import (
     new_sid,
 )
 from .queueing import QueueingMixin
+from .recordings import RecordingsMixin
 from .rest import EmulatorHttpClient
 from .transport import DjangoTransport
 from .twiml import method_attr
@@ -31,7 +32,7 @@ from .verbs import VerbsMixin
 __all__ = ["APPLICATION_ERROR", "EmulatedCall", "Emulator"]
 
 
-class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin):
+class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin, RecordingsMixin):
     """Twilio's voice side, emulated. See docs/emulator.md.
 
     This module holds the clock, the account's configuration and the life of a leg; requests to
@@ -406,6 +407,8 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin)
         for timer in leg.timers:
             self.sim.cancel(timer)
         leg.ended_at = self.sim.now
+        for recording in list(leg.live_recordings):
+            self.complete_recording(leg, recording)
         if leg.answered_at is None and final == "completed":
             final = "canceled" if leg.end_reason in ("caller", "api") else "completed"
         leg.status = final

@@ -15,8 +15,9 @@ from .twiml import (
     BODY_TOO_LARGE,
     CONFERENCE_WAIT_VERBS,
     HTTP_ERROR_STATUS,
-    HTTP_RETRIEVAL_FAILURE,
+    HTTP_INVALID_REDIRECT,
     HTTP_TIMEOUT,
+    HTTP_TOO_MANY_REDIRECTS,
     MAX_BODY_BYTES,
     QUEUE_URL_VERBS,
     STATUS_CALLBACK_ERROR,
@@ -63,20 +64,25 @@ class HttpMixin:
             except TransportTimeout as error:
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
             except TransportFailure as error:
-                raise TwimlError(HTTP_RETRIEVAL_FAILURE, f"{url}: {error}") from None
+                raise TwimlError(HTTP_TIMEOUT, f"{url}: cannot connect ({error})") from None
             for name, value in response.cookies.items():  # Twilio keeps cookies per call
                 if value is None:
                     leg.cookies.pop(name, None)
                 else:
                     leg.cookies[name] = value
             location = response.headers.get("location")
-            if response.status in (301, 302, 303, 307, 308) and location:
+            if 300 <= response.status < 400:
+                # Twilio follows 301, 302, 303 and 307 only (a 308 is not a redirect to it).
+                if response.status not in (301, 302, 303, 307) or not location:
+                    raise TwimlError(
+                        HTTP_INVALID_REDIRECT, f"{url}: HTTP {response.status} is not followed"
+                    )
                 current_url = urljoin(current_url, location)
                 if response.status in (301, 302, 303):
                     current_method = "GET"
                 continue
             return response
-        raise TwimlError(HTTP_RETRIEVAL_FAILURE, f"{url}: more than 10 redirects")
+        raise TwimlError(HTTP_TOO_MANY_REDIRECTS, f"{url}: more than 10 redirects")
 
     def _record_error(self, leg: EmulatedCall, code: int, url: str, message: str) -> None:
         error = {

@@ -66,10 +66,12 @@ class EmulatedCall:
         self.hangup_after = getattr(actor, "hangup_after", None)
         self.timers: list = []
         self.recording: dict | None = None  # the leg's latest recording
+        self.live_recordings: list[dict] = []  # started through the REST API, not yet over
         self.cookies: dict[str, str] = {}
         self.gathering = False  # a live <Gather> listens: keys pressed now are delivered
         self.muted = False  # the device's own microphone mute
         self.participant = None  # its Participant while in a conference
+        self.recording_keys = ""  # a <Record>'s finishOnKey while it records
         self.hangup_on_star = False  # in a <Dial hangupOnStar> conference: * leaves it
 
     # --- what the tests look at ---

@@ -25,6 +25,7 @@ from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
 from .realtime import PumpingTransport, RealTimeRunner
+from .recordings import recording_wav
 from .tokens import TokenError, verify_access_token
 from .transport import HttpTransport
 
@@ -33,6 +34,9 @@ logger = logging.getLogger("emulator.server")
 HEARD_KINDS = {"say", "play", "pause", "play-digits"}
 DEVICE_ACTIONS = {"accept", "reject", "hangup", "mute", "digits"}
 MAX_POLL_SECONDS = 30.0
+RECORDING_MEDIA = re.compile(
+    r"^/2010-04-01/Accounts/(?P<ac>AC\w+)/Recordings/(?P<re>RE\w+)(?P<ext>\.wav|\.mp3)?$"
+)
 STATIC = {
     "/": ("phone.html", "text/html; charset=utf-8"),
     "/phone.js": ("phone.js", "text/javascript; charset=utf-8"),
@@ -117,6 +121,7 @@ class LocalTwilio:
             target=self._server.serve_forever, name="twilio-emulator-http", daemon=True
         )
         self._thread.start()
+        self.runner.call(setattr, self.emulator, "api_base", self.url)  # recordings' URLs
         return self
 
     @property
@@ -152,6 +157,11 @@ class LocalTwilio:
                 text = resources.files("emulator").joinpath("web", name).read_text("utf-8")
                 start_response("200 OK", [("Content-Type", content_type), *headers[1:]])
                 return [text.encode("utf-8")]
+            elif RECORDING_MEDIA.match(path):
+                self._authenticate(environ)
+                status, content_type, payload = self._recording_media(path)
+                start_response(_status_line(status), [("Content-Type", content_type)])
+                return [payload]
             elif path.startswith("/2010-04-01/"):
                 status, body = self._rest(environ, method, path)
                 if isinstance(body, str):
@@ -190,6 +200,25 @@ class LocalTwilio:
         )
         if not valid:
             raise twilio_error(401, 20003, "Authenticate")
+
+    def _recording_media(self, path: str):
+        """The recording's audio: a WAV the emulator makes up (silence after a short tone, as long
+        as the recording). No MP3 encoder here: ``.mp3`` is answered 404 like a missing file."""
+        match = RECORDING_MEDIA.match(path)
+
+        def find():
+            if match.group("ac") != self.emulator.account_sid:
+                return None
+            recording = self.emulator.recordings.get(match.group("re"))
+            if recording is None or recording["status"] != "completed":
+                return None
+            return dict(recording)
+
+        recording = self.runner.call(find)
+        if recording is None or match.group("ext") == ".mp3":
+            error = twilio_error(404, 20404, f"The requested resource {path} was not found")
+            return 404, "application/json", json.dumps(error.body).encode("utf-8")
+        return 200, "audio/x-wav", recording_wav(recording)
 
     def _rest(self, environ, method: str, path: str):
         self._authenticate(environ)

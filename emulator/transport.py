@@ -19,7 +19,7 @@ class TransportTimeout(Exception):
 
 
 class TransportFailure(Exception):
-    """The app could not be reached at all (Twilio error 11200)."""
+    """The app could not be reached at all (Twilio error 11205, connection failure)."""
 
 
 @dataclass

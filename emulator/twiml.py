@@ -5,7 +5,14 @@ from dataclasses import dataclass
 
 # Twilio's error codes (docs/twilio.md §1).
 HTTP_RETRIEVAL_FAILURE = 11200
-HTTP_TIMEOUT = 11205
+HTTP_TIMEOUT = 11205  # "HTTP connection failure": no connection, or no answer within 15 s
+HTTP_TOO_MANY_REDIRECTS = 11215
+HTTP_INVALID_REDIRECT = 11216  # a 3xx other than 301/302/303/307, or without Location
+ENQUEUE_NAME_TOO_SHORT = 14204
+ENQUEUE_NAME_TOO_LONG = 14205
+DIAL_QUEUE_NAME_TOO_SHORT = 14212
+DIAL_QUEUE_NAME_TOO_LONG = 14213
+MAX_QUEUE_NAME = 64
 HTTP_ERROR_STATUS = 11217
 DOCUMENT_PARSE_FAILURE = 12100
 SCHEMA_VALIDATION = 12200
@@ -46,8 +53,8 @@ SAY_SSML = {
     "say-as",
     "sub",
     "w",
-    "amazon:domain",
-    "amazon:effect",
+    "amazon_domain",  # <amazon:domain> / <amazon:effect>: see _ssml_prefixes
+    "amazon_effect",
 }
 CLIENT_CHILDREN = {"Identity", "Parameter"}
 ENQUEUE_CHILDREN = {"Task"}
@@ -106,7 +113,7 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
     if stripped.startswith("<?xml") and not text.startswith("<?xml"):
         raise TwimlError(DOCUMENT_PARSE_FAILURE, "XML declaration not at the start of the document")
     try:
-        root = ET.fromstring(stripped)
+        root = ET.fromstring(_ssml_prefixes(stripped))
     except ET.ParseError as error:
         raise TwimlError(DOCUMENT_PARSE_FAILURE, f"XML parse error: {error}") from None
     if root.tag != "Response":
@@ -135,6 +142,9 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
                     _check_children(noun, CLIENT_CHILDREN, "Client")
                 elif len(noun):
                     raise TwimlError(SCHEMA_VALIDATION, f"<{noun.tag}> cannot contain elements")
+            for noun in nouns:
+                if noun.tag == "Queue":
+                    _check_queue_name(noun, DIAL_QUEUE_NAME_TOO_SHORT, DIAL_QUEUE_NAME_TOO_LONG)
             for only in ("Queue", "Conference"):
                 if any(noun.tag == only for noun in nouns) and len(nouns) > 1:
                     raise TwimlError(SCHEMA_VALIDATION, f"<{only}> must be the only noun of <Dial>")
@@ -144,14 +154,26 @@ def parse_document(text: str, url: str, *, allowed_verbs: set[str] | None = None
             _check_children(verb, ENQUEUE_CHILDREN, "Enqueue")
             if len(verb) or verb.get("workflowSid"):
                 raise TwimlError(SCHEMA_VALIDATION, "<Enqueue> into TaskRouter is not emulated")
-            name = (verb.text or "").strip()
-            if not name and not len(verb):
-                raise TwimlError(SCHEMA_VALIDATION, "<Enqueue> without a queue name")
-            if len(name) > 64:
-                raise TwimlError(SCHEMA_VALIDATION, "queue name longer than 64 characters")
+            _check_queue_name(verb, ENQUEUE_NAME_TOO_SHORT, ENQUEUE_NAME_TOO_LONG)
         else:
             _check_leaf(verb)
     return Document(url=url, root=root)
+
+
+def _check_queue_name(element: ET.Element, too_short: int, too_long: int) -> None:
+    name = (element.text or "").strip()
+    if not name:
+        raise TwimlError(too_short, f"<{element.tag}> without a queue name")
+    if len(name) > MAX_QUEUE_NAME:
+        raise TwimlError(too_long, f"queue name longer than {MAX_QUEUE_NAME} characters")
+
+
+def _ssml_prefixes(text: str) -> str:
+    """Twilio takes <amazon:effect>/<amazon:domain> inside <Say> without a namespace declaration,
+    which a namespace-aware XML parser refuses; read them as plain element names."""
+    if "amazon:" not in text:
+        return text
+    return text.replace("<amazon:", "<amazon_").replace("</amazon:", "</amazon_")
 
 
 def _check_leaf(verb: ET.Element) -> None:

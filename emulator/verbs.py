@@ -4,7 +4,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from .clock import Wait
-from .model import API_VERSION, END, LEAVE, DigitsPressed, Hangup, KeyPressed, Next, new_sid
+from .model import END, LEAVE, DigitsPressed, Hangup, KeyPressed, Next, new_sid
 from .speech import play_digits_seconds, say_seconds
 from .twiml import bool_attr, int_attr, method_attr, say_text
 
@@ -178,7 +178,12 @@ class VerbsMixin:
                     complete = True
                     break
                 if index < len(keys) - 1:
-                    yield Wait(getattr(leg.actor, "key_gap", 1.0))
+                    gap = getattr(leg.actor, "key_gap", 1.0)
+                    if gap > timeout:  # Twilio's timeout also runs between key presses
+                        yield Wait(timeout)
+                        complete = True
+                        break
+                    yield Wait(gap)
             if not complete:
                 yield Wait(timeout)
         return digits, finished_on
@@ -188,20 +193,33 @@ class VerbsMixin:
         method = method_attr(verb.get("method"))
         max_length = max(1, int_attr(verb.get("maxLength"), 3600))
         timeout = max(0, int_attr(verb.get("timeout"), 5))
+        finish_on_key = verb.get("finishOnKey", "1234567890*#")
         callback = verb.get("recordingStatusCallback")
         callback_method = method_attr(verb.get("recordingStatusCallbackMethod"))
         if bool_attr(verb.get("playBeep"), True):
             leg.note("beep")
             yield Wait(1)
         speaking = min(float(getattr(leg.actor, "message_seconds", 0.0) or 0.0), max_length)
+        key = getattr(leg.actor, "record_key", None)  # a scripted caller's key after speaking
         started = self.sim.now
         hung = None
+        finished_on = None
+        leg.recording_keys = finish_on_key  # a live caller's key ends it (see press_keys)
         try:
             if speaking:
                 yield Wait(speaking)
-            yield Wait(min(timeout, max_length - speaking))
+            if key and finish_on_key and key in finish_on_key:
+                leg.note("keys", text=key)
+                finished_on = key
+            else:
+                yield Wait(min(timeout, max_length - speaking))
         except Hangup as hangup:
             hung = hangup
+        except DigitsPressed as pressed:
+            finished_on = next((k for k in pressed.digits if k in finish_on_key), None)
+            leg.note("keys", text=pressed.digits)
+        finally:
+            leg.recording_keys = ""
         duration = int(min(self.sim.now - started, speaking) + 1e-9)
         if duration <= 0:
             leg.note("record", seconds=0)
@@ -217,6 +235,8 @@ class VerbsMixin:
         }
         if hung:
             fields["Digits"] = "hangup"
+        elif finished_on:
+            fields["Digits"] = finished_on
         if callback:
             self._recording_status(
                 leg, recording, self.absolute(callback, doc.url), callback_method
@@ -230,7 +250,7 @@ class VerbsMixin:
         self, leg, seconds: int, *, source: str, channels: int = 1, conference_sid=None
     ) -> dict:
         sid = new_sid("RE")
-        url = f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+        url = self.recording_url(sid)
         recording = {
             "sid": sid,
             "call_sid": leg.sid,
@@ -241,6 +261,8 @@ class VerbsMixin:
             "started_at": self.sim.now - seconds,
             "conference_sid": conference_sid,
             "status": "completed",
+            "created_at": self.sim.now,
+            "updated_at": self.sim.now,
         }
         self.recordings[sid] = recording
         leg.recording = recording

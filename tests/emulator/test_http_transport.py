@@ -34,7 +34,7 @@ def test_it_keeps_the_calls_cookies_over_http(live_server, received):
     assert call.heard() == ["Request 1.", "Request 2.", "Request 3."]
 
 
-def test_an_unreachable_server_is_error_11200_and_the_call_still_ends(db):
+def test_an_unreachable_server_is_error_11205_and_the_call_still_ends(db):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
@@ -47,7 +47,7 @@ def test_an_unreachable_server_is_error_11200_and_the_call_still_ends(db):
     call = emu.place_call(to=NUMBER, from_="+819011112222")
     emu.run()
 
-    assert call.errors[0]["code"] == 11200
+    assert call.errors[0]["code"] == 11205  # HTTP connection failure
     assert call.status == "completed"
 
 

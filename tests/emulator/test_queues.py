@@ -119,7 +119,7 @@ def test_each_enqueue_action_fires_at_twilios_moment(emu, received, rest):
     agent = emu.agent_dial("agent1", to="queue:support", at=10, talk_seconds=60)
     emu.run(until=50)
     rest.queues(emu.queues["support"].sid).members(redirected.sid).update(
-        url="/t/fallback", method="POST"
+        url="http://testserver/t/fallback", method="POST"
     )
     emu.run()
 

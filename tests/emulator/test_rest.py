@@ -45,7 +45,9 @@ def test_members_update_dequeues_the_front_or_a_given_caller_into_new_twiml(emu,
     queue = rest.queues(sid).fetch()
     assert (queue.current_size, queue.average_wait_time) == (3, 18)
 
-    front = rest.queues(sid).members("Front").update(url="/t/fallback", method="POST")
+    front = (
+        rest.queues(sid).members("Front").update(url="http://testserver/t/fallback", method="POST")
+    )
     assert front.call_sid == calls[0].sid
     rest.queues(sid).members(calls[2].sid).update(url="http://testserver/t/fallback")
     emu.run(until=60)
@@ -57,7 +59,7 @@ def test_members_update_dequeues_the_front_or_a_given_caller_into_new_twiml(emu,
         assert call.status == "completed"
     assert [m.call_sid for m in rest.queues(sid).members.list()] == [calls[1].sid]
     with pytest.raises(TwilioRestException) as error:
-        rest.queues(sid).members(calls[0].sid).update(url="/t/fallback")
+        rest.queues(sid).members(calls[0].sid).update(url="http://testserver/t/fallback")
     assert error.value.status == 404
 
 
@@ -86,9 +88,9 @@ def test_calls_create_to_an_offline_client_ends_unanswered(emu, received, rest):
     created = rest.calls.create(
         to="client:agent2",
         from_="+815012345678",
-        url="/t/fallback",
+        url="http://testserver/t/fallback",
         timeout=15,
-        status_callback="/t/status",
+        status_callback="http://testserver/t/status",
     )
     emu.run()
 
@@ -103,7 +105,7 @@ def test_calls_update_redirects_or_completes_a_live_call(emu, received, rest):
     moved = emu.place_call(to=NUMBER, from_="+819011110001")
     ended = emu.place_call(to=NUMBER, from_="+819011110002")
     emu.run(until=10)
-    rest.calls(moved.sid).update(url="/t/fallback")
+    rest.calls(moved.sid).update(url="http://testserver/t/fallback")
     rest.calls(ended.sid).update(status="completed")
     emu.run()
 
@@ -112,7 +114,7 @@ def test_calls_update_redirects_or_completes_a_live_call(emu, received, rest):
     assert ended.status == "completed" and ended.ended_at == 10
     assert requests_to(ended, "/t/exit")[0][1]["QueueResult"] == "hangup"
     with pytest.raises(TwilioRestException):
-        rest.calls(ended.sid).update(url="/t/fallback")
+        rest.calls(ended.sid).update(url="http://testserver/t/fallback")
 
 
 def test_the_apps_own_rest_client_can_be_pointed_at_the_emulator(emu, received):

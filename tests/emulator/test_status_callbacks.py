@@ -14,8 +14,8 @@ def test_a_rest_call_reports_each_subscribed_status_in_sequence(emu, received, r
     created = rest.calls.create(
         to="client:agent1",
         from_="+815012345678",
-        url="/t/fallback",
-        status_callback="/twilio/voice/status",
+        url="http://testserver/t/fallback",
+        status_callback="http://testserver/twilio/voice/status",
         status_callback_event=["initiated", "ringing", "answered", "completed"],
     )
     emu.run()
@@ -45,7 +45,9 @@ def test_a_rest_call_reports_each_subscribed_status_in_sequence(emu, received, r
 
 
 def test_a_numbers_status_callback_only_reports_the_end(emu, received):
-    emu.add_number(NUMBER, voice_url="/t/fallback", status_callback="/twilio/voice/status")
+    emu.add_number(
+        NUMBER, voice_url="http://testserver/t/fallback", status_callback="/twilio/voice/status"
+    )
     call = emu.place_call(to=NUMBER, from_="+819011112222")
     emu.run()
 

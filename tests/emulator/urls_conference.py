@@ -23,8 +23,19 @@ def doc(request, name):
     return HttpResponse('<?xml version="1.0" encoding="UTF-8"?>' + body, content_type="text/xml")
 
 
+def redirect(request, code, target):
+    """Answers HTTP ``code`` with a Location: /c/<target> (or itself, for a loop)."""
+    HITS.append((f"redirect-{code}", {}))
+    response = HttpResponse(status=code)
+    response["Location"] = request.path if target == "loop" else f"/c/{target}"
+    return response
+
+
 def hits(name: str) -> list[dict]:
     return [fields for hit, fields in HITS if hit == name]
 
 
-urlpatterns = [path("c/<str:name>", doc, name="c-doc")]
+urlpatterns = [
+    path("c/<str:name>", doc, name="c-doc"),
+    path("r/<int:code>/<str:target>", csrf_exempt(redirect), name="c-redirect"),
+]
