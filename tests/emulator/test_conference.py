@@ -187,3 +187,30 @@ def test_hangup_on_star_takes_a_live_caller_out_to_its_next_twiml(emu):
 
     assert hits("star")[0]["DialCallDuration"] == "10"  # joined at 1, * at 11
     assert [p.call_sid for p in emu.conference_for("room").participants.values()] != [leg.sid]
+
+
+def test_in_process_rest_announces_kicks_the_last_participant_and_lists_by_status(emu, rest):
+    DOCS["announce"] = "<Response><Say>The supervisor joins.</Say></Response>"
+    customer = join(emu, CUSTOMER, EVENTS, talk=300)
+    agent = join(emu, AGENT, talk=300)
+    emu.run(until=5)
+    conference = emu.conference_named("room")
+    live = rest.conferences.list(status="in-progress")
+
+    rest.conferences(conference.sid).update(announce_url="http://testserver/c/announce")
+    rest.conferences(conference.sid).participants(agent.sid).delete()
+    emu.run(until=10)
+    rest.conferences(conference.sid).participants(customer.sid).delete()
+    emu.run(until=20)
+
+    assert [c.sid for c in live] == [conference.sid]
+    assert "The supervisor joins." in customer.heard()
+    assert "The supervisor joins." in agent.heard()
+    assert "after " + AGENT in agent.heard()  # out of the room, on to its next verb
+    assert rest.conferences(conference.sid).fetch().status == "completed"
+    end = hits("events")[-1]
+    assert (end["StatusCallbackEvent"], end["ReasonConferenceEnded"]) == (
+        "conference-end",
+        "last-participant-kicked",
+    )
+    assert rest.conferences.list(status="in-progress") == []
