@@ -214,3 +214,23 @@ def test_in_process_rest_announces_kicks_the_last_participant_and_lists_by_statu
         "last-participant-kicked",
     )
     assert rest.conferences.list(status="in-progress") == []
+
+
+def test_participants_create_rings_an_agents_softphone_into_the_callers_room(emu, rest):
+    emu.add_agent("agent1", answer_after=3, talk_seconds=None)
+    customer = join(emu, CUSTOMER, 'startConferenceOnEnter="false"', talk=100)
+    emu.run(until=2)
+    created = rest.conferences("room").participants.create(
+        from_="+815012345678", to="client:agent1", label="agent", end_conference_on_exit=True
+    )
+    ringing = rest.conferences("room").participants("agent").fetch().status
+    emu.run(until=10)
+
+    assert ringing in ("queued", "ringing")
+    state = emu.conference_named("room").state()
+    assert {p["label"] or p["call_sid"]: p["address"] for p in state["participants"]} == {
+        customer.sid: customer.sid,
+        "agent": "client:agent1",
+    }
+    assert state["status"] == "in-progress"
+    assert rest.conferences("room").participants("agent").fetch().call_sid == created.call_sid
