@@ -187,3 +187,50 @@ def test_hangup_on_star_takes_a_live_caller_out_to_its_next_twiml(emu):
 
     assert hits("star")[0]["DialCallDuration"] == "10"  # joined at 1, * at 11
     assert [p.call_sid for p in emu.conference_for("room").participants.values()] != [leg.sid]
+
+
+def test_in_process_rest_announces_kicks_the_last_participant_and_lists_by_status(emu, rest):
+    DOCS["announce"] = "<Response><Say>The supervisor joins.</Say></Response>"
+    customer = join(emu, CUSTOMER, EVENTS, talk=300)
+    agent = join(emu, AGENT, talk=300)
+    emu.run(until=5)
+    conference = emu.conference_named("room")
+    live = rest.conferences.list(status="in-progress")
+
+    rest.conferences(conference.sid).update(announce_url="http://testserver/c/announce")
+    rest.conferences(conference.sid).participants(agent.sid).delete()
+    emu.run(until=10)
+    rest.conferences(conference.sid).participants(customer.sid).delete()
+    emu.run(until=20)
+
+    assert [c.sid for c in live] == [conference.sid]
+    assert "The supervisor joins." in customer.heard()
+    assert "The supervisor joins." in agent.heard()
+    assert "after " + AGENT in agent.heard()  # out of the room, on to its next verb
+    assert rest.conferences(conference.sid).fetch().status == "completed"
+    end = hits("events")[-1]
+    assert (end["StatusCallbackEvent"], end["ReasonConferenceEnded"]) == (
+        "conference-end",
+        "last-participant-kicked",
+    )
+    assert rest.conferences.list(status="in-progress") == []
+
+
+def test_participants_create_rings_an_agents_softphone_into_the_callers_room(emu, rest):
+    emu.add_agent("agent1", answer_after=3, talk_seconds=None)
+    customer = join(emu, CUSTOMER, 'startConferenceOnEnter="false"', talk=100)
+    emu.run(until=2)
+    created = rest.conferences("room").participants.create(
+        from_="+815012345678", to="client:agent1", label="agent", end_conference_on_exit=True
+    )
+    ringing = rest.conferences("room").participants("agent").fetch().status
+    emu.run(until=10)
+
+    assert ringing in ("queued", "ringing")
+    state = emu.conference_named("room").state()
+    assert {p["label"] or p["call_sid"]: p["address"] for p in state["participants"]} == {
+        customer.sid: customer.sid,
+        "agent": "client:agent1",
+    }
+    assert state["status"] == "in-progress"
+    assert rest.conferences("room").participants("agent").fetch().call_sid == created.call_sid

@@ -107,6 +107,10 @@ def test_participants_create_places_calls_into_a_conference_named_in_the_path(re
         "customer": [agent.call_sid],
         "agent": [customer.call_sid],
     }
+    assert call(twilio, "GET", f"/emulator/conferences/{conference_sid}")[1]["sid"] == (
+        conference_sid
+    )
+    assert call(twilio, "GET", "/emulator/conferences/nowhere")[0] == 404
 
 
 def test_mute_hold_delete_and_ending_through_the_api(rest, hooks, twilio):
