@@ -174,6 +174,29 @@ def page(browser, live_server, settings):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    _wait_for_requests_in_flight()
+
+
+def _wait_for_requests_in_flight(timeout: float = 5.0) -> None:
+    """Closing the browser does not stop a request the live server is still handling; on
+    PostgreSQL its open transaction would deadlock the flush that ends a transactional test.
+    Wait (briefly) until no other connection to the test database is busy."""
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 def browser_login(page, live_server, username, password):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -25,10 +26,16 @@ def test_six_queues_with_warnings_fit_a_1366_by_768_screen(page, live_server, dj
     now = timezone.now()
     # Support: a caller waiting 5 minutes (alert after 2). Sales: answered after 60 s, over the
     # 20 s threshold, so today's service level is 0 % (target 80 %); one caller overflowed.
-    make_visit(queues["Support"], now - timedelta(minutes=5), QueueResult.WAITING)
-    make_visit(queues["Sales"], now - timedelta(minutes=9), QueueResult.BRIDGED, 60, answered=True)
-    make_visit(queues["Sales"], now - timedelta(minutes=8), QueueResult.LEAVE, 300)
-    make_visit(queues["Billing"], now - timedelta(minutes=7), QueueResult.BRIDGED, 5, answered=True)
+    # (The services lock rows: in a transactional test that needs a transaction of its own.)
+    with transaction.atomic():
+        make_visit(queues["Support"], now - timedelta(minutes=5), QueueResult.WAITING)
+        make_visit(
+            queues["Sales"], now - timedelta(minutes=9), QueueResult.BRIDGED, 60, answered=True
+        )
+        make_visit(queues["Sales"], now - timedelta(minutes=8), QueueResult.LEAVE, 300)
+        make_visit(
+            queues["Billing"], now - timedelta(minutes=7), QueueResult.BRIDGED, 5, answered=True
+        )
     user = django_user_model.objects.create_user("sup", password="pw-sup")
     user.groups.add(Group.objects.get(name=SUPERVISORS))
     page.set_viewport_size({"width": 1366, "height": 768})
