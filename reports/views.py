@@ -67,6 +67,11 @@ AGENT_COLUMNS = [
     "aht_seconds",
     "available_seconds",
     "occupancy",
+    # Push routing's rings (appended, so the earlier columns keep their places).
+    "offers",
+    "missed",
+    "rejected",
+    "ring_seconds_avg",
 ]
 
 
