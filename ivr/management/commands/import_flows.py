@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from ivr.flowfile import FlowFileError, flows_import
 
@@ -67,9 +67,9 @@ class Command(BaseCommand):
             "numbers": _("number"),
         }
         states = {
-            "created": _("created"),
-            "changed": _("changed"),
-            "unchanged": _("unchanged"),
+            "created": pgettext("import result", "created"),
+            "changed": pgettext("import result", "changed"),
+            "unchanged": pgettext("import result", "unchanged"),
         }
         for kind, label in kinds.items():
             for state, state_label in states.items():
