@@ -37,6 +37,8 @@ urlpatterns = [
     path("twilio/routing/", include("routing.urls")),
     # The desk asks routing which caller rings it (routing sits above agents).
     path("agent/offer", routing_views.desk_offer, name="agent-offer"),
+    path("agent/call/hold", routing_views.desk_hold, name="agent-call-hold"),
+    path("agent/call/resume", routing_views.desk_resume, name="agent-call-resume"),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),

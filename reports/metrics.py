@@ -53,7 +53,7 @@ from queues.selectors import (
     REJECTED,
     waiting_stats,
 )
-from routing.models import Offer, OfferOutcome
+from routing.models import Hold, Offer, OfferOutcome
 from routing.selectors import ringing_counts
 
 from .models import QueueHourStats
@@ -203,7 +203,8 @@ def _visit_aggregates(queues: list[Queue], names: tuple[str, ...] | None = None)
         "wait_sum": Sum("wait_seconds", filter=ANSWERED),
         "wait_count": Count("wait_seconds", filter=ANSWERED),
         "handle_sum": Sum(
-            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0), filter=HANDLED
+            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
+            filter=HANDLED,
         ),
         "handle_count": Count("pk", filter=HANDLED),
         "longest_wait": Max("wait_seconds", filter=OFFERED),
@@ -439,7 +440,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
             answered=Count("pk", filter=ANSWERED),
             talk=Sum("talk_seconds", filter=ANSWERED),
             aht=Avg(
-                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0),
+                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
                 filter=HANDLED,
                 output_field=FloatField(),
             ),
@@ -462,6 +463,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
     )
     times = {row["agent__identity"]: row for row in times}
     offers = agent_offer_figures(date_range=date_range)
+    holds = agent_hold_figures(date_range=date_range)
     identities = set(Agent.objects.values_list("identity", flat=True)) | set(handled)
     rows = []
     for identity in sorted(identities):
@@ -478,6 +480,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
                 "available_seconds": available,
                 "occupancy": ratio(busy_seconds, available + busy_seconds),
                 **offers.get(identity, _NO_OFFERS),
+                "hold_seconds": holds.get(identity, 0),
             }
         )
     return rows
@@ -515,6 +518,33 @@ def agent_offer_figures(*, date_range: DateRange) -> dict[str, dict]:
         }
         for row in rows
     }
+
+
+# --- Hold (routing's call control) ---------------------------------------------------------------
+
+# A visit's hold: the seconds its caller spent on hold in the agent's conference (summed on the
+# bridge as each hold ends). AHT is talk + hold + wrap-up (docs/reports.md).
+HOLD_SECONDS = Coalesce("bridge__hold_seconds", 0)
+
+
+def agent_hold_figures(*, date_range: DateRange) -> dict[str, int]:
+    """Per agent identity, the seconds callers spent on hold that the agent put them on, in
+    visits that entered their queue in the range (as every visit figure is dated)."""
+    rows = (
+        Hold.objects.filter(
+            ended_at__isnull=False,
+            bridge__visit__entered_at__gte=date_range.start_at,
+            bridge__visit__entered_at__lt=date_range.end_at,
+        )
+        .values("agent__identity")
+        .annotate(
+            held=Sum(
+                ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+            )
+        )
+        .order_by()
+    )
+    return {row["agent__identity"]: _seconds(row["held"]) for row in rows}
 
 
 def _seconds(duration: timedelta | None) -> int:

@@ -96,6 +96,9 @@ class Bridge(models.Model):
     conference_sid = models.CharField(_("conference SID"), max_length=34, blank=True)
     created_at = models.DateTimeField(_("created"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # The caller's time on hold in this bridge, summed as each hold ends (routing/control.py);
+    # reports add it to AHT without a join to the holds.
+    hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
 
     class Meta:
         verbose_name = _("bridge")
@@ -134,6 +137,40 @@ class BridgeParticipant(models.Model):
 
     def __str__(self):
         return f"{self.role} {self.call_sid}"
+
+
+class Hold(models.Model):
+    """One time the caller was on hold in a bridge: from the agent's hold to their resume, or
+    to the end of the bridge (routing/control.py)."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="holds"
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="holds"
+    )
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bridge"],
+                condition=models.Q(ended_at=None),
+                name="hold_one_open_per_bridge",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.bridge} {self.started_at}"
+
+    @property
+    def seconds(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return max(0, round((self.ended_at - self.started_at).total_seconds()))
 
 
 class Clock(models.Model):

@@ -497,6 +497,9 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     if bridge is None:
         return None
     Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
+    from .control import holds_close
+
+    holds_close(bridge_id=bridge.pk, now=now)  # a caller on hold who hung up, or was hung up
     end_bridge.enqueue(bridge_id=bridge.pk)
     return bridge
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.views import agent_api
@@ -127,3 +127,47 @@ def desk_offer(request):
     call_sid = request.GET.get("call_sid", "")[:34]
     offer = selectors.offer_for_desk(agent=request.agent, call_sid=call_sid, now=timezone.now())
     return JsonResponse({"offer": offer})
+
+
+# --- Call control (routing/control.py) ---------------------------------------------------------
+
+
+@twilio_webhook
+def bridge_hold_music(request, bridge_id):
+    """What a caller on hold hears (the participant's hold_url): the queue's hold music, else
+    silence, looped by Twilio for as long as the hold lasts."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    response = VoiceResponse()
+    music = bridge.visit.queue.hold_music_url if bridge is not None else ""
+    if music:
+        response.play(music)
+    else:
+        response.pause(length=30)
+    return twiml_response(response)
+
+
+@require_POST
+@agent_api
+def desk_hold(request):
+    """The desk's hold button: ``{"on_hold": true}`` once Twilio holds the caller; 409 with an
+    ``error`` for the agent when it cannot (no call, caller not joined, Twilio refused)."""
+    from .control import CallControlError, call_hold
+
+    try:
+        call_hold(agent=request.agent, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"on_hold": True})
+
+
+@require_POST
+@agent_api
+def desk_resume(request):
+    """The desk's resume button: ``{"on_hold": false}`` once the caller hears the agent again."""
+    from .control import CallControlError, call_resume
+
+    try:
+        call_resume(agent=request.agent, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"on_hold": False})

@@ -265,6 +265,7 @@
     $("idle-hint").hidden = true;
     $("dtmf-sent").textContent = "";
     setMuted(false);
+    setHeld(false);
     callStartedAt = Date.now();
     clearInterval(timerHandle);
     $("call-timer").textContent = clock(0);
@@ -314,6 +315,28 @@
       clearMessage("dial");
       connect({ To: body.to }, fmt(T.outbound, { to: body.to }));
     }, function (error) { showMessage("dial", error.message); });
+  }
+
+  // Hold (the app asks Twilio to hold the caller in the conference; the device stays as it is,
+  // so the real SDK and the emulated softphone take the same path).
+  function setHeld(held) {
+    var button = $("hold-btn");
+    button.textContent = held ? gettext("Resume") : gettext("Hold");
+    button.setAttribute("aria-pressed", held ? "true" : "false");
+    button.classList.toggle("active", held);
+    $("hold-state").hidden = !held;
+  }
+
+  function toggleHold() {
+    var button = $("hold-btn");
+    var held = button.getAttribute("aria-pressed") === "true";
+    button.disabled = true;
+    request("POST", held ? urls.resumeUrl : urls.holdUrl).then(function (body) {
+      clearMessage("hold");
+      setHeld(body.on_hold);
+    }, function (error) {
+      showMessage("hold", error.message);
+    }).then(function () { button.disabled = false; });
   }
 
   function setMuted(muted) {
@@ -528,6 +551,7 @@
     }
   });
   $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
+  $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();

@@ -1,0 +1,149 @@
+"""Call control on a bridge, asked for by the agent at the desk: hold and resume.
+
+These run synchronously in the desk's request (the agent must see at once whether the caller is
+on hold); each is one REST request to Twilio, retried on a rate refusal like every other
+(routing/rest.py). The hold itself is written only after Twilio accepted it, and its end when
+the agent resumes or the bridge ends (``holds_close``), so a hold never outlives its call.
+"""
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from agents.models import Agent
+from queues.services import TWILIO_UNREACHABLE
+from telephony.client import get_client
+
+from .models import Bridge, BridgeParticipant, Hold, ParticipantRole
+from .rest import with_retry
+from .services import _url, public_base_url
+
+logger = logging.getLogger("routing")
+
+
+class CallControlError(Exception):
+    """The control cannot be done now; ``str()`` is a sentence for the agent."""
+
+
+def bridge_of_agent(agent: Agent) -> Bridge | None:
+    """The open bridge the agent is talking in (answered by them), if any."""
+    return (
+        Bridge.objects.filter(ended_at__isnull=True, offer__agent=agent)
+        .select_related("visit__call", "visit__queue")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def bridge_conference_sid(bridge: Bridge) -> str:
+    """The bridge's conference SID, looked up once by its name (conferences.list) and kept."""
+    if bridge.conference_sid:
+        return bridge.conference_sid
+    client = get_client()
+    found = with_retry(
+        lambda: client.conferences.list(
+            friendly_name=bridge.friendly_name, status="in-progress", limit=1
+        )
+    )
+    if not found:
+        raise CallControlError(_("The call is not connected yet."))
+    bridge.conference_sid = found[0].sid
+    Bridge.objects.filter(pk=bridge.pk).update(conference_sid=bridge.conference_sid)
+    return bridge.conference_sid
+
+
+def _customer_leg(bridge: Bridge) -> BridgeParticipant:
+    leg = (
+        BridgeParticipant.objects.filter(
+            bridge=bridge, role=ParticipantRole.CUSTOMER, left_at__isnull=True
+        )
+        .order_by("-joined_at")
+        .first()
+    )
+    if leg is None:
+        raise CallControlError(_("The caller has not joined the call yet."))
+    return leg
+
+
+def call_hold(*, agent: Agent, now: datetime) -> Hold:
+    """Put the caller of the agent's call on hold: participants(caller).update(hold=True,
+    hold_url=the bridge's hold music: the queue's, else silence). A hold already on is kept."""
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    current = Hold.objects.filter(bridge=bridge, ended_at__isnull=True).first()
+    if current is not None:
+        return current
+    leg = _customer_leg(bridge)
+    conference_sid = bridge_conference_sid(bridge)
+    base = public_base_url(bridge.visit.call)
+    client = get_client()
+    try:
+        with_retry(
+            lambda: (
+                client.conferences(conference_sid)
+                .participants(leg.call_sid)
+                .update(
+                    hold=True,
+                    hold_url=_url(base, "routing:bridge-hold-music", bridge_id=bridge.pk),
+                    hold_method="POST",
+                )
+            )
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("hold on bridge %s refused: %s", bridge.pk, exc)
+        raise CallControlError(_("The caller could not be put on hold.")) from exc
+    try:
+        with transaction.atomic():
+            return Hold.objects.create(bridge=bridge, agent=agent, started_at=now)
+    except IntegrityError:  # a second click raced the first
+        return Hold.objects.get(bridge=bridge, ended_at__isnull=True)
+
+
+def call_resume(*, agent: Agent, now: datetime) -> Hold | None:
+    """Take the caller of the agent's call off hold (participants(caller).update(hold=False));
+    the hold ends. None: the caller was not on hold."""
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    current = Hold.objects.filter(bridge=bridge, ended_at__isnull=True).first()
+    if current is None:
+        return None
+    leg = _customer_leg(bridge)
+    conference_sid = bridge_conference_sid(bridge)
+    client = get_client()
+    try:
+        with_retry(
+            lambda: client.conferences(conference_sid).participants(leg.call_sid).update(hold=False)
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("resume on bridge %s refused: %s", bridge.pk, exc)
+        raise CallControlError(_("The caller could not be taken off hold.")) from exc
+    holds_close(bridge_id=bridge.pk, now=now)
+    current.refresh_from_db()
+    return current
+
+
+def holds_close(*, bridge_id: int, now: datetime) -> int:
+    """End the bridge's open hold (resumed, or the call ended) and add its seconds to the
+    bridge. Returns the seconds added."""
+    with transaction.atomic():
+        hold = (
+            Hold.objects.select_for_update()
+            .filter(bridge_id=bridge_id, ended_at__isnull=True)
+            .first()
+        )
+        if hold is None:
+            return 0
+        hold.ended_at = max(now, hold.started_at)
+        hold.save(update_fields=["ended_at"])
+        seconds = hold.seconds or 0
+        Bridge.objects.filter(pk=bridge_id).update(hold_seconds=F("hold_seconds") + seconds)
+    return seconds
+
+
+def bridge_on_hold(bridge: Bridge) -> bool:
+    return Hold.objects.filter(bridge=bridge, ended_at__isnull=True).exists()
