@@ -39,6 +39,7 @@ urlpatterns = [
     path("agent/offer", routing_views.desk_offer, name="agent-offer"),
     path("agent/call/hold", routing_views.desk_hold, name="agent-call-hold"),
     path("agent/call/resume", routing_views.desk_resume, name="agent-call-resume"),
+    path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),

@@ -1,4 +1,5 @@
-"""Call control on a bridge, asked for by the agent at the desk: hold and resume.
+"""Call control on a bridge, asked for by the agent at the desk: hold and resume, and a cold
+transfer of the caller to another queue.
 
 These run synchronously in the desk's request (the agent must see at once whether the caller is
 on hold); each is one REST request to Twilio, retried on a rate refusal like every other
@@ -14,10 +15,11 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
+from queues.models import Queue
 from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
 
-from .models import Bridge, BridgeParticipant, Hold, ParticipantRole
+from .models import Bridge, BridgeParticipant, Hold, ParticipantRole, Transfer, TransferKind
 from .rest import with_retry
 from .services import _url, public_base_url
 
@@ -147,3 +149,42 @@ def holds_close(*, bridge_id: int, now: datetime) -> int:
 
 def bridge_on_hold(bridge: Bridge) -> bool:
     return Hold.objects.filter(bridge=bridge, ended_at__isnull=True).exists()
+
+
+# A caller transferred to a queue enters it with this caller priority (the highest): push
+# routing offers them first, ahead of callers who have not talked to anyone yet.
+TRANSFER_PRIORITY = 9
+
+
+def call_transfer_to_queue(*, agent: Agent, queue: Queue, now: datetime) -> Transfer:
+    """Cold transfer to a queue: the caller leaves the conference into ``queue``'s Enqueue
+    (calls(caller).update(url)), a new visit there (first in line for push routing, the IVR
+    path and notes follow the call); the agent's leg ends with the conference, the visit the
+    caller came from stays answered."""
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    leg = _customer_leg(bridge)
+    with transaction.atomic():
+        transfer = Transfer.objects.create(
+            bridge=bridge,
+            agent=agent,
+            kind=TransferKind.QUEUE,
+            from_queue_id=bridge.visit.queue_id,
+            to_queue=queue,
+            created_at=now,
+        )
+        # Left on purpose: the end of the bridge does not hang the caller up.
+        BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=now)
+    holds_close(bridge_id=bridge.pk, now=now)
+    base = public_base_url(bridge.visit.call)
+    url = _url(base, "routing:transfer-enqueue", transfer_id=transfer.pk)
+    client = get_client()
+    try:
+        with_retry(lambda: client.calls(leg.call_sid).update(url=url, method="POST"))
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("transfer of bridge %s to %s refused: %s", bridge.pk, queue.slug, exc)
+        BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=None)
+        transfer.delete()
+        raise CallControlError(_("The caller could not be transferred.")) from exc
+    return transfer

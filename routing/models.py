@@ -173,6 +173,57 @@ class Hold(models.Model):
         return max(0, round((self.ended_at - self.started_at).total_seconds()))
 
 
+class TransferKind(models.TextChoices):
+    AGENT = "agent", _("to an agent")
+    QUEUE = "queue", _("to a queue")
+    NUMBER = "number", _("to a number")
+
+
+class Transfer(models.Model):
+    """The agent passed the caller of a bridge on (a cold transfer): to a queue (a new visit
+    there), another agent, or an outside number (routing/control.py)."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="transfers"
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=TransferKind.choices)
+    from_queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("from queue"),
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+    )
+    to_queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("to queue"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+    )
+    to_agent = models.ForeignKey(
+        Agent,
+        verbose_name=_("to agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+    )
+    to_number = models.CharField(_("to number"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        indexes = [models.Index(fields=["created_at"], name="transfer_created_idx")]
+
+    def __str__(self):
+        return f"{self.bridge} {self.kind}"
+
+
 class Clock(models.Model):
     """A named moment shared by every process: the routing lock, the REST pacer's next free
     slot, each periodic job's next run. Taken with an UPDATE, so one process at a time."""

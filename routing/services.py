@@ -508,7 +508,13 @@ def bridge_hang_up(*, bridge_id: int) -> list[str]:
     """Hang up every leg of an ended bridge that is still up (calls(CA).update(completed))."""
     bridge = Bridge.objects.select_related("visit__call", "offer").get(pk=bridge_id)
     sids = [bridge.visit.call.sid, bridge.offer.agent_call_sid]
-    live = Call.objects.filter(sid__in=sids).exclude(status__in=FINAL_STATUSES)
+    # A leg that left the bridge on purpose (a caller transferred to a queue) goes on.
+    gone = BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=False)
+    live = (
+        Call.objects.filter(sid__in=sids)
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(sid__in=gone.values("call_sid"))
+    )
     client = get_client()
     ended = []
     for sid in live.values_list("sid", flat=True):

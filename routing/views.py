@@ -171,3 +171,46 @@ def desk_resume(request):
     except CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"on_hold": False})
+
+
+@twilio_webhook
+def transfer_enqueue(request, transfer_id):
+    """The transferred caller, out of the conference: into the target queue's Enqueue (its
+    wait URL opens the new visit, first in line); leaving it ends like any queue's caller."""
+    from queues.twiml import add_enqueue
+
+    from .control import TRANSFER_PRIORITY
+
+    transfer = selectors.transfer_for_webhook(transfer_id)
+    response = VoiceResponse()
+    if transfer is None or transfer.to_queue is None:
+        response.hangup()
+        return twiml_response(response)
+    queue = transfer.to_queue
+    add_enqueue(
+        response,
+        request=request,
+        queue=queue,
+        action_url=request.build_absolute_uri(reverse("queues:exit", kwargs={"slug": queue.slug})),
+        caller_priority=TRANSFER_PRIORITY,
+    )
+    return twiml_response(response)
+
+
+@require_POST
+@agent_api
+def desk_transfer(request):
+    """The desk's transfer: ``queue=<slug>`` → ``{"transferred": "queue"}`` once Twilio took
+    the caller out of the call (the agent's leg then ends); 400 / 409 with an ``error``."""
+    from queues.models import Queue
+
+    from .control import CallControlError, call_transfer_to_queue
+
+    queue = Queue.objects.filter(slug=request.POST.get("queue", "")[:64]).first()
+    if queue is None:
+        return JsonResponse({"error": _("Choose where to transfer the caller.")}, status=400)
+    try:
+        call_transfer_to_queue(agent=request.agent, queue=queue, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"transferred": "queue", "queue": queue.slug})

@@ -339,6 +339,21 @@
     }).then(function () { button.disabled = false; });
   }
 
+  // Cold transfer to a queue: the app takes the caller out of the call into that queue; this
+  // agent's leg then ends by itself (the device's disconnect closes the call panel).
+  function transferToQueue(event) {
+    event.preventDefault();
+    if (!call) return;
+    var button = $("transfer-btn");
+    button.disabled = true;
+    request("POST", urls.transferUrl, { queue: $("transfer-queue").value }).then(function () {
+      clearMessage("transfer");
+      showMessage("transfer", gettext("The caller was transferred."), "info");
+    }, function (error) {
+      showMessage("transfer", error.message);
+    }).then(function () { button.disabled = false; });
+  }
+
   function setMuted(muted) {
     var button = $("mute-btn");
     button.textContent = muted ? T.unmute : T.mute;
@@ -552,6 +567,7 @@
   });
   $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
   $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
+  $("transfer-form").addEventListener("submit", transferToQueue);
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();

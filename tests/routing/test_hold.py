@@ -16,9 +16,12 @@ from routing.control import CallControlError, call_hold, call_resume
 from routing.models import Bridge, Hold
 from tests.factories import DEMO_NUMBER
 
-from .test_end_to_end import emu, ready, run  # noqa: F401  (fixtures and helpers)
+from . import test_end_to_end
+from .test_end_to_end import ready, run
 
 pytestmark = pytest.mark.django_db
+
+emu = test_end_to_end.emu  # the local Twilio in process, its virtual clock
 
 
 def _connected_call(emu, *, talk_seconds=60):

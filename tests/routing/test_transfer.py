@@ -1,0 +1,117 @@
+"""Cold transfer to a queue, through the local Twilio in process: the caller leaves agent1's
+conference into another queue (a new visit there, first in line), agent1's leg ends and agent1
+is free, the visit the caller came from stays answered, and agent2 of that queue answers."""
+
+import pytest
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatus, QueueMembership
+from queues.models import Queue, QueueResult, QueueVisit
+from routing.control import TRANSFER_PRIORITY, CallControlError, call_transfer_to_queue
+from routing.models import Bridge, Transfer, TransferKind
+
+from . import test_end_to_end
+from .test_end_to_end import ready, run
+from .test_hold import _connected_call
+
+pytestmark = pytest.mark.django_db
+
+emu = test_end_to_end.emu  # the local Twilio in process, its virtual clock
+
+
+@pytest.fixture
+def billing(demo):
+    queue = Queue.objects.create(slug="billing", name="Billing", routing_mode="push")
+    QueueMembership.objects.create(
+        agent=Agent.objects.get(identity="agent2"), queue=queue, priority=1
+    )
+    return queue
+
+
+def test_a_caller_transferred_to_a_queue_is_answered_there_and_agent1_is_free(emu, billing):
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    run(emu, 5)
+
+    transfer = call_transfer_to_queue(agent=agent1, queue=billing, now=emu.datetime_at())
+    emu.add_agent("agent2", answer_after=2, talk_seconds=20)
+    ready("agent2")
+    run(emu, 60)
+
+    assert (transfer.kind, transfer.to_queue, transfer.from_queue.slug) == (
+        TransferKind.QUEUE,
+        billing,
+        "support",
+    )
+    first, second = QueueVisit.objects.filter(call__sid=leg.sid).order_by("entered_at")
+    assert first.queue.slug == "support" and first.answered_at is not None
+    assert first.agent_identity == "agent1" and first.talk_seconds is not None
+    assert second.queue == billing and second.caller_priority == TRANSFER_PRIORITY
+    assert second.answered_at is not None and second.agent_identity == "agent2"
+    assert second.result == QueueResult.REDIRECTED
+    assert emu.call_by_sid(bridge.offer.agent_call_sid).status == "completed"
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Bridge.objects.get(pk=bridge.pk).ended_at is not None
+    assert Bridge.objects.get(visit=second).ended_at is not None  # agent2 hung up after 20 s
+    assert leg.status == "completed"
+
+
+def test_the_transferred_caller_hanging_up_in_the_new_queue_is_an_abandon_there(emu, billing):
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    call_transfer_to_queue(agent=agent1, queue=billing, now=emu.datetime_at())
+    run(emu, 10)  # nobody of billing is available
+    emu.hangup(leg)
+    run(emu, 5)
+
+    second = QueueVisit.objects.get(call__sid=leg.sid, queue=billing)
+    assert second.result == QueueResult.HANGUP
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Transfer.objects.get().agent == agent1
+
+
+def test_the_desk_transfers_to_a_queue_by_slug(emu, billing, client):
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    client.force_login(agent1.user)
+
+    assert client.post("/agent/call/transfer", {"queue": "nowhere"}).status_code == 400
+    response = client.post("/agent/call/transfer", {"queue": "billing"})
+    assert response.json() == {"transferred": "queue", "queue": "billing"}
+    run(emu, 5)
+    assert QueueVisit.objects.filter(call__sid=leg.sid, queue=billing).exists()
+    assert client.post("/agent/call/transfer", {"queue": "billing"}).status_code == 409
+
+
+def test_a_transfer_without_a_call_is_refused(emu, billing):
+    with pytest.raises(CallControlError):
+        call_transfer_to_queue(agent=ready("agent1"), queue=billing, now=timezone.now())
+
+
+def test_the_reports_count_the_transfer_out_of_support_and_into_billing(emu, billing):
+    from datetime import timedelta
+
+    from reports.forms import DateRange
+    from reports.metrics import agent_report, queue_report
+
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    call_transfer_to_queue(agent=agent1, queue=billing, now=emu.datetime_at())
+    run(emu, 10)
+    emu.hangup(leg)
+    run(emu, 5)
+
+    today = timezone.localdate(emu.datetime_at())
+    days = DateRange(today - timedelta(days=1), today + timedelta(days=1))
+    agents = {row["agent"]: row for row in agent_report(date_range=days, now=emu.datetime_at())}
+    assert agents["agent1"]["transfers_out"] == 1
+    assert agents["agent2"]["transfers_out"] == 0
+    support = Queue.objects.get(slug="support")
+    rows = queue_report(
+        date_range=days, interval="day", queues=[support, billing], now=emu.datetime_at()
+    )
+    totals = {
+        slug: (
+            sum(r["transferred_out"] for r in rows if r["queue"] == slug),
+            sum(r["transferred_in"] for r in rows if r["queue"] == slug),
+            sum(r["offered"] for r in rows if r["queue"] == slug),
+        )
+        for slug in ("support", "billing")
+    }
+    assert totals == {"support": (1, 0, 1), "billing": (0, 1, 1)}
