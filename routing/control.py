@@ -161,6 +161,29 @@ def call_transfer_to_queue(*, agent: Agent, queue: Queue, now: datetime) -> Tran
     (calls(caller).update(url)), a new visit there (first in line for push routing, the IVR
     path and notes follow the call); the agent's leg ends with the conference, the visit the
     caller came from stays answered."""
+    return _transfer_out(agent=agent, now=now, kind=TransferKind.QUEUE, to_queue=queue)
+
+
+def call_transfer_to_number(*, agent: Agent, number: str, now: datetime) -> Transfer:
+    """Cold transfer to an outside number, under the softphone's outgoing rules (the number's
+    type and the allowed prefixes, agents/outgoing.py): the caller leaves the conference into
+    a Dial of that number with the company caller ID; the agent's leg ends."""
+    from agents.outgoing import outgoing_decide
+    from agents.phone import to_e164
+
+    e164 = to_e164(number or "") or ""
+    decision = outgoing_decide(from_=f"client:{agent.identity}", to=e164)
+    if decision.refused or decision.kind != "number":
+        raise CallControlError(
+            _("Calls to %(number)s are not allowed from the softphone.") % {"number": number}
+        )
+    return _transfer_out(agent=agent, now=now, kind=TransferKind.NUMBER, to_number=e164)
+
+
+def _transfer_out(*, agent: Agent, now: datetime, kind: str, **target) -> Transfer:
+    """The caller leaves the agent's conference for the transfer's TwiML (its url): the
+    customer participant is marked left first, so the end of the bridge does not hang the
+    caller up; Twilio refusing undoes it."""
     bridge = bridge_of_agent(agent)
     if bridge is None:
         raise CallControlError(_("You are not on a call."))
@@ -169,21 +192,20 @@ def call_transfer_to_queue(*, agent: Agent, queue: Queue, now: datetime) -> Tran
         transfer = Transfer.objects.create(
             bridge=bridge,
             agent=agent,
-            kind=TransferKind.QUEUE,
+            kind=kind,
             from_queue_id=bridge.visit.queue_id,
-            to_queue=queue,
             created_at=now,
+            **target,
         )
-        # Left on purpose: the end of the bridge does not hang the caller up.
         BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=now)
     holds_close(bridge_id=bridge.pk, now=now)
     base = public_base_url(bridge.visit.call)
-    url = _url(base, "routing:transfer-enqueue", transfer_id=transfer.pk)
+    url = _url(base, "routing:transfer-caller", transfer_id=transfer.pk)
     client = get_client()
     try:
         with_retry(lambda: client.calls(leg.call_sid).update(url=url, method="POST"))
     except TWILIO_UNREACHABLE as exc:
-        logger.warning("transfer of bridge %s to %s refused: %s", bridge.pk, queue.slug, exc)
+        logger.warning("transfer %s of bridge %s refused: %s", kind, bridge.pk, exc)
         BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=None)
         transfer.delete()
         raise CallControlError(_("The caller could not be transferred.")) from exc

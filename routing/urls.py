@@ -8,7 +8,7 @@ urlpatterns = [
     path("offers/<int:offer_id>/status", views.offer_status, name="offer-status"),
     path("bridges/<int:bridge_id>/join", views.bridge_join, name="bridge-join"),
     path("bridges/<int:bridge_id>/agent-done", views.bridge_agent_done, name="bridge-agent-done"),
-    path("transfers/<int:transfer_id>/enqueue", views.transfer_enqueue, name="transfer-enqueue"),
+    path("transfers/<int:transfer_id>/caller", views.transfer_caller, name="transfer-caller"),
     path("bridges/<int:bridge_id>/hold-music", views.bridge_hold_music, name="bridge-hold-music"),
     path(
         "bridges/<int:bridge_id>/caller-done", views.bridge_caller_done, name="bridge-caller-done"

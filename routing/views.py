@@ -174,38 +174,55 @@ def desk_resume(request):
 
 
 @twilio_webhook
-def transfer_enqueue(request, transfer_id):
-    """The transferred caller, out of the conference: into the target queue's Enqueue (its
-    wait URL opens the new visit, first in line); leaving it ends like any queue's caller."""
+def transfer_caller(request, transfer_id):
+    """The transferred caller, out of the conference. To a queue: its Enqueue (the wait URL
+    opens the new visit, first in line), ending like any caller of that queue. To a number:
+    a Dial of it with the company caller ID, then the end of the call."""
+    from django.conf import settings
+
     from queues.twiml import add_enqueue
 
     from .control import TRANSFER_PRIORITY
 
     transfer = selectors.transfer_for_webhook(transfer_id)
     response = VoiceResponse()
-    if transfer is None or transfer.to_queue is None:
-        response.hangup()
+    if transfer is not None and transfer.to_queue is not None:
+        queue = transfer.to_queue
+        add_enqueue(
+            response,
+            request=request,
+            queue=queue,
+            action_url=request.build_absolute_uri(
+                reverse("queues:exit", kwargs={"slug": queue.slug})
+            ),
+            caller_priority=TRANSFER_PRIORITY,
+        )
         return twiml_response(response)
-    queue = transfer.to_queue
-    add_enqueue(
-        response,
-        request=request,
-        queue=queue,
-        action_url=request.build_absolute_uri(reverse("queues:exit", kwargs={"slug": queue.slug})),
-        caller_priority=TRANSFER_PRIORITY,
-    )
+    if transfer is not None and transfer.to_number:
+        response.dial(transfer.to_number, caller_id=settings.TWILIO_CALLER_ID)
+    response.hangup()
     return twiml_response(response)
 
 
 @require_POST
 @agent_api
 def desk_transfer(request):
-    """The desk's transfer: ``queue=<slug>`` → ``{"transferred": "queue"}`` once Twilio took
+    """The desk's transfer: ``queue=<slug>`` → ``{"transferred": "queue"}`` (or ``number=…``
+    → ``{"transferred": "number"}``, under the outgoing rules) once Twilio took
     the caller out of the call (the agent's leg then ends); 400 / 409 with an ``error``."""
     from queues.models import Queue
 
-    from .control import CallControlError, call_transfer_to_queue
+    from .control import CallControlError, call_transfer_to_number, call_transfer_to_queue
 
+    number = request.POST.get("number", "").strip()[:64]
+    if number:
+        try:
+            transfer = call_transfer_to_number(
+                agent=request.agent, number=number, now=timezone.now()
+            )
+        except CallControlError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        return JsonResponse({"transferred": "number", "number": transfer.to_number})
     queue = Queue.objects.filter(slug=request.POST.get("queue", "")[:64]).first()
     if queue is None:
         return JsonResponse({"error": _("Choose where to transfer the caller.")}, status=400)

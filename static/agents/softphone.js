@@ -343,10 +343,24 @@
   // agent's leg then ends by itself (the device's disconnect closes the call panel).
   function transferToQueue(event) {
     event.preventDefault();
+    transfer($("transfer-btn"), { queue: $("transfer-queue").value });
+  }
+
+  // Cold transfer to an outside number, under the same rules as the dial box (checked by the app).
+  function transferToNumber(event) {
+    event.preventDefault();
+    var number = $("transfer-number").value.trim();
+    if (!number) {
+      showMessage("transfer", T.noNumber, "warning");
+      return;
+    }
+    transfer($("transfer-number-btn"), { number: number });
+  }
+
+  function transfer(button, target) {
     if (!call) return;
-    var button = $("transfer-btn");
     button.disabled = true;
-    request("POST", urls.transferUrl, { queue: $("transfer-queue").value }).then(function () {
+    request("POST", urls.transferUrl, target).then(function () {
       clearMessage("transfer");
       showMessage("transfer", gettext("The caller was transferred."), "info");
     }, function (error) {
@@ -568,6 +582,7 @@
   $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
   $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
   $("transfer-form").addEventListener("submit", transferToQueue);
+  $("transfer-number-form").addEventListener("submit", transferToNumber);
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();

@@ -9,6 +9,7 @@ from agents.models import Agent, AgentStatus, QueueMembership
 from queues.models import Queue, QueueResult, QueueVisit
 from routing.control import TRANSFER_PRIORITY, CallControlError, call_transfer_to_queue
 from routing.models import Bridge, Transfer, TransferKind
+from tests.factories import DEMO_NUMBER
 
 from . import test_end_to_end
 from .test_end_to_end import ready, run
@@ -115,3 +116,41 @@ def test_the_reports_count_the_transfer_out_of_support_and_into_billing(emu, bil
         for slug in ("support", "billing")
     }
     assert totals == {"support": (1, 0, 1), "billing": (0, 1, 1)}
+
+
+def test_a_caller_transferred_to_an_outside_number_is_dialled_with_the_company_id(emu, settings):
+    from routing.control import call_transfer_to_number
+
+    settings.TWILIO_CALLER_ID = DEMO_NUMBER
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    transfer = call_transfer_to_number(agent=agent1, number="03-1234-5678", now=emu.datetime_at())
+    run(emu, 20)
+
+    assert (transfer.kind, transfer.to_number) == (TransferKind.NUMBER, "+81312345678")
+    [outside] = [call for call in emu.calls if call.to == "+81312345678"]
+    assert outside.from_ == DEMO_NUMBER and outside.status == "in-progress"
+    assert leg.status == "in-progress"  # the caller talks to the outside number
+    assert emu.call_by_sid(bridge.offer.agent_call_sid).status == "completed"
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+
+
+def test_a_transfer_to_a_number_outside_the_outgoing_rules_is_refused(emu):
+    from routing.control import call_transfer_to_number
+
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    with pytest.raises(CallControlError):
+        call_transfer_to_number(agent=agent1, number="+14155550100", now=emu.datetime_at())
+    assert not Transfer.objects.exists()
+    run(emu, 2)
+    assert leg.status == "in-progress" and conference.status == "in-progress"
+
+
+def test_the_desk_transfers_to_a_number_and_refuses_one_outside_the_rules(emu, client, settings):
+    settings.TWILIO_CALLER_ID = DEMO_NUMBER
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    client.force_login(agent1.user)
+
+    refused = client.post("/agent/call/transfer", {"number": "+14155550100"})
+    assert refused.status_code == 409 and refused.json()["error"]
+    response = client.post("/agent/call/transfer", {"number": "03-1234-5678"})
+    assert response.json() == {"transferred": "number", "number": "+81312345678"}
