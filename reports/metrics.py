@@ -559,7 +559,7 @@ def agent_transfer_figures(*, date_range: DateRange) -> dict[str, int]:
     the range, dated by the transfer."""
     rows = (
         Transfer.objects.filter(
-            created_at__gte=date_range.start_at, created_at__lt=date_range.end_at
+            created_at__gte=date_range.start_at, created_at__lt=date_range.end_at, connected=True
         )
         .values("agent__identity")
         .annotate(count=Count("pk"))
@@ -577,9 +577,9 @@ def add_transfer_figures(rows: list[dict], *, queues, bounds: list[datetime], en
     for row in rows:
         row["transferred_in"] = row["transferred_out"] = 0
     slugs = {queue.pk: queue.slug for queue in queues}
-    transfers = Transfer.objects.filter(created_at__gte=bounds[0], created_at__lt=end).filter(
-        Q(from_queue_id__in=slugs) | Q(to_queue_id__in=slugs)
-    )
+    transfers = Transfer.objects.filter(
+        created_at__gte=bounds[0], created_at__lt=end, connected=True
+    ).filter(Q(from_queue_id__in=slugs) | Q(to_queue_id__in=slugs))
     for at, from_id, to_id in transfers.values_list("created_at", "from_queue_id", "to_queue_id"):
         period = bisect_right(bounds, at) - 1
         if from_id in slugs:

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
@@ -20,7 +20,7 @@ from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
 
 from .models import Bridge, BridgeParticipant, Hold, ParticipantRole, Transfer, TransferKind
-from .rest import with_retry
+from .rest import create_call_paced, with_retry
 from .services import _url, public_base_url
 
 logger = logging.getLogger("routing")
@@ -32,8 +32,11 @@ class CallControlError(Exception):
 
 def bridge_of_agent(agent: Agent) -> Bridge | None:
     """The open bridge the agent is talking in (answered by them), if any."""
+    in_it = BridgeParticipant.objects.filter(
+        bridge=OuterRef("pk"), role=ParticipantRole.AGENT, agent=agent, left_at__isnull=True
+    )
     return (
-        Bridge.objects.filter(ended_at__isnull=True, offer__agent=agent)
+        Bridge.objects.filter(Exists(in_it), ended_at__isnull=True)
         .select_related("visit__call", "visit__queue")
         .order_by("-created_at")
         .first()
@@ -210,3 +213,104 @@ def _transfer_out(*, agent: Agent, now: datetime, kind: str, **target) -> Transf
         transfer.delete()
         raise CallControlError(_("The caller could not be transferred.")) from exc
     return transfer
+
+
+def call_transfer_to_agent(*, agent: Agent, target: Agent, now: datetime) -> Transfer:
+    """Cold transfer to a colleague who is available: their softphone rings like an offer
+    (calls.create to client:<identity>); the caller stays with this agent until the colleague
+    answers (``transfer_agent_answered``), then this agent leaves the conference. A ring not
+    answered leaves everything as it was (the transfer stays unconnected, not counted)."""
+    from .services import _ring_from, eligible_agents
+
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    if target.pk == agent.pk or not eligible_agents(now=now).filter(pk=target.pk).exists():
+        raise CallControlError(_("That agent is not available."))
+    _customer_leg(bridge)
+    transfer = Transfer.objects.create(
+        bridge=bridge,
+        agent=agent,
+        kind=TransferKind.AGENT,
+        from_queue_id=bridge.visit.queue_id,
+        to_agent=target,
+        connected=False,
+        created_at=now,
+    )
+    base = public_base_url(bridge.visit.call)
+    client = get_client()
+    try:
+        call = create_call_paced(
+            client,
+            to=f"client:{target.identity}",
+            from_=_ring_from(bridge.offer),
+            url=_url(base, "routing:transfer-agent-answer", transfer_id=transfer.pk),
+            method="POST",
+            timeout=bridge.visit.queue.ring_timeout_seconds,
+            status_callback=_url(base, "routing:transfer-agent-status", transfer_id=transfer.pk),
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("transfer ring of %s refused: %s", target, exc)
+        transfer.delete()
+        raise CallControlError(_("The caller could not be transferred.")) from exc
+    Transfer.objects.filter(pk=transfer.pk).update(call_sid=call.sid)
+    transfer.call_sid = call.sid
+    return transfer
+
+
+def transfer_agent_answered(*, transfer_id: int, agent_call, now: datetime) -> Bridge | None:
+    """The colleague answered the transfer's ring: they are on call in the bridge, the agent
+    who transferred is marked as left and taken out of the conference (a task), so the caller
+    stays with the colleague. None: the caller is gone (the ring is told so)."""
+    from agents.services import agent_call_started
+
+    from .tasks import release_agent
+
+    with transaction.atomic():
+        transfer = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("bridge__visit", "to_agent")
+            .filter(pk=transfer_id, kind=TransferKind.AGENT)
+            .first()
+        )
+        if transfer is None or transfer.bridge.ended_at is not None:
+            return None
+        bridge = transfer.bridge
+        if transfer.connected:
+            return bridge  # a repeated request
+        transfer.connected = True
+        transfer.save(update_fields=["connected"])
+        BridgeParticipant.objects.get_or_create(
+            bridge=bridge,
+            call_sid=agent_call.sid,
+            defaults={"role": ParticipantRole.AGENT, "agent": transfer.to_agent, "joined_at": now},
+        )
+        leaving = BridgeParticipant.objects.filter(
+            bridge=bridge, role=ParticipantRole.AGENT, agent=transfer.agent, left_at__isnull=True
+        ).first()
+        if leaving is not None:
+            BridgeParticipant.objects.filter(pk=leaving.pk).update(left_at=now)
+            release_agent.enqueue(bridge_id=bridge.pk, call_sid=leaving.call_sid)
+        agent_call_started(
+            agent=Agent.objects.get(pk=transfer.to_agent_id),
+            agent_call_sid=agent_call.sid,
+            visit=bridge.visit,
+            now=now,
+        )
+    return bridge
+
+
+def bridge_release_agent(*, bridge_id: int, call_sid: str) -> None:
+    """Take a transferring agent out of the conference without ending it: their participant
+    no longer ends the conference on exit, then is removed (their call ends after)."""
+    bridge = Bridge.objects.get(pk=bridge_id)
+    client = get_client()
+    try:
+        conference_sid = bridge_conference_sid(bridge)
+        participant = client.conferences(conference_sid).participants(call_sid)
+        with_retry(lambda: participant.update(end_conference_on_exit=False))
+        with_retry(lambda: participant.delete())
+    except (CallControlError, *TWILIO_UNREACHABLE) as exc:
+        logger.info("agent %s not taken out of bridge %s: %s", call_sid, bridge_id, exc)

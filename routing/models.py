@@ -213,6 +213,10 @@ class Transfer(models.Model):
         related_name="transfers_in",
     )
     to_number = models.CharField(_("to number"), max_length=32, blank=True)
+    # To an agent: the ring of their softphone, and whether they answered (a queue or a number
+    # is reached at once). Only connected transfers are counted.
+    call_sid = models.CharField(_("ring SID"), max_length=34, blank=True)
+    connected = models.BooleanField(_("connected"), default=True)
     created_at = models.DateTimeField(_("created"))
 
     class Meta:

@@ -496,6 +496,10 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     )
     if bridge is None:
         return None
+    if BridgeParticipant.objects.filter(
+        bridge=bridge, call_sid=call.sid, left_at__isnull=False
+    ).exists():
+        return None  # an agent who handed the caller to a colleague: the call goes on
     Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
     from .control import holds_close
 

@@ -8,6 +8,16 @@ urlpatterns = [
     path("offers/<int:offer_id>/status", views.offer_status, name="offer-status"),
     path("bridges/<int:bridge_id>/join", views.bridge_join, name="bridge-join"),
     path("bridges/<int:bridge_id>/agent-done", views.bridge_agent_done, name="bridge-agent-done"),
+    path(
+        "transfers/<int:transfer_id>/agent-answer",
+        views.transfer_agent_answer,
+        name="transfer-agent-answer",
+    ),
+    path(
+        "transfers/<int:transfer_id>/agent-status",
+        views.transfer_agent_status,
+        name="transfer-agent-status",
+    ),
     path("transfers/<int:transfer_id>/caller", views.transfer_caller, name="transfer-caller"),
     path("bridges/<int:bridge_id>/hold-music", views.bridge_hold_music, name="bridge-hold-music"),
     path(

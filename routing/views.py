@@ -204,6 +204,38 @@ def transfer_caller(request, transfer_id):
     return twiml_response(response)
 
 
+@twilio_webhook
+def transfer_agent_answer(request, transfer_id):
+    """The colleague answered a transfer's ring: into the bridge's conference (their leaving
+    ends it); or, when the caller is gone, told so and hung up."""
+    from .control import transfer_agent_answered
+
+    bridge = transfer_agent_answered(
+        transfer_id=transfer_id, agent_call=request.twilio_call, now=request.twilio_received_at
+    )
+    response = VoiceResponse()
+    if bridge is None:
+        response.say(_("The caller has hung up."), language=_say_language())
+        response.hangup()
+        return twiml_response(response)
+    _conference(
+        response,
+        request=request,
+        bridge=bridge,
+        action=reverse("routing:bridge-agent-done", kwargs={"bridge_id": bridge.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook(required=("CallSid", "CallStatus"))
+def transfer_agent_status(request, transfer_id):
+    """Status callback of a transfer's ring (the colleague's presence follows their leg)."""
+    call_record_status_callback(
+        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    return HttpResponse(status=204)
+
+
 @require_POST
 @agent_api
 def desk_transfer(request):
@@ -212,8 +244,25 @@ def desk_transfer(request):
     the caller out of the call (the agent's leg then ends); 400 / 409 with an ``error``."""
     from queues.models import Queue
 
-    from .control import CallControlError, call_transfer_to_number, call_transfer_to_queue
+    from .control import (
+        CallControlError,
+        call_transfer_to_agent,
+        call_transfer_to_number,
+        call_transfer_to_queue,
+    )
 
+    identity = request.POST.get("agent", "").strip()[:64]
+    if identity:
+        from agents.models import Agent
+
+        target = Agent.objects.filter(identity=identity).first()
+        if target is None:
+            return JsonResponse({"error": _("Choose where to transfer the caller.")}, status=400)
+        try:
+            call_transfer_to_agent(agent=request.agent, target=target, now=timezone.now())
+        except CallControlError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        return JsonResponse({"transferred": "agent", "agent": target.identity, "ringing": True})
     number = request.POST.get("number", "").strip()[:64]
     if number:
         try:

@@ -357,12 +357,22 @@
     transfer($("transfer-number-btn"), { number: number });
   }
 
+  // Cold transfer to a colleague: their softphone rings; this call ends once they answer.
+  function transferToAgent(event) {
+    event.preventDefault();
+    var identity = $("transfer-agent").value.trim();
+    if (!identity) return;
+    transfer($("transfer-agent-btn"), { agent: identity });
+  }
+
   function transfer(button, target) {
     if (!call) return;
     button.disabled = true;
-    request("POST", urls.transferUrl, target).then(function () {
+    request("POST", urls.transferUrl, target).then(function (body) {
       clearMessage("transfer");
-      showMessage("transfer", gettext("The caller was transferred."), "info");
+      showMessage("transfer", body.ringing
+        ? gettext("Ringing your colleague: the call passes to them when they answer.")
+        : gettext("The caller was transferred."), "info");
     }, function (error) {
       showMessage("transfer", error.message);
     }).then(function () { button.disabled = false; });
@@ -583,6 +593,7 @@
   $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
   $("transfer-form").addEventListener("submit", transferToQueue);
   $("transfer-number-form").addEventListener("submit", transferToNumber);
+  $("transfer-agent-form").addEventListener("submit", transferToAgent);
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();

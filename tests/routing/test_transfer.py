@@ -154,3 +154,67 @@ def test_the_desk_transfers_to_a_number_and_refuses_one_outside_the_rules(emu, c
     assert refused.status_code == 409 and refused.json()["error"]
     response = client.post("/agent/call/transfer", {"number": "03-1234-5678"})
     assert response.json() == {"transferred": "number", "number": "+81312345678"}
+
+
+def test_a_caller_transferred_to_agent2_stays_with_agent2_and_agent1_is_free(emu):
+    from routing.control import call_transfer_to_agent
+
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    emu.add_agent("agent2", answer_after=3, talk_seconds=20)
+    agent2 = ready("agent2")
+    transfer = call_transfer_to_agent(agent=agent1, target=agent2, now=emu.datetime_at())
+    run(emu, 10)
+
+    transfer.refresh_from_db()
+    assert transfer.connected and transfer.kind == TransferKind.AGENT
+    state = {p["call_sid"]: p for p in conference.state()["participants"]}
+    assert set(state) == {leg.sid, transfer.call_sid}  # agent1 left, the room goes on
+    assert transfer.call_sid in state[leg.sid]["hears"]
+    assert emu.call_by_sid(bridge.offer.agent_call_sid).status == "completed"
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.ON_CALL
+
+    run(emu, 30)  # agent2 hangs up after 20 s: the caller is not left alone
+    assert leg.status == "completed"
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
+    assert Bridge.objects.get(pk=bridge.pk).ended_at is not None
+
+
+def test_a_transfer_agent2_does_not_answer_leaves_agent1_with_the_caller(emu):
+    from routing.control import call_transfer_to_agent
+
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    emu.add_agent("agent2", on_ring="reject")
+    agent2 = ready("agent2")
+    transfer = call_transfer_to_agent(agent=agent1, target=agent2, now=emu.datetime_at())
+    run(emu, 10)
+
+    transfer.refresh_from_db()
+    assert not transfer.connected
+    assert leg.status == "in-progress" and conference.status == "in-progress"
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.ON_CALL
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
+
+
+def test_a_transfer_to_an_agent_who_is_not_available_is_refused(emu):
+    from routing.control import call_transfer_to_agent
+
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    agent2 = Agent.objects.get(identity="agent2")  # never went available
+    with pytest.raises(CallControlError):
+        call_transfer_to_agent(agent=agent1, target=agent2, now=emu.datetime_at())
+
+
+def test_the_desk_transfers_to_an_agent_by_identity(emu, client):
+    agent1, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
+    emu.add_agent("agent2", answer_after=2, talk_seconds=None)
+    ready("agent2")
+    client.force_login(agent1.user)
+
+    assert client.post("/agent/call/transfer", {"agent": "nobody"}).status_code == 400
+    assert client.post("/agent/call/transfer", {"agent": "agent1"}).status_code == 409
+    response = client.post("/agent/call/transfer", {"agent": "agent2"})
+    assert response.json() == {"transferred": "agent", "agent": "agent2", "ringing": True}
+    run(emu, 8)
+    assert Transfer.objects.get().connected
+    assert Agent.objects.get(identity="agent2").status == AgentStatus.ON_CALL
