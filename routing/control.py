@@ -314,3 +314,17 @@ def bridge_release_agent(*, bridge_id: int, call_sid: str) -> None:
         with_retry(lambda: participant.delete())
     except (CallControlError, *TWILIO_UNREACHABLE) as exc:
         logger.info("agent %s not taken out of bridge %s: %s", call_sid, bridge_id, exc)
+
+
+def transfer_rings_stop(*, bridge_id: int) -> int:
+    """The bridge ended while a colleague's softphone still rang for a transfer: the ring is
+    stopped (a task), so nobody answers into an ended call."""
+    from .tasks import cancel_ring
+
+    rings = Transfer.objects.filter(
+        bridge_id=bridge_id, kind=TransferKind.AGENT, connected=False
+    ).exclude(call_sid="")
+    sids = list(rings.values_list("call_sid", flat=True))
+    for sid in sids:
+        cancel_ring.enqueue(agent_call_sid=sid)
+    return len(sids)

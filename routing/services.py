@@ -501,9 +501,10 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     ).exists():
         return None  # an agent who handed the caller to a colleague: the call goes on
     Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
-    from .control import holds_close
+    from .control import holds_close, transfer_rings_stop
 
     holds_close(bridge_id=bridge.pk, now=now)  # a caller on hold who hung up, or was hung up
+    transfer_rings_stop(bridge_id=bridge.pk)  # a colleague still ringing for this caller
     end_bridge.enqueue(bridge_id=bridge.pk)
     return bridge
 
