@@ -7,6 +7,7 @@ on hold); each is one REST request to Twilio, retried on a rate refusal like eve
 the agent resumes or the bridge ends (``holds_close``), so a hold never outlives its call.
 """
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -328,3 +329,157 @@ def transfer_rings_stop(*, bridge_id: int) -> int:
     for sid in sids:
         cancel_ring.enqueue(agent_call_sid=sid)
     return len(sids)
+
+
+# --- Warm (consult) transfer and three-way ----------------------------------------------------
+
+
+def consult_start(*, agent: Agent, target: Agent, now: datetime) -> Transfer:
+    """Consult a colleague: the caller goes on hold, the colleague's softphone is rung into
+    the same conference (participants.create to client:<identity>, not ending it on exit);
+    the agent talks to them first, then completes, joins all three, or cancels."""
+    from .services import _ring_from, eligible_agents
+
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    if target.pk == agent.pk or not eligible_agents(now=now).filter(pk=target.pk).exists():
+        raise CallControlError(_("That agent is not available."))
+    if Transfer.objects.filter(bridge=bridge, kind=TransferKind.CONSULT, connected=False).exists():
+        raise CallControlError(_("A consultation is already going on."))
+    call_hold(agent=agent, now=now)
+    conference_sid = bridge_conference_sid(bridge)
+    transfer = Transfer.objects.create(
+        bridge=bridge,
+        agent=agent,
+        kind=TransferKind.CONSULT,
+        from_queue_id=bridge.visit.queue_id,
+        to_agent=target,
+        connected=False,
+        created_at=now,
+    )
+    base = public_base_url(bridge.visit.call)
+    client = get_client()
+    try:
+        participant = with_retry(
+            lambda: client.conferences(conference_sid).participants.create(
+                from_=_ring_from(bridge.offer),
+                to=f"client:{target.identity}",
+                end_conference_on_exit=False,
+                beep="false",
+                timeout=bridge.visit.queue.ring_timeout_seconds,
+                status_callback=_url(
+                    base, "routing:transfer-agent-status", transfer_id=transfer.pk
+                ),
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("consult of %s refused: %s", target, exc)
+        transfer.delete()
+        raise CallControlError(_("Your colleague could not be called.")) from exc
+    Transfer.objects.filter(pk=transfer.pk).update(call_sid=participant.call_sid)
+    transfer.call_sid = participant.call_sid
+    return transfer
+
+
+def consult_answered(*, transfer_id: int, call_sid: str, now: datetime) -> None:
+    """The consulted colleague's leg answered (its status callback): they are in the bridge
+    and on call."""
+    from agents.services import agent_call_started
+
+    with transaction.atomic():
+        transfer = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("bridge__visit")
+            .filter(pk=transfer_id, kind=TransferKind.CONSULT)
+            .first()
+        )
+        if transfer is None or transfer.bridge.ended_at is not None:
+            return
+        _, created = BridgeParticipant.objects.get_or_create(
+            bridge=transfer.bridge,
+            call_sid=call_sid,
+            defaults={"role": ParticipantRole.AGENT, "agent": transfer.to_agent, "joined_at": now},
+        )
+        if created:
+            agent_call_started(
+                agent=Agent.objects.get(pk=transfer.to_agent_id),
+                agent_call_sid=call_sid,
+                visit=transfer.bridge.visit,
+                now=now,
+            )
+
+
+def _open_consult(agent: Agent) -> tuple[Bridge, Transfer]:
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    transfer = (
+        Transfer.objects.filter(bridge=bridge, kind=TransferKind.CONSULT, connected=False)
+        .exclude(call_sid="")
+        .order_by("-created_at")
+        .first()
+    )
+    if transfer is None:
+        raise CallControlError(_("No consultation is going on."))
+    return bridge, transfer
+
+
+def consult_complete(*, agent: Agent, now: datetime) -> Transfer:
+    """Hand the caller to the consulted colleague: the caller comes off hold with them, the
+    colleague's leaving now ends the conference, and this agent leaves (a task)."""
+    from .tasks import release_agent
+
+    bridge, transfer = _open_consult(agent)
+    conference_sid = bridge_conference_sid(bridge)
+    client = get_client()
+    try:
+        with_retry(
+            lambda: (
+                client.conferences(conference_sid)
+                .participants(transfer.call_sid)
+                .update(end_conference_on_exit=True)
+            )
+        )
+    except TWILIO_UNREACHABLE as exc:
+        raise CallControlError(_("The caller could not be transferred.")) from exc
+    call_resume(agent=agent, now=now)
+    Transfer.objects.filter(pk=transfer.pk).update(connected=True)
+    leaving = BridgeParticipant.objects.filter(
+        bridge=bridge, role=ParticipantRole.AGENT, agent=agent, left_at__isnull=True
+    ).first()
+    if leaving is not None:
+        BridgeParticipant.objects.filter(pk=leaving.pk).update(left_at=now)
+        release_agent.enqueue(bridge_id=bridge.pk, call_sid=leaving.call_sid)
+    transfer.refresh_from_db()
+    return transfer
+
+
+def consult_join(*, agent: Agent, now: datetime) -> Transfer:
+    """All three together (a three-way call): the caller comes off hold; the consultation is
+    over (not a transfer: this agent stays)."""
+    bridge, transfer = _open_consult(agent)
+    call_resume(agent=agent, now=now)
+    Transfer.objects.filter(pk=transfer.pk).update(kind=TransferKind.THREE_WAY)
+    transfer.refresh_from_db()
+    return transfer
+
+
+def consult_cancel(*, agent: Agent, now: datetime) -> None:
+    """Back to the caller: the colleague is taken out (their call ends), the caller resumed."""
+    bridge, transfer = _open_consult(agent)
+    conference_sid = bridge_conference_sid(bridge)
+    client = get_client()
+    try:
+        with_retry(
+            lambda: client.conferences(conference_sid).participants(transfer.call_sid).delete()
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.info("consulted leg %s already gone: %s", transfer.call_sid, exc)
+    with contextlib.suppress(TWILIO_UNREACHABLE):
+        with_retry(lambda: client.calls(transfer.call_sid).update(status="completed"))
+    BridgeParticipant.objects.filter(bridge=bridge, call_sid=transfer.call_sid).update(left_at=now)
+    Transfer.objects.filter(pk=transfer.pk).update(kind=TransferKind.CANCELLED)
+    call_resume(agent=agent, now=now)

@@ -177,6 +177,11 @@ class TransferKind(models.TextChoices):
     AGENT = "agent", _("to an agent")
     QUEUE = "queue", _("to a queue")
     NUMBER = "number", _("to a number")
+    # Warm: a consultation (open while not connected), then completed (connected), turned into
+    # a three-way call, or cancelled; only completed ones are transfers in the reports.
+    CONSULT = "consult", _("consult, then transfer")
+    THREE_WAY = "three-way", _("three-way call")
+    CANCELLED = "cancelled", _("consult cancelled")
 
 
 class Transfer(models.Model):
@@ -189,7 +194,7 @@ class Transfer(models.Model):
     agent = models.ForeignKey(
         Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="transfers_out"
     )
-    kind = models.CharField(_("kind"), max_length=8, choices=TransferKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
     from_queue = models.ForeignKey(
         Queue,
         verbose_name=_("from queue"),

@@ -229,10 +229,19 @@ def transfer_agent_answer(request, transfer_id):
 
 @twilio_webhook(required=("CallSid", "CallStatus"))
 def transfer_agent_status(request, transfer_id):
-    """Status callback of a transfer's ring (the colleague's presence follows their leg)."""
+    """Status callback of a transfer's ring or a consulted colleague's leg (their presence
+    follows their leg; a consulted colleague who answered is in the bridge)."""
+    from .control import consult_answered
+
     call_record_status_callback(
         call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
+    if request.POST["CallStatus"] == "in-progress":
+        consult_answered(
+            transfer_id=transfer_id,
+            call_sid=request.POST["CallSid"],
+            now=request.twilio_received_at,
+        )
     return HttpResponse(status=204)
 
 
@@ -280,3 +289,32 @@ def desk_transfer(request):
     except CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"transferred": "queue", "queue": queue.slug})
+
+
+@require_POST
+@agent_api
+def desk_consult(request, action="start"):
+    """The desk's consultation: ``start`` (``agent=<identity>``: the caller on hold, the
+    colleague rung into the call), ``complete`` (the caller stays with the colleague, this
+    agent's call ends), ``join`` (all three), ``cancel`` (back to the caller). ``{"consult":
+    <action>}``; 400 / 409 with an ``error``."""
+    from agents.models import Agent
+
+    from . import control
+
+    now = timezone.now()
+    try:
+        if action == "start":
+            target = Agent.objects.filter(identity=request.POST.get("agent", "")[:64]).first()
+            if target is None:
+                return JsonResponse({"error": _("Choose a colleague to consult.")}, status=400)
+            control.consult_start(agent=request.agent, target=target, now=now)
+        elif action == "complete":
+            control.consult_complete(agent=request.agent, now=now)
+        elif action == "join":
+            control.consult_join(agent=request.agent, now=now)
+        else:
+            control.consult_cancel(agent=request.agent, now=now)
+    except control.CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"consult": action})

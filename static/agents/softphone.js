@@ -266,6 +266,7 @@
     $("dtmf-sent").textContent = "";
     setMuted(false);
     setHeld(false);
+    $("consult-controls").hidden = true;
     callStartedAt = Date.now();
     clearInterval(timerHandle);
     $("call-timer").textContent = clock(0);
@@ -363,6 +364,20 @@
     var identity = $("transfer-agent").value.trim();
     if (!identity) return;
     transfer($("transfer-agent-btn"), { agent: identity });
+  }
+
+  // Consult a colleague (the caller on hold meanwhile), then complete, three-way or cancel.
+  function consult(action) {
+    var target = action === "start" ? { agent: $("transfer-agent").value.trim() } : null;
+    if (action === "start" && !target.agent) return;
+    var url = urls.consultUrl + (action === "start" ? "" : "/" + action);
+    request("POST", url, target).then(function () {
+      clearMessage("transfer");
+      $("consult-controls").hidden = action !== "start";
+      if (action === "start" || action === "cancel" || action === "join") {
+        setHeld(action === "start");
+      }
+    }, function (error) { showMessage("transfer", error.message); });
   }
 
   function transfer(button, target) {
@@ -594,6 +609,10 @@
   $("transfer-form").addEventListener("submit", transferToQueue);
   $("transfer-number-form").addEventListener("submit", transferToNumber);
   $("transfer-agent-form").addEventListener("submit", transferToAgent);
+  $("consult-btn").addEventListener("click", function () { if (call) consult("start"); });
+  Array.prototype.forEach.call(root.querySelectorAll(".consult-action"), function (button) {
+    button.addEventListener("click", function () { if (call) consult(button.dataset.action); });
+  });
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();
