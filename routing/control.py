@@ -412,12 +412,12 @@ def consult_answered(*, transfer_id: int, call_sid: str, now: datetime) -> None:
             )
 
 
-def _open_consult(agent: Agent) -> tuple[Bridge, Transfer]:
+def _open_consult(agent: Agent, kinds=(TransferKind.CONSULT,)) -> tuple[Bridge, Transfer]:
     bridge = bridge_of_agent(agent)
     if bridge is None:
         raise CallControlError(_("You are not on a call."))
     transfer = (
-        Transfer.objects.filter(bridge=bridge, kind=TransferKind.CONSULT, connected=False)
+        Transfer.objects.filter(bridge=bridge, kind__in=kinds, connected=False)
         .exclude(call_sid="")
         .order_by("-created_at")
         .first()
@@ -468,8 +468,9 @@ def consult_join(*, agent: Agent, now: datetime) -> Transfer:
 
 
 def consult_cancel(*, agent: Agent, now: datetime) -> None:
-    """Back to the caller: the colleague is taken out (their call ends), the caller resumed."""
-    bridge, transfer = _open_consult(agent)
+    """Back to the caller: the colleague is taken out (their call ends), the caller resumed.
+    Also drops the colleague from a three-way call."""
+    bridge, transfer = _open_consult(agent, kinds=(TransferKind.CONSULT, TransferKind.THREE_WAY))
     conference_sid = bridge_conference_sid(bridge)
     client = get_client()
     try:
@@ -481,5 +482,7 @@ def consult_cancel(*, agent: Agent, now: datetime) -> None:
     with contextlib.suppress(TWILIO_UNREACHABLE):
         with_retry(lambda: client.calls(transfer.call_sid).update(status="completed"))
     BridgeParticipant.objects.filter(bridge=bridge, call_sid=transfer.call_sid).update(left_at=now)
-    Transfer.objects.filter(pk=transfer.pk).update(kind=TransferKind.CANCELLED)
+    Transfer.objects.filter(pk=transfer.pk, kind=TransferKind.CONSULT).update(
+        kind=TransferKind.CANCELLED
+    )
     call_resume(agent=agent, now=now)

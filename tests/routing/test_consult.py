@@ -92,3 +92,16 @@ def test_the_desk_consults_then_cancels(emu, client):
     assert client.post("/agent/call/consult/cancel").json() == {"consult": "cancel"}
     run(emu, 3)
     assert _hears(conference, leg.sid) == {bridge.offer.agent_call_sid}
+
+
+def test_agent1_drops_agent2_from_a_three_way_call_and_keeps_the_caller(emu):
+    agent1, agent2, leg, bridge, conference, transfer = _consulting(emu)
+    consult_join(agent=agent1, now=emu.datetime_at())
+    run(emu, 2)
+    consult_cancel(agent=agent1, now=emu.datetime_at())
+    run(emu, 3)
+
+    assert _hears(conference, leg.sid) == {bridge.offer.agent_call_sid}
+    assert emu.call_by_sid(transfer.call_sid).status == "completed"
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
+    assert Transfer.objects.get().kind == TransferKind.THREE_WAY
