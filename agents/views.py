@@ -19,6 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.models import Voicemail
 from ivr.selectors import VOICEMAIL_FILTERS, voicemail_page
 from ivr.services import voicemail_assign, voicemail_mark_handled, voicemail_reopen
+from queues.models import Queue
 from queues.twiml import add_dial_queue
 from telephony.client import local_twilio_origin
 from telephony.twiml import twiml_response
@@ -109,6 +110,8 @@ def desk(request):
             "status_choices": AgentStatus.choices,
             "manual_statuses": MANUAL_STATUSES,
             "dispositions": Disposition.objects.filter(is_active=True),
+            # Where the desk may transfer a caller (call control, docs/agents.md).
+            "transfer_queues": Queue.objects.order_by("name").only("slug", "name"),
             "texts": _softphone_texts(),
             # "Call back" from a voicemail or a customer's page: the number waits in the dial
             # box, and the agent's own Call goes through the usual checks.

@@ -37,6 +37,15 @@ urlpatterns = [
     path("twilio/routing/", include("routing.urls")),
     # The desk asks routing which caller rings it (routing sits above agents).
     path("agent/offer", routing_views.desk_offer, name="agent-offer"),
+    path("agent/call/hold", routing_views.desk_hold, name="agent-call-hold"),
+    path("agent/call/resume", routing_views.desk_resume, name="agent-call-resume"),
+    path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
+    path("agent/call/consult", routing_views.desk_consult, name="agent-call-consult"),
+    path(
+        "agent/call/consult/<str:action>",
+        routing_views.desk_consult,
+        name="agent-call-consult-action",
+    ),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),

@@ -48,6 +48,12 @@ class QueueRowSerializer(serializers.Serializer):
     service_level_seconds = serializers.IntegerField()
     aht_seconds = serializers.FloatField(allow_null=True)
     longest_wait_seconds = serializers.IntegerField(allow_null=True)
+    transferred_in = serializers.IntegerField(
+        help_text=_("Visits opened in the queue by an agent's transfer.")
+    )
+    transferred_out = serializers.IntegerField(
+        help_text=_("Callers of the queue an agent transferred on (to a queue, agent or number).")
+    )
 
 
 class AgentRowSerializer(serializers.Serializer):
@@ -63,6 +69,10 @@ class AgentRowSerializer(serializers.Serializer):
     ring_seconds_avg = serializers.FloatField(
         allow_null=True, help_text=_("Mean seconds from an offer to its end.")
     )
+    hold_seconds = serializers.IntegerField(
+        help_text=_("Seconds callers spent on hold the agent put them on (counted in AHT).")
+    )
+    transfers_out = serializers.IntegerField(help_text=_("Callers the agent transferred on."))
 
 
 class WallboardRowSerializer(serializers.Serializer):

@@ -53,7 +53,7 @@ from queues.selectors import (
     REJECTED,
     waiting_stats,
 )
-from routing.models import Offer, OfferOutcome
+from routing.models import Hold, Offer, OfferOutcome, Transfer
 from routing.selectors import ringing_counts
 
 from .models import QueueHourStats
@@ -203,7 +203,8 @@ def _visit_aggregates(queues: list[Queue], names: tuple[str, ...] | None = None)
         "wait_sum": Sum("wait_seconds", filter=ANSWERED),
         "wait_count": Count("wait_seconds", filter=ANSWERED),
         "handle_sum": Sum(
-            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0), filter=HANDLED
+            Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
+            filter=HANDLED,
         ),
         "handle_count": Count("pk", filter=HANDLED),
         "longest_wait": Max("wait_seconds", filter=OFFERED),
@@ -308,11 +309,13 @@ def queue_report(
         ]
         for part in _aggregate_periods(queues, live, date_range.zone, interval, starts):
             _add(totals[(part["queue_id"], part["period"])], part)
-    return [
+    rows = [
         queue_row(queue, period, totals[(queue.pk, index)])
         for index, period in enumerate(starts)
         for queue in queues
     ]
+    add_transfer_figures(rows, queues=queues, bounds=bounds, end=range_end)
+    return rows
 
 
 def _aggregate_periods(queues, spans, zone, interval, starts):
@@ -439,7 +442,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
             answered=Count("pk", filter=ANSWERED),
             talk=Sum("talk_seconds", filter=ANSWERED),
             aht=Avg(
-                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0),
+                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
                 filter=HANDLED,
                 output_field=FloatField(),
             ),
@@ -462,6 +465,8 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
     )
     times = {row["agent__identity"]: row for row in times}
     offers = agent_offer_figures(date_range=date_range)
+    holds = agent_hold_figures(date_range=date_range)
+    transfers = agent_transfer_figures(date_range=date_range)
     identities = set(Agent.objects.values_list("identity", flat=True)) | set(handled)
     rows = []
     for identity in sorted(identities):
@@ -478,6 +483,8 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
                 "available_seconds": available,
                 "occupancy": ratio(busy_seconds, available + busy_seconds),
                 **offers.get(identity, _NO_OFFERS),
+                "hold_seconds": holds.get(identity, 0),
+                "transfers_out": transfers.get(identity, 0),
             }
         )
     return rows
@@ -515,6 +522,75 @@ def agent_offer_figures(*, date_range: DateRange) -> dict[str, dict]:
         }
         for row in rows
     }
+
+
+# --- Hold (routing's call control) ---------------------------------------------------------------
+
+# A visit's hold: the seconds its caller spent on hold in the agent's conference (summed on the
+# bridge as each hold ends). AHT is talk + hold + wrap-up (docs/reports.md).
+HOLD_SECONDS = Coalesce("bridge__hold_seconds", 0)
+
+
+def agent_hold_figures(*, date_range: DateRange) -> dict[str, int]:
+    """Per agent identity, the seconds callers spent on hold that the agent put them on, in
+    visits that entered their queue in the range (as every visit figure is dated)."""
+    rows = (
+        Hold.objects.filter(
+            ended_at__isnull=False,
+            bridge__visit__entered_at__gte=date_range.start_at,
+            bridge__visit__entered_at__lt=date_range.end_at,
+        )
+        .values("agent__identity")
+        .annotate(
+            held=Sum(
+                ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+            )
+        )
+        .order_by()
+    )
+    return {row["agent__identity"]: _seconds(row["held"]) for row in rows}
+
+
+# --- Transfers (routing's call control) -----------------------------------------------------------
+
+
+def agent_transfer_figures(*, date_range: DateRange) -> dict[str, int]:
+    """Per agent identity, the callers they transferred (to a queue, an agent or a number) in
+    the range, dated by the transfer."""
+    rows = (
+        Transfer.objects.filter(
+            created_at__gte=date_range.start_at, created_at__lt=date_range.end_at, connected=True
+        )
+        .values("agent__identity")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["agent__identity"]: row["count"] for row in rows}
+
+
+def add_transfer_figures(rows: list[dict], *, queues, bounds: list[datetime], end: datetime):
+    """Add ``transferred_out`` (callers passed on from a visit of the queue, whatever the
+    target) and ``transferred_in`` (visits opened in the queue by a transfer) to the queue
+    report's rows, each transfer in the period of its moment. ``bounds``: the periods' starts
+    (UTC, clipped to the range), in the order of ``rows``."""
+    index = {(row["queue"], n): row for n, row in _rows_by_period(rows, len(queues))}
+    for row in rows:
+        row["transferred_in"] = row["transferred_out"] = 0
+    slugs = {queue.pk: queue.slug for queue in queues}
+    transfers = Transfer.objects.filter(
+        created_at__gte=bounds[0], created_at__lt=end, connected=True
+    ).filter(Q(from_queue_id__in=slugs) | Q(to_queue_id__in=slugs))
+    for at, from_id, to_id in transfers.values_list("created_at", "from_queue_id", "to_queue_id"):
+        period = bisect_right(bounds, at) - 1
+        if from_id in slugs:
+            index[(slugs[from_id], period)]["transferred_out"] += 1
+        if to_id in slugs:
+            index[(slugs[to_id], period)]["transferred_in"] += 1
+
+
+def _rows_by_period(rows: list[dict], per_period: int):
+    for n, row in enumerate(rows):
+        yield n // per_period, row
 
 
 def _seconds(duration: timedelta | None) -> int:

@@ -59,6 +59,8 @@ QUEUE_COLUMNS = [
     "service_level_seconds",
     "aht_seconds",
     "longest_wait_seconds",
+    "transferred_in",
+    "transferred_out",
 ]
 AGENT_COLUMNS = [
     "agent",

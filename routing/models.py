@@ -96,6 +96,9 @@ class Bridge(models.Model):
     conference_sid = models.CharField(_("conference SID"), max_length=34, blank=True)
     created_at = models.DateTimeField(_("created"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # The caller's time on hold in this bridge, summed as each hold ends (routing/control.py);
+    # reports add it to AHT without a join to the holds.
+    hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
 
     class Meta:
         verbose_name = _("bridge")
@@ -134,6 +137,100 @@ class BridgeParticipant(models.Model):
 
     def __str__(self):
         return f"{self.role} {self.call_sid}"
+
+
+class Hold(models.Model):
+    """One time the caller was on hold in a bridge: from the agent's hold to their resume, or
+    to the end of the bridge (routing/control.py)."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="holds"
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="holds"
+    )
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bridge"],
+                condition=models.Q(ended_at=None),
+                name="hold_one_open_per_bridge",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.bridge} {self.started_at}"
+
+    @property
+    def seconds(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return max(0, round((self.ended_at - self.started_at).total_seconds()))
+
+
+class TransferKind(models.TextChoices):
+    AGENT = "agent", _("to an agent")
+    QUEUE = "queue", _("to a queue")
+    NUMBER = "number", _("to a number")
+    # Warm: a consultation (open while not connected), then completed (connected), turned into
+    # a three-way call, or cancelled; only completed ones are transfers in the reports.
+    CONSULT = "consult", _("consult, then transfer")
+    THREE_WAY = "three-way", _("three-way call")
+    CANCELLED = "cancelled", _("consult cancelled")
+
+
+class Transfer(models.Model):
+    """The agent passed the caller of a bridge on (a cold transfer): to a queue (a new visit
+    there), another agent, or an outside number (routing/control.py)."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="transfers"
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
+    from_queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("from queue"),
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+    )
+    to_queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("to queue"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+    )
+    to_agent = models.ForeignKey(
+        Agent,
+        verbose_name=_("to agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+    )
+    to_number = models.CharField(_("to number"), max_length=32, blank=True)
+    # To an agent: the ring of their softphone, and whether they answered (a queue or a number
+    # is reached at once). Only connected transfers are counted.
+    call_sid = models.CharField(_("ring SID"), max_length=34, blank=True)
+    connected = models.BooleanField(_("connected"), default=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        indexes = [models.Index(fields=["created_at"], name="transfer_created_idx")]
+
+    def __str__(self):
+        return f"{self.bridge} {self.kind}"
 
 
 class Clock(models.Model):

@@ -70,3 +70,9 @@ def offers_ringing():
         .select_related("agent", "queue", "visit")
         .order_by("started_at")
     )
+
+
+def transfer_for_webhook(transfer_id: int):
+    from .models import Transfer
+
+    return Transfer.objects.select_related("to_queue").filter(pk=transfer_id).first()

@@ -496,7 +496,15 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     )
     if bridge is None:
         return None
+    if BridgeParticipant.objects.filter(
+        bridge=bridge, call_sid=call.sid, left_at__isnull=False
+    ).exists():
+        return None  # an agent who handed the caller to a colleague: the call goes on
     Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
+    from .control import holds_close, transfer_rings_stop
+
+    holds_close(bridge_id=bridge.pk, now=now)  # a caller on hold who hung up, or was hung up
+    transfer_rings_stop(bridge_id=bridge.pk)  # a colleague still ringing for this caller
     end_bridge.enqueue(bridge_id=bridge.pk)
     return bridge
 
@@ -505,7 +513,13 @@ def bridge_hang_up(*, bridge_id: int) -> list[str]:
     """Hang up every leg of an ended bridge that is still up (calls(CA).update(completed))."""
     bridge = Bridge.objects.select_related("visit__call", "offer").get(pk=bridge_id)
     sids = [bridge.visit.call.sid, bridge.offer.agent_call_sid]
-    live = Call.objects.filter(sid__in=sids).exclude(status__in=FINAL_STATUSES)
+    # A leg that left the bridge on purpose (a caller transferred to a queue) goes on.
+    gone = BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=False)
+    live = (
+        Call.objects.filter(sid__in=sids)
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(sid__in=gone.values("call_sid"))
+    )
     client = get_client()
     ended = []
     for sid in live.values_list("sid", flat=True):

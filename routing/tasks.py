@@ -49,6 +49,13 @@ def end_bridge(*, bridge_id: int) -> list[str]:
 
 
 @task()
+def release_agent(*, bridge_id: int, call_sid: str) -> None:
+    from .control import bridge_release_agent
+
+    bridge_release_agent(bridge_id=bridge_id, call_sid=call_sid)
+
+
+@task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
 

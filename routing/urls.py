@@ -9,6 +9,18 @@ urlpatterns = [
     path("bridges/<int:bridge_id>/join", views.bridge_join, name="bridge-join"),
     path("bridges/<int:bridge_id>/agent-done", views.bridge_agent_done, name="bridge-agent-done"),
     path(
+        "transfers/<int:transfer_id>/agent-answer",
+        views.transfer_agent_answer,
+        name="transfer-agent-answer",
+    ),
+    path(
+        "transfers/<int:transfer_id>/agent-status",
+        views.transfer_agent_status,
+        name="transfer-agent-status",
+    ),
+    path("transfers/<int:transfer_id>/caller", views.transfer_caller, name="transfer-caller"),
+    path("bridges/<int:bridge_id>/hold-music", views.bridge_hold_music, name="bridge-hold-music"),
+    path(
         "bridges/<int:bridge_id>/caller-done", views.bridge_caller_done, name="bridge-caller-done"
     ),
 ]

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.views import agent_api
@@ -127,3 +127,194 @@ def desk_offer(request):
     call_sid = request.GET.get("call_sid", "")[:34]
     offer = selectors.offer_for_desk(agent=request.agent, call_sid=call_sid, now=timezone.now())
     return JsonResponse({"offer": offer})
+
+
+# --- Call control (routing/control.py) ---------------------------------------------------------
+
+
+@twilio_webhook
+def bridge_hold_music(request, bridge_id):
+    """What a caller on hold hears (the participant's hold_url): the queue's hold music, else
+    silence, looped by Twilio for as long as the hold lasts."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    response = VoiceResponse()
+    music = bridge.visit.queue.hold_music_url if bridge is not None else ""
+    if music:
+        response.play(music)
+    else:
+        response.pause(length=30)
+    return twiml_response(response)
+
+
+@require_POST
+@agent_api
+def desk_hold(request):
+    """The desk's hold button: ``{"on_hold": true}`` once Twilio holds the caller; 409 with an
+    ``error`` for the agent when it cannot (no call, caller not joined, Twilio refused)."""
+    from .control import CallControlError, call_hold
+
+    try:
+        call_hold(agent=request.agent, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"on_hold": True})
+
+
+@require_POST
+@agent_api
+def desk_resume(request):
+    """The desk's resume button: ``{"on_hold": false}`` once the caller hears the agent again."""
+    from .control import CallControlError, call_resume
+
+    try:
+        call_resume(agent=request.agent, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"on_hold": False})
+
+
+@twilio_webhook
+def transfer_caller(request, transfer_id):
+    """The transferred caller, out of the conference. To a queue: its Enqueue (the wait URL
+    opens the new visit, first in line), ending like any caller of that queue. To a number:
+    a Dial of it with the company caller ID, then the end of the call."""
+    from django.conf import settings
+
+    from queues.twiml import add_enqueue
+
+    from .control import TRANSFER_PRIORITY
+
+    transfer = selectors.transfer_for_webhook(transfer_id)
+    response = VoiceResponse()
+    if transfer is not None and transfer.to_queue is not None:
+        queue = transfer.to_queue
+        add_enqueue(
+            response,
+            request=request,
+            queue=queue,
+            action_url=request.build_absolute_uri(
+                reverse("queues:exit", kwargs={"slug": queue.slug})
+            ),
+            caller_priority=TRANSFER_PRIORITY,
+        )
+        return twiml_response(response)
+    if transfer is not None and transfer.to_number:
+        response.dial(transfer.to_number, caller_id=settings.TWILIO_CALLER_ID)
+    response.hangup()
+    return twiml_response(response)
+
+
+@twilio_webhook
+def transfer_agent_answer(request, transfer_id):
+    """The colleague answered a transfer's ring: into the bridge's conference (their leaving
+    ends it); or, when the caller is gone, told so and hung up."""
+    from .control import transfer_agent_answered
+
+    bridge = transfer_agent_answered(
+        transfer_id=transfer_id, agent_call=request.twilio_call, now=request.twilio_received_at
+    )
+    response = VoiceResponse()
+    if bridge is None:
+        response.say(_("The caller has hung up."), language=_say_language())
+        response.hangup()
+        return twiml_response(response)
+    _conference(
+        response,
+        request=request,
+        bridge=bridge,
+        action=reverse("routing:bridge-agent-done", kwargs={"bridge_id": bridge.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook(required=("CallSid", "CallStatus"))
+def transfer_agent_status(request, transfer_id):
+    """Status callback of a transfer's ring or a consulted colleague's leg (their presence
+    follows their leg; a consulted colleague who answered is in the bridge)."""
+    from .control import consult_answered
+
+    call_record_status_callback(
+        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    if request.POST["CallStatus"] == "in-progress":
+        consult_answered(
+            transfer_id=transfer_id,
+            call_sid=request.POST["CallSid"],
+            now=request.twilio_received_at,
+        )
+    return HttpResponse(status=204)
+
+
+@require_POST
+@agent_api
+def desk_transfer(request):
+    """The desk's transfer: ``queue=<slug>`` → ``{"transferred": "queue"}`` (or ``number=…``
+    → ``{"transferred": "number"}``, under the outgoing rules) once Twilio took
+    the caller out of the call (the agent's leg then ends); 400 / 409 with an ``error``."""
+    from queues.models import Queue
+
+    from .control import (
+        CallControlError,
+        call_transfer_to_agent,
+        call_transfer_to_number,
+        call_transfer_to_queue,
+    )
+
+    identity = request.POST.get("agent", "").strip()[:64]
+    if identity:
+        from agents.models import Agent
+
+        target = Agent.objects.filter(identity=identity).first()
+        if target is None:
+            return JsonResponse({"error": _("Choose where to transfer the caller.")}, status=400)
+        try:
+            call_transfer_to_agent(agent=request.agent, target=target, now=timezone.now())
+        except CallControlError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        return JsonResponse({"transferred": "agent", "agent": target.identity, "ringing": True})
+    number = request.POST.get("number", "").strip()[:64]
+    if number:
+        try:
+            transfer = call_transfer_to_number(
+                agent=request.agent, number=number, now=timezone.now()
+            )
+        except CallControlError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        return JsonResponse({"transferred": "number", "number": transfer.to_number})
+    queue = Queue.objects.filter(slug=request.POST.get("queue", "")[:64]).first()
+    if queue is None:
+        return JsonResponse({"error": _("Choose where to transfer the caller.")}, status=400)
+    try:
+        call_transfer_to_queue(agent=request.agent, queue=queue, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"transferred": "queue", "queue": queue.slug})
+
+
+@require_POST
+@agent_api
+def desk_consult(request, action="start"):
+    """The desk's consultation: ``start`` (``agent=<identity>``: the caller on hold, the
+    colleague rung into the call), ``complete`` (the caller stays with the colleague, this
+    agent's call ends), ``join`` (all three), ``cancel`` (back to the caller). ``{"consult":
+    <action>}``; 400 / 409 with an ``error``."""
+    from agents.models import Agent
+
+    from . import control
+
+    now = timezone.now()
+    try:
+        if action == "start":
+            target = Agent.objects.filter(identity=request.POST.get("agent", "")[:64]).first()
+            if target is None:
+                return JsonResponse({"error": _("Choose a colleague to consult.")}, status=400)
+            control.consult_start(agent=request.agent, target=target, now=now)
+        elif action == "complete":
+            control.consult_complete(agent=request.agent, now=now)
+        elif action == "join":
+            control.consult_join(agent=request.agent, now=now)
+        else:
+            control.consult_cancel(agent=request.agent, now=now)
+    except control.CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"consult": action})

@@ -265,6 +265,8 @@
     $("idle-hint").hidden = true;
     $("dtmf-sent").textContent = "";
     setMuted(false);
+    setHeld(false);
+    $("consult-controls").hidden = true;
     callStartedAt = Date.now();
     clearInterval(timerHandle);
     $("call-timer").textContent = clock(0);
@@ -314,6 +316,81 @@
       clearMessage("dial");
       connect({ To: body.to }, fmt(T.outbound, { to: body.to }));
     }, function (error) { showMessage("dial", error.message); });
+  }
+
+  // Hold (the app asks Twilio to hold the caller in the conference; the device stays as it is,
+  // so the real SDK and the emulated softphone take the same path).
+  function setHeld(held) {
+    var button = $("hold-btn");
+    button.textContent = held ? gettext("Resume") : gettext("Hold");
+    button.setAttribute("aria-pressed", held ? "true" : "false");
+    button.classList.toggle("active", held);
+    $("hold-state").hidden = !held;
+  }
+
+  function toggleHold() {
+    var button = $("hold-btn");
+    var held = button.getAttribute("aria-pressed") === "true";
+    button.disabled = true;
+    request("POST", held ? urls.resumeUrl : urls.holdUrl).then(function (body) {
+      clearMessage("hold");
+      setHeld(body.on_hold);
+    }, function (error) {
+      showMessage("hold", error.message);
+    }).then(function () { button.disabled = false; });
+  }
+
+  // Cold transfer to a queue: the app takes the caller out of the call into that queue; this
+  // agent's leg then ends by itself (the device's disconnect closes the call panel).
+  function transferToQueue(event) {
+    event.preventDefault();
+    transfer($("transfer-btn"), { queue: $("transfer-queue").value });
+  }
+
+  // Cold transfer to an outside number, under the same rules as the dial box (checked by the app).
+  function transferToNumber(event) {
+    event.preventDefault();
+    var number = $("transfer-number").value.trim();
+    if (!number) {
+      showMessage("transfer", T.noNumber, "warning");
+      return;
+    }
+    transfer($("transfer-number-btn"), { number: number });
+  }
+
+  // Cold transfer to a colleague: their softphone rings; this call ends once they answer.
+  function transferToAgent(event) {
+    event.preventDefault();
+    var identity = $("transfer-agent").value.trim();
+    if (!identity) return;
+    transfer($("transfer-agent-btn"), { agent: identity });
+  }
+
+  // Consult a colleague (the caller on hold meanwhile), then complete, three-way or cancel.
+  function consult(action) {
+    var target = action === "start" ? { agent: $("transfer-agent").value.trim() } : null;
+    if (action === "start" && !target.agent) return;
+    var url = urls.consultUrl + (action === "start" ? "" : "/" + action);
+    request("POST", url, target).then(function () {
+      clearMessage("transfer");
+      $("consult-controls").hidden = action !== "start";
+      if (action === "start" || action === "cancel" || action === "join") {
+        setHeld(action === "start");
+      }
+    }, function (error) { showMessage("transfer", error.message); });
+  }
+
+  function transfer(button, target) {
+    if (!call) return;
+    button.disabled = true;
+    request("POST", urls.transferUrl, target).then(function (body) {
+      clearMessage("transfer");
+      showMessage("transfer", body.ringing
+        ? gettext("Ringing your colleague: the call passes to them when they answer.")
+        : gettext("The caller was transferred."), "info");
+    }, function (error) {
+      showMessage("transfer", error.message);
+    }).then(function () { button.disabled = false; });
   }
 
   function setMuted(muted) {
@@ -528,6 +605,14 @@
     }
   });
   $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
+  $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
+  $("transfer-form").addEventListener("submit", transferToQueue);
+  $("transfer-number-form").addEventListener("submit", transferToNumber);
+  $("transfer-agent-form").addEventListener("submit", transferToAgent);
+  $("consult-btn").addEventListener("click", function () { if (call) consult("start"); });
+  Array.prototype.forEach.call(root.querySelectorAll(".consult-action"), function (button) {
+    button.addEventListener("click", function () { if (call) consult(button.dataset.action); });
+  });
   $("mute-btn").addEventListener("click", function () {
     if (!call) return;
     var muted = !call.isMuted();

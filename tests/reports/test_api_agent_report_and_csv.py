@@ -13,7 +13,15 @@ from tests.factories import Visit, make_agent, tokyo
 
 pytestmark = pytest.mark.django_db
 # Offers of push routing: none in these days, which were worked by taking callers by hand.
-NO_OFFERS = {"offers": 0, "missed": 0, "rejected": 0, "ring_seconds_avg": None}
+# Nor holds or transfers (call control).
+NO_OFFERS = {
+    "offers": 0,
+    "missed": 0,
+    "rejected": 0,
+    "ring_seconds_avg": None,
+    "hold_seconds": 0,
+    "transfers_out": 0,
+}
 AGENT_KEYS = {
     "agent",
     "answered",

@@ -177,6 +177,8 @@ class TestAgentReport:
             "missed": 0,
             "rejected": 0,
             "ring_seconds_avg": None,
+            "hold_seconds": 0,
+            "transfers_out": 0,
         }
         assert rows["a2"]["answered"] == 2
         assert rows["a2"]["talk_seconds"] == 300
