@@ -48,6 +48,13 @@ class QueueRowSerializer(serializers.Serializer):
     service_level_seconds = serializers.IntegerField()
     aht_seconds = serializers.FloatField(allow_null=True)
     longest_wait_seconds = serializers.IntegerField(allow_null=True)
+    callbacks_requested = serializers.IntegerField(
+        help_text=_("Callbacks requested in the period (dated by the request).")
+    )
+    callbacks_connected = serializers.IntegerField(help_text=_("Of those, connected to an agent."))
+    callbacks_failed = serializers.IntegerField(
+        help_text=_("Of those, failed after the queue's attempts.")
+    )
 
 
 class AgentRowSerializer(serializers.Serializer):
@@ -75,6 +82,9 @@ class WallboardRowSerializer(serializers.Serializer):
     agents_wrap_up = serializers.IntegerField()
     agents_ringing = serializers.IntegerField(
         help_text=_("Agents whose softphone rings for a caller of this queue now.")
+    )
+    callbacks_waiting = serializers.IntegerField(
+        help_text=_("Callbacks requested and not yet connected or failed.")
     )
     offered = serializers.IntegerField()
     answered = serializers.IntegerField()
