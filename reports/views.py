@@ -59,6 +59,9 @@ QUEUE_COLUMNS = [
     "service_level_seconds",
     "aht_seconds",
     "longest_wait_seconds",
+    "callbacks_requested",
+    "callbacks_connected",
+    "callbacks_failed",
 ]
 AGENT_COLUMNS = [
     "agent",

@@ -26,6 +26,9 @@ ROW_KEYS = {
     "service_level_seconds",
     "aht_seconds",
     "longest_wait_seconds",
+    "callbacks_requested",
+    "callbacks_connected",
+    "callbacks_failed",
 }
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -77,6 +80,9 @@ def test_it_answers_the_contract_shape(client, analyst, two_days):
         "service_level_seconds": 20,
         "aht_seconds": 245.0,
         "longest_wait_seconds": 12,
+        "callbacks_requested": 0,
+        "callbacks_connected": 0,
+        "callbacks_failed": 0,
     }
     assert isinstance(first["offered"], int) and isinstance(first["longest_wait_seconds"], int)
     assert isinstance(first["asa_seconds"], float) and isinstance(first["service_level"], float)
@@ -260,7 +266,7 @@ def test_it_runs_a_fixed_number_of_queries(
     params = {"start": "2020-11-01", "end": "2020-11-30", "queue": "support"}
     client.get(URL, params)  # adds up the settled hours once and stores them
     # session, user, the user's groups, queue exists (filter), queues, stored hours
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # + callbacks
         response = client.get(URL, params)
     assert len(response.json()["rows"]) == 30
 
