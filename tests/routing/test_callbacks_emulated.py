@@ -13,9 +13,12 @@ from routing.models import Callback, CallbackStatus, Offer, OfferOutcome
 from routing.services import routing_dispatch
 from tests.factories import DEMO_NUMBER
 
-from .test_end_to_end import emu, ready, run  # noqa: F401  (the fixture and helpers)
+from . import test_end_to_end
+from .test_end_to_end import ready, run
 
 pytestmark = pytest.mark.django_db
+
+emu = test_end_to_end.emu  # the local Twilio in process, its REST client set
 
 CUSTOMER = "+819011112222"
 
