@@ -259,8 +259,8 @@ def callback_customer_answered(*, callback_id: int, call: Call, now: datetime) -
 
 def callback_attempt_failed(*, callback_id: int, reason: str, now: datetime) -> Callback:
     """The customer was not reached (or the agent left first): the agent's leg is told and
-    ended, the agent free again; the callback is retried after the queue's delay, or failed
-    after its attempts."""
+    ended (the agent is free again when it has ended: ``callback_agent_leg_ended``); the
+    callback is retried after the queue's delay, or failed after its attempts."""
     from .tasks import dispatch, tell_agent_not_reached
 
     with transaction.atomic():
@@ -281,15 +281,8 @@ def callback_attempt_failed(*, callback_id: int, reason: str, now: datetime) -> 
                 seconds=callback.queue.callback_retry_seconds
             )
         callback.save()
-        if callback.agent_id is not None:
-            agent = Agent.objects.select_for_update().get(pk=callback.agent_id)
-            if agent.status == AgentStatus.ON_CALL and agent.current_call_sid == (
-                callback.agent_call_sid
-            ):
-                tell_agent_not_reached.enqueue(agent_call_sid=callback.agent_call_sid)
-                agent_call_ended(
-                    agent=agent, agent_call_sid=callback.agent_call_sid, queue=None, now=now
-                )
+        if callback.agent_call_sid:
+            tell_agent_not_reached.enqueue(agent_call_sid=callback.agent_call_sid)
         dispatch.enqueue(queue_ids=[callback.queue_id])
     return callback
 
@@ -325,6 +318,18 @@ def callback_agent_done(*, callback_id: int, agent_call: Call, params, now: date
     agent = Agent.objects.filter(pk=callback.agent_id).first()
     if agent is not None:
         agent_call_ended(agent=agent, agent_call_sid=agent_call.sid, queue=callback.queue, now=now)
+
+
+def callback_agent_leg_ended(*, offer_id: int, call: Call, now: datetime) -> None:
+    """The agent's leg of an accepted callback offer ended (its final status): the agent is
+    free again if still on that call (after "the customer did not answer", or a call whose
+    Dial action never came)."""
+    offer = Offer.objects.filter(pk=offer_id, callback__isnull=False).first()
+    if offer is None or offer.outcome != OfferOutcome.ACCEPTED:
+        return
+    agent = Agent.objects.filter(pk=offer.agent_id).first()
+    if agent is not None and agent.status == AgentStatus.ON_CALL:
+        agent_call_ended(agent=agent, agent_call_sid=call.sid, queue=None, now=now)
 
 
 def tell_agent(*, agent_call_sid: str, url: str) -> None:

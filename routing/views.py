@@ -73,6 +73,10 @@ def offer_status(request, offer_id):
     status = request.POST["CallStatus"]
     if status in services.RING_END_OUTCOMES:
         services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
+    if request.twilio_call.is_final:
+        callbacks.callback_agent_leg_ended(
+            offer_id=offer_id, call=request.twilio_call, now=request.twilio_received_at
+        )
     return HttpResponse(status=204)
 
 

@@ -353,6 +353,9 @@ def test_no_answer_is_retried_after_the_delay_then_connects(
     callback.refresh_from_db()
     assert callback.status == CallbackStatus.REQUESTED
     assert callback.last_error == "no-answer"
+    # The agent hears that the customer did not answer; when their leg has ended, they are free.
+    offer = Offer.objects.get()
+    twilio.post(offer_url("status", offer), agent_leg(offer, "completed") | {"SequenceNumber": "4"})
     assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
     told = [
         path
