@@ -104,4 +104,3 @@ class CallbackHoursAdmin(admin.ModelAdmin):
     """When each queue's callbacks are offered and dialled (none: any time)."""
 
     list_display = ["queue", "hours"]
-    autocomplete_fields = []

@@ -346,10 +346,12 @@ def tell_agent(*, agent_call_sid: str, url: str) -> None:
 
 def callbacks_sweep(*, now: datetime) -> int:
     """Attempts Twilio never reported on (a worker died, a callback lost) end as not reached."""
-    stuck = Callback.objects.filter(
-        status=CallbackStatus.DIALLING, dialled_at__lte=now - DIALLING_LOST_AFTER
-    ).values_list("pk", flat=True)
-    for pk in list(stuck):
+    stuck = list(
+        Callback.objects.filter(
+            status=CallbackStatus.DIALLING, dialled_at__lte=now - DIALLING_LOST_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for pk in stuck:
         callback_attempt_failed(callback_id=pk, reason="no word from Twilio", now=now)
     return len(stuck)
 
