@@ -127,6 +127,12 @@ def queue_exit(request, flow_id, step_id):
     if visit.result not in CONTINUE_AFTER_QUEUE or visit.answered:
         # Answered: bridged, or (push routing) redirected to join the agent who answered.
         return twiml_response(VoiceResponse())
+    if visit.callback_requested_at is not None:
+        # Left for a callback (virtual hold): the confirmation, then the call ends; the flow's
+        # overflow step is not for this caller.
+        response = VoiceResponse()
+        queue_twiml.add_callback_confirmed(response, queue=queue, number=visit.callback_number)
+        return _respond(request, renderer, response)
     queue_twiml.add_exit_message(renderer.response, queue=queue, result=visit.result)
     return _respond(request, renderer, renderer.run(current.next_id))
 

@@ -24,6 +24,10 @@ class QueueMessagesInline(admin.StackedInline):
         "connect_message",
         "queue_full_message",
         "recording_notice",
+        "callback_offer_message",
+        "callback_number_message",
+        "callback_invalid_message",
+        "callback_confirmed_message",
     ]
 
 
@@ -76,6 +80,21 @@ class QueueAdmin(admin.ModelAdmin):
         (
             _("Routing"),
             {"fields": ["routing_mode", "ring_timeout_seconds", "missed_ready_after_seconds"]},
+        ),
+        (
+            _("Callbacks"),
+            {
+                "fields": [
+                    "callback_after_seconds",
+                    "callback_estimated_wait_minutes",
+                    "callback_retry_seconds",
+                    "callback_max_attempts",
+                ],
+                "description": _(
+                    "Callbacks are offered and dialled only within the callback hours set in "
+                    "Routing → Callback hours (none set: always)."
+                ),
+            },
         ),
         (
             _("Answered calls"),

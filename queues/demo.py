@@ -9,6 +9,8 @@ DEMO_QUEUE = {
     "announce_pause_seconds": 3,
     # The demo pushes callers to agents (docs/routing.md).
     "routing_mode": "push",
+    # Offer a callback (virtual hold) after two minutes of waiting.
+    "callback_after_seconds": 120,
     # The original's hold music (Runa-CCA NewService Conf::MOH_LONG): "then hold music".
     "hold_music_url": (
         "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
@@ -24,6 +26,18 @@ DEMO_MESSAGES = {
     "connect_message": "オペレータにおつなぎします。",
     "queue_full_message": "ただいま大変混み合っております。しばらくしてからおかけ直しください。",
     "recording_notice": "品質向上のため、この通話は録音させていただきます。",
+    "callback_offer_message": (
+        "順番を保ったまま折り返しのお電話をご希望の場合は、1を押してください。"
+    ),
+    "callback_number_message": (
+        "{number}におかけします。よろしければ1を、別の番号の場合は番号を押して最後に#を押してください。"
+    ),
+    "callback_invalid_message": (
+        "お電話番号を確認できませんでした。折り返し先の番号を押して、最後に#を押してください。"
+    ),
+    "callback_confirmed_message": (
+        "承りました。順番が来ましたら{number}におかけします。お電話ありがとうございました。"
+    ),
 }
 
 

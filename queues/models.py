@@ -106,6 +106,35 @@ class Queue(models.Model):
             "this many seconds, or, when blank, once they press Ready."
         ),
     )
+    # Callbacks (virtual hold): the caller may leave and be called back, keeping their place.
+    callback_after_seconds = models.PositiveIntegerField(
+        _("offer a callback after (s)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Offer 'press 1 to be called back' once a caller waited this long; blank = off."
+        ),
+    )
+    callback_estimated_wait_minutes = models.PositiveIntegerField(
+        _("offer a callback when the estimated wait passes (min)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Offer it from the caller's entry when the estimated wait is longer; blank = off."
+        ),
+    )
+    callback_retry_seconds = models.PositiveIntegerField(
+        _("callback retry delay (s)"),
+        default=300,
+        validators=[MinValueValidator(30)],
+        help_text=_("After an unanswered callback, wait this long before calling again."),
+    )
+    callback_max_attempts = models.PositiveSmallIntegerField(
+        _("callback attempts"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Calls to the customer before the callback is listed as failed."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -120,6 +149,13 @@ class Queue(models.Model):
     @property
     def is_synced(self) -> bool:
         return bool(self.twilio_sid and self.twilio_synced_at)
+
+    @property
+    def offers_callbacks(self) -> bool:
+        return (
+            self.callback_after_seconds is not None
+            or self.callback_estimated_wait_minutes is not None
+        )
 
 
 @deconstructible
@@ -194,6 +230,32 @@ class QueueMessages(models.Model):
         blank=True,
         help_text=_("Spoken before connecting when answered calls are recorded."),
     )
+    callback_offer_message = models.CharField(
+        _("callback offer"),
+        max_length=500,
+        blank=True,
+        help_text=_("Said while waiting once a callback may be offered; key 1 accepts."),
+    )
+    callback_number_message = models.CharField(
+        _("callback number confirmation"),
+        max_length=500,
+        blank=True,
+        validators=[PlaceholderValidator("number")],
+        help_text=_("{number} is the caller's number; key 1 confirms, or another number and #."),
+    )
+    callback_invalid_message = models.CharField(
+        _("callback number missing or invalid"),
+        max_length=500,
+        blank=True,
+        help_text=_("Said when the caller's number is withheld or unusable: key a number and #."),
+    )
+    callback_confirmed_message = models.CharField(
+        _("callback confirmed"),
+        max_length=500,
+        blank=True,
+        validators=[PlaceholderValidator("number")],
+        help_text=_("Said before the call ends; {number} is the number that will be called."),
+    )
 
     class Meta:
         verbose_name = _("queue messages")
@@ -261,6 +323,10 @@ class QueueVisit(models.Model):
     )
     # Set by the flow's queue step; a higher number is offered to agents first (push routing).
     caller_priority = models.PositiveSmallIntegerField(_("caller priority"), default=0)
+    # The caller accepted a callback and left the queue for it (virtual hold): the number to
+    # call and when. The flow does not continue after such a visit; routing owns the callback.
+    callback_number = models.CharField(_("callback number"), max_length=32, blank=True)
+    callback_requested_at = models.DateTimeField(_("callback requested"), null=True, blank=True)
     # A call placed by `simulate_call --keep`: kept for inspection, left out of every report.
     is_test_call = models.BooleanField(_("test call"), default=False)
 

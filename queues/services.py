@@ -95,6 +95,7 @@ class WaitStep:
     announce: bool
     last_announced: int | None
     minutes: int | None
+    offer_callback: bool = False
 
 
 def visit_record_wait(
@@ -139,7 +140,43 @@ def visit_record_wait(
         announce=announce,
         last_announced=last,
         minutes=minutes,
+        offer_callback=announce and callback_offer_due(queue=queue, queue_time=queue_time, now=now),
     )
+
+
+def callback_offer_due(*, queue: Queue, queue_time: int, now: datetime) -> bool:
+    """Whether a waiting caller is offered a callback now (with the position announcement):
+    after the queue's N seconds of waiting, or while the estimated wait passes M minutes; never
+    when a receiver of ``callback_offer_allowed`` says no (routing: outside callback hours)."""
+    if not queue.offers_callbacks:
+        return False
+    due = queue.callback_after_seconds is not None and queue_time >= queue.callback_after_seconds
+    if not due and queue.callback_estimated_wait_minutes is not None:
+        minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
+        due = minutes is not None and minutes > queue.callback_estimated_wait_minutes
+    if not due:
+        return False
+    answers = signals.callback_offer_allowed.send(sender=Queue, queue=queue, now=now)
+    return all(answer is not False for _, answer in answers)
+
+
+def visit_request_callback(
+    *, queue: Queue, call: Call, number: str, now: datetime
+) -> QueueVisit | None:
+    """The waiting caller accepted a callback to ``number`` (E.164): the visit remembers it
+    (it is about to leave with <Leave/>, and the flow must not go on after it) and
+    ``callback_requested`` lets routing create the callback in this transaction. None when the
+    caller no longer waits here; a repeat returns the visit unchanged."""
+    visit = _latest_visit(queue=queue, call=call)
+    if visit is None or visit.result != QueueResult.WAITING or visit.answered_at is not None:
+        return None
+    if visit.callback_requested_at is not None:
+        return visit
+    visit.callback_number = number
+    visit.callback_requested_at = now
+    visit.save(update_fields=["callback_number", "callback_requested_at"])
+    signals.callback_requested.send(sender=QueueVisit, visit=visit)
+    return visit
 
 
 def _exit_result(params) -> str:

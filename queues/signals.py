@@ -18,3 +18,16 @@ caller_left = Signal()
 
 # The agent's Dial action arrived: visit.talk_seconds is set.
 talk_recorded = Signal()
+
+# The caller accepted a callback (virtual hold) and is leaving the queue for it:
+# visit.callback_number and visit.callback_requested_at are set. Sent in the transaction
+# that records it, so the receiver's callback row commits with it. kwargs: visit.
+callback_requested = Signal()
+
+# Asked before a callback is offered to a waiting caller. kwargs: queue, now. A receiver that
+# returns False suppresses the offer (routing: outside the queue's callback hours).
+callback_offer_allowed = Signal()
+
+# Asked before a callback number is accepted. kwargs: number (E.164). A receiver returns a
+# reason (str) to refuse it (routing: the outgoing-number rules agents dial under), else "".
+callback_number_refused = Signal()

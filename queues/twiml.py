@@ -108,6 +108,7 @@ def wait_response(
     announce: bool,
     minutes: int | None,
     last_announced: int | None,
+    callback_action: str | None = None,
 ) -> VoiceResponse:
     """One pass of the wait loop: maybe the announcement, then hold music or a pause until the
     next announcement is due.
@@ -115,6 +116,10 @@ def wait_response(
     Twilio asks again only when this document has been played, so with silence the document
     never lasts past the max wait: the announcement counts with its pause and a slow estimate of
     its speech, and is left out when it would not fit. (A hold-music track plays to its end.)
+
+    With ``callback_action`` (a callback is due), the announcement and the callback offer are
+    wrapped in ``<Gather numDigits="1">`` whose action gets the key; silence falls through to
+    the rest of the document, so the wait loop goes on unchanged.
     """
     response = VoiceResponse()
     remaining = None
@@ -137,10 +142,18 @@ def wait_response(
         if remaining is not None and not queue.hold_music_url and spoken + 1 > remaining:
             spoken = 0  # no time left to say it: the caller leaves first
         else:
+            target = response
+            if callback_action:
+                offer = _sayings(queue, "callback_offer_message")
+                sayings = sayings + offer
+                spoken += sum(speech_seconds_estimate(t, a["language"]) for t, a in offer)
+                target = response.gather(
+                    num_digits=1, action=callback_action, method="POST", timeout=1
+                )
             if queue.announce_pause_seconds:
-                response.pause(length=queue.announce_pause_seconds)
+                target.pause(length=queue.announce_pause_seconds)
             for text, attrs in sayings:
-                response.say(text, **attrs)
+                target.say(text, **attrs)
     if queue.hold_music_url:
         response.play(queue.hold_music_url)
         return response
@@ -179,3 +192,38 @@ def connect_response(*, queue: Queue) -> VoiceResponse:
     if queue.record_answered_calls:
         _say_each(response, queue, "recording_notice")
     return response
+
+
+def callback_number_response(
+    *, queue: Queue, number: str | None, action: str, invalid: bool = False
+) -> VoiceResponse:
+    """The callback's number confirmation: the caller's number said, key 1 to confirm or key
+    another number and #; with no usable number (withheld, or a keyed number refused) the
+    invalid message asks for one. Silence returns to the wait loop with the place kept."""
+    response = VoiceResponse()
+    gather = response.gather(action=action, method="POST", finish_on_key="#", timeout=6)
+    if invalid or not number:
+        for text, attrs in _sayings(queue, "callback_invalid_message"):
+            gather.say(text, **attrs)
+    else:
+        for text, attrs in _sayings(queue, "callback_number_message", number=_spoken(number)):
+            gather.say(text, **attrs)
+    return response
+
+
+def _spoken(number: str) -> str:
+    """A number read digit by digit (spaces between), national digits after the +81."""
+    return " ".join(number.lstrip("+"))
+
+
+def leave_response() -> VoiceResponse:
+    """Out of the queue: the Enqueue action's TwiML is what the caller hears next."""
+    response = VoiceResponse()
+    response.leave()
+    return response
+
+
+def add_callback_confirmed(response: VoiceResponse, *, queue: Queue, number: str) -> None:
+    """The caller left the queue for a callback: the confirmation, then the call ends."""
+    _say_each(response, queue, "callback_confirmed_message", number=_spoken(number))
+    response.hangup()

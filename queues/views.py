@@ -1,11 +1,13 @@
 """Twilio webhooks of a queue: wait URL, Enqueue action, connect URL, agent Dial action."""
 
+from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
+from telephony.phone import to_e164
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
-from . import services, twiml
+from . import services, signals, twiml
 from .selectors import queue_by_slug
 
 
@@ -35,8 +37,67 @@ def wait(request, slug):
             announce=step.announce,
             minutes=step.minutes,
             last_announced=step.last_announced,
+            callback_action=_callback_url(request, "queues:callback-key", queue)
+            if step.offer_callback
+            else None,
         )
     )
+
+
+def _callback_url(request, name: str, queue) -> str:
+    return request.build_absolute_uri(reverse(name, kwargs={"slug": queue.slug}))
+
+
+def _usable_number(raw: str) -> str | None:
+    """``raw`` as E.164 when a callback may dial it (telephony's normalising, then the
+    outgoing-number rules through ``callback_number_refused``), else None."""
+    number = to_e164(raw)
+    if number is None:
+        return None
+    refusals = signals.callback_number_refused.send(sender=None, number=number)
+    return None if any(reason for _, reason in refusals) else number
+
+
+def _number_confirmation(request, queue, *, invalid=False):
+    number = _usable_number(request.twilio_call.from_number)
+    return twiml_response(
+        twiml.callback_number_response(
+            queue=queue,
+            number=number,
+            action=_callback_url(request, "queues:callback-number", queue),
+            invalid=invalid,
+        )
+    )
+
+
+@twilio_webhook(required=("CallSid",))
+def callback_key(request, slug):
+    """The Gather action of a wait document that offered a callback: 1 leads to the number
+    confirmation; any other key goes back to waiting (an empty document: Twilio asks the wait
+    URL again, the place in the queue kept)."""
+    queue = queue_by_slug(slug)
+    if request.POST.get("Digits", "") != "1":
+        return twiml_response(VoiceResponse())
+    return _number_confirmation(request, queue)
+
+
+@twilio_webhook(required=("CallSid",))
+def callback_number(request, slug):
+    """The number confirmation's Gather action: 1 keeps the caller's own number, other digits
+    (ended by #) are the number to call. A usable number is recorded and the caller leaves the
+    queue (<Leave/>); the Enqueue action then says the confirmation and ends the call."""
+    queue = queue_by_slug(slug)
+    digits = request.POST.get("Digits", "").strip().rstrip("#")
+    raw = request.twilio_call.from_number if digits == "1" else digits
+    number = _usable_number(raw) if raw else None
+    if number is None:
+        return _number_confirmation(request, queue, invalid=True)
+    visit = services.visit_request_callback(
+        queue=queue, call=request.twilio_call, number=number, now=request.twilio_received_at
+    )
+    if visit is None:
+        return twiml_response(VoiceResponse())
+    return twiml_response(twiml.leave_response())
 
 
 @twilio_webhook(required=("CallSid", "QueueResult"))
@@ -47,6 +108,9 @@ def exit_action(request, slug):
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
     response = VoiceResponse()
+    if visit.callback_requested_at is not None:
+        twiml.add_callback_confirmed(response, queue=queue, number=visit.callback_number)
+        return twiml_response(response)
     twiml.add_exit_message(response, queue=queue, result=visit.result)
     return twiml_response(response)
 

@@ -54,6 +54,13 @@ class QueueRowSerializer(serializers.Serializer):
     transferred_out = serializers.IntegerField(
         help_text=_("Callers of the queue an agent transferred on (to a queue, agent or number).")
     )
+    callbacks_requested = serializers.IntegerField(
+        help_text=_("Callbacks requested in the period (dated by the request).")
+    )
+    callbacks_connected = serializers.IntegerField(help_text=_("Of those, connected to an agent."))
+    callbacks_failed = serializers.IntegerField(
+        help_text=_("Of those, failed after the queue's attempts.")
+    )
 
 
 class AgentRowSerializer(serializers.Serializer):
@@ -85,6 +92,9 @@ class WallboardRowSerializer(serializers.Serializer):
     agents_wrap_up = serializers.IntegerField()
     agents_ringing = serializers.IntegerField(
         help_text=_("Agents whose softphone rings for a caller of this queue now.")
+    )
+    callbacks_waiting = serializers.IntegerField(
+        help_text=_("Callbacks requested and not yet connected or failed.")
     )
     offered = serializers.IntegerField()
     answered = serializers.IntegerField()

@@ -53,7 +53,8 @@ from queues.selectors import (
     REJECTED,
     waiting_stats,
 )
-from routing.models import Hold, Offer, OfferOutcome, Transfer
+from routing.callbacks import callbacks_waiting_counts
+from routing.models import Callback, CallbackStatus, Hold, Offer, OfferOutcome, Transfer
 from routing.selectors import ringing_counts
 
 from .models import QueueHourStats
@@ -256,7 +257,39 @@ def queue_row(queue: Queue, period_start: datetime, agg: dict) -> dict:
         "service_level_seconds": queue.service_level_seconds,
         "aht_seconds": _mean(agg["handle_sum"], agg["handle_count"]),
         "longest_wait_seconds": agg["longest_wait"],
+        "callbacks_requested": agg.get("callbacks_requested", 0),
+        "callbacks_connected": agg.get("callbacks_connected", 0),
+        "callbacks_failed": agg.get("callbacks_failed", 0),
     }
+
+
+# A callback is its own record, dated by when the caller requested it; of those requested in a
+# period, how many have connected and how many failed (so far).
+CALLBACK_FIGURES = ("callbacks_requested", "callbacks_connected", "callbacks_failed")
+
+
+def _callback_counts(*, queues: list[Queue], bounds: list[datetime], end: datetime) -> dict:
+    """Per (queue id, period index): the callback figures (dated by the request)."""
+    rows = (
+        Callback.objects.filter(
+            queue__in=[queue.pk for queue in queues],
+            visit__is_test_call=False,
+            requested_at__gte=bounds[0],
+            requested_at__lt=end,
+        )
+        .values_list("queue_id", "requested_at", "status")
+        .order_by()
+    )
+    counts: dict = {}
+    for queue_id, requested_at, status in rows:
+        index = bisect_right(bounds, requested_at) - 1
+        figures = counts.setdefault((queue_id, index), dict.fromkeys(CALLBACK_FIGURES, 0))
+        figures["callbacks_requested"] += 1
+        if status == CallbackStatus.CONNECTED:
+            figures["callbacks_connected"] += 1
+        elif status == CallbackStatus.FAILED:
+            figures["callbacks_failed"] += 1
+    return counts
 
 
 def _mean(total: int, count: int) -> float | None:
@@ -309,6 +342,8 @@ def queue_report(
         ]
         for part in _aggregate_periods(queues, live, date_range.zone, interval, starts):
             _add(totals[(part["queue_id"], part["period"])], part)
+    for key, figures in _callback_counts(queues=queues, bounds=bounds, end=range_end).items():
+        totals[key].update(figures)
     rows = [
         queue_row(queue, period, totals[(queue.pk, index)])
         for index, period in enumerate(starts)
@@ -467,6 +502,7 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
     offers = agent_offer_figures(date_range=date_range)
     holds = agent_hold_figures(date_range=date_range)
     transfers = agent_transfer_figures(date_range=date_range)
+    called_back = agent_callback_figures(date_range=date_range)
     identities = set(Agent.objects.values_list("identity", flat=True)) | set(handled)
     rows = []
     for identity in sorted(identities):
@@ -474,11 +510,12 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
         spent = times.get(identity, {})
         available = _seconds(spent.get("available"))
         busy_seconds = _seconds(spent.get("busy"))
+        callbacks = called_back.get(identity, {})
         rows.append(
             {
                 "agent": identity,
-                "answered": calls.get("answered", 0),
-                "talk_seconds": calls.get("talk") or 0,
+                "answered": calls.get("answered", 0) + callbacks.get("answered", 0),
+                "talk_seconds": (calls.get("talk") or 0) + (callbacks.get("talk") or 0),
                 "aht_seconds": mean(calls.get("aht")),
                 "available_seconds": available,
                 "occupancy": ratio(busy_seconds, available + busy_seconds),
@@ -488,6 +525,24 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
             }
         )
     return rows
+
+
+def agent_callback_figures(*, date_range: DateRange) -> dict[str, dict]:
+    """Per agent identity, callbacks they connected (dated by the connection): counted as
+    answered, their talk (the agent's conference DialCallDuration) as talk. Offers of
+    callbacks are offers like any other (agent_offer_figures)."""
+    rows = (
+        Callback.objects.filter(
+            connected_at__gte=date_range.start_at,
+            connected_at__lt=date_range.end_at,
+            visit__is_test_call=False,
+            agent__isnull=False,
+        )
+        .values("agent__identity")
+        .annotate(answered=Count("pk"), talk=Sum("talk_seconds"))
+        .order_by()
+    )
+    return {row["agent__identity"]: row for row in rows}
 
 
 _NO_OFFERS = {"offers": 0, "missed": 0, "rejected": 0, "ring_seconds_avg": None}
@@ -606,6 +661,7 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     waiting = waiting_stats(now=now)
     agents = agent_status_counts()
     ringing = ringing_counts()
+    callbacks_waiting = callbacks_waiting_counts()
     # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
     counted = (
         QueueVisit.objects.reported()
@@ -635,6 +691,8 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
                 "agents_wrap_up": queue_agents.get(AgentStatus.WRAP_UP, 0),
                 # Agents whose softphone rings for a caller of this queue (push routing).
                 "agents_ringing": ringing.get(queue.pk, 0),
+                # Callbacks requested and not yet connected or failed.
+                "callbacks_waiting": callbacks_waiting.get(queue.pk, 0),
                 "offered": today_row["offered"],
                 "answered": today_row["answered"],
                 "abandoned": today_row["abandoned"],

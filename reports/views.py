@@ -61,6 +61,9 @@ QUEUE_COLUMNS = [
     "longest_wait_seconds",
     "transferred_in",
     "transferred_out",
+    "callbacks_requested",
+    "callbacks_connected",
+    "callbacks_failed",
 ]
 AGENT_COLUMNS = [
     "agent",

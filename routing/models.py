@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
+from ivr.models import BusinessHours
 from queues.models import Queue, QueueVisit
 
 
@@ -20,8 +21,8 @@ class Offer(models.Model):
     """One ring of one agent for one waiting caller. Open (outcome blank) from the decision
     until the agent answers, lets it ring out, rejects it, or the caller goes.
 
-    An offer names a queue visit today; a callback (virtual hold) will be a second, nullable
-    target beside ``visit`` (docs/routing.md).
+    An offer names either a waiting caller's queue visit or a callback (virtual hold), never
+    both (docs/routing.md).
     """
 
     agent = models.ForeignKey(
@@ -30,6 +31,14 @@ class Offer(models.Model):
     visit = models.ForeignKey(
         QueueVisit,
         verbose_name=_("queue visit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+    )
+    callback = models.ForeignKey(
+        "Callback",
+        verbose_name=_("callback"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -61,6 +70,16 @@ class Offer(models.Model):
             models.UniqueConstraint(
                 fields=["visit"], condition=models.Q(outcome=""), name="offer_one_open_per_visit"
             ),
+            models.UniqueConstraint(
+                fields=["callback"],
+                condition=models.Q(outcome=""),
+                name="offer_one_open_per_callback",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(visit__isnull=False, callback__isnull=True)
+                | models.Q(visit__isnull=True, callback__isnull=False),
+                name="offer_visit_xor_callback",
+            ),
         ]
         indexes = [
             models.Index(fields=["agent", "started_at"], name="offer_agent_started_idx"),
@@ -69,7 +88,8 @@ class Offer(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.agent_id} for {self.visit_id} ({self.outcome or 'ringing'})"
+        target = f"callback {self.callback_id}" if self.callback_id else self.visit_id
+        return f"{self.agent_id} for {target} ({self.outcome or 'ringing'})"
 
     @property
     def is_open(self) -> bool:
@@ -246,3 +266,92 @@ class Clock(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.at}"
+
+
+class CallbackStatus(models.TextChoices):
+    REQUESTED = "requested", _("waiting")
+    DIALLING = "dialling", _("dialling")
+    CONNECTED = "connected", _("connected")
+    FAILED = "failed", _("failed")
+
+
+class Callback(models.Model):
+    """A caller who left a queue to be called back (virtual hold), keeping their place: it is
+    served in the queue's order by the visit's caller priority and original entry. Requested
+    until an agent accepts its offer (dialling: the customer is being called), then connected,
+    or back to requested after an unanswered call (retried after the queue's delay), or failed
+    after the queue's attempts."""
+
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="callbacks"
+    )
+    visit = models.OneToOneField(
+        QueueVisit, verbose_name=_("queue visit"), on_delete=models.PROTECT, related_name="callback"
+    )
+    number = models.CharField(_("number to call"), max_length=32)
+    # The caller's place: their original entry into the queue and their caller priority.
+    entered_at = models.DateTimeField(_("entered the queue"))
+    caller_priority = models.PositiveSmallIntegerField(_("caller priority"), default=0)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CallbackStatus.choices,
+        default=CallbackStatus.REQUESTED,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    # The attempt in progress (dialling) or that connected.
+    agent = models.ForeignKey(
+        Agent,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+    )
+    agent_call_sid = models.CharField(_("agent leg SID"), max_length=34, blank=True)
+    customer_call_sid = models.CharField(_("customer leg SID"), max_length=34, blank=True)
+    dialled_at = models.DateTimeField(_("dialled"), null=True, blank=True)
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="callback_status_next_idx"),
+            models.Index(fields=["queue", "requested_at"], name="callback_queue_requested_idx"),
+            models.Index(fields=["agent_call_sid"], name="callback_agent_call_idx"),
+            models.Index(fields=["customer_call_sid"], name="callback_customer_call_idx"),
+        ]
+
+    def __str__(self):
+        return f"callback {self.pk} ({self.status})"
+
+    @property
+    def conference_name(self) -> str:
+        """No personal data: the callback and its attempt."""
+        return f"callback-{self.pk}-{self.attempts}"
+
+
+class CallbackHours(models.Model):
+    """When a queue's callbacks may be offered and dialled: an IVR business-hours schedule.
+    A queue without one offers and dials callbacks at any time."""
+
+    queue = models.OneToOneField(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="callback_hours"
+    )
+    hours = models.ForeignKey(
+        BusinessHours, verbose_name=_("business hours"), on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("callback hours")
+        verbose_name_plural = _("callback hours")
+
+    def __str__(self):
+        return f"{self.queue} – {self.hours}"

@@ -9,7 +9,14 @@ from django.utils import timezone
 from agents.models import Agent
 from agents.signals import agent_became_available, agent_became_unreachable
 from queues.models import QueueResult, RoutingMode
-from queues.signals import caller_connected, caller_enqueued, caller_left
+from queues.signals import (
+    callback_number_refused,
+    callback_offer_allowed,
+    callback_requested,
+    caller_connected,
+    caller_enqueued,
+    caller_left,
+)
 from telephony.signals import call_status_changed
 
 from . import tasks
@@ -70,3 +77,27 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
     """Either side of a bridge hung up: the other side is hung up too."""
     if call.is_final:
         bridge_leg_ended(call=call, now=call.ended_at or timezone.now())
+
+
+@receiver(callback_requested, dispatch_uid="routing.on_callback_requested")
+def on_callback_requested(sender, visit, **kwargs):
+    """The caller accepted a callback: it is created in the same transaction."""
+    from .callbacks import callback_create
+
+    callback_create(visit=visit, now=visit.callback_requested_at or timezone.now())
+
+
+@receiver(callback_offer_allowed, dispatch_uid="routing.on_callback_offer_allowed")
+def on_callback_offer_allowed(sender, queue, now, **kwargs):
+    """No callback is offered outside the queue's callback hours."""
+    from .callbacks import closed_queue_ids
+
+    return queue.pk not in closed_queue_ids(now=now, queue_ids=[queue.pk])
+
+
+@receiver(callback_number_refused, dispatch_uid="routing.on_callback_number_refused")
+def on_callback_number_refused(sender, number, **kwargs):
+    """A callback dials only what an agent may dial (agents' outgoing-number rules)."""
+    from agents.selectors import dial_refusal
+
+    return dial_refusal(number)

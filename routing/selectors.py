@@ -27,10 +27,12 @@ def offer_for_desk(*, agent: Agent, call_sid: str, now: datetime) -> dict | None
     if not call_sid:
         return None
     offer = (
-        Offer.objects.select_related("visit__call", "queue")
+        Offer.objects.select_related("visit__call", "queue", "callback__visit__call")
         .filter(agent=agent, agent_call_sid=call_sid)
         .first()
     )
+    if offer is not None and offer.callback is not None:
+        return _callback_for_desk(offer, agent=agent, now=now)
     if offer is None or offer.visit is None:
         return None
     visit = offer.visit
@@ -76,3 +78,28 @@ def transfer_for_webhook(transfer_id: int):
     from .models import Transfer
 
     return Transfer.objects.select_related("to_queue").filter(pk=transfer_id).first()
+
+
+def _callback_for_desk(offer: Offer, *, agent: Agent, now: datetime) -> dict:
+    """A callback's ring on the desk: "callback to <number>", customer, queue, waited since
+    (the caller's original entry), attempt."""
+    callback = offer.callback
+    customer = Customer.objects.filter(phone_number=callback.number).first()
+    return {
+        "id": offer.pk,
+        "kind": "callback",
+        "outcome": offer.outcome or "ringing",
+        "phone_number": callback.number,
+        "customer": customer_as_dict(customer) if customer is not None else None,
+        "vip": bool(customer and customer.is_vip),
+        "queue": {"slug": offer.queue.slug, "name": offer.queue.name},
+        "wait_seconds": max(0, int((now - callback.entered_at).total_seconds())),
+        "waiting_since": callback.entered_at.isoformat(),
+        "attempt": callback.attempts + 1,
+        "caller_priority": callback.caller_priority,
+        "ivr_path": [
+            {**entry, "at": entry["at"].isoformat()}
+            for entry in call_path_for(callback.visit.call.sid)
+        ],
+        "auto_answer": agent.auto_answer,
+    }

@@ -50,8 +50,9 @@ from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
 from telephony.models import FINAL_STATUSES, Call, WebhookEvent
 
+from . import callbacks
 from .clocks import ROUTING_LOCK, clock_lock
-from .models import Bridge, BridgeParticipant, Offer, OfferOutcome, ParticipantRole
+from .models import Bridge, BridgeParticipant, Callback, Offer, OfferOutcome, ParticipantRole
 from .rest import create_call_paced, with_retry
 
 logger = logging.getLogger("routing")
@@ -106,11 +107,11 @@ def eligible_agents(*, now: datetime):
     )
 
 
-def _declined_recently(*, now: datetime, agent_ref, visit_ref):
+def _declined_recently(*, now: datetime, agent_ref, visit_ref, target="visit"):
     return Exists(
         Offer.objects.filter(
             agent=agent_ref,
-            visit=visit_ref,
+            **{target: visit_ref},
             outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
             ended_at__gt=now - REOFFER_SAME_AGENT_AFTER,
         )
@@ -124,6 +125,7 @@ def waiting_visits(*, now: datetime):
     return (
         QueueVisit.objects.reported()
         .filter(waiting_now_q(now), queue__routing_mode=RoutingMode.PUSH)
+        .filter(callback_requested_at__isnull=True)  # leaving for a callback, which waits
         .exclude(Exists(Offer.objects.filter(visit=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         .annotate(
             effective_priority=Case(
@@ -139,24 +141,29 @@ def waiting_visits(*, now: datetime):
     )
 
 
-def _best_agent_for(visit: QueueVisit, *, now: datetime, exclude: set[int]) -> Agent | None:
-    """Skill level in the visit's queue (membership priority, 1 first), then longest idle."""
+def _best_agent_for(visit, *, now: datetime, exclude: set[int]) -> Agent | None:
+    """Skill level in the visit's (or callback's) queue (membership priority, 1 first), then
+    longest idle."""
     level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=visit.queue_id)
+    target = "callback" if isinstance(visit, Callback) else "visit"
     return (
         eligible_agents(now=now)
         .filter(memberships__queue_id=visit.queue_id)
         .exclude(pk__in=exclude)
-        .exclude(_declined_recently(now=now, agent_ref=OuterRef("pk"), visit_ref=visit.pk))
+        .exclude(
+            _declined_recently(now=now, agent_ref=OuterRef("pk"), visit_ref=visit.pk, target=target)
+        )
         .annotate(level=Subquery(level.values("priority")[:1]))
         .order_by("level", "idle_since", "pk")
         .first()
     )
 
 
-def _best_visit_for(agent: Agent, *, now: datetime) -> QueueVisit | None:
-    """The agent's skill level in each queue first (their best queue), then the callers' order."""
+def _best_visit_for(agent: Agent, *, now: datetime):
+    """The agent's skill level in each queue first (their best queue), then the callers' order
+    — waiting callers and due callbacks together."""
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
-    return (
+    visit = (
         waiting_visits(now=now)
         .filter(queue__memberships__agent=agent)
         .exclude(_declined_recently(now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk")))
@@ -164,19 +171,44 @@ def _best_visit_for(agent: Agent, *, now: datetime) -> QueueVisit | None:
         .order_by("level", "-effective_priority", "entered_at", "pk")
         .first()
     )
+    callback = callbacks.best_callback_for(
+        agent,
+        now=now,
+        declined=_declined_recently(
+            now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk"), target="callback"
+        ),
+    )
+    candidates = [c for c in (visit, callback) if c is not None]
+    return min(candidates, key=_turn_key, default=None)
+
+
+def _turn_key(target) -> tuple:
+    """Whose turn first: (skill level when known,) caller priority, original entry."""
+    return (
+        getattr(target, "level", 0) or 0,
+        -target.effective_priority,
+        target.entered_at,
+        isinstance(target, Callback),
+        target.pk,
+    )
 
 
 # --- Decisions ---------------------------------------------------------------------------------
 
 
-def _offer_create(*, agent: Agent, visit: QueueVisit, now: datetime) -> Offer | None:
+def _offer_create(*, agent: Agent, visit, now: datetime) -> Offer | None:
     from .tasks import ring_offer
 
+    if isinstance(visit, Callback):
+        return callbacks.offer_create(agent=agent, callback=visit, now=now)
     # Lock both rows, skipping any a concurrent change holds (the caller leaving, the agent's
     # status moving): that change's receivers then see this offer once it is committed, and a
     # skipped agent or caller is offered again by the task that change enqueues.
     visit_free = QueueVisit.objects.select_for_update(skip_locked=True).filter(
-        pk=visit.pk, result=QueueResult.WAITING, answered_at__isnull=True
+        pk=visit.pk,
+        result=QueueResult.WAITING,
+        answered_at__isnull=True,
+        callback_requested_at__isnull=True,
     )
     agent_free = Agent.objects.select_for_update(skip_locked=True).filter(
         pk=agent.pk, status=AgentStatus.AVAILABLE
@@ -221,15 +253,19 @@ def routing_dispatch(
         if not free:
             return offers
         visits = waiting_visits(now=now).select_related("queue")
+        due = callbacks.due_callbacks(now=now).select_related("queue")
         if queue_ids is not None:
             visits = visits.filter(queue_id__in=list(queue_ids))
+            due = due.filter(queue_id__in=list(queue_ids))
         taken_agents = {offer.agent_id for offer in offers}
-        taken_visits = {offer.visit_id for offer in offers}
+        taken_visits = {_offer_target(offer) for offer in offers}
         queues_without_agents: set[int] = set()
-        for visit in visits[:DISPATCH_BATCH]:
+        # Waiting callers and due callbacks in one line: a callback keeps its caller's place.
+        turns = sorted([*visits[:DISPATCH_BATCH], *due[:DISPATCH_BATCH]], key=_turn_key)
+        for visit in turns[:DISPATCH_BATCH]:
             if free <= 0:
                 break  # every free agent rings: the lock is held no longer than needed
-            if visit.pk in taken_visits or visit.queue_id in queues_without_agents:
+            if _target(visit) in taken_visits or visit.queue_id in queues_without_agents:
                 continue
             agent = _best_agent_for(visit, now=now, exclude=taken_agents)
             if agent is None:
@@ -243,6 +279,16 @@ def routing_dispatch(
                 taken_agents.add(agent.pk)
                 free -= 1
     return offers
+
+
+def _target(visit) -> tuple[str, int]:
+    return ("callback" if isinstance(visit, Callback) else "visit", visit.pk)
+
+
+def _offer_target(offer: Offer) -> tuple[str, int]:
+    if offer.callback_id is not None:
+        return ("callback", offer.callback_id)
+    return ("visit", offer.visit_id)
 
 
 def _end(offer: Offer, *, outcome: str, now: datetime) -> None:
@@ -315,10 +361,13 @@ def offer_ring(*, offer_id: int) -> Offer | None:
     """Ring the agent's softphone for an open offer (calls.create to client:<identity>),
     paced and retried; the agent's leg is kept on the offer. An offer ended meanwhile is not
     rung, or its ring is cancelled at once."""
-    offer = Offer.objects.select_related("agent", "visit__call", "queue").get(pk=offer_id)
+    offer = Offer.objects.select_related(
+        "agent", "visit__call", "queue", "callback__visit__call"
+    ).get(pk=offer_id)
     if not offer.is_open or offer.agent_call_sid:
         return offer
-    base = public_base_url(offer.visit.call if offer.visit else None)
+    visit = offer.visit or (offer.callback.visit if offer.callback_id else None)
+    base = public_base_url(visit.call if visit else None)
     client = get_client()
     try:
         call = create_call_paced(
@@ -352,7 +401,8 @@ def _ring_from(offer: Offer) -> str:
     """The ring's caller ID. Twilio accepts only one of the account's numbers (or a client
     identifier) there: the number the caller dialled, else TWILIO_CALLER_ID. The desk learns
     the caller's own number from GET /agent/offer."""
-    dialled = offer.visit.call.to_number if offer.visit is not None else ""
+    visit = offer.visit or (offer.callback.visit if offer.callback_id else None)
+    dialled = visit.call.to_number if visit is not None else ""
     if dialled.startswith("+"):
         return dialled
     return settings.TWILIO_CALLER_ID or "client:tsunagu"
@@ -573,5 +623,11 @@ def routing_sweep(*, now: datetime | None = None) -> dict:
         agent_expire_wrap_up(agent=agent, now=now)
         agent_expire_missed(agent=agent, now=now)
         expired += 1
+    callbacks_lost = callbacks.callbacks_sweep(now=now)
     offers = routing_dispatch(now=now)
-    return {"swept": swept, "expired": expired, "offered": len(offers)}
+    return {
+        "swept": swept,
+        "expired": expired,
+        "offered": len(offers),
+        "callbacks_lost": callbacks_lost,
+    }

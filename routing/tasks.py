@@ -56,6 +56,25 @@ def release_agent(*, bridge_id: int, call_sid: str) -> None:
 
 
 @task()
+def dial_callback(*, callback_id: int) -> None:
+    from .callbacks import callback_dial
+    from .models import Callback
+
+    callback = Callback.objects.select_related("visit__call").get(pk=callback_id)
+    callback_dial(callback_id=callback_id, base_url=services.public_base_url(callback.visit.call))
+
+
+@task()
+def tell_agent_not_reached(*, agent_call_sid: str) -> None:
+    from django.urls import reverse
+
+    from .callbacks import tell_agent
+
+    base = services.public_base_url(None)
+    tell_agent(agent_call_sid=agent_call_sid, url=base + reverse("routing:callback-not-reached"))
+
+
+@task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
 

@@ -23,4 +23,17 @@ urlpatterns = [
     path(
         "bridges/<int:bridge_id>/caller-done", views.bridge_caller_done, name="bridge-caller-done"
     ),
+    path("callbacks/<int:callback_id>/answer", views.callback_answer, name="callback-answer"),
+    path("callbacks/<int:callback_id>/status", views.callback_status, name="callback-status"),
+    path(
+        "callbacks/<int:callback_id>/agent-done",
+        views.callback_agent_done,
+        name="callback-agent-done",
+    ),
+    path(
+        "callbacks/<int:callback_id>/customer-done",
+        views.callback_customer_done,
+        name="callback-customer-done",
+    ),
+    path("callbacks/not-reached", views.callback_not_reached, name="callback-not-reached"),
 ]

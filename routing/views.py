@@ -16,8 +16,8 @@ from telephony.services import call_record_status_callback
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
-from . import selectors, services
-from .models import Bridge
+from . import callbacks, selectors, services
+from .models import Bridge, Callback, Offer
 
 
 def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
@@ -43,7 +43,10 @@ def _say_language() -> str:
 @twilio_webhook
 def offer_answer(request, offer_id):
     """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
-    into the bridge; or, when the caller is gone, told so and hung up."""
+    into the bridge; or, when the caller is gone, told so and hung up. For a callback: the
+    agent waits in its conference while the customer is called."""
+    if Offer.objects.filter(pk=offer_id, callback__isnull=False).exists():
+        return _callback_offer_answer(request, offer_id)
     bridge = services.offer_answered(
         offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at
     )
@@ -70,6 +73,10 @@ def offer_status(request, offer_id):
     status = request.POST["CallStatus"]
     if status in services.RING_END_OUTCOMES:
         services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
+    if request.twilio_call.is_final:
+        callbacks.callback_agent_leg_ended(
+            offer_id=offer_id, call=request.twilio_call, now=request.twilio_received_at
+        )
     return HttpResponse(status=204)
 
 
@@ -318,3 +325,106 @@ def desk_consult(request, action="start"):
     except control.CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"consult": action})
+
+
+# --- Callbacks ---------------------------------------------------------------------------------
+
+
+def _callback_conference(response: VoiceResponse, *, request, callback: Callback, action: str):
+    dial = response.dial(action=request.build_absolute_uri(action), method="POST")
+    attrs = {"record": "record-from-start"} if callback.queue.record_answered_calls else {}
+    dial.conference(
+        callback.conference_name,
+        start_conference_on_enter=True,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url="",
+        **attrs,
+    )
+
+
+def _callback_offer_answer(request, offer_id):
+    callback = callbacks.callback_offer_answered(
+        offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at
+    )
+    response = VoiceResponse()
+    if callback is None:
+        response.say(_("This callback was taken by someone else."), language=_say_language())
+        response.hangup()
+        return twiml_response(response)
+    response.say(_("Calling the customer back."), language=_say_language())
+    _callback_conference(
+        response,
+        request=request,
+        callback=callback,
+        action=reverse("routing:callback-agent-done", kwargs={"callback_id": callback.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook
+def callback_answer(request, callback_id):
+    """The customer picked up the callback: connected; the queue's connect message (and the
+    recording notice), then the agent's conference."""
+    callback = callbacks.callback_customer_answered(
+        callback_id=callback_id, call=request.twilio_call, now=request.twilio_received_at
+    )
+    if callback is None:
+        response = VoiceResponse()
+        response.hangup()
+        return twiml_response(response)
+    queue = callback.queue.__class__.objects.prefetch_related("messages").get(pk=callback.queue_id)
+    response = connect_response(queue=queue)
+    _callback_conference(
+        response,
+        request=request,
+        callback=callback,
+        action=reverse("routing:callback-customer-done", kwargs={"callback_id": callback.pk}),
+    )
+    return twiml_response(response)
+
+
+@twilio_webhook(required=("CallSid", "CallStatus"))
+def callback_status(request, callback_id):
+    """Status callback of the customer's leg: not reached → retried later, or failed."""
+    call_record_status_callback(
+        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    callbacks.callback_customer_status(
+        callback_id=callback_id,
+        status=request.POST["CallStatus"],
+        now=request.twilio_received_at,
+    )
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def callback_agent_done(request, callback_id):
+    callbacks.callback_agent_done(
+        callback_id=callback_id,
+        agent_call=request.twilio_call,
+        params=request.POST,
+        now=request.twilio_received_at,
+    )
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_response(response)
+
+
+@twilio_webhook
+def callback_customer_done(request, callback_id):
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_response(response)
+
+
+@twilio_webhook
+def callback_not_reached(request):
+    """The agent's leg, moved here when the customer did not answer: told, then hung up."""
+    response = VoiceResponse()
+    response.say(
+        _("The customer did not answer. The callback will be tried again later."),
+        language=_say_language(),
+    )
+    response.hangup()
+    return twiml_response(response)

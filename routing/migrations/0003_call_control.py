@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('agents', '0010_routing'),
         ('queues', '0006_routing'),
-        ('routing', '0001_initial'),
+        ('routing', '0002_callbacks'),
     ]
 
     operations = [

@@ -28,6 +28,9 @@ ROW_KEYS = {
     "longest_wait_seconds",
     "transferred_in",
     "transferred_out",
+    "callbacks_requested",
+    "callbacks_connected",
+    "callbacks_failed",
 }
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -81,6 +84,9 @@ def test_it_answers_the_contract_shape(client, analyst, two_days):
         "longest_wait_seconds": 12,
         "transferred_in": 0,
         "transferred_out": 0,
+        "callbacks_requested": 0,
+        "callbacks_connected": 0,
+        "callbacks_failed": 0,
     }
     assert isinstance(first["offered"], int) and isinstance(first["longest_wait_seconds"], int)
     assert isinstance(first["asa_seconds"], float) and isinstance(first["service_level"], float)
@@ -264,7 +270,7 @@ def test_it_runs_a_fixed_number_of_queries(
     params = {"start": "2020-11-01", "end": "2020-11-30", "queue": "support"}
     client.get(URL, params)  # adds up the settled hours once and stores them
     # session, user, the user's groups, queue exists (filter), queues, stored hours
-    with django_assert_num_queries(7):  # + transfers
+    with django_assert_num_queries(8):  # + transfers, + callbacks
         response = client.get(URL, params)
     assert len(response.json()["rows"]) == 30
 

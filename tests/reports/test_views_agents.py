@@ -55,5 +55,5 @@ def test_it_refuses_people_without_a_report_role(client, request, persona):
 def test_it_runs_a_fixed_number_of_queries(client, analyst, handled, django_assert_num_queries):
     client.force_login(analyst)
     # session, user, groups; visits per agent; intervals per agent; offers per agent; agents
-    with django_assert_num_queries(9):  # + holds and transfers
+    with django_assert_num_queries(10):  # + holds and transfers, + callbacks
         client.get(URL, PARAMS)

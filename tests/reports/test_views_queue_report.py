@@ -100,5 +100,5 @@ def test_it_runs_a_fixed_number_of_queries(
     client.get(URL, params)  # adds up the settled hours once and stores them
     # session, user, groups; queues; stored hours for the periods, again for the totals; the
     # filter's queue list
-    with django_assert_num_queries(9):  # + transfers (totals and rows)
+    with django_assert_num_queries(11):  # + transfers and callbacks (totals and rows)
         client.get(URL, params)

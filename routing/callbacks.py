@@ -1,0 +1,369 @@
+"""Callbacks (virtual hold): a caller who left a queue to be called back keeps their place.
+
+- The caller accepts in the queue's wait loop (queues); ``queues.signals.callback_requested``
+  makes the ``Callback`` here, in the same transaction.
+- The dispatch (``services.routing_dispatch``) serves due callbacks interleaved with waiting
+  callers of the same queue, by caller priority then original entry, and rings an agent for one
+  exactly as for a caller (an ``Offer`` naming the callback).
+- The agent accepts: their leg waits in the callback's conference and the task ``dial_callback``
+  calls the customer (``calls.create``, paced like the rings) with a url that joins the same
+  conference. The customer answers: connected. No answer, busy or failed: the agent's leg is
+  told and ended, and the callback waits the queue's retry delay — or, after the queue's
+  attempts, is failed and listed for supervisors.
+- Callbacks are offered and dialled only within the queue's callback hours (``CallbackHours``,
+  an IVR business-hours schedule); outside them they wait for the next opening.
+
+Decisions lock the callback's row, like offers: offer → callback → agent.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatus, Customer, QueueMembership
+from agents.services import agent_call_ended, agent_call_started
+from ivr.selectors import ScheduleSnapshot
+from queues.models import QueueVisit
+from queues.services import TWILIO_UNREACHABLE
+from telephony.client import get_client
+from telephony.models import Call
+
+from .models import Callback, CallbackHours, CallbackStatus, Offer, OfferOutcome
+from .rest import create_call_paced, with_retry
+
+logger = logging.getLogger("routing")
+
+# How long the customer's phone rings for a callback.
+CUSTOMER_RING_SECONDS = 30
+# The sweep treats an attempt with no word from Twilio this long after it began as unanswered.
+DIALLING_LOST_AFTER = timedelta(seconds=CUSTOMER_RING_SECONDS + 90)
+# Customer leg final statuses that mean "not reached".
+NOT_REACHED = {"no-answer", "busy", "failed", "canceled"}
+
+
+# --- Hours -----------------------------------------------------------------------------------
+
+
+def closed_queue_ids(*, now: datetime, queue_ids=None) -> set[int]:
+    """Queues whose callback hours are closed at ``now`` (a queue without hours is open)."""
+    rows = CallbackHours.objects.select_related("hours").prefetch_related(
+        "hours__ranges", "hours__holidays"
+    )
+    if queue_ids is not None:
+        rows = rows.filter(queue_id__in=list(queue_ids))
+    closed = set()
+    for row in rows:
+        schedule = ScheduleSnapshot(
+            name=row.hours.name,
+            time_zone=row.hours.time_zone,
+            ranges=tuple((r.weekday, r.opens, r.closes) for r in row.hours.ranges.all()),
+            holidays=frozenset(h.date for h in row.hours.holidays.all()),
+        )
+        if not schedule.is_open(now):
+            closed.add(row.queue_id)
+    return closed
+
+
+# --- Requested -------------------------------------------------------------------------------
+
+
+def callback_create(*, visit: QueueVisit, now: datetime) -> Callback:
+    """The caller accepted a callback: it keeps their place (entry, caller priority); any ring
+    for the caller stops (the visit no longer waits for an agent)."""
+    from .services import offers_withdraw
+    from .tasks import dispatch
+
+    callback, _ = Callback.objects.get_or_create(
+        visit=visit,
+        defaults={
+            "queue_id": visit.queue_id,
+            "number": visit.callback_number,
+            "entered_at": visit.entered_at,
+            "caller_priority": visit.caller_priority,
+            "requested_at": visit.callback_requested_at or now,
+            "next_attempt_at": visit.callback_requested_at or now,
+        },
+    )
+    if Offer.objects.filter(visit=visit, outcome=OfferOutcome.OPEN).exists():
+        offers_withdraw(now=now, visit_id=visit.pk)
+    dispatch.enqueue(queue_ids=[visit.queue_id])
+    return callback
+
+
+# --- Whose turn ------------------------------------------------------------------------------
+
+
+def due_callbacks(*, now: datetime):
+    """Callbacks whose turn may come now: requested, retry delay over, no ringing offer, within
+    their queue's callback hours — annotated like waiting callers (``effective_priority``,
+    ``entered_at``) so both can be ordered together."""
+    from .services import VIP_PRIORITY
+
+    vip = Customer.objects.filter(phone_number=OuterRef("visit__call__from_number"), is_vip=True)
+    return (
+        Callback.objects.filter(status=CallbackStatus.REQUESTED, next_attempt_at__lte=now)
+        .exclude(queue_id__in=closed_queue_ids(now=now))
+        .exclude(Exists(Offer.objects.filter(callback=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
+        .annotate(
+            effective_priority=Case(
+                When(Exists(vip), then=Greatest(F("caller_priority"), Value(VIP_PRIORITY))),
+                default=F("caller_priority"),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-effective_priority", "entered_at", "pk")
+    )
+
+
+def best_callback_for(agent: Agent, *, now: datetime, declined) -> Callback | None:
+    level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
+    return (
+        due_callbacks(now=now)
+        .filter(queue__memberships__agent=agent)
+        .exclude(declined)
+        .annotate(level=Subquery(level.values("priority")[:1]))
+        .order_by("level", "-effective_priority", "entered_at", "pk")
+        .first()
+    )
+
+
+def offer_create(*, agent: Agent, callback: Callback, now: datetime) -> Offer | None:
+    """Ring ``agent`` for ``callback`` (both rows locked, skipping any a change holds)."""
+    from .tasks import ring_offer
+
+    callback_free = Callback.objects.select_for_update(skip_locked=True).filter(
+        pk=callback.pk, status=CallbackStatus.REQUESTED
+    )
+    agent_free = Agent.objects.select_for_update(skip_locked=True).filter(
+        pk=agent.pk, status=AgentStatus.AVAILABLE
+    )
+    if not callback_free.exists() or not agent_free.exists():
+        return None
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.create(
+                agent=agent,
+                callback=callback,
+                queue_id=callback.queue_id,
+                ring_timeout_seconds=callback.queue.ring_timeout_seconds,
+                started_at=now,
+            )
+    except IntegrityError:
+        return None
+    ring_offer.enqueue(offer_id=offer.pk)
+    return offer
+
+
+# --- The agent accepts, the customer is called -------------------------------------------------
+
+
+def callback_offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Callback | None:
+    """The agent answered a callback's ring: the offer is accepted, the agent on call, and the
+    customer is called (a task). None: the callback was taken meanwhile (offer withdrawn)."""
+    from .services import _end
+    from .tasks import dial_callback, dispatch
+
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update(of=("self",)).filter(pk=offer_id).first()
+        if offer is None or offer.callback_id is None:
+            return None
+        callback = Callback.objects.select_for_update().get(pk=offer.callback_id)
+        if offer.outcome == OfferOutcome.ACCEPTED and callback.agent_call_sid == agent_call.sid:
+            return callback  # a repeated request
+        if not offer.is_open:
+            return None
+        offer.agent_call_sid = offer.agent_call_sid or agent_call.sid
+        if callback.status != CallbackStatus.REQUESTED:
+            _end(offer, outcome=OfferOutcome.WITHDRAWN, now=now)
+            offer.save(update_fields=["agent_call_sid"])
+            dispatch.enqueue(agent_id=offer.agent_id)
+            return None
+        _end(offer, outcome=OfferOutcome.ACCEPTED, now=now)
+        offer.save(update_fields=["agent_call_sid"])
+        callback.status = CallbackStatus.DIALLING
+        callback.attempts += 1
+        callback.agent_id = offer.agent_id
+        callback.agent_call_sid = agent_call.sid
+        callback.customer_call_sid = ""
+        callback.dialled_at = now
+        callback.save()
+        agent = Agent.objects.get(pk=offer.agent_id)
+        Agent.objects.filter(pk=agent.pk).update(current_visit=None)
+        agent.current_visit = None
+        agent_call_started(agent=agent, agent_call_sid=agent_call.sid, visit=None, now=now)
+        dial_callback.enqueue(callback_id=callback.pk)
+    return callback
+
+
+def _caller_id(callback: Callback) -> str:
+    """The number the caller originally dialled: Twilio accepts only the account's numbers."""
+    dialled = callback.visit.call.to_number
+    return dialled if dialled.startswith("+") else settings.TWILIO_CALLER_ID
+
+
+def callback_dial(*, callback_id: int, base_url: str) -> Callback:
+    """Call the customer (paced ``calls.create``); Twilio requests the answer URL when they
+    pick up, and the status callback when the leg ends."""
+    from django.urls import reverse
+
+    callback = Callback.objects.select_related("visit__call").get(pk=callback_id)
+    if callback.status != CallbackStatus.DIALLING or callback.customer_call_sid:
+        return callback
+    kwargs = {"callback_id": callback.pk}
+    try:
+        call = create_call_paced(
+            get_client(),
+            to=callback.number,
+            from_=_caller_id(callback),
+            url=base_url + reverse("routing:callback-answer", kwargs=kwargs),
+            method="POST",
+            timeout=CUSTOMER_RING_SECONDS,
+            status_callback=base_url + reverse("routing:callback-status", kwargs=kwargs),
+            status_callback_method="POST",
+            status_callback_event=["completed"],
+        )
+    except TWILIO_UNREACHABLE as exc:
+        logger.warning("callback %s not dialled: %s", callback.pk, exc)
+        return callback_attempt_failed(
+            callback_id=callback.pk, reason=f"not placed: {exc}"[:200], now=timezone.now()
+        )
+    Callback.objects.filter(pk=callback.pk, status=CallbackStatus.DIALLING).update(
+        customer_call_sid=call.sid
+    )
+    callback.refresh_from_db()
+    return callback
+
+
+def callback_customer_answered(*, callback_id: int, call: Call, now: datetime) -> Callback | None:
+    """The customer picked up: connected (None: the attempt is already over, hang up)."""
+    with transaction.atomic():
+        callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
+        if callback is None:
+            return None
+        if callback.status == CallbackStatus.CONNECTED:
+            return callback
+        if callback.status != CallbackStatus.DIALLING:
+            return None
+        callback.status = CallbackStatus.CONNECTED
+        callback.connected_at = now
+        callback.customer_call_sid = callback.customer_call_sid or call.sid
+        callback.last_error = ""
+        callback.save()
+    return callback
+
+
+def callback_attempt_failed(*, callback_id: int, reason: str, now: datetime) -> Callback:
+    """The customer was not reached (or the agent left first): the agent's leg is told and
+    ended (the agent is free again when it has ended: ``callback_agent_leg_ended``); the
+    callback is retried after the queue's delay, or failed after its attempts."""
+    from .tasks import dispatch, tell_agent_not_reached
+
+    with transaction.atomic():
+        callback = (
+            Callback.objects.select_for_update(of=("self",))
+            .select_related("queue")
+            .get(pk=callback_id)
+        )
+        if callback.status != CallbackStatus.DIALLING:
+            return callback
+        callback.last_error = reason[:200]
+        if callback.attempts >= callback.queue.callback_max_attempts:
+            callback.status = CallbackStatus.FAILED
+            callback.ended_at = now
+        else:
+            callback.status = CallbackStatus.REQUESTED
+            callback.next_attempt_at = now + timedelta(
+                seconds=callback.queue.callback_retry_seconds
+            )
+        callback.save()
+        if callback.agent_call_sid:
+            tell_agent_not_reached.enqueue(agent_call_sid=callback.agent_call_sid)
+        dispatch.enqueue(queue_ids=[callback.queue_id])
+    return callback
+
+
+def callback_customer_status(*, callback_id: int, status: str, now: datetime) -> Callback | None:
+    """The customer leg's final status: not reached → the attempt failed."""
+    callback = Callback.objects.filter(pk=callback_id).first()
+    if callback is None or status not in NOT_REACHED:
+        return callback
+    return callback_attempt_failed(callback_id=callback_id, reason=status, now=now)
+
+
+def callback_agent_done(*, callback_id: int, agent_call: Call, params, now: datetime) -> None:
+    """The agent's conference Dial action: talk seconds of a connected callback; the agent's
+    call ends as after any queued call. An agent who left before the customer answered ends
+    the attempt (retried)."""
+    callback = Callback.objects.select_related("queue").filter(pk=callback_id).first()
+    if callback is None or callback.agent_call_sid != agent_call.sid:
+        return
+    if callback.status == CallbackStatus.DIALLING:
+        callback_attempt_failed(callback_id=callback.pk, reason="agent left", now=now)
+        if callback.customer_call_sid:
+            from .tasks import cancel_ring
+
+            cancel_ring.enqueue(agent_call_sid=callback.customer_call_sid)
+        return
+    if callback.status == CallbackStatus.CONNECTED and callback.talk_seconds is None:
+        try:
+            seconds = max(0, int(params.get("DialCallDuration", "0") or 0))
+        except ValueError:
+            seconds = 0
+        Callback.objects.filter(pk=callback.pk).update(talk_seconds=seconds, ended_at=now)
+    agent = Agent.objects.filter(pk=callback.agent_id).first()
+    if agent is not None:
+        agent_call_ended(agent=agent, agent_call_sid=agent_call.sid, queue=callback.queue, now=now)
+
+
+def callback_agent_leg_ended(*, offer_id: int, call: Call, now: datetime) -> None:
+    """The agent's leg of an accepted callback offer ended (its final status): the agent is
+    free again if still on that call (after "the customer did not answer", or a call whose
+    Dial action never came)."""
+    offer = Offer.objects.filter(pk=offer_id, callback__isnull=False).first()
+    if offer is None or offer.outcome != OfferOutcome.ACCEPTED:
+        return
+    agent = Agent.objects.filter(pk=offer.agent_id).first()
+    if agent is not None and agent.status == AgentStatus.ON_CALL:
+        agent_call_ended(agent=agent, agent_call_sid=call.sid, queue=None, now=now)
+
+
+def tell_agent(*, agent_call_sid: str, url: str) -> None:
+    """Move the agent's leg to a document that says the customer was not reached, then hangs up."""
+    client = get_client()
+    try:
+        with_retry(lambda: client.calls(agent_call_sid).update(url=url, method="POST"))
+    except TWILIO_UNREACHABLE as exc:
+        logger.info("agent leg %s not told: %s", agent_call_sid, exc)
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def callbacks_sweep(*, now: datetime) -> int:
+    """Attempts Twilio never reported on (a worker died, a callback lost) end as not reached."""
+    stuck = list(
+        Callback.objects.filter(
+            status=CallbackStatus.DIALLING, dialled_at__lte=now - DIALLING_LOST_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for pk in stuck:
+        callback_attempt_failed(callback_id=pk, reason="no word from Twilio", now=now)
+    return len(stuck)
+
+
+def callbacks_waiting_counts() -> dict[int, int]:
+    """Per queue id: callbacks requested and not yet connected or failed."""
+    from django.db.models import Count
+
+    rows = (
+        Callback.objects.filter(status__in=(CallbackStatus.REQUESTED, CallbackStatus.DIALLING))
+        .values("queue_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["queue_id"]: row["n"] for row in rows}
