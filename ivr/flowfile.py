@@ -43,6 +43,14 @@ QUEUE_FIELDS = [
     "announce_pause_seconds",
     "announce_estimated_wait",
     "wrap_up_seconds",
+    "routing_mode",
+    "priority",
+    "ring_timeout_seconds",
+    "missed_ready_after_seconds",
+    "callback_after_seconds",
+    "callback_estimated_wait_minutes",
+    "callback_retry_seconds",
+    "callback_max_attempts",
 ]
 MESSAGE_FIELDS = [
     "order",
@@ -53,6 +61,10 @@ MESSAGE_FIELDS = [
     "connect_message",
     "queue_full_message",
     "recording_notice",
+    "callback_offer_message",
+    "callback_number_message",
+    "callback_invalid_message",
+    "callback_confirmed_message",
 ]
 # A step's references to rows outside its flow, by the name that moves between databases:
 # field → (the attribute that names the row, what an error calls it). Targets (steps of the same

@@ -79,7 +79,14 @@ class QueueAdmin(admin.ModelAdmin):
         ),
         (
             _("Routing"),
-            {"fields": ["routing_mode", "ring_timeout_seconds", "missed_ready_after_seconds"]},
+            {
+                "fields": [
+                    "routing_mode",
+                    "priority",
+                    "ring_timeout_seconds",
+                    "missed_ready_after_seconds",
+                ]
+            },
         ),
         (
             _("Callbacks"),

@@ -91,6 +91,15 @@ class Queue(models.Model):
             "caller by hand (possible in both modes)."
         ),
     )
+    priority = models.PositiveSmallIntegerField(
+        _("queue priority"),
+        default=0,
+        validators=[MaxValueValidator(9)],
+        help_text=_(
+            "0–9. An agent who works several push queues is offered the callers of the "
+            "higher-priority queue first."
+        ),
+    )
     ring_timeout_seconds = models.PositiveSmallIntegerField(
         _("ring timeout (s)"),
         default=15,

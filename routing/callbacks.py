@@ -114,9 +114,10 @@ def due_callbacks(*, now: datetime):
                 When(Exists(vip), then=Greatest(F("caller_priority"), Value(VIP_PRIORITY))),
                 default=F("caller_priority"),
                 output_field=IntegerField(),
-            )
+            ),
+            queue_priority=F("queue__priority"),
         )
-        .order_by("-effective_priority", "entered_at", "pk")
+        .order_by("-queue_priority", "-effective_priority", "entered_at", "pk")
     )
 
 
@@ -127,7 +128,7 @@ def best_callback_for(agent: Agent, *, now: datetime, declined) -> Callback | No
         .filter(queue__memberships__agent=agent)
         .exclude(declined)
         .annotate(level=Subquery(level.values("priority")[:1]))
-        .order_by("level", "-effective_priority", "entered_at", "pk")
+        .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")
         .first()
     )
 

@@ -120,7 +120,8 @@ def _declined_recently(*, now: datetime, agent_ref, visit_ref, target="visit"):
 
 def waiting_visits(*, now: datetime):
     """Callers waiting in push queues with no ringing offer, in the order they are served:
-    caller priority (VIP raised), then the longest wait (original entry)."""
+    queue priority, then caller priority (VIP raised), then the longest wait (original
+    entry)."""
     vip = Customer.objects.filter(phone_number=OuterRef("call__from_number"), is_vip=True)
     return (
         QueueVisit.objects.reported()
@@ -135,9 +136,10 @@ def waiting_visits(*, now: datetime):
                 ),
                 default=F("caller_priority"),
                 output_field=IntegerField(),
-            )
+            ),
+            queue_priority=F("queue__priority"),
         )
-        .order_by("-effective_priority", "entered_at", "pk")
+        .order_by("-queue_priority", "-effective_priority", "entered_at", "pk")
     )
 
 
@@ -160,15 +162,15 @@ def _best_agent_for(visit, *, now: datetime, exclude: set[int]) -> Agent | None:
 
 
 def _best_visit_for(agent: Agent, *, now: datetime):
-    """The agent's skill level in each queue first (their best queue), then the callers' order
-    — waiting callers and due callbacks together."""
+    """The queues' priority first, then the agent's skill level in each queue (their best
+    queue), then the callers' order — waiting callers and due callbacks together."""
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     visit = (
         waiting_visits(now=now)
         .filter(queue__memberships__agent=agent)
         .exclude(_declined_recently(now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk")))
         .annotate(level=Subquery(level.values("priority")[:1]))
-        .order_by("level", "-effective_priority", "entered_at", "pk")
+        .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")
         .first()
     )
     callback = callbacks.best_callback_for(
@@ -183,8 +185,10 @@ def _best_visit_for(agent: Agent, *, now: datetime):
 
 
 def _turn_key(target) -> tuple:
-    """Whose turn first: (skill level when known,) caller priority, original entry."""
+    """Whose turn first: queue priority, (skill level when known,) caller priority, original
+    entry."""
     return (
+        -target.queue_priority,
         getattr(target, "level", 0) or 0,
         -target.effective_priority,
         target.entered_at,

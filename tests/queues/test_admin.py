@@ -40,6 +40,7 @@ def form_data(**overrides):
         "wrap_up_seconds": "0",
         "routing_mode": "push",
         "ring_timeout_seconds": "15",
+        "priority": "0",
         "missed_ready_after_seconds": "",
         "callback_after_seconds": "",
         "callback_estimated_wait_minutes": "",
