@@ -22,3 +22,12 @@ def test_the_wallboard_page_shows_agents_ringing(
 
     cell = body.split('data-field="agents_ringing"', 1)[1].split("</div></div>", 1)[0]
     assert cell.rsplit(">", 1)[1] == "1"
+
+
+def test_the_wallboard_page_has_a_callbacks_waiting_cell(client, analyst, support):
+    client.force_login(analyst)
+
+    body = client.get("/reports/wallboard/").content.decode()
+
+    cell = body.split('data-field="callbacks_waiting"', 1)[1].split("</div></div>", 1)[0]
+    assert cell.rsplit(">", 1)[1] == "0"
