@@ -46,6 +46,8 @@ urlpatterns = [
         routing_views.desk_consult,
         name="agent-call-consult-action",
     ),
+    path("supervisor/team/", routing_views.team, name="supervisor-team"),
+    path("supervisor/team/live", routing_views.team_live, name="supervisor-team-live"),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),

@@ -428,3 +428,42 @@ def callback_not_reached(request):
     )
     response.hangup()
     return twiml_response(response)
+
+
+def supervisor_only(view):
+    """Logged-in supervisors and superusers; anyone else logged in gets 403."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+    from django.core.exceptions import PermissionDenied
+
+    from agents.roles import SUPERVISORS, user_has_role
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_has_role(request.user, SUPERVISORS):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@supervisor_only
+def team(request):
+    """The supervisors' live team view: agents, their calls, the queues; refreshed by itself."""
+    from django.shortcuts import render
+
+    from .supervision_selectors import team_view
+
+    return render(request, "routing/team.html", team_view(now=timezone.now()))
+
+
+@require_GET
+@supervisor_only
+def team_live(request):
+    """The team view's figures as JSON, polled by the page every few seconds."""
+    from .supervision_selectors import team_view
+
+    return JsonResponse(team_view(now=timezone.now()))
