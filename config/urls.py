@@ -48,6 +48,13 @@ urlpatterns = [
     ),
     path("supervisor/team/", routing_views.team, name="supervisor-team"),
     path("supervisor/team/live", routing_views.team_live, name="supervisor-team-live"),
+    path("supervisor/monitor/mode", routing_views.monitor_mode, name="supervisor-monitor-mode"),
+    path("supervisor/monitor/leave", routing_views.monitor_leave, name="supervisor-monitor-leave"),
+    path(
+        "supervisor/monitor/<int:agent_id>",
+        routing_views.monitor_start,
+        name="supervisor-monitor-start",
+    ),
     path("agent/", include("agents.urls")),
     path("reports/", include("reports.urls")),
     path("voicemails/", agents_views.voicemails, name="voicemails"),
