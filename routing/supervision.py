@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent, AgentStatus
 from agents.roles import SUPERVISORS, user_has_role
+from agents.selectors import agent_for_user
 from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
 
@@ -36,8 +37,9 @@ class SupervisionError(Exception):
 
 
 def supervisor_softphone(user) -> Agent | None:
-    """The supervisor's own softphone (an active Agent row with a client identity), if any."""
-    return Agent.objects.filter(user=user, is_active=True).first()
+    """The supervisor's own softphone: the active agent profile they may open the softphone
+    page with (the Agents group and an Agent row with a client identity), if any."""
+    return agent_for_user(user)
 
 
 def _agent_leg(bridge: Bridge, agent: Agent) -> str:
@@ -74,8 +76,8 @@ def monitoring_start(*, supervisor, agent: Agent, mode: str, now: datetime) -> M
     if softphone is None:
         raise SupervisionError(
             _(
-                "You have no softphone: an administrator can give you an agent profile "
-                "(a client identity), then open the softphone page to listen to calls."
+                "You have no softphone: an administrator can add you to the Agents group with "
+                "an agent profile (a client identity); then keep the Softphone page open."
             )
         )
     if softphone.pk == agent.pk:

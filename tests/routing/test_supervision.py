@@ -32,10 +32,20 @@ def _hears(conference, sid):
     return set(row["hears"])
 
 
+def _make_agent(user, identity):
+    from django.contrib.auth.models import Group
+
+    from agents.roles import AGENTS
+
+    user.groups.add(Group.objects.get(name=AGENTS))
+    user.__dict__.pop("_tsunagu_roles", None)
+    return Agent.objects.create(user=user, identity=identity)
+
+
 @pytest.fixture
 def sup_phone(supervisor):
     """The supervisor's own softphone (an agent profile), registered and available."""
-    Agent.objects.create(user=supervisor, identity="sup1")
+    _make_agent(supervisor, "sup1")
     return test_end_to_end.ready("sup1")
 
 
@@ -164,7 +174,7 @@ def test_a_supervisor_without_a_softphone_is_told_why(emu, supervisor):
 
 
 def test_an_agent_cannot_monitor(emu, agent_user):
-    Agent.objects.create(user=agent_user, identity="agt1")
+    _make_agent(agent_user, "agt1")
     agent, leg, bridge, conference = _connected_call(emu, talk_seconds=None)
     with pytest.raises(SupervisionError):
         monitoring_start(supervisor=agent_user, agent=agent, mode="listen", now=emu.datetime_at())
@@ -239,7 +249,7 @@ def test_the_team_page_offers_the_buttons_or_explains_the_missing_softphone(
     assert 'id="team-no-softphone"' in body
     assert f'data-monitor="{agent.pk}"' not in body
 
-    Agent.objects.create(user=supervisor, identity="sup1")
+    _make_agent(supervisor, "sup1")
     body = client.get("/supervisor/team/").content.decode()
     assert 'id="team-no-softphone"' not in body
     assert f'data-monitor="{agent.pk}" data-mode="whisper"' in body
