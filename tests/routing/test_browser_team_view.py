@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
 from agents.services import agent_set_status
-from tests.conftest import browser_login, wait_for_js
+from tests.conftest import browser_login, save_screenshot, wait_for_js
 from tests.deploy.test_security_headers import COLLECT_VIOLATIONS
 
 pytestmark = [
@@ -22,7 +22,7 @@ def test_the_team_view_refreshes_by_itself(browser, live_server, settings, monke
     settings.DEBUG = False
     monkeypatch.setenv("DEMO_PASSWORD", "pw-demo")
     call_command("seed_demo", stdout=io.StringIO())
-    context = browser.new_context(locale="en-US")
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 700})
     page = context.new_page()
     page.add_init_script(COLLECT_VIOLATIONS)
     browser_login(page, live_server, "supervisor", "pw-demo")
@@ -36,4 +36,6 @@ def test_the_team_view_refreshes_by_itself(browser, live_server, settings, monke
 
     wait_for_js(page, f"{status}.textContent === 'break'")
     assert page.evaluate("window.__cspViolations") == []
+    assert not page.locator("#team-session").is_visible()  # no session open
+    save_screenshot(page, "supervisor-team-view.png", japanese=False)
     context.close()
