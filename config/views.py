@@ -24,6 +24,7 @@ PAGES = [
     (_("Softphone"), "agents:desk", (AGENTS,)),
     (_("Customers"), "agents:customers", (AGENTS,)),
     (_("Wallboard"), "reports:wallboard", (ANALYSTS, SUPERVISORS)),
+    (_("Team"), "supervisor-team", (SUPERVISORS,)),
     (_("Reports"), "reports:index", (ANALYSTS, SUPERVISORS)),
     (_("Voicemails"), "voicemails", (AGENTS, SUPERVISORS)),
     (_("Administration"), "admin:index", (SUPERVISORS,)),

@@ -11,6 +11,7 @@ from .models import (
     Callback,
     CallbackHours,
     CallbackStatus,
+    Monitoring,
     Offer,
     OfferOutcome,
 )
@@ -104,3 +105,12 @@ class CallbackHoursAdmin(admin.ModelAdmin):
     """When each queue's callbacks are offered and dialled (none: any time)."""
 
     list_display = ["queue", "hours"]
+
+
+@admin.register(Monitoring)
+class MonitoringAdmin(ReadOnlyAdmin):
+    """Supervisors' listen / whisper / barge sessions (written only by routing)."""
+
+    list_display = ["started_at", "supervisor", "agent", "mode", "answered_at", "ended_at"]
+    list_filter = ["mode"]
+    list_select_related = ["supervisor", "agent"]

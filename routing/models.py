@@ -1,6 +1,7 @@
 """The ACD's rows: offers (one ring of one agent), bridges (the conference of an answered
 caller) and the few named clocks that coordinate workers through the database."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -355,3 +356,57 @@ class CallbackHours(models.Model):
 
     def __str__(self):
         return f"{self.queue} – {self.hours}"
+
+
+class MonitoringMode(models.TextChoices):
+    LISTEN = "listen", _("listen")
+    WHISPER = "whisper", _("whisper")
+    BARGE = "barge", _("barge")
+
+
+class Monitoring(models.Model):
+    """A supervisor on an agent's live call from their own softphone: listening (muted),
+    whispering (coaching the agent: only the agent hears them) or barged in (everyone hears
+    them). Their leg is not a bridge participant: it never ends the call nor counts as talk."""
+
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisor"),
+        on_delete=models.PROTECT,
+        related_name="monitorings",
+    )
+    # The supervisor's own softphone (their Agent row), rung into the conference.
+    supervisor_agent = models.ForeignKey(
+        Agent,
+        verbose_name=_("supervisor's softphone"),
+        on_delete=models.PROTECT,
+        related_name="monitorings_made",
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="monitored"
+    )
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="monitorings"
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=MonitoringMode.choices)
+    # Every mode the session had, in order: [{"mode": "listen", "at": ISO time}, ...].
+    mode_changes = models.JSONField(_("mode changes"), default=list, blank=True)
+    call_sid = models.CharField(_("supervisor leg SID"), max_length=34, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monitoring")
+        verbose_name_plural = _("monitorings")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supervisor_agent"],
+                condition=models.Q(ended_at=None),
+                name="monitoring_one_open_per_softphone",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.supervisor_agent} → {self.agent} ({self.mode})"

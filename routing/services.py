@@ -52,7 +52,15 @@ from telephony.models import FINAL_STATUSES, Call, WebhookEvent
 
 from . import callbacks
 from .clocks import ROUTING_LOCK, clock_lock
-from .models import Bridge, BridgeParticipant, Callback, Offer, OfferOutcome, ParticipantRole
+from .models import (
+    Bridge,
+    BridgeParticipant,
+    Callback,
+    Monitoring,
+    Offer,
+    OfferOutcome,
+    ParticipantRole,
+)
 from .rest import create_call_paced, with_retry
 
 logger = logging.getLogger("routing")
@@ -98,6 +106,8 @@ def eligible_agents(*, now: datetime):
             device_seen_at__gt=device_registered_since(now),
         )
         .exclude(Exists(Offer.objects.filter(agent=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
+        # A supervisor listening to a call from their softphone is not offered callers.
+        .exclude(Exists(Monitoring.objects.filter(supervisor_agent=OuterRef("pk"), ended_at=None)))
         .annotate(
             idle_since=Greatest(
                 Coalesce("last_call_ended_at", Value(_epoch()), output_field=DateTimeField()),

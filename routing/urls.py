@@ -35,5 +35,10 @@ urlpatterns = [
         views.callback_customer_done,
         name="callback-customer-done",
     ),
+    path(
+        "monitorings/<int:monitoring_id>/status",
+        views.monitoring_status,
+        name="monitoring-status",
+    ),
     path("callbacks/not-reached", views.callback_not_reached, name="callback-not-reached"),
 ]

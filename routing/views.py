@@ -428,3 +428,134 @@ def callback_not_reached(request):
     )
     response.hangup()
     return twiml_response(response)
+
+
+def supervisor_only(view):
+    """Logged-in supervisors and superusers; anyone else logged in gets 403."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+    from django.core.exceptions import PermissionDenied
+
+    from agents.roles import SUPERVISORS, user_has_role
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_has_role(request.user, SUPERVISORS):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@supervisor_only
+def team(request):
+    """The supervisors' live team view: agents, their calls, the queues; refreshed by itself."""
+    from django.shortcuts import render
+
+    from .supervision import open_monitoring, supervisor_softphone
+    from .supervision_selectors import team_view
+
+    context = team_view(now=timezone.now())
+    context["monitoring"] = open_monitoring(request.user)
+    context["softphone"] = supervisor_softphone(request.user)
+    return render(request, "routing/team.html", context)
+
+
+@require_GET
+@supervisor_only
+def team_live(request):
+    """The team view's figures as JSON, polled by the page every few seconds."""
+    from .supervision import open_monitoring, supervisor_softphone
+    from .supervision_selectors import team_view
+
+    data = team_view(now=timezone.now())
+    data["monitoring"] = _monitoring_json(open_monitoring(request.user))
+    softphone = supervisor_softphone(request.user)
+    data["softphone"] = softphone is not None
+    data["softphone_agent_id"] = softphone.pk if softphone is not None else None
+    return JsonResponse(data)
+
+
+def _monitoring_json(monitoring) -> dict | None:
+    if monitoring is None:
+        return None
+    return {
+        "id": monitoring.pk,
+        "agent": monitoring.agent.identity,
+        "mode": monitoring.mode,
+        "answered": monitoring.answered_at is not None,
+    }
+
+
+@require_POST
+@supervisor_only
+def monitor_start(request, agent_id):
+    """Listen to (whisper to, barge into) an agent's call from the supervisor's softphone:
+    ``mode=listen|whisper|barge`` → ``{"monitoring": …}``; 409 with an ``error`` to show."""
+    from django.shortcuts import get_object_or_404
+
+    from agents.models import Agent
+
+    from .supervision import SupervisionError, monitoring_start
+
+    agent = get_object_or_404(Agent, pk=agent_id)
+    try:
+        monitoring = monitoring_start(
+            supervisor=request.user,
+            agent=agent,
+            mode=request.POST.get("mode", "listen"),
+            now=timezone.now(),
+        )
+    except SupervisionError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"monitoring": _monitoring_json(monitoring)})
+
+
+@require_POST
+@supervisor_only
+def monitor_mode(request):
+    """Switch the open session's mode: ``mode=listen|whisper|barge``."""
+    from .supervision import SupervisionError, monitoring_change_mode, open_monitoring
+
+    monitoring = open_monitoring(request.user)
+    if monitoring is None:
+        return JsonResponse({"error": _("You are not listening to a call.")}, status=409)
+    try:
+        monitoring = monitoring_change_mode(
+            monitoring=monitoring, mode=request.POST.get("mode", ""), now=timezone.now()
+        )
+    except SupervisionError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"monitoring": _monitoring_json(monitoring)})
+
+
+@require_POST
+@supervisor_only
+def monitor_leave(request):
+    """Leave the call being monitored; the agent and caller go on."""
+    from .supervision import monitoring_end, open_monitoring
+
+    monitoring = open_monitoring(request.user)
+    if monitoring is not None:
+        monitoring_end(monitoring=monitoring, now=timezone.now())
+    return JsonResponse({"monitoring": None})
+
+
+@twilio_webhook(required=("CallSid", "CallStatus"))
+def monitoring_status(request, monitoring_id):
+    """Status callback of a supervisor's monitoring leg: answered, or gone."""
+    from .supervision import monitoring_leg_status
+
+    call_record_status_callback(
+        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
+    )
+    monitoring_leg_status(
+        monitoring_id=monitoring_id,
+        call_sid=request.POST["CallSid"],
+        status=request.POST["CallStatus"],
+        now=request.twilio_received_at,
+    )
+    return HttpResponse(status=204)
