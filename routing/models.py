@@ -410,3 +410,33 @@ class Monitoring(models.Model):
 
     def __str__(self):
         return f"{self.supervisor_agent} → {self.agent} ({self.mode})"
+
+
+class Recording(models.Model):
+    """A dual-channel recording of the caller's leg in a bridge (a queue that records answered
+    calls), started by the app once caller and agent are bridged. ``media_url`` is Twilio's
+    address of the audio; pages only ever link the app's own proxy of it."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="recordings"
+    )
+    call_sid = models.CharField(_("call SID"), max_length=34)
+    sid = models.CharField(_("recording SID"), max_length=34, unique=True)
+    status = models.CharField(_("status"), max_length=16, default="in-progress")
+    channels = models.PositiveSmallIntegerField(_("channels"), default=2)
+    duration_seconds = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    # Every pause and resume, in order: [{"status": "paused", "at": ISO time}, ...].
+    pauses = models.JSONField(_("pauses"), default=list, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=300, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        ordering = ["started_at"]
+        permissions = [("play_recording", _("Can play call recordings"))]
+
+    def __str__(self):
+        return self.sid

@@ -75,6 +75,14 @@ def tell_agent_not_reached(*, agent_call_sid: str) -> None:
 
 
 @task()
+def start_recording(*, bridge_id: int) -> str | None:
+    from .recordings import recording_start
+
+    recording = recording_start(bridge_id=bridge_id, now=timezone.now())
+    return recording.sid if recording else None
+
+
+@task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
 

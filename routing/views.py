@@ -16,7 +16,7 @@ from telephony.services import call_record_status_callback
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
-from . import callbacks, selectors, services
+from . import callbacks, recordings, selectors, services
 from .models import Bridge, Callback, Offer
 
 
@@ -25,7 +25,15 @@ def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str
     stays in a silent conference)."""
     queue = bridge.visit.queue
     dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    attrs = {"record": "record-from-start"} if queue.record_answered_calls else {}
+    attrs = {}
+    if queue.record_answered_calls:
+        # Recording starts by REST once the caller joined (routing/recordings.py).
+        event_url = reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk})
+        attrs = {
+            "status_callback": request.build_absolute_uri(event_url),
+            "status_callback_event": "join",
+            "status_callback_method": "POST",
+        }
     dial.conference(
         bridge.friendly_name,
         start_conference_on_enter=True,
@@ -99,6 +107,23 @@ def bridge_join(request, bridge_id):
         action=reverse("routing:bridge-caller-done", kwargs={"bridge_id": bridge.pk}),
     )
     return twiml_response(response)
+
+
+@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
+def bridge_conference_event(request, bridge_id):
+    """The bridge's conference events (recording queues only): the caller joined, so caller
+    and agent are bridged; recording starts."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    if bridge is not None and request.POST["StatusCallbackEvent"] == "participant-join":
+        recordings.recording_caller_joined(bridge=bridge, call_sid=request.POST.get("CallSid", ""))
+    return HttpResponse(status=204)
+
+
+@twilio_webhook(required=("RecordingSid", "RecordingStatus"))
+def recording_status(request):
+    """A recording's status callback: its duration and final status."""
+    recordings.recording_status_record(params=request.POST, now=request.twilio_received_at)
+    return HttpResponse(status=204)
 
 
 @twilio_webhook

@@ -1,0 +1,57 @@
+"""Recordings of answered calls through the local Twilio in process: a queue that records
+starts a dual-channel recording of the caller's leg once caller and agent are bridged (after
+the recording notice), its status callback keeps the duration; other queues record nothing."""
+
+import pytest
+
+from queues.models import Queue
+from routing.models import Recording
+
+from . import test_end_to_end
+from .test_end_to_end import run
+from .test_hold import _connected_call
+
+pytestmark = pytest.mark.django_db
+
+emu = test_end_to_end.emu
+
+
+def _record(slug="support"):
+    Queue.objects.filter(slug=slug).update(record_answered_calls=True)
+
+
+def test_a_recording_queue_records_the_callers_leg_in_dual_channel_once_bridged(emu):
+    _record()
+    agent, leg, bridge, conference = _connected_call(emu, talk_seconds=30)
+    run(emu, 2)
+
+    [recording] = Recording.objects.all()
+    assert recording.bridge == bridge and recording.call_sid == leg.sid
+    [live] = [r for r in emu.recordings.values() if r["sid"] == recording.sid]
+    assert live["call_sid"] == leg.sid
+    assert live["channels"] == 2
+    assert live["status"] == "in-progress"
+    assert live["source"] == "StartCallRecordingAPI"
+    assert conference.record is False  # one path: no conference recording as well
+
+
+def test_the_status_callback_keeps_the_duration_when_the_call_ends(emu):
+    _record()
+    _connected_call(emu, talk_seconds=30)
+    run(emu, 60)
+
+    [recording] = Recording.objects.all()
+    assert recording.status == "completed"
+    assert recording.ended_at is not None
+    assert recording.duration_seconds == emu.recordings[recording.sid]["duration"]
+    assert 0 < recording.duration_seconds < 30  # from the bridge, not the notice
+    assert recording.media_url.endswith(f"/Recordings/{recording.sid}")
+
+
+def test_a_queue_that_does_not_record_starts_no_recording(emu):
+    Queue.objects.update(record_answered_calls=False)
+    _connected_call(emu, talk_seconds=20)
+    run(emu, 40)
+
+    assert not Recording.objects.exists()
+    assert not emu.recordings
