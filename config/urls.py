@@ -39,6 +39,12 @@ urlpatterns = [
     path("agent/offer", routing_views.desk_offer, name="agent-offer"),
     path("agent/call/hold", routing_views.desk_hold, name="agent-call-hold"),
     path("agent/call/resume", routing_views.desk_resume, name="agent-call-resume"),
+    path("agent/call/recording", routing_views.desk_recording, name="agent-call-recording"),
+    path(
+        "agent/call/recording/<str:action>",
+        routing_views.desk_recording_control,
+        name="agent-call-recording-action",
+    ),
     path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
     path("agent/call/consult", routing_views.desk_consult, name="agent-call-consult"),
     path(

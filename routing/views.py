@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.views import agent_api
-from queues.services import visit_record_talk
+from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
 from telephony.services import call_record_status_callback
 from telephony.twiml import twiml_response
@@ -203,6 +203,34 @@ def desk_resume(request):
     except CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"on_hold": False})
+
+
+@require_GET
+@agent_api
+def desk_recording(request):
+    """The desk's recording line: ``{"recording": "" | "recording" | "paused"}``."""
+    return JsonResponse({"recording": recordings.recording_state(agent=request.agent)})
+
+
+@require_POST
+@agent_api
+def desk_recording_control(request, action):
+    """Pause (``pause``) or resume (``resume``) the recording of the agent's call, e.g. while the
+    caller gives payment details; the pause is left out of the audio. 409 when nothing is being
+    recorded or Twilio refused."""
+    from .control import CallControlError
+
+    if action not in ("pause", "resume"):
+        return JsonResponse({"error": _("Unknown action.")}, status=404)
+    try:
+        recordings.recording_pause(
+            agent=request.agent, now=timezone.now(), paused=action == "pause"
+        )
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except TWILIO_UNREACHABLE:
+        return JsonResponse({"error": _("Twilio refused the request.")}, status=409)
+    return JsonResponse({"recording": recordings.recording_state(agent=request.agent)})
 
 
 @twilio_webhook

@@ -55,3 +55,38 @@ def test_a_queue_that_does_not_record_starts_no_recording(emu):
 
     assert not Recording.objects.exists()
     assert not emu.recordings
+
+
+def test_the_desk_pauses_and_resumes_the_recording_and_the_pause_is_left_out(emu, client):
+    _record()
+    agent, leg, bridge, conference = _connected_call(emu, talk_seconds=40)
+    run(emu, 2)
+    client.force_login(agent.user)
+    assert client.get("/agent/call/recording").json() == {"recording": "recording"}
+    [recording] = Recording.objects.all()
+
+    assert client.post("/agent/call/recording/pause").json() == {"recording": "paused"}
+    assert emu.recordings[recording.sid]["status"] == "paused"
+    assert emu.recordings[recording.sid]["pause_behavior"] == "skip"
+    run(emu, 10)
+    assert client.post("/agent/call/recording/resume").json() == {"recording": "recording"}
+    assert emu.recordings[recording.sid]["status"] == "in-progress"
+    run(emu, 60)
+
+    recording.refresh_from_db()
+    assert recording.status == "completed" and recording.paused is False
+    assert [p["status"] for p in recording.pauses] == ["paused", "in-progress"]
+    live = emu.recordings[recording.sid]
+    assert live["skipped"] == pytest.approx(10, abs=0.6)
+    assert recording.duration_seconds == live["duration"]
+
+
+def test_the_desk_cannot_pause_a_call_that_is_not_recorded(emu, client):
+    Queue.objects.update(record_answered_calls=False)
+    agent, *_ = _connected_call(emu, talk_seconds=30)
+    client.force_login(agent.user)
+
+    assert client.get("/agent/call/recording").json() == {"recording": ""}
+    response = client.post("/agent/call/recording/pause")
+    assert response.status_code == 409 and response.json()["error"]
+    assert not emu.recordings
