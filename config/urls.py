@@ -45,6 +45,11 @@ urlpatterns = [
         routing_views.desk_recording_control,
         name="agent-call-recording-action",
     ),
+    path(
+        "recordings/<int:recording_id>/audio",
+        routing_views.recording_audio,
+        name="recording-audio",
+    ),
     path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
     path("agent/call/consult", routing_views.desk_consult, name="agent-call-consult"),
     path(

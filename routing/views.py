@@ -612,3 +612,38 @@ def monitoring_status(request, monitoring_id):
         now=request.twilio_received_at,
     )
     return HttpResponse(status=204)
+
+
+# --- Recordings --------------------------------------------------------------------------------
+
+
+@require_GET
+def recording_audio(request, recording_id):
+    """A recording's audio, fetched from Twilio with the account's credentials and passed on:
+    pages link this, never Twilio. Supervisors, superusers and analysts granted
+    ``routing.play_recording``; anyone else 403."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404, StreamingHttpResponse
+
+    from telephony.client import recording_audio as fetch_audio
+
+    from .models import Recording
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not selectors.user_may_play_recordings(request.user):
+        raise PermissionDenied
+    recording = Recording.objects.filter(pk=recording_id).exclude(media_url="").first()
+    if recording is None:
+        raise Http404(_("No such recording."))
+    try:
+        status, content_type, chunks = fetch_audio(recording.media_url)
+    except (TWILIO_UNREACHABLE, OSError):
+        return HttpResponse(_("Twilio could not be reached."), status=502)
+    if status != 200:
+        raise Http404(_("Twilio has no audio for this recording."))
+    response = StreamingHttpResponse(chunks, content_type=content_type or "audio/x-wav")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="{recording.sid}.wav"'
+    return response
