@@ -132,3 +132,24 @@ def recording_state(*, agent: Agent) -> str:
     if recording is None:
         return ""
     return "paused" if recording.paused else "recording"
+
+
+def recordings_purge(*, before: datetime, limit: int = 500) -> int:
+    """Delete recordings that ended before ``before``: at Twilio first (recordings(RE).delete()),
+    then their row. One Twilio already lost (404) goes too; one Twilio refused stays for the
+    next run. Returns how many were deleted."""
+    from twilio.base.exceptions import TwilioRestException
+
+    old = Recording.objects.filter(ended_at__lt=before).order_by("ended_at")[:limit]
+    client = get_client()
+    deleted = 0
+    for recording in old:
+        try:
+            with_retry(lambda sid=recording.sid: client.recordings(sid).delete())
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                logger.warning("recording %s not deleted at Twilio: %s", recording.sid, exc)
+                continue
+        recording.delete()
+        deleted += 1
+    return deleted

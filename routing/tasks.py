@@ -95,6 +95,17 @@ def purge_webhook_events() -> int:
     return webhook_events_purge(before=timezone.now() - timedelta(days=days))
 
 
+@task()
+def purge_recordings() -> int:
+    """Recordings older than RECORDING_RETENTION_DAYS, at Twilio and here (0 keeps them)."""
+    from .recordings import recordings_purge
+
+    days = settings.RECORDING_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    return recordings_purge(before=timezone.now() - timedelta(days=days))
+
+
 # Finished tasks are kept a while for inspection (admin → Tasks), then deleted.
 KEEP_SUCCEEDED = timedelta(days=1)
 KEEP_FAILED = timedelta(days=14)

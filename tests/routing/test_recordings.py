@@ -90,3 +90,40 @@ def test_the_desk_cannot_pause_a_call_that_is_not_recorded(emu, client):
     response = client.post("/agent/call/recording/pause")
     assert response.status_code == 409 and response.json()["error"]
     assert not emu.recordings
+
+
+def test_the_purge_deletes_old_recordings_at_twilio_and_here_and_keeps_recent_ones(emu, settings):
+    from datetime import timedelta
+
+    from routing.tasks import purge_recordings
+
+    _record()
+    _connected_call(emu, talk_seconds=20)
+    run(emu, 40)
+    old, new = Recording.objects.get(), None
+    Recording.objects.filter(pk=old.pk).update(ended_at=emu.datetime_at() - timedelta(days=100))
+    _connected_call(emu, talk_seconds=20)
+    run(emu, 40)
+    new = Recording.objects.exclude(pk=old.pk).get()
+    assert set(emu.recordings) >= {old.sid, new.sid}
+
+    settings.RECORDING_RETENTION_DAYS = 90
+    assert purge_recordings.call() == 1
+
+    assert old.sid not in emu.recordings and new.sid in emu.recordings
+    assert list(Recording.objects.values_list("sid", flat=True)) == [new.sid]
+
+
+def test_retention_zero_keeps_recordings_forever(emu, settings):
+    from datetime import timedelta
+
+    from routing.tasks import purge_recordings
+
+    _record()
+    _connected_call(emu, talk_seconds=20)
+    run(emu, 40)
+    Recording.objects.update(ended_at=emu.datetime_at() - timedelta(days=1000))
+
+    settings.RECORDING_RETENTION_DAYS = 0
+    assert purge_recordings.call() == 0
+    assert Recording.objects.count() == 1 and len(emu.recordings) == 1
