@@ -50,6 +50,12 @@ urlpatterns = [
         routing_views.recording_audio,
         name="recording-audio",
     ),
+    path(
+        "recordings/<int:recording_id>/review",
+        routing_views.recording_review,
+        name="recording-review",
+    ),
+    path("agent/reviews/", routing_views.my_reviews, name="agent-reviews"),
     path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
     path("agent/call/consult", routing_views.desk_consult, name="agent-call-consult"),
     path(

@@ -153,3 +153,23 @@ def recordings_purge(*, before: datetime, limit: int = 500) -> int:
         recording.delete()
         deleted += 1
     return deleted
+
+
+def quality_review_save(*, recording: Recording, reviewer, checked: set[str], comment: str, now):
+    """Score a recorded call (one review per recording; saving again replaces it). The agent is
+    the one who answered the bridge."""
+    from .models import REVIEW_CHECKLIST, QualityReview
+
+    checks = {key: key in checked for key, _label in REVIEW_CHECKLIST}
+    agent = recording.bridge.offer.agent
+    review, _created = QualityReview.objects.update_or_create(
+        recording=recording,
+        defaults={
+            "agent": agent,
+            "reviewer": reviewer,
+            "checks": checks,
+            "comment": comment.strip()[:2000],
+            "reviewed_at": now,
+        },
+    )
+    return review

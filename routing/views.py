@@ -647,3 +647,45 @@ def recording_audio(request, recording_id):
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = f'inline; filename="{recording.sid}.wav"'
     return response
+
+
+@require_POST
+def recording_review(request, recording_id):
+    """A supervisor scores a recorded call (checklist + comment); back to the call's page."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import get_object_or_404, redirect
+
+    from agents.roles import SUPERVISORS, user_has_role
+
+    from .models import Recording
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not user_has_role(request.user, SUPERVISORS):
+        raise PermissionDenied
+    recording = get_object_or_404(
+        Recording.objects.select_related("bridge__offer"), pk=recording_id
+    )
+    recordings.quality_review_save(
+        recording=recording,
+        reviewer=request.user,
+        checked=set(request.POST.getlist("checks")),
+        comment=request.POST.get("comment", ""),
+        now=timezone.now(),
+    )
+    return redirect(reverse("reports:call-detail", args=[recording.call_sid]) + "#call-recordings")
+
+
+def my_reviews(request):
+    """The agent's quality reviews: each recorded call's checklist and the comment."""
+    from django.shortcuts import render
+
+    from agents.views import agent_page
+
+    @agent_page
+    def page(request):
+        reviews = request.agent.quality_reviews.select_related("recording", "reviewer")
+        return render(request, "routing/my_reviews.html", {"reviews": reviews})
+
+    return page(request)
