@@ -23,6 +23,8 @@ ROLE_PERMISSIONS = {
         ("telephony", "view"),
         # Offers ringing and bridges (written only by routing).
         ("routing", "view"),
+        # Call recordings, played through the app (analysts only when granted one by one).
+        ("routing", ("play_recording",)),
         ("auth", ("view_user", "add_user", "change_user")),
         ("authtoken", ("view_tokenproxy", "add_tokenproxy", "delete_tokenproxy")),
         # Login throttling (django-axes): deleting a locked-out attempt unlocks the login.

@@ -175,6 +175,8 @@ TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
 # Days a stored webhook request is kept; `manage.py purge_webhook_events` deletes older ones.
 # 0 keeps them forever.
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=90)
+# Days call recordings are kept (at Twilio and here); the worker deletes older ones daily.
+RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=90)
 # The app's public base URL (https://cc.example.com): the background worker writes it into the
 # URLs it gives Twilio. Empty: the address Twilio used for the call's own webhooks.
 PUBLIC_URL = env.str("PUBLIC_URL", default="")

@@ -39,6 +39,23 @@ urlpatterns = [
     path("agent/offer", routing_views.desk_offer, name="agent-offer"),
     path("agent/call/hold", routing_views.desk_hold, name="agent-call-hold"),
     path("agent/call/resume", routing_views.desk_resume, name="agent-call-resume"),
+    path("agent/call/recording", routing_views.desk_recording, name="agent-call-recording"),
+    path(
+        "agent/call/recording/<str:action>",
+        routing_views.desk_recording_control,
+        name="agent-call-recording-action",
+    ),
+    path(
+        "recordings/<int:recording_id>/audio",
+        routing_views.recording_audio,
+        name="recording-audio",
+    ),
+    path(
+        "recordings/<int:recording_id>/review",
+        routing_views.recording_review,
+        name="recording-review",
+    ),
+    path("agent/reviews/", routing_views.my_reviews, name="agent-reviews"),
     path("agent/call/transfer", routing_views.desk_transfer, name="agent-call-transfer"),
     path("agent/call/consult", routing_views.desk_consult, name="agent-call-consult"),
     path(

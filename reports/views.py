@@ -241,6 +241,17 @@ def call_detail(request, sid):
     timeline = selectors.call_timeline(sid)
     if timeline is None:
         raise Http404(_("No call with this SID."))
+    from routing.selectors import recordings_for_call, user_may_play_recordings
+
+    timeline["recordings"] = list(recordings_for_call(sid))
+    timeline["may_play_recordings"] = user_may_play_recordings(request.user)
+    from agents.roles import SUPERVISORS, user_has_role
+    from routing.models import REVIEW_CHECKLIST
+
+    timeline["may_review"] = user_has_role(request.user, SUPERVISORS)
+    timeline["review_checklist"] = REVIEW_CHECKLIST
+    # The app's recordings are played through it: their Twilio address is never shown.
+    timeline["private_urls"] = {r.media_url for r in timeline["recordings"] if r.media_url}
     return render(request, "reports/call_detail.html", timeline)
 
 

@@ -410,3 +410,91 @@ class Monitoring(models.Model):
 
     def __str__(self):
         return f"{self.supervisor_agent} → {self.agent} ({self.mode})"
+
+
+class Recording(models.Model):
+    """A dual-channel recording of the caller's leg in a bridge (a queue that records answered
+    calls), started by the app once caller and agent are bridged. ``media_url`` is Twilio's
+    address of the audio; pages only ever link the app's own proxy of it."""
+
+    bridge = models.ForeignKey(
+        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="recordings"
+    )
+    call_sid = models.CharField(_("call SID"), max_length=34)
+    sid = models.CharField(_("recording SID"), max_length=34, unique=True)
+    status = models.CharField(_("status"), max_length=16, default="in-progress")
+    channels = models.PositiveSmallIntegerField(_("channels"), default=2)
+    duration_seconds = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    # Every pause and resume, in order: [{"status": "paused", "at": ISO time}, ...].
+    pauses = models.JSONField(_("pauses"), default=list, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=300, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        ordering = ["started_at"]
+        permissions = [("play_recording", _("Can play call recordings"))]
+
+    def __str__(self):
+        return self.sid
+
+    @property
+    def review_or_none(self):
+        try:
+            return self.review
+        except models.ObjectDoesNotExist:
+            return None
+
+
+# The quality checklist a supervisor scores a recorded call on (keys are stored).
+REVIEW_CHECKLIST = (
+    ("greeting", _("Greeted the caller and gave their name")),
+    ("identified", _("Identified the caller and their request")),
+    ("resolved", _("Resolved the request or said what happens next")),
+    ("courteous", _("Courteous and clear throughout")),
+    ("closing", _("Closed the call properly")),
+)
+
+
+class QualityReview(models.Model):
+    """A supervisor's score of a recorded call against REVIEW_CHECKLIST, with a comment the
+    agent who took the call can read."""
+
+    recording = models.OneToOneField(
+        Recording, verbose_name=_("recording"), on_delete=models.CASCADE, related_name="review"
+    )
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="quality_reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.PROTECT,
+        related_name="quality_reviews_made",
+    )
+    # {"greeting": true, ...}: every checklist key, met or not.
+    checks = models.JSONField(_("checklist"), default=dict)
+    comment = models.TextField(_("comment"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"))
+
+    class Meta:
+        verbose_name = _("quality review")
+        verbose_name_plural = _("quality reviews")
+        ordering = ["-reviewed_at"]
+
+    def __str__(self):
+        return f"{self.recording} ({self.score}/{len(REVIEW_CHECKLIST)})"
+
+    @property
+    def score(self) -> int:
+        return sum(1 for key, _label in REVIEW_CHECKLIST if self.checks.get(key))
+
+    @property
+    def checked_keys(self) -> list[str]:
+        return [key for key, _label in REVIEW_CHECKLIST if self.checks.get(key)]
+
+    def items(self) -> list[tuple[str, bool]]:
+        return [(label, bool(self.checks.get(key))) for key, label in REVIEW_CHECKLIST]

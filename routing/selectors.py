@@ -103,3 +103,18 @@ def _callback_for_desk(offer: Offer, *, agent: Agent, now: datetime) -> dict:
         ],
         "auto_answer": agent.auto_answer,
     }
+
+
+def recordings_for_call(sid: str):
+    """The app's recordings of a call: of the caller's leg, or of the bridge the agent's leg
+    answered."""
+    from django.db.models import Q
+
+    from .models import Recording
+
+    return Recording.objects.filter(Q(call_sid=sid) | Q(bridge__offer__agent_call_sid=sid))
+
+
+def user_may_play_recordings(user) -> bool:
+    """Supervisors (by their role's permission), superusers, and analysts granted it."""
+    return user.is_authenticated and user.is_active and user.has_perm("routing.play_recording")

@@ -75,6 +75,14 @@ def tell_agent_not_reached(*, agent_call_sid: str) -> None:
 
 
 @task()
+def start_recording(*, bridge_id: int) -> str | None:
+    from .recordings import recording_start
+
+    recording = recording_start(bridge_id=bridge_id, now=timezone.now())
+    return recording.sid if recording else None
+
+
+@task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
 
@@ -85,6 +93,17 @@ def purge_webhook_events() -> int:
     if days <= 0:
         return 0
     return webhook_events_purge(before=timezone.now() - timedelta(days=days))
+
+
+@task()
+def purge_recordings() -> int:
+    """Recordings older than RECORDING_RETENTION_DAYS, at Twilio and here (0 keeps them)."""
+    from .recordings import recordings_purge
+
+    days = settings.RECORDING_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    return recordings_purge(before=timezone.now() - timedelta(days=days))
 
 
 # Finished tasks are kept a while for inspection (admin → Tasks), then deleted.

@@ -40,5 +40,11 @@ urlpatterns = [
         views.monitoring_status,
         name="monitoring-status",
     ),
+    path(
+        "bridges/<int:bridge_id>/conference-event",
+        views.bridge_conference_event,
+        name="bridge-conference-event",
+    ),
+    path("recordings/status", views.recording_status, name="recording-status"),
     path("callbacks/not-reached", views.callback_not_reached, name="callback-not-reached"),
 ]

@@ -10,13 +10,13 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.views import agent_api
-from queues.services import visit_record_talk
+from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
 from telephony.services import call_record_status_callback
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
-from . import callbacks, selectors, services
+from . import callbacks, recordings, selectors, services
 from .models import Bridge, Callback, Offer
 
 
@@ -25,7 +25,15 @@ def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str
     stays in a silent conference)."""
     queue = bridge.visit.queue
     dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    attrs = {"record": "record-from-start"} if queue.record_answered_calls else {}
+    attrs = {}
+    if queue.record_answered_calls:
+        # Recording starts by REST once the caller joined (routing/recordings.py).
+        event_url = reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk})
+        attrs = {
+            "status_callback": request.build_absolute_uri(event_url),
+            "status_callback_event": "join",
+            "status_callback_method": "POST",
+        }
     dial.conference(
         bridge.friendly_name,
         start_conference_on_enter=True,
@@ -99,6 +107,23 @@ def bridge_join(request, bridge_id):
         action=reverse("routing:bridge-caller-done", kwargs={"bridge_id": bridge.pk}),
     )
     return twiml_response(response)
+
+
+@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
+def bridge_conference_event(request, bridge_id):
+    """The bridge's conference events (recording queues only): the caller joined, so caller
+    and agent are bridged; recording starts."""
+    bridge = selectors.bridge_for_webhook(bridge_id)
+    if bridge is not None and request.POST["StatusCallbackEvent"] == "participant-join":
+        recordings.recording_caller_joined(bridge=bridge, call_sid=request.POST.get("CallSid", ""))
+    return HttpResponse(status=204)
+
+
+@twilio_webhook(required=("RecordingSid", "RecordingStatus"))
+def recording_status(request):
+    """A recording's status callback: its duration and final status."""
+    recordings.recording_status_record(params=request.POST, now=request.twilio_received_at)
+    return HttpResponse(status=204)
 
 
 @twilio_webhook
@@ -178,6 +203,34 @@ def desk_resume(request):
     except CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"on_hold": False})
+
+
+@require_GET
+@agent_api
+def desk_recording(request):
+    """The desk's recording line: ``{"recording": "" | "recording" | "paused"}``."""
+    return JsonResponse({"recording": recordings.recording_state(agent=request.agent)})
+
+
+@require_POST
+@agent_api
+def desk_recording_control(request, action):
+    """Pause (``pause``) or resume (``resume``) the recording of the agent's call, e.g. while the
+    caller gives payment details; the pause is left out of the audio. 409 when nothing is being
+    recorded or Twilio refused."""
+    from .control import CallControlError
+
+    if action not in ("pause", "resume"):
+        return JsonResponse({"error": _("Unknown action.")}, status=404)
+    try:
+        recordings.recording_pause(
+            agent=request.agent, now=timezone.now(), paused=action == "pause"
+        )
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except TWILIO_UNREACHABLE:
+        return JsonResponse({"error": _("Twilio refused the request.")}, status=409)
+    return JsonResponse({"recording": recordings.recording_state(agent=request.agent)})
 
 
 @twilio_webhook
@@ -559,3 +612,80 @@ def monitoring_status(request, monitoring_id):
         now=request.twilio_received_at,
     )
     return HttpResponse(status=204)
+
+
+# --- Recordings --------------------------------------------------------------------------------
+
+
+@require_GET
+def recording_audio(request, recording_id):
+    """A recording's audio, fetched from Twilio with the account's credentials and passed on:
+    pages link this, never Twilio. Supervisors, superusers and analysts granted
+    ``routing.play_recording``; anyone else 403."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404, StreamingHttpResponse
+
+    from telephony.client import recording_audio as fetch_audio
+
+    from .models import Recording
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not selectors.user_may_play_recordings(request.user):
+        raise PermissionDenied
+    recording = Recording.objects.filter(pk=recording_id).exclude(media_url="").first()
+    if recording is None:
+        raise Http404(_("No such recording."))
+    try:
+        status, content_type, chunks = fetch_audio(recording.media_url)
+    except (TWILIO_UNREACHABLE, OSError):
+        return HttpResponse(_("Twilio could not be reached."), status=502)
+    if status != 200:
+        raise Http404(_("Twilio has no audio for this recording."))
+    response = StreamingHttpResponse(chunks, content_type=content_type or "audio/x-wav")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="{recording.sid}.wav"'
+    return response
+
+
+@require_POST
+def recording_review(request, recording_id):
+    """A supervisor scores a recorded call (checklist + comment); back to the call's page."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import get_object_or_404, redirect
+
+    from agents.roles import SUPERVISORS, user_has_role
+
+    from .models import Recording
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not user_has_role(request.user, SUPERVISORS):
+        raise PermissionDenied
+    recording = get_object_or_404(
+        Recording.objects.select_related("bridge__offer"), pk=recording_id
+    )
+    recordings.quality_review_save(
+        recording=recording,
+        reviewer=request.user,
+        checked=set(request.POST.getlist("checks")),
+        comment=request.POST.get("comment", ""),
+        now=timezone.now(),
+    )
+    return redirect(reverse("reports:call-detail", args=[recording.call_sid]) + "#call-recordings")
+
+
+def my_reviews(request):
+    """The agent's quality reviews: each recorded call's checklist and the comment."""
+    from django.shortcuts import render
+
+    from agents.views import agent_page
+
+    @agent_page
+    def page(request):
+        reviews = request.agent.quality_reviews.select_related("recording", "reviewer")
+        return render(request, "routing/my_reviews.html", {"reviews": reviews})
+
+    return page(request)

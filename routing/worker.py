@@ -38,6 +38,7 @@ def _periodic_jobs() -> list[Periodic]:
     return [
         Periodic("periodic:routing-sweep", tasks.SWEEP_EVERY, "routing_sweep"),
         Periodic("periodic:purge-webhook-events", timedelta(days=1), "purge_webhook_events"),
+        Periodic("periodic:purge-recordings", timedelta(days=1), "purge_recordings"),
         Periodic("periodic:prune-task-results", timedelta(hours=1), "prune_task_results"),
     ]
 

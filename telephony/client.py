@@ -57,3 +57,24 @@ def local_twilio_origin() -> str | None:
         return None
     parts = urlsplit(settings.TWILIO_API_URL)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def recording_audio(media_url: str, *, chunk_size: int = 64 * 1024):
+    """Fetch a recording's audio from Twilio as WAV with the account's credentials (Twilio's
+    media is behind basic auth when the account requires it). Returns ``(status, content type,
+    iterator of bytes)``; the local Twilio serves it at the same path under TWILIO_API_URL."""
+    import requests
+
+    if not twilio_is_configured():
+        raise TwilioNotConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
+    url = media_url.removesuffix(".wav") + ".wav"
+    if settings.TWILIO_API_URL:
+        url = settings.TWILIO_API_URL.rstrip("/") + urlsplit(url).path
+    response = requests.get(
+        url,
+        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+        timeout=30,
+        stream=True,
+    )
+    content_type = response.headers.get("Content-Type", "audio/x-wav")
+    return response.status_code, content_type, response.iter_content(chunk_size)

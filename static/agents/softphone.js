@@ -277,6 +277,7 @@
     popTries = 0;
     $("note-saved").hidden = true;
     loadScreenPop();
+    watchRecording(true);
     refreshState();
   }
 
@@ -286,6 +287,7 @@
     $("idle-hint").hidden = false;
     clearInterval(timerHandle);
     call = null;
+    watchRecording(false);
     refreshState();
   }
 
@@ -337,6 +339,49 @@
       setHeld(body.on_hold);
     }, function (error) {
       showMessage("hold", error.message);
+    }).then(function () { button.disabled = false; });
+  }
+
+  // Recording (queues that record answered calls): "recording" or "recording paused", and a
+  // button to pause it while the caller gives payment details. Asked every few seconds: the
+  // recording starts once the caller is bridged.
+  var recordingHandle = null;
+
+  function setRecording(state) {
+    var badge = $("recording-state");
+    badge.dataset.state = state;
+    $("recording-line").hidden = !state;
+    badge.textContent = state === "paused" ? gettext("recording paused") : gettext("recording");
+    badge.classList.toggle("text-bg-danger", state === "recording");
+    badge.classList.toggle("text-bg-secondary", state === "paused");
+    $("recording-btn").textContent = state === "paused"
+      ? gettext("Resume recording") : gettext("Pause recording");
+  }
+
+  function refreshRecording() {
+    if (!call || !urls.recordingUrl) return;
+    request("GET", urls.recordingUrl).then(function (body) { setRecording(body.recording); },
+      function () { /* asked again shortly */ });
+  }
+
+  function watchRecording(on) {
+    clearInterval(recordingHandle);
+    setRecording("");
+    if (on) {
+      refreshRecording();
+      recordingHandle = setInterval(refreshRecording, 5000);
+    }
+  }
+
+  function toggleRecording() {
+    var button = $("recording-btn");
+    var paused = $("recording-state").dataset.state === "paused";
+    button.disabled = true;
+    request("POST", urls.recordingUrl + (paused ? "/resume" : "/pause")).then(function (body) {
+      clearMessage("recording");
+      setRecording(body.recording);
+    }, function (error) {
+      showMessage("recording", error.message);
     }).then(function () { button.disabled = false; });
   }
 
@@ -606,6 +651,7 @@
   });
   $("hangup-btn").addEventListener("click", function () { if (call) call.disconnect(); });
   $("hold-btn").addEventListener("click", function () { if (call) toggleHold(); });
+  $("recording-btn").addEventListener("click", function () { if (call) toggleRecording(); });
   $("transfer-form").addEventListener("submit", transferToQueue);
   $("transfer-number-form").addEventListener("submit", transferToNumber);
   $("transfer-agent-form").addEventListener("submit", transferToAgent);

@@ -74,6 +74,7 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
     assert set(first) == {
         "periodic:routing-sweep",
         "periodic:purge-webhook-events",
+        "periodic:purge-recordings",
         "periodic:prune-task-results",
     }
     # A second worker asking at the same moment, or a second later, gets nothing.
