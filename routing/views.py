@@ -48,16 +48,9 @@ def _say_language() -> str:
     return "ja-JP" if get_language().startswith("ja") else "en-US"
 
 
-@twilio_webhook
-def offer_answer(request, offer_id):
-    """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
-    into the bridge; or, when the caller is gone, told so and hung up. For a callback: the
-    agent waits in its conference while the customer is called."""
-    if Offer.objects.filter(pk=offer_id, callback__isnull=False).exists():
-        return _callback_offer_answer(request, offer_id)
-    bridge = services.offer_answered(
-        offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at
-    )
+def _agent_into_bridge(request, bridge: Bridge | None):
+    """An agent's leg that answered: into the bridge's conference; or, when the caller is
+    gone, told so and hung up."""
     response = VoiceResponse()
     if bridge is None:
         response.say(_("The caller has hung up."), language=_say_language())
@@ -70,6 +63,19 @@ def offer_answer(request, offer_id):
         action=reverse("routing:bridge-agent-done", kwargs={"bridge_id": bridge.pk}),
     )
     return twiml_response(response)
+
+
+@twilio_webhook
+def offer_answer(request, offer_id):
+    """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
+    into the bridge; or, when the caller is gone, told so and hung up. For a callback: the
+    agent waits in its conference while the customer is called."""
+    if Offer.objects.filter(pk=offer_id, callback__isnull=False).exists():
+        return _callback_offer_answer(request, offer_id)
+    bridge = services.offer_answered(
+        offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at
+    )
+    return _agent_into_bridge(request, bridge)
 
 
 @twilio_webhook(required=("CallSid", "CallStatus"))
@@ -273,18 +279,7 @@ def transfer_agent_answer(request, transfer_id):
     bridge = transfer_agent_answered(
         transfer_id=transfer_id, agent_call=request.twilio_call, now=request.twilio_received_at
     )
-    response = VoiceResponse()
-    if bridge is None:
-        response.say(_("The caller has hung up."), language=_say_language())
-        response.hangup()
-        return twiml_response(response)
-    _conference(
-        response,
-        request=request,
-        bridge=bridge,
-        action=reverse("routing:bridge-agent-done", kwargs={"bridge_id": bridge.pk}),
-    )
-    return twiml_response(response)
+    return _agent_into_bridge(request, bridge)
 
 
 @twilio_webhook(required=("CallSid", "CallStatus"))
