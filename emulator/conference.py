@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 
 from .clock import Interrupt, Wait
-from .model import DigitsPressed, Hangup, Next, QueueWaitError, new_sid
+from .model import DigitsPressed, Hangup, Next, QueueWaitError, Redirected, new_sid
 from .queueing import DEFAULT_HOLD_MUSIC
 from .twiml import TwimlError, bool_attr, int_attr, method_attr
 
@@ -68,6 +68,11 @@ class Participant:
     left_at: float | None = None
     status: str = "connected"
     queue_time: str = "0"
+    # Ground truth: [start, end] of each hold (end None while held), and how it left: left,
+    # hangup, kicked (Participants delete, timeLimit), ended (the conference ended), redirected
+    # (a REST update moved the call to new TwiML), star (hangupOnStar).
+    holds: list = field(default_factory=list)
+    left_how: str | None = None
 
     @property
     def call_sid(self) -> str:
@@ -98,6 +103,7 @@ class Conference:
     events: list = field(default_factory=list)  # (StatusCallbackEvent, fields), in order
     pending: list = field(default_factory=list)  # Participants created by REST, still ringing
     last_leg: object = None
+    history: list = field(default_factory=list)  # every participant that joined, in join order
 
     def participant(self, key: str) -> Participant | None:
         """By CallSid or label."""
@@ -181,6 +187,24 @@ class ConferenceMixin:
         self.conferences.append(conference)
         return conference
 
+    # --- ground truth ------------------------------------------------------------------------
+    def conference_truth(self) -> list[dict]:
+        """What happened in every conference, in virtual seconds since the clock started: each
+        participant (``party``: client:<identity> for softphones, else the CallSid) with when it
+        joined and left, how it left (``left_how``), its seconds in the room (the Dial action's
+        ``DialCallDuration``), its holds and their seconds, and for one moved out by a REST
+        redirect where it went next (``then``: ``("enqueue", queue)`` or ``("dial", number)``)."""
+        return [
+            {
+                "sid": conference.sid,
+                "friendly_name": conference.friendly_name,
+                "started_at": conference.started_at,
+                "ended_at": conference.ended_at,
+                "participants": [_participant_truth(p) for p in conference.history],
+            }
+            for conference in self.conferences
+        ]
+
     # --- the noun ----------------------------------------------------------------------------
     def _dial_conference(self, leg, noun, doc, time_limit: int, hangup_on_star: bool):
         """Generator -> (Dial action fields, Hangup or None). Redirected propagates."""
@@ -262,6 +286,9 @@ class ConferenceMixin:
             reason = left.reason
         except Hangup as hangup:
             hung = hangup
+        except Redirected:
+            reason = "redirected"
+            raise
         except GeneratorExit:
             reason = "discarded"  # the emulator itself is being thrown away: no callbacks
             raise
@@ -272,6 +299,7 @@ class ConferenceMixin:
             leg.hangup_on_star = False
             # Redirected leaves as well (the call moves on to new TwiML).
             if reason != "discarded":
+                participant.left_how = "hangup" if hung is not None else reason
                 self._conference_leave(participant, kicked=reason == "kicked")
         seconds = int(self.sim.now - participant.joined_at + 1e-9)
         leg.note("conference-exit", text=name, seconds=seconds, reason=reason)
@@ -308,6 +336,7 @@ class ConferenceMixin:
     def _conference_join(self, conference: Conference, participant: Participant) -> None:
         others = list(conference.participants.values())
         conference.participants[participant.call_sid] = participant
+        conference.history.append(participant)
         conference.last_leg = participant.leg
         conference.updated_at = self.sim.now
         participant.leg.note(
@@ -348,6 +377,8 @@ class ConferenceMixin:
         del conference.participants[participant.call_sid]
         participant.status = "complete"
         participant.left_at = conference.updated_at = self.sim.now
+        if participant.holds and participant.holds[-1][1] is None:
+            participant.holds[-1][1] = self.sim.now  # left on hold
         conference.last_leg = participant.leg
         self._conference_event(conference, "participant-leave", participant)
         if conference.ending:
@@ -448,6 +479,10 @@ class ConferenceMixin:
             self._conference_event(conference, event, participant)
         if "hold" in changes and bool(changes["hold"]) != participant.hold:
             participant.hold = bool(changes["hold"])
+            if participant.hold:
+                participant.holds.append([self.sim.now, None])
+            elif participant.holds:
+                participant.holds[-1][1] = self.sim.now
             event = "participant-hold" if participant.hold else "participant-unhold"
             self._conference_event(conference, event, participant)
             self._conference_changed(conference, only=participant)
@@ -529,6 +564,32 @@ class ConferenceMixin:
             self._record_error(
                 leg, 15003, conference.status_callback, f"answered {response.status}"
             )
+
+
+def _participant_truth(participant: Participant) -> dict:
+    holds = [(start, end) for start, end in participant.holds]
+    seconds = None
+    if participant.left_at is not None:
+        seconds = int(participant.left_at - participant.joined_at + 1e-9)
+    then = None
+    if participant.left_how == "redirected":
+        after = [
+            entry
+            for entry in participant.leg.transcript
+            if entry.at >= participant.left_at and entry.kind in ("enqueue", "dial")
+        ]
+        then = (after[0].kind, after[0].text) if after else None
+    return {
+        "call_sid": participant.call_sid,
+        "party": party_address(participant.leg),
+        "joined_at": participant.joined_at,
+        "left_at": participant.left_at,
+        "left_how": participant.left_how,
+        "seconds": seconds,
+        "holds": holds,
+        "hold_seconds": sum(end - start for start, end in holds if end is not None),
+        "then": then,
+    }
 
 
 def _bool(value: bool) -> str:

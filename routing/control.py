@@ -4,7 +4,9 @@ transfer of the caller to another queue.
 These run synchronously in the desk's request (the agent must see at once whether the caller is
 on hold); each is one REST request to Twilio, retried on a rate refusal like every other
 (routing/rest.py). The hold itself is written only after Twilio accepted it, and its end when
-the agent resumes or the bridge ends (``holds_close``), so a hold never outlives its call.
+the agent resumes or the bridge ends (``holds_close``), so a hold never outlives its call; the
+conference's hold events then set its start and end to Twilio's timestamps
+(``hold_event_record``).
 """
 
 import contextlib
@@ -12,7 +14,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
@@ -146,9 +148,89 @@ def holds_close(*, bridge_id: int, now: datetime) -> int:
             return 0
         hold.ended_at = max(now, hold.started_at)
         hold.save(update_fields=["ended_at"])
-        seconds = hold.seconds or 0
-        Bridge.objects.filter(pk=bridge_id).update(hold_seconds=F("hold_seconds") + seconds)
-    return seconds
+        _bridge_hold_total(bridge_id)
+    return hold.seconds or 0
+
+
+def _bridge_hold_total(bridge_id: int) -> None:
+    """The bridge's hold seconds: the sum of its ended holds (added up again, not incremented,
+    as Twilio's timestamps may correct a hold after it ended)."""
+    holds = Hold.objects.filter(bridge_id=bridge_id, ended_at__isnull=False)
+    total = sum(hold.seconds or 0 for hold in holds.only("started_at", "ended_at"))
+    Bridge.objects.filter(pk=bridge_id).update(hold_seconds=total)
+
+
+def _holding_agent(bridge: Bridge) -> Agent | None:
+    """The agent talking with the caller: the one in the bridge who joined it first."""
+    leg = (
+        BridgeParticipant.objects.filter(
+            bridge=bridge, role=ParticipantRole.AGENT, left_at__isnull=True
+        )
+        .select_related("agent")
+        .order_by("joined_at", "pk")
+        .first()
+    )
+    return leg.agent if leg is not None else None
+
+
+def hold_event_record(*, bridge: Bridge, params, now: datetime) -> None:
+    """The bridge's conference reports the caller's hold: ``participant-hold`` starts a hold,
+    ``participant-unhold`` ends it, and so does ``participant-leave`` with ``Hold=true`` (the
+    caller hung up, or was transferred, while on hold). The event's ``Timestamp`` (Twilio's
+    clock) is the hold's start or end, replacing the moment the desk asked (the server's clock
+    when Twilio accepted the update); the event may come before or after the desk's own row.
+    Events about anyone but the caller change nothing."""
+    from telephony.services import parse_timestamp
+
+    event = params.get("StatusCallbackEvent", "")
+    if params.get("CallSid", "") != bridge.visit.call.sid:
+        return
+    at = parse_timestamp(params, default=now)
+    if event == "participant-hold":
+        _hold_started(bridge, at)
+    elif event == "participant-unhold" or (
+        event == "participant-leave" and params.get("Hold", "").lower() == "true"
+    ):
+        _hold_ended(bridge, at)
+
+
+def _hold_started(bridge: Bridge, at: datetime) -> None:
+    with transaction.atomic():
+        holds = Hold.objects.select_for_update().filter(bridge=bridge)
+        hold = holds.filter(ended_at__isnull=True).first()
+        if hold is None:
+            latest = holds.order_by("-started_at", "-pk").first()
+            if latest is not None and latest.ended_at >= at:
+                hold = latest  # held and resumed at the desk before this report came
+        if hold is not None:
+            hold.started_at = at
+            if hold.ended_at is not None and hold.ended_at < at:
+                hold.ended_at = at
+            hold.save(update_fields=["started_at", "ended_at"])
+            if hold.ended_at is not None:
+                _bridge_hold_total(bridge.pk)
+            return
+        agent = _holding_agent(bridge)
+        if agent is None or bridge.ended_at is not None:
+            return
+        with contextlib.suppress(IntegrityError), transaction.atomic():
+            # Reported before the desk's request wrote its hold: the desk finds this one.
+            Hold.objects.create(bridge=bridge, agent=agent, started_at=at)
+
+
+def _hold_ended(bridge: Bridge, at: datetime) -> None:
+    with transaction.atomic():
+        hold = (
+            Hold.objects.select_for_update()
+            .filter(bridge=bridge, started_at__lte=at)
+            .order_by("-started_at", "-pk")
+            .first()
+        )
+        if hold is None:
+            return
+        hold.ended_at = at
+        hold.save(update_fields=["ended_at"])
+        _bridge_hold_total(bridge.pk)
 
 
 def bridge_on_hold(bridge: Bridge) -> bool:

@@ -22,25 +22,22 @@ from .models import Bridge, Callback, Offer
 
 def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
     """Both sides join the bridge's conference; either leaving ends it for the other (nobody
-    stays in a silent conference)."""
+    stays in a silent conference). The conference reports the caller's holds and leaving (hold
+    times are Twilio's, routing/control.py), and for a recording queue the joins (recording
+    starts by REST once the caller joined, routing/recordings.py); both sides' nouns name the
+    callback, as the conference takes it from whoever joins first."""
     queue = bridge.visit.queue
     dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    attrs = {}
-    if queue.record_answered_calls:
-        # Recording starts by REST once the caller joined (routing/recordings.py).
-        event_url = reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk})
-        attrs = {
-            "status_callback": request.build_absolute_uri(event_url),
-            "status_callback_event": "join",
-            "status_callback_method": "POST",
-        }
+    event_url = reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk})
     dial.conference(
         bridge.friendly_name,
         start_conference_on_enter=True,
         end_conference_on_exit=True,
         beep=False,
         wait_url="",
-        **attrs,
+        status_callback=request.build_absolute_uri(event_url),
+        status_callback_event="join hold leave" if queue.record_answered_calls else "hold leave",
+        status_callback_method="POST",
     )
 
 
@@ -117,11 +114,18 @@ def bridge_join(request, bridge_id):
 
 @twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
 def bridge_conference_event(request, bridge_id):
-    """The bridge's conference events (recording queues only): the caller joined, so caller
-    and agent are bridged; recording starts."""
+    """The bridge's conference events: the caller joined (recording queues: caller and agent
+    are bridged, recording starts); the caller was put on hold, taken off it, or left (the
+    hold's start and end are the events' Timestamps)."""
+    from .control import hold_event_record
+
     bridge = selectors.bridge_for_webhook(bridge_id)
-    if bridge is not None and request.POST["StatusCallbackEvent"] == "participant-join":
+    if bridge is None:
+        return HttpResponse(status=204)
+    if request.POST["StatusCallbackEvent"] == "participant-join":
         recordings.recording_caller_joined(bridge=bridge, call_sid=request.POST.get("CallSid", ""))
+    else:
+        hold_event_record(bridge=bridge, params=request.POST, now=request.twilio_received_at)
     return HttpResponse(status=204)
 
 
