@@ -221,8 +221,18 @@ def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> Que
             return visit
     else:
         visit = latest
-    visit.result = result
     changed = ["result"]
+    if (
+        result == QueueResult.HANGUP
+        and visit.result == QueueResult.BRIDGING
+        and visit.left_at is None
+    ):
+        # Push routing: the agent accepted, but the caller hung up still in the queue, before
+        # being taken out of it to meet them (a pulled caller has left the queue by the
+        # connect URL). They reached nobody: an abandon, not an answered call.
+        visit.answered_at = None
+        changed.append("answered_at")
+    visit.result = result
     handed_off = result == QueueResult.REDIRECTED and visit.answered_at is not None
     if (visit.answered_at is None or handed_off) and queue_time is not None:
         # Answered visits keep the QueueTime of the connect URL: the wait ended there. A caller
