@@ -1,9 +1,9 @@
 """An emulated stretch of a day with holds and transfers, through the local Twilio in process:
-push routing to several agents (one rejects every ring), callers who are answered, held once
-or twice, transferred cold to a colleague, to another queue and to an outside number,
-transferred warm (consultation completed, and cancelled), who hang up on hold or abandon. Each
-scripted caller's agent acts at the desk (the real desk URLs, as the softphone page posts
-them) when the caller has been so long in the agent's conference.
+push routing to several agents (one rejects every ring, one lets a ring run out), callers who
+are answered, held once or twice, transferred cold to a colleague, to another queue and to an
+outside number, transferred warm (consultation completed, and cancelled), who hang up on hold
+or abandon. Each scripted caller's agent acts at the desk (the real desk URLs, as the
+softphone page posts them) when the caller has been so long in the agent's conference.
 
 The queue and agent reports, read through the report API, equal what the emulator says
 happened, computed here from its ground truth alone: the queue visits it emulated
