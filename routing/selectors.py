@@ -106,13 +106,15 @@ def _callback_for_desk(offer: Offer, *, agent: Agent, now: datetime) -> dict:
 
 
 def recordings_for_call(sid: str):
-    """The app's recordings of a call: of the caller's leg, or of the bridge the agent's leg
-    answered."""
+    """The app's recordings of a call: of the customer's leg, of the bridge the agent's leg
+    answered, or of the callback the agent's leg placed."""
     from django.db.models import Q
 
     from .models import Recording
 
-    return Recording.objects.filter(Q(call_sid=sid) | Q(bridge__offer__agent_call_sid=sid))
+    return Recording.objects.filter(
+        Q(call_sid=sid) | Q(bridge__offer__agent_call_sid=sid) | Q(callback__agent_call_sid=sid)
+    ).select_related("review__reviewer")
 
 
 def user_may_play_recordings(user) -> bool:
