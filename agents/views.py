@@ -22,6 +22,7 @@ from ivr.services import voicemail_assign, voicemail_mark_handled, voicemail_reo
 from queues.models import Queue
 from queues.twiml import add_dial_queue
 from telephony.client import local_twilio_origin
+from telephony.recordings import recording_audio_response
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -490,6 +491,18 @@ def voicemails(request):
             "assignees": list(active_agent_users()) if supervisor else [],
             "is_agent": agent is not None,
         },
+    )
+
+
+@require_GET
+@login_required
+def voicemail_audio_view(request, pk):
+    """A voicemail's audio, fetched from Twilio by the app (pages never link Twilio); for those
+    who may read voicemails."""
+    _voicemail_reader(request)
+    voicemail = get_object_or_404(Voicemail, pk=pk)
+    return recording_audio_response(
+        voicemail.recording_url, filename=voicemail.recording_sid or f"voicemail-{voicemail.pk}"
     )
 
 

@@ -642,9 +642,9 @@ def recording_audio(request, recording_id):
     ``routing.play_recording``; anyone else 403."""
     from django.contrib.auth.views import redirect_to_login
     from django.core.exceptions import PermissionDenied
-    from django.http import Http404, StreamingHttpResponse
+    from django.http import Http404
 
-    from telephony.client import recording_audio as fetch_audio
+    from telephony.recordings import recording_audio_response
 
     from .models import Recording
 
@@ -655,16 +655,7 @@ def recording_audio(request, recording_id):
     recording = Recording.objects.filter(pk=recording_id).exclude(media_url="").first()
     if recording is None:
         raise Http404(_("No such recording."))
-    try:
-        status, content_type, chunks = fetch_audio(recording.media_url)
-    except (TWILIO_UNREACHABLE, OSError):
-        return HttpResponse(_("Twilio could not be reached."), status=502)
-    if status != 200:
-        raise Http404(_("Twilio has no audio for this recording."))
-    response = StreamingHttpResponse(chunks, content_type=content_type or "audio/x-wav")
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = f'inline; filename="{recording.sid}.wav"'
-    return response
+    return recording_audio_response(recording.media_url, filename=recording.sid)
 
 
 @require_POST
