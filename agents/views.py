@@ -58,6 +58,7 @@ from .services import (
     contact_note_create,
     customer_create,
 )
+from .signals import customer_history_sections
 from .softphone import TOKEN_TTL_SECONDS, SoftphoneNotConfigured, access_token_for
 
 logger = logging.getLogger("agents.outgoing")
@@ -381,8 +382,13 @@ def customer(request, pk):
             messages.success(request, _("Note saved."))
             return redirect("agents:customer", pk=record.pk)
     notes = contact_notes_for(customer=record, phone_e164=record.phone_number, limit=100)
+    # The apps above add their part of the history (routing: recordings and reviews).
+    answers = customer_history_sections.send(sender=Customer, customer=record, request=request)
+    sections = [html for _receiver, html in answers if html]
     return render(
-        request, "agents/customer.html", {"customer": record, "notes": notes, "form": form}
+        request,
+        "agents/customer.html",
+        {"customer": record, "notes": notes, "form": form, "history_sections": sections},
     )
 
 
