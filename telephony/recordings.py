@@ -22,8 +22,8 @@ def https_url(value) -> str:
 def recording_audio_response(media_url: str, *, filename: str):
     """A recording's audio for a page's player: fetched from Twilio with the account's
     credentials and passed on (pages link the app, never Twilio). 404 when Twilio has no audio
-    (or the address is not Twilio's), 502 when Twilio cannot be reached. The caller checks who
-    may listen first."""
+    (or the address is not Twilio's), 502 when Twilio cannot be reached or refuses. The
+    caller checks who may listen first."""
     from django.http import Http404, HttpResponse, StreamingHttpResponse
     from django.utils.translation import gettext as _
     from twilio.base.exceptions import TwilioException
@@ -38,8 +38,11 @@ def recording_audio_response(media_url: str, *, filename: str):
         raise Http404(_("No such recording.")) from exc
     except (TwilioException, TwilioNotConfigured, OSError):
         return HttpResponse(_("Twilio could not be reached."), status=502)
-    if status != 200:
+    if status == 404:
         raise Http404(_("Twilio has no audio for this recording."))
+    if status != 200:
+        # Refused (wrong credentials, throttled): the page's player shows an error, not "gone".
+        return HttpResponse(_("Twilio refused to give the recording."), status=502)
     response = StreamingHttpResponse(chunks, content_type=content_type or "audio/x-wav")
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = f'inline; filename="{filename}.wav"'

@@ -151,3 +151,46 @@ def test_the_admin_shows_no_recording_address_of_a_call_or_its_webhooks(left, cl
     ):
         page = client.get(url).content.decode()
         assert voicemail.recording_url not in page and "api.twilio.com" not in page, url
+
+
+def test_a_voicemail_plays_from_the_local_twilio_over_http(db, client, supervisor, settings):
+    """The local Twilio's own HTTP server (``manage.py twilio_emulator``) serves the WAV behind
+    basic auth; the app fetches it at TWILIO_API_URL with the account's credentials."""
+    from emulator.server import LocalTwilio
+    from tests.emulator.hooks import Hooks
+
+    with Hooks() as hooks:
+        local = LocalTwilio(
+            app_url=hooks.url,
+            account_sid=settings.TWILIO_ACCOUNT_SID,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            numbers=(NUMBER,),
+        ).serve("127.0.0.1", 0)
+        try:
+            sid = "RE" + "7" * 32
+            recording = {
+                "sid": sid,
+                "status": "completed",
+                "duration": 3,
+                "channels": 1,
+                "url": f"https://api.twilio.com/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}"
+                f"/Recordings/{sid}",
+            }
+            local.runner.call(local.emulator.recordings.__setitem__, sid, recording)
+            voicemail = Voicemail.objects.create(
+                caller=CALLER,
+                recording_sid=sid,
+                recording_url=recording["url"],
+                received_at="2026-11-02T01:00:00Z",
+            )
+            settings.TWILIO_API_URL = local.url
+            client.force_login(supervisor)
+            response = client.get(f"/voicemails/{voicemail.pk}/audio")
+            audio = b"".join(response.streaming_content)
+            settings.TWILIO_AUTH_TOKEN = "not-the-token"
+            refused = client.get(f"/voicemails/{voicemail.pk}/audio")
+        finally:
+            local.stop()
+
+    assert response.status_code == 200 and audio == recording_wav(recording)
+    assert refused.status_code == 502  # Twilio answered 401: refused, not gone
