@@ -173,10 +173,9 @@ def recording_state(*, agent: Agent) -> str:
 
 
 # A recording whose ``completed`` callback has not come this long after it started is asked
-# about at Twilio (no call lasts a day: Twilio ends a call after its time limit, 4 hours by
-# default and 24 at most).
+# about at Twilio (no contact-center call lasts a day; Twilio ends a call at its maximum
+# duration, warning 32015).
 UNFINISHED_AFTER = timedelta(days=1)
-FINAL_AT_TWILIO = ("completed", "absent", "failed", "deleted")
 
 
 def _delete_at_twilio(client, recording: Recording) -> bool:
@@ -195,8 +194,9 @@ def _delete_at_twilio(client, recording: Recording) -> bool:
 def _settle_unfinished(client, recording: Recording, *, before: datetime, now: datetime) -> bool:
     """A recording whose completed callback never came: ask Twilio. Gone there → the row goes;
     completed there and within retention → the row is completed (kept until its retention
-    ends); past retention, absent or failed → deleted at Twilio and here; still recording a day
-    later → stopped (its completed callback then finishes it). True when the row was deleted."""
+    ends); past retention, absent or deleted there → deleted at Twilio and here; still
+    recording a day later → stopped (its completed callback then finishes it); stopped or
+    processing → left for the next run. True when the row was deleted."""
     from twilio.base.exceptions import TwilioRestException
 
     try:
@@ -208,6 +208,8 @@ def _settle_unfinished(client, recording: Recording, *, before: datetime, now: d
         logger.warning("recording %s not fetched at Twilio: %s", recording.sid, exc)
         return False
     status = found.status or ""
+    if status in ("stopped", "processing"):
+        return False  # finishing at Twilio: its completed callback, or the next run
     if status in ("in-progress", "paused"):
         try:
             with_retry(
@@ -228,6 +230,9 @@ def _settle_unfinished(client, recording: Recording, *, before: datetime, now: d
         recording.ended_at = now
         recording.paused = False
         recording.save()
+        return False
+    if status not in ("completed", "absent", "deleted"):
+        logger.warning("recording %s: unexpected status at Twilio %r", recording.sid, status)
         return False
     if _delete_at_twilio(client, recording):
         recording.delete()

@@ -108,3 +108,12 @@ def test_a_recent_unfinished_recording_is_left_alone(emu, finished, retention):
     finished.refresh_from_db()
     assert finished.status == "in-progress" and finished.ended_at is None
     assert finished.sid in emu.recordings
+
+
+def test_a_recording_still_processing_at_twilio_waits_for_the_next_run(emu, finished, retention):
+    _lost_completed_callback(finished, days_ago=2)
+    emu.recordings[finished.sid]["status"] = "processing"
+
+    assert purge_recordings.call() == 0
+    finished.refresh_from_db()
+    assert finished.status == "in-progress" and finished.sid in emu.recordings
