@@ -109,3 +109,18 @@ def test_the_call_page_lists_a_callbacks_recording_for_the_customer_and_agent_le
         page = client.get(f"/reports/calls/{sid}/").content.decode()
         assert f'src="/recordings/{recording.pk}/audio"' in page
         assert recording.media_url not in page and "api.twilio.com" not in page
+
+
+def test_an_old_callback_recording_is_purged_at_twilio_and_here(emu, recording_callbacks, settings):
+    from datetime import timedelta
+
+    from routing.tasks import purge_recordings
+
+    _called_back(emu, talk_seconds=20, run_for=80)
+    recording = Recording.objects.get()
+    Recording.objects.update(ended_at=emu.datetime_at() - timedelta(days=100))
+    settings.RECORDING_RETENTION_DAYS = 90
+
+    assert purge_recordings.call() == 1
+    assert recording.sid not in emu.recordings and not Recording.objects.exists()
+    assert Callback.objects.exists()  # the callback itself stays (reports count it)
