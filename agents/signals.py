@@ -1,6 +1,7 @@
-"""What agents tells the apps above it (routing). kwargs: agent.
+"""What agents tells the apps above it (routing), or asks them.
 
-Sent inside the transaction of the change; a repeated report that changes nothing sends nothing.
+The agent's presence (kwargs: agent): sent inside the transaction of the change; a repeated
+report that changes nothing sends nothing.
 """
 
 from django.dispatch import Signal
@@ -11,3 +12,8 @@ agent_became_available = Signal()
 
 # The agent can no longer be offered a call: break, offline, or the softphone unregistered.
 agent_became_unreachable = Signal()
+
+# The customer's history page asks the apps above for their part of the customer's history
+# (routing: recordings and their quality reviews). kwargs: customer, request (the viewer, the
+# active agent in ``request.agent``). Each receiver answers HTML to show, or "" for nothing.
+customer_history_sections = Signal()

@@ -22,6 +22,7 @@ from ivr.services import voicemail_assign, voicemail_mark_handled, voicemail_reo
 from queues.models import Queue
 from queues.twiml import add_dial_queue
 from telephony.client import local_twilio_origin
+from telephony.recordings import recording_audio_response
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -57,6 +58,7 @@ from .services import (
     contact_note_create,
     customer_create,
 )
+from .signals import customer_history_sections
 from .softphone import TOKEN_TTL_SECONDS, SoftphoneNotConfigured, access_token_for
 
 logger = logging.getLogger("agents.outgoing")
@@ -380,8 +382,13 @@ def customer(request, pk):
             messages.success(request, _("Note saved."))
             return redirect("agents:customer", pk=record.pk)
     notes = contact_notes_for(customer=record, phone_e164=record.phone_number, limit=100)
+    # The apps above add their part of the history (routing: recordings and reviews).
+    answers = customer_history_sections.send(sender=Customer, customer=record, request=request)
+    sections = [html for _receiver, html in answers if html]
     return render(
-        request, "agents/customer.html", {"customer": record, "notes": notes, "form": form}
+        request,
+        "agents/customer.html",
+        {"customer": record, "notes": notes, "form": form, "history_sections": sections},
     )
 
 
@@ -490,6 +497,18 @@ def voicemails(request):
             "assignees": list(active_agent_users()) if supervisor else [],
             "is_agent": agent is not None,
         },
+    )
+
+
+@require_GET
+@login_required
+def voicemail_audio_view(request, pk):
+    """A voicemail's audio, fetched from Twilio by the app (pages never link Twilio); for those
+    who may read voicemails."""
+    _voicemail_reader(request)
+    voicemail = get_object_or_404(Voicemail, pk=pk)
+    return recording_audio_response(
+        voicemail.recording_url, filename=voicemail.recording_sid or f"voicemail-{voicemail.pk}"
     )
 
 

@@ -81,6 +81,11 @@ urlpatterns = [
         name="voicemail-assign",
     ),
     path(
+        "voicemails/<int:pk>/audio",
+        agents_views.voicemail_audio_view,
+        name="voicemail-audio",
+    ),
+    path(
         "voicemails/<int:pk>/handled",
         agents_views.voicemail_handled_view,
         name="voicemail-handled",

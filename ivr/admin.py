@@ -15,8 +15,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from telephony.recordings import https_url
-
 from .forms import (
     FlowForm,
     MenuOptionForm,
@@ -358,23 +356,25 @@ class VoicemailAdmin(admin.ModelAdmin):
     search_fields = ["caller", "call__sid"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    # Twilio's address of the audio is never shown: the app plays it (voicemail readers only).
+    exclude = ["recording_url"]
     readonly_fields = [
         "call",
         "flow",
         "step",
         "caller",
         "recording_sid",
-        "recording_url",
+        "recording_link",
         "duration_seconds",
         "received_at",
     ]
 
     @admin.display(description=_("recording"))
     def recording_link(self, obj):
-        url = https_url(obj.recording_url)
-        if not url:
+        if not obj.recording_url:
             return "—"
-        return format_html('<a href="{}" rel="noreferrer">{}</a>', url, _("listen"))
+        url = reverse("voicemail-audio", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("listen"))
 
     def has_add_permission(self, request):
         return False

@@ -21,7 +21,8 @@ from telephony.models import Call, CallStatus, CallStatusEvent, WebhookEvent
 from .metrics import DateRange
 
 PAGE_SIZE = 50
-# The Twilio fields worth showing on a call's timeline (the raw event has them all).
+# The Twilio fields worth showing on a call's timeline (the raw event has them all). Not
+# RecordingUrl: recordings are played through the app (the summary's player), never linked.
 TIMELINE_FIELDS = (
     "CallStatus",
     "Digits",
@@ -30,7 +31,6 @@ TIMELINE_FIELDS = (
     "DequeueResult",
     "DialCallStatus",
     "DialCallDuration",
-    "RecordingUrl",
     "ErrorCode",
 )
 

@@ -255,6 +255,23 @@ def call_detail(request, sid):
     return render(request, "reports/call_detail.html", timeline)
 
 
+@report_reader_required
+def call_recording_audio(request, sid):
+    """The recording Twilio reported on a leg itself (``<Dial record>``, ``<Record>``: a
+    voicemail), fetched by the app with the account's credentials — the call page links this,
+    never Twilio. Those who may play recordings (``routing.play_recording``); others 403."""
+    from routing.selectors import user_may_play_recordings
+    from telephony.models import Call
+    from telephony.recordings import recording_audio_response
+
+    if not user_may_play_recordings(request.user):
+        raise PermissionDenied
+    call = Call.objects.filter(sid=sid).exclude(recording_url="").first()
+    if call is None:
+        raise Http404(_("No such recording."))
+    return recording_audio_response(call.recording_url, filename=call.recording_sid or call.sid)
+
+
 def wallboard_warnings(row: dict, queue) -> dict:
     """Why a queue's card warns: today's service level under the queue's target (%), or the
     longest caller now waiting past its alert threshold."""

@@ -413,12 +413,27 @@ class Monitoring(models.Model):
 
 
 class Recording(models.Model):
-    """A dual-channel recording of the caller's leg in a bridge (a queue that records answered
-    calls), started by the app once caller and agent are bridged. ``media_url`` is Twilio's
-    address of the audio; pages only ever link the app's own proxy of it."""
+    """A dual-channel recording of the customer's leg (a queue that records answered calls):
+    the caller's leg in a bridge, or the customer's leg of a callback, started by the app once
+    customer and agent are together. ``media_url`` is Twilio's address of the audio; pages only
+    ever link the app's own proxy of it."""
 
+    # Exactly one of the two (a check constraint).
     bridge = models.ForeignKey(
-        Bridge, verbose_name=_("bridge"), on_delete=models.CASCADE, related_name="recordings"
+        Bridge,
+        verbose_name=_("bridge"),
+        on_delete=models.CASCADE,
+        related_name="recordings",
+        null=True,
+        blank=True,
+    )
+    callback = models.ForeignKey(
+        "Callback",
+        verbose_name=_("callback"),
+        on_delete=models.CASCADE,
+        related_name="recordings",
+        null=True,
+        blank=True,
     )
     call_sid = models.CharField(_("call SID"), max_length=34)
     sid = models.CharField(_("recording SID"), max_length=34, unique=True)
@@ -437,9 +452,36 @@ class Recording(models.Model):
         verbose_name_plural = _("recordings")
         ordering = ["started_at"]
         permissions = [("play_recording", _("Can play call recordings"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(bridge__isnull=False, callback__isnull=True)
+                    | models.Q(bridge__isnull=True, callback__isnull=False)
+                ),
+                name="recording_of_bridge_or_callback",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["call_sid"], name="recording_call_idx"),
+            models.Index(fields=["ended_at"], name="recording_ended_idx"),
+        ]
 
     def __str__(self):
         return self.sid
+
+    @property
+    def agent(self):
+        """The agent who talked with the customer (who answered the bridge, or placed the
+        callback). Select ``bridge__offer__agent`` and ``callback__agent`` to read it freely."""
+        if self.bridge_id is not None:
+            return self.bridge.offer.agent
+        return self.callback.agent
+
+    @property
+    def queue(self):
+        if self.bridge_id is not None:
+            return self.bridge.visit.queue
+        return self.callback.queue
 
     @property
     def review_or_none(self):

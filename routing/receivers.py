@@ -7,7 +7,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from agents.models import Agent
-from agents.signals import agent_became_available, agent_became_unreachable
+from agents.signals import (
+    agent_became_available,
+    agent_became_unreachable,
+    customer_history_sections,
+)
 from queues.models import QueueResult, RoutingMode
 from queues.signals import (
     callback_number_refused,
@@ -101,3 +105,45 @@ def on_callback_number_refused(sender, number, **kwargs):
     from agents.selectors import dial_refusal
 
     return dial_refusal(number)
+
+
+@receiver(customer_history_sections, dispatch_uid="routing.on_customer_history_sections")
+def on_customer_history_sections(sender, customer, request, **kwargs):
+    """The customer's recorded calls on their history page: the app's player for those who may
+    play; a quality review for supervisors and the agent it scores."""
+    from django.template.loader import render_to_string
+
+    from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
+
+    from .models import REVIEW_CHECKLIST
+    from .selectors import recordings_for_customer, user_may_play_recordings
+
+    recordings = recordings_for_customer(customer.phone_number)
+    if not recordings:
+        return ""
+    supervisor = user_has_role(request.user, SUPERVISORS)
+    viewer = getattr(request, "agent", None)
+    rows = [
+        {
+            "recording": recording,
+            "agent": recording.agent,
+            "queue": recording.queue,
+            "review": (
+                review
+                if (review := recording.review_or_none) is not None
+                and (supervisor or (viewer is not None and review.agent_id == viewer.pk))
+                else None
+            ),
+        }
+        for recording in recordings
+    ]
+    return render_to_string(
+        "routing/customer_recordings.html",
+        {
+            "rows": rows,
+            "may_play": user_may_play_recordings(request.user),
+            "may_open_call": user_has_role(request.user, ANALYSTS, SUPERVISORS),
+            "review_total": len(REVIEW_CHECKLIST),
+        },
+        request=request,
+    )

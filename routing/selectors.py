@@ -106,15 +106,45 @@ def _callback_for_desk(offer: Offer, *, agent: Agent, now: datetime) -> dict:
 
 
 def recordings_for_call(sid: str):
-    """The app's recordings of a call: of the caller's leg, or of the bridge the agent's leg
-    answered."""
+    """The app's recordings of a call: of the customer's leg, of the bridge the agent's leg
+    answered, or of the callback the agent's leg placed."""
     from django.db.models import Q
 
     from .models import Recording
 
-    return Recording.objects.filter(Q(call_sid=sid) | Q(bridge__offer__agent_call_sid=sid))
+    return Recording.objects.filter(
+        Q(call_sid=sid) | Q(bridge__offer__agent_call_sid=sid) | Q(callback__agent_call_sid=sid)
+    ).select_related("review__reviewer")
 
 
 def user_may_play_recordings(user) -> bool:
     """Supervisors (by their role's permission), superusers, and analysts granted it."""
     return user.is_authenticated and user.is_active and user.has_perm("routing.play_recording")
+
+
+# The newest recordings shown on a customer's history page.
+CUSTOMER_RECORDINGS_SHOWN = 50
+
+
+def recordings_for_customer(phone_number: str) -> list:
+    """A customer's recorded calls, newest first: queued calls from their number and callbacks
+    to it, each with its agent, queue and quality review (one query)."""
+    from django.db.models import Q
+
+    from .models import Recording
+
+    if not phone_number:
+        return []
+    return list(
+        Recording.objects.filter(
+            Q(bridge__visit__call__from_number=phone_number) | Q(callback__number=phone_number)
+        )
+        .select_related(
+            "bridge__offer__agent__user",
+            "bridge__visit__queue",
+            "callback__agent__user",
+            "callback__queue",
+            "review__reviewer",
+        )
+        .order_by("-started_at")[:CUSTOMER_RECORDINGS_SHOWN]
+    )

@@ -75,10 +75,11 @@ def tell_agent_not_reached(*, agent_call_sid: str) -> None:
 
 
 @task()
-def start_recording(*, bridge_id: int) -> str | None:
+def start_recording(*, bridge_id: int | None = None, callback_id: int | None = None) -> str | None:
+    """Record a bridge's caller, or a connected callback's customer."""
     from .recordings import recording_start
 
-    recording = recording_start(bridge_id=bridge_id, now=timezone.now())
+    recording = recording_start(bridge_id=bridge_id, callback_id=callback_id, now=timezone.now())
     return recording.sid if recording else None
 
 
@@ -103,7 +104,8 @@ def purge_recordings() -> int:
     days = settings.RECORDING_RETENTION_DAYS
     if days <= 0:
         return 0
-    return recordings_purge(before=timezone.now() - timedelta(days=days))
+    now = timezone.now()
+    return recordings_purge(before=now - timedelta(days=days), now=now)
 
 
 # Finished tasks are kept a while for inspection (admin → Tasks), then deleted.

@@ -26,6 +26,11 @@ urlpatterns = [
     path("callbacks/<int:callback_id>/answer", views.callback_answer, name="callback-answer"),
     path("callbacks/<int:callback_id>/status", views.callback_status, name="callback-status"),
     path(
+        "callbacks/<int:callback_id>/conference-event",
+        views.callback_conference_event,
+        name="callback-conference-event",
+    ),
+    path(
         "callbacks/<int:callback_id>/agent-done",
         views.callback_agent_done,
         name="callback-agent-done",

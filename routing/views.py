@@ -384,7 +384,18 @@ def desk_consult(request, action="start"):
 
 def _callback_conference(response: VoiceResponse, *, request, callback: Callback, action: str):
     dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    attrs = {"record": "record-from-start"} if callback.queue.record_answered_calls else {}
+    attrs = {}
+    if callback.queue.record_answered_calls:
+        # Recording starts by REST once the customer joined (routing/recordings.py), as for a
+        # queued caller; never by the conference's record attribute.
+        event_url = reverse(
+            "routing:callback-conference-event", kwargs={"callback_id": callback.pk}
+        )
+        attrs = {
+            "status_callback": request.build_absolute_uri(event_url),
+            "status_callback_event": "join",
+            "status_callback_method": "POST",
+        }
     dial.conference(
         callback.conference_name,
         start_conference_on_enter=True,
@@ -434,6 +445,18 @@ def callback_answer(request, callback_id):
         action=reverse("routing:callback-customer-done", kwargs={"callback_id": callback.pk}),
     )
     return twiml_response(response)
+
+
+@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
+def callback_conference_event(request, callback_id):
+    """The callback conference's events (recording queues only): the customer joined the agent;
+    recording starts."""
+    callback = Callback.objects.select_related("queue").filter(pk=callback_id).first()
+    if callback is not None and request.POST["StatusCallbackEvent"] == "participant-join":
+        recordings.recording_callback_customer_joined(
+            callback=callback, call_sid=request.POST.get("CallSid", "")
+        )
+    return HttpResponse(status=204)
 
 
 @twilio_webhook(required=("CallSid", "CallStatus"))
@@ -623,9 +646,9 @@ def recording_audio(request, recording_id):
     ``routing.play_recording``; anyone else 403."""
     from django.contrib.auth.views import redirect_to_login
     from django.core.exceptions import PermissionDenied
-    from django.http import Http404, StreamingHttpResponse
+    from django.http import Http404
 
-    from telephony.client import recording_audio as fetch_audio
+    from telephony.recordings import recording_audio_response
 
     from .models import Recording
 
@@ -636,16 +659,7 @@ def recording_audio(request, recording_id):
     recording = Recording.objects.filter(pk=recording_id).exclude(media_url="").first()
     if recording is None:
         raise Http404(_("No such recording."))
-    try:
-        status, content_type, chunks = fetch_audio(recording.media_url)
-    except (TWILIO_UNREACHABLE, OSError):
-        return HttpResponse(_("Twilio could not be reached."), status=502)
-    if status != 200:
-        raise Http404(_("Twilio has no audio for this recording."))
-    response = StreamingHttpResponse(chunks, content_type=content_type or "audio/x-wav")
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = f'inline; filename="{recording.sid}.wav"'
-    return response
+    return recording_audio_response(recording.media_url, filename=recording.sid)
 
 
 @require_POST
@@ -664,7 +678,8 @@ def recording_review(request, recording_id):
     if not user_has_role(request.user, SUPERVISORS):
         raise PermissionDenied
     recording = get_object_or_404(
-        Recording.objects.select_related("bridge__offer"), pk=recording_id
+        Recording.objects.select_related("bridge__offer__agent", "callback__agent"),
+        pk=recording_id,
     )
     recordings.quality_review_save(
         recording=recording,

@@ -27,6 +27,10 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+# Request fields never shown in a page: Twilio's media addresses.
+PRIVATE_FIELDS = frozenset({"RecordingUrl"})
+
+
 class DirectionFilter(admin.SimpleListFilter):
     # Fixed choices: a DISTINCT over every leg to build this list would scan the table.
     title = _("direction")
@@ -87,6 +91,8 @@ class CallAdmin(ReadOnlyAdmin):
     search_fields = ["=sid", "=parent_sid", "=from_number", "=to_number"]
     ordering = ["-started_at"]
     inlines = [CallStatusEventInline]
+    # Twilio's address of a recording is never shown: the call's page plays it through the app.
+    exclude = ["recording_url"]
 
 
 @admin.register(WebhookEvent)
@@ -110,6 +116,20 @@ class WebhookEventAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        (_("Request"), {"fields": ["fields", "signature"]}),
+        (_("Request"), {"fields": ["request_fields", "signature"]}),
         (_("Error"), {"fields": ["error"]}),
     ]
+    readonly_fields = ["request_fields"]
+
+    @admin.display(description=_("fields"))
+    def request_fields(self, obj):
+        """The request's fields, a recording's Twilio address left out (the app plays it)."""
+        import json
+
+        from django.utils.html import format_html
+
+        shown = {
+            key: (str(_("(played through the app)")) if key in PRIVATE_FIELDS else value)
+            for key, value in (obj.fields or {}).items()
+        }
+        return format_html("<pre>{}</pre>", json.dumps(shown, ensure_ascii=False, indent=2))

@@ -59,22 +59,48 @@ def local_twilio_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Twilio's media addresses; the account's credentials are never sent anywhere else.
+TWILIO_MEDIA_HOSTS = ("api.twilio.com",)
+
+
+class RecordingNotFetchable(Exception):
+    """The address is not Twilio's (the credentials would go to someone else)."""
+
+
 def recording_audio(media_url: str, *, chunk_size: int = 64 * 1024):
     """Fetch a recording's audio from Twilio as WAV with the account's credentials (Twilio's
     media is behind basic auth when the account requires it). Returns ``(status, content type,
-    iterator of bytes)``; the local Twilio serves it at the same path under TWILIO_API_URL."""
-    import requests
+    iterator of bytes)``; the local Twilio serves it at the same path under TWILIO_API_URL.
+
+    The standard library's HTTP client, not an extra package. The credentials go only to
+    Twilio's media host (or the local Twilio): another address raises RecordingNotFetchable,
+    and a redirect is followed without them."""
+    import base64
+    import urllib.error
+    import urllib.request
 
     if not twilio_is_configured():
         raise TwilioNotConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
-    url = media_url.removesuffix(".wav") + ".wav"
+    parts = urlsplit(media_url)
     if settings.TWILIO_API_URL:
-        url = settings.TWILIO_API_URL.rstrip("/") + urlsplit(url).path
-    response = requests.get(
-        url,
-        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
-        timeout=30,
-        stream=True,
-    )
-    content_type = response.headers.get("Content-Type", "audio/x-wav")
-    return response.status_code, content_type, response.iter_content(chunk_size)
+        url = settings.TWILIO_API_URL.rstrip("/") + parts.path
+    elif parts.scheme == "https" and parts.hostname in TWILIO_MEDIA_HOSTS:
+        url = f"https://{parts.netloc}{parts.path}"
+    else:
+        raise RecordingNotFetchable(f"not a Twilio media address: {parts.netloc!r}")
+    url = url.removesuffix(".wav") + ".wav"
+    secret = f"{settings.TWILIO_ACCOUNT_SID}:{settings.TWILIO_AUTH_TOKEN}".encode()
+    request = urllib.request.Request(url, method="GET")
+    request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(secret).decode())
+    try:
+        response = urllib.request.urlopen(request, timeout=30)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, exc.headers.get("Content-Type", ""), iter(())
+
+    def chunks():
+        with response:
+            while chunk := response.read(chunk_size):
+                yield chunk
+
+    return response.status, response.headers.get("Content-Type", "audio/x-wav"), chunks()

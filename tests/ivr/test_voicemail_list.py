@@ -40,7 +40,9 @@ def test_agents_and_supervisors_see_the_voicemails_newest_first(
     assert response.status_code == 200
     body = response.content.decode()
     assert body.index("+81900000002") < body.index("+81900000000")
-    assert "https://api.twilio.com/Recordings/RE1" in body
+    # played through the app, never from Twilio's address
+    assert f"/voicemails/{Voicemail.objects.get(caller='+81900000001').pk}/audio" in body
+    assert "https://api.twilio.com/Recordings/RE1" not in body
 
 
 def test_an_analyst_may_not_see_voicemails(client, analyst, voicemails):
