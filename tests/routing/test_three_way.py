@@ -300,3 +300,33 @@ def test_the_desk_adds_a_number_and_refuses_a_second_one_while_it_rings(emu, cli
         "adding": OUTSIDE
     }
     assert client.post("/agent/call/add-number", {"number": "03-1234-5679"}).status_code == 409
+
+
+def test_agent1_hanging_up_while_consulting_hands_the_caller_off_hold_to_agent2(emu):
+    agent1, agent2, leg, bridge, conference, transfer = _consulting(emu)
+    emu.hangup(emu.call_by_sid(bridge.offer.agent_call_sid), by="agent")
+    run(emu, 5)
+
+    [row] = [p for p in conference.state()["participants"] if p["call_sid"] == leg.sid]
+    assert row["hold"] is False and set(row["hears"]) == {transfer.call_sid}
+    assert Transfer.objects.get(pk=transfer.pk).connected  # a completed transfer
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.ON_CALL
+    emu.hangup(emu.call_by_sid(transfer.call_sid), by="agent")  # agent2 leaves: so does the caller
+    run(emu, 5)
+    assert leg.status == "completed" and conference.status == "completed"
+
+
+def test_the_caller_hanging_up_in_a_three_way_with_agent2_ends_it_for_both_agents(emu):
+    agent1, agent2, leg, bridge, conference, transfer = _consulting(emu)
+    consult_join(agent=agent1, now=emu.datetime_at())
+    run(emu, 2)
+    emu.hangup(leg)
+    run(emu, 5)
+
+    assert emu.call_by_sid(bridge.offer.agent_call_sid).status == "completed"
+    assert emu.call_by_sid(transfer.call_sid).status == "completed"
+    assert conference.status == "completed"
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
+    assert not Transfer.objects.get(pk=transfer.pk).connected
