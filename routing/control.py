@@ -1,5 +1,5 @@
-"""Call control on a bridge, asked for by the agent at the desk: hold and resume, and a cold
-transfer of the caller to another queue.
+"""Call control on a bridge, asked for by the agent at the desk: hold and resume, cold and warm
+transfers, a three-way call with a colleague or an outside number, dropping a party.
 
 These run synchronously in the desk's request (the agent must see at once whether the caller is
 on hold); each is one REST request to Twilio, retried on a rate refusal like every other
@@ -15,14 +15,24 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import Agent
+from agents.models import Agent, AgentStatus
 from queues.models import Queue
 from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
 
-from .models import Bridge, BridgeParticipant, Hold, ParticipantRole, Transfer, TransferKind
+from .models import (
+    Bridge,
+    BridgeParticipant,
+    Hold,
+    Offer,
+    OfferOutcome,
+    ParticipantRole,
+    Transfer,
+    TransferKind,
+)
 from .rest import create_call_paced, with_retry
 from .services import _url, public_base_url
 
@@ -240,6 +250,10 @@ def bridge_on_hold(bridge: Bridge) -> bool:
 # A caller transferred to a queue enters it with this caller priority (the highest): push
 # routing offers them first, ahead of callers who have not talked to anyone yet.
 TRANSFER_PRIORITY = 9
+# The kinds of transfer that bring a third party into the call (one at a time).
+THIRD_PARTY_KINDS = (TransferKind.CONSULT, TransferKind.THREE_WAY, TransferKind.THREE_WAY_NUMBER)
+# How long an outside number added to a call rings before it counts as not answering.
+OUTSIDE_RING_SECONDS = 30
 
 
 def call_transfer_to_queue(*, agent: Agent, queue: Queue, now: datetime) -> Transfer:
@@ -254,6 +268,13 @@ def call_transfer_to_number(*, agent: Agent, number: str, now: datetime) -> Tran
     """Cold transfer to an outside number, under the softphone's outgoing rules (the number's
     type and the allowed prefixes, agents/outgoing.py): the caller leaves the conference into
     a Dial of that number with the company caller ID; the agent's leg ends."""
+    e164 = allowed_number(agent=agent, number=number)
+    return _transfer_out(agent=agent, now=now, kind=TransferKind.NUMBER, to_number=e164)
+
+
+def allowed_number(*, agent: Agent, number: str) -> str:
+    """The number in E.164 if the softphone's outgoing rules let this agent call it (allowed
+    prefixes and number types, agents/outgoing.py); else CallControlError."""
     from agents.outgoing import outgoing_decide
     from agents.phone import to_e164
 
@@ -263,7 +284,7 @@ def call_transfer_to_number(*, agent: Agent, number: str, now: datetime) -> Tran
         raise CallControlError(
             _("Calls to %(number)s are not allowed from the softphone.") % {"number": number}
         )
-    return _transfer_out(agent=agent, now=now, kind=TransferKind.NUMBER, to_number=e164)
+    return e164
 
 
 def _transfer_out(*, agent: Agent, now: datetime, kind: str, **target) -> Transfer:
@@ -298,27 +319,80 @@ def _transfer_out(*, agent: Agent, now: datetime, kind: str, **target) -> Transf
     return transfer
 
 
+def _ring_offer_create(
+    *, bridge: Bridge, agent: Agent, target: Agent, kind: str, now: datetime
+) -> tuple[Transfer, Offer]:
+    """The transfer row and the offer that guards the colleague's ring, decided like any offer:
+    under the routing lock, with the colleague's row locked (skipped when a status change holds
+    it), and refused by the database's one-open-offer-per-agent if a caller rings them already.
+    So a colleague is never rung for a transfer and for a queue caller at once."""
+    from .clocks import ROUTING_LOCK, clock_lock
+    from .services import eligible_agents
+
+    if target.pk == agent.pk:
+        raise CallControlError(_("That agent is not available."))
+    with transaction.atomic():
+        clock_lock(name=ROUTING_LOCK, now=now)
+        free = Agent.objects.select_for_update(skip_locked=True).filter(
+            pk=target.pk, status=AgentStatus.AVAILABLE
+        )
+        if not free.exists() or not eligible_agents(now=now).filter(pk=target.pk).exists():
+            raise CallControlError(_("That agent is not available."))
+        transfer = Transfer.objects.create(
+            bridge=bridge,
+            agent=agent,
+            kind=kind,
+            from_queue_id=bridge.visit.queue_id,
+            to_agent=target,
+            connected=False,
+            created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                offer = Offer.objects.create(
+                    agent=target,
+                    transfer=transfer,
+                    queue_id=bridge.visit.queue_id,
+                    ring_timeout_seconds=bridge.visit.queue.ring_timeout_seconds,
+                    started_at=now,
+                )
+        except IntegrityError as exc:
+            raise CallControlError(_("That agent is not available.")) from exc
+    return transfer, offer
+
+
+def _ring_placed(*, transfer: Transfer, offer: Offer, call_sid: str) -> None:
+    Transfer.objects.filter(pk=transfer.pk).update(call_sid=call_sid)
+    transfer.call_sid = call_sid
+    Offer.objects.filter(pk=offer.pk, outcome=OfferOutcome.OPEN).update(
+        agent_call_sid=call_sid, rang_at=timezone.now()
+    )
+
+
+def _ring_refused(*, transfer: Transfer) -> None:
+    """Twilio refused the ring: the transfer and its offer go, the colleague may be offered
+    callers again."""
+    from .tasks import dispatch
+
+    target_id = transfer.to_agent_id
+    transfer.delete()  # and its offer
+    dispatch.enqueue(agent_id=target_id)
+
+
 def call_transfer_to_agent(*, agent: Agent, target: Agent, now: datetime) -> Transfer:
     """Cold transfer to a colleague who is available: their softphone rings like an offer
-    (calls.create to client:<identity>); the caller stays with this agent until the colleague
-    answers (``transfer_agent_answered``), then this agent leaves the conference. A ring not
-    answered leaves everything as it was (the transfer stays unconnected, not counted)."""
-    from .services import _ring_from, eligible_agents
+    (calls.create to client:<identity>, an Offer naming the transfer); the caller stays with
+    this agent until the colleague answers (``transfer_agent_answered``), then this agent
+    leaves the conference. A ring not answered leaves the call as it was (the transfer stays
+    unconnected, not counted; the offer missed or rejected, as any other)."""
+    from .services import _ring_from
 
     bridge = bridge_of_agent(agent)
     if bridge is None:
         raise CallControlError(_("You are not on a call."))
-    if target.pk == agent.pk or not eligible_agents(now=now).filter(pk=target.pk).exists():
-        raise CallControlError(_("That agent is not available."))
     _customer_leg(bridge)
-    transfer = Transfer.objects.create(
-        bridge=bridge,
-        agent=agent,
-        kind=TransferKind.AGENT,
-        from_queue_id=bridge.visit.queue_id,
-        to_agent=target,
-        connected=False,
-        created_at=now,
+    transfer, offer = _ring_offer_create(
+        bridge=bridge, agent=agent, target=target, kind=TransferKind.AGENT, now=now
     )
     base = public_base_url(bridge.visit.call)
     client = get_client()
@@ -336,11 +410,23 @@ def call_transfer_to_agent(*, agent: Agent, target: Agent, now: datetime) -> Tra
         )
     except TWILIO_UNREACHABLE as exc:
         logger.warning("transfer ring of %s refused: %s", target, exc)
-        transfer.delete()
+        _ring_refused(transfer=transfer)
         raise CallControlError(_("The caller could not be transferred.")) from exc
-    Transfer.objects.filter(pk=transfer.pk).update(call_sid=call.sid)
-    transfer.call_sid = call.sid
+    _ring_placed(transfer=transfer, offer=offer, call_sid=call.sid)
     return transfer
+
+
+def _offer_accept(*, transfer: Transfer, call_sid: str, now: datetime) -> None:
+    offer = (
+        Offer.objects.select_for_update(of=("self",))
+        .filter(transfer=transfer, outcome=OfferOutcome.OPEN)
+        .first()
+    )
+    if offer is not None:
+        offer.outcome = OfferOutcome.ACCEPTED
+        offer.ended_at = max(now, offer.started_at)
+        offer.agent_call_sid = offer.agent_call_sid or call_sid
+        offer.save(update_fields=["outcome", "ended_at", "agent_call_sid"])
 
 
 def transfer_agent_answered(*, transfer_id: int, agent_call, now: datetime) -> Bridge | None:
@@ -364,7 +450,9 @@ def transfer_agent_answered(*, transfer_id: int, agent_call, now: datetime) -> B
         if transfer.connected:
             return bridge  # a repeated request
         transfer.connected = True
-        transfer.save(update_fields=["connected"])
+        transfer.answered_at = now
+        transfer.save(update_fields=["connected", "answered_at"])
+        _offer_accept(transfer=transfer, call_sid=agent_call.sid, now=now)
         BridgeParticipant.objects.get_or_create(
             bridge=bridge,
             call_sid=agent_call.sid,
@@ -400,12 +488,17 @@ def bridge_release_agent(*, bridge_id: int, call_sid: str) -> None:
 
 
 def transfer_rings_stop(*, bridge_id: int) -> int:
-    """The bridge ended while a colleague's softphone still rang for a transfer: the ring is
-    stopped (a task), so nobody answers into an ended call."""
+    """The bridge ended while a colleague's softphone or an outside number still rang for it:
+    the ring is stopped (a task), so nobody answers into an ended call (or a new, silent
+    conference of the same name)."""
     from .tasks import cancel_ring
 
     rings = Transfer.objects.filter(
-        bridge_id=bridge_id, kind=TransferKind.AGENT, connected=False
+        bridge_id=bridge_id,
+        kind__in=(TransferKind.AGENT, *THIRD_PARTY_KINDS),
+        connected=False,
+        answered_at__isnull=True,
+        ended_at__isnull=True,
     ).exclude(call_sid="")
     sids = list(rings.values_list("call_sid", flat=True))
     for sid in sids:
@@ -420,26 +513,22 @@ def consult_start(*, agent: Agent, target: Agent, now: datetime) -> Transfer:
     """Consult a colleague: the caller goes on hold, the colleague's softphone is rung into
     the same conference (participants.create to client:<identity>, not ending it on exit);
     the agent talks to them first, then completes, joins all three, or cancels."""
-    from .services import _ring_from, eligible_agents
+    from .services import _ring_from
 
     bridge = bridge_of_agent(agent)
     if bridge is None:
         raise CallControlError(_("You are not on a call."))
-    if target.pk == agent.pk or not eligible_agents(now=now).filter(pk=target.pk).exists():
-        raise CallControlError(_("That agent is not available."))
-    if Transfer.objects.filter(bridge=bridge, kind=TransferKind.CONSULT, connected=False).exists():
+    if third_party(bridge) is not None:
         raise CallControlError(_("A consultation is already going on."))
-    call_hold(agent=agent, now=now)
     conference_sid = bridge_conference_sid(bridge)
-    transfer = Transfer.objects.create(
-        bridge=bridge,
-        agent=agent,
-        kind=TransferKind.CONSULT,
-        from_queue_id=bridge.visit.queue_id,
-        to_agent=target,
-        connected=False,
-        created_at=now,
+    transfer, offer = _ring_offer_create(
+        bridge=bridge, agent=agent, target=target, kind=TransferKind.CONSULT, now=now
     )
+    try:
+        call_hold(agent=agent, now=now)
+    except CallControlError:
+        _ring_refused(transfer=transfer)
+        raise
     base = public_base_url(bridge.visit.call)
     client = get_client()
     try:
@@ -459,52 +548,105 @@ def consult_start(*, agent: Agent, target: Agent, now: datetime) -> Transfer:
         )
     except TWILIO_UNREACHABLE as exc:
         logger.warning("consult of %s refused: %s", target, exc)
-        transfer.delete()
+        _ring_refused(transfer=transfer)
+        call_resume(agent=agent, now=now)
         raise CallControlError(_("Your colleague could not be called.")) from exc
-    Transfer.objects.filter(pk=transfer.pk).update(call_sid=participant.call_sid)
-    transfer.call_sid = participant.call_sid
+    _ring_placed(transfer=transfer, offer=offer, call_sid=participant.call_sid)
     return transfer
 
 
-def consult_answered(*, transfer_id: int, call_sid: str, now: datetime) -> None:
-    """The consulted colleague's leg answered (its status callback): they are in the bridge
-    and on call."""
+def _third_party_answered(*, transfer_id: int, call_sid: str, now: datetime) -> None:
+    """A consulted colleague's or an outside number's leg answered (its status callback): they
+    are in the bridge (a colleague also on call, their ring's offer accepted); the conference
+    is settled for three (routing's ``settle_bridge`` task)."""
     from agents.services import agent_call_started
+
+    from .tasks import settle_bridge
 
     with transaction.atomic():
         transfer = (
             Transfer.objects.select_for_update(of=("self",))
             .select_related("bridge__visit")
-            .filter(pk=transfer_id, kind=TransferKind.CONSULT)
+            .filter(pk=transfer_id, kind__in=THIRD_PARTY_KINDS)
             .first()
         )
         if transfer is None or transfer.bridge.ended_at is not None:
             return
+        if transfer.ended_at is not None:
+            return  # dropped while it rang (the leg is being hung up)
+        outside = transfer.kind == TransferKind.THREE_WAY_NUMBER
         _, created = BridgeParticipant.objects.get_or_create(
             bridge=transfer.bridge,
             call_sid=call_sid,
-            defaults={"role": ParticipantRole.AGENT, "agent": transfer.to_agent, "joined_at": now},
+            defaults={
+                "role": ParticipantRole.OUTSIDE if outside else ParticipantRole.AGENT,
+                "agent": None if outside else transfer.to_agent,
+                "joined_at": now,
+            },
         )
-        if created:
-            agent_call_started(
-                agent=Agent.objects.get(pk=transfer.to_agent_id),
-                agent_call_sid=call_sid,
-                visit=transfer.bridge.visit,
-                now=now,
-            )
+        if not created:
+            return
+        Transfer.objects.filter(pk=transfer.pk).update(answered_at=now)
+        settle_bridge.enqueue(bridge_id=transfer.bridge_id)
+        if outside:
+            return
+        _offer_accept(transfer=transfer, call_sid=call_sid, now=now)
+        agent_call_started(
+            agent=Agent.objects.get(pk=transfer.to_agent_id),
+            agent_call_sid=call_sid,
+            visit=transfer.bridge.visit,
+            now=now,
+        )
+
+
+def consult_answered(*, transfer_id: int, call_sid: str, now: datetime) -> None:
+    """The consulted colleague's leg answered: they are in the bridge and on call."""
+    _third_party_answered(transfer_id=transfer_id, call_sid=call_sid, now=now)
+
+
+def third_party_status(*, transfer_id: int, call_sid: str, status: str, now: datetime) -> None:
+    """A status callback of a transfer's ring, a consulted colleague's leg or an outside
+    number's leg. Answered: into the bridge. Ended without an answer (no-answer, busy,
+    failed, canceled): the attempt ends with that status and the colleague's offer ends as
+    any offer does (missed, rejected, withdrawn); the agent and the caller go on as they
+    were. Ended after the answer: the bridge already learnt it (``bridge_party_left``)."""
+    from .services import RING_END_OUTCOMES, offer_ring_ended
+
+    transfer = Transfer.objects.filter(pk=transfer_id).first()
+    if transfer is None:
+        return
+    if status == "in-progress" and transfer.kind in THIRD_PARTY_KINDS:
+        _third_party_answered(transfer_id=transfer_id, call_sid=call_sid, now=now)
+        return
+    if status not in RING_END_OUTCOMES:
+        return
+    Transfer.objects.filter(pk=transfer.pk, ended_at__isnull=True).update(
+        ended_at=now, end_status=status
+    )
+    offer = Offer.objects.filter(transfer=transfer, outcome=OfferOutcome.OPEN).first()
+    if offer is not None:
+        offer_ring_ended(offer_id=offer.pk, status=status, now=now)
+
+
+def third_party(bridge: Bridge) -> Transfer | None:
+    """The bridge's third party now — a consulted colleague or an outside number, ringing or
+    in the call (not yet handed the caller) — if any. One at a time."""
+    return (
+        Transfer.objects.filter(
+            bridge=bridge, kind__in=THIRD_PARTY_KINDS, connected=False, ended_at__isnull=True
+        )
+        .exclude(call_sid="")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def _open_consult(agent: Agent, kinds=(TransferKind.CONSULT,)) -> tuple[Bridge, Transfer]:
     bridge = bridge_of_agent(agent)
     if bridge is None:
         raise CallControlError(_("You are not on a call."))
-    transfer = (
-        Transfer.objects.filter(bridge=bridge, kind__in=kinds, connected=False)
-        .exclude(call_sid="")
-        .order_by("-created_at")
-        .first()
-    )
-    if transfer is None:
+    transfer = third_party(bridge)
+    if transfer is None or transfer.kind not in kinds:
         raise CallControlError(_("No consultation is going on."))
     return bridge, transfer
 
@@ -541,7 +683,7 @@ def consult_complete(*, agent: Agent, now: datetime) -> Transfer:
 
 def consult_join(*, agent: Agent, now: datetime) -> Transfer:
     """All three together (a three-way call): the caller comes off hold; the consultation is
-    over (not a transfer: this agent stays)."""
+    over (not a transfer while this agent stays; hanging up hands the caller over)."""
     bridge, transfer = _open_consult(agent)
     call_resume(agent=agent, now=now)
     Transfer.objects.filter(pk=transfer.pk).update(kind=TransferKind.THREE_WAY)
@@ -550,21 +692,196 @@ def consult_join(*, agent: Agent, now: datetime) -> Transfer:
 
 
 def consult_cancel(*, agent: Agent, now: datetime) -> None:
-    """Back to the caller: the colleague is taken out (their call ends), the caller resumed.
-    Also drops the colleague from a three-way call."""
+    """Back to the caller: the colleague is taken out (their call ends, or their ring stops),
+    the caller resumed. Also drops the colleague from a three-way call."""
     bridge, transfer = _open_consult(agent, kinds=(TransferKind.CONSULT, TransferKind.THREE_WAY))
+    call_drop(agent=agent, call_sid=transfer.call_sid, now=now)
+
+
+# --- Three-way with an outside number; dropping a party; leaving a call of three ----------------
+
+
+def call_add_number(*, agent: Agent, number: str, now: datetime) -> Transfer:
+    """Add an outside number to the agent's call (a three-way call; the caller stays in and
+    hears everyone): the number must pass the softphone's outgoing rules, as a transfer to a
+    number does; it is rung into the conference (participants.create from the company caller
+    ID, not ending the conference on exit). Its ring ending unanswered changes nothing for the
+    agent and the caller; once answered, all three hear each other."""
+    from django.conf import settings
+
+    from .services import _ring_from
+
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    _customer_leg(bridge)
+    e164 = allowed_number(agent=agent, number=number)
+    if third_party(bridge) is not None:
+        raise CallControlError(_("Somebody else is already being added to this call."))
     conference_sid = bridge_conference_sid(bridge)
+    transfer = Transfer.objects.create(
+        bridge=bridge,
+        agent=agent,
+        kind=TransferKind.THREE_WAY_NUMBER,
+        from_queue_id=bridge.visit.queue_id,
+        to_number=e164,
+        connected=False,
+        created_at=now,
+    )
+    base = public_base_url(bridge.visit.call)
     client = get_client()
     try:
-        with_retry(
-            lambda: client.conferences(conference_sid).participants(transfer.call_sid).delete()
+        participant = with_retry(
+            lambda: client.conferences(conference_sid).participants.create(
+                from_=settings.TWILIO_CALLER_ID or _ring_from(bridge.offer),
+                to=e164,
+                end_conference_on_exit=False,
+                beep="false",
+                timeout=OUTSIDE_RING_SECONDS,
+                status_callback=_url(
+                    base, "routing:transfer-agent-status", transfer_id=transfer.pk
+                ),
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
         )
     except TWILIO_UNREACHABLE as exc:
-        logger.info("consulted leg %s already gone: %s", transfer.call_sid, exc)
-    with contextlib.suppress(TWILIO_UNREACHABLE):
-        with_retry(lambda: client.calls(transfer.call_sid).update(status="completed"))
-    BridgeParticipant.objects.filter(bridge=bridge, call_sid=transfer.call_sid).update(left_at=now)
-    Transfer.objects.filter(pk=transfer.pk, kind=TransferKind.CONSULT).update(
-        kind=TransferKind.CANCELLED
-    )
-    call_resume(agent=agent, now=now)
+        logger.warning("adding %s to bridge %s refused: %s", e164, bridge.pk, exc)
+        transfer.delete()
+        raise CallControlError(_("The number could not be called.")) from exc
+    Transfer.objects.filter(pk=transfer.pk).update(call_sid=participant.call_sid)
+    transfer.call_sid = participant.call_sid
+    return transfer
+
+
+def call_drop(*, agent: Agent, call_sid: str, now: datetime) -> None:
+    """Drop one party of the agent's call of three: the caller, a colleague or an outside
+    number (the other two go on talking), or stop a third party's ring. The party's participant
+    first no longer ends the conference on exit, then is removed; a colleague's or a number's
+    call is ended; a dropped caller's call ends after their conference (their visit stays
+    answered, its talk is the agent's). To leave the call oneself, hang up."""
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        raise CallControlError(_("You are not on a call."))
+    mine = BridgeParticipant.objects.filter(
+        bridge=bridge, role=ParticipantRole.AGENT, agent=agent, left_at__isnull=True
+    ).first()
+    if mine is not None and mine.call_sid == call_sid:
+        raise CallControlError(_("To leave the call, hang up."))
+    transfer = third_party(bridge)
+    if transfer is not None and transfer.call_sid != call_sid:
+        transfer = None
+    party = BridgeParticipant.objects.filter(
+        bridge=bridge, call_sid=call_sid, left_at__isnull=True
+    ).first()
+    if party is None and transfer is None:
+        raise CallControlError(_("That party is not in the call."))
+    live = BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True)
+    if party is not None and live.count() < 3:
+        raise CallControlError(_("Only a party of a call of three can be dropped."))
+    client = get_client()
+    if party is not None:
+        BridgeParticipant.objects.filter(pk=party.pk).update(left_at=now)
+        conference_sid = bridge_conference_sid(bridge)
+        participant = client.conferences(conference_sid).participants(call_sid)
+        try:
+            with_retry(lambda: participant.update(end_conference_on_exit=False))
+            with_retry(lambda: participant.delete())
+        except TWILIO_UNREACHABLE as exc:
+            if getattr(exc, "status", None) != 404:  # already gone: dropped all the same
+                BridgeParticipant.objects.filter(pk=party.pk).update(left_at=None)
+                raise CallControlError(_("That party could not be dropped.")) from exc
+        if party.role == ParticipantRole.CUSTOMER:
+            holds_close(bridge_id=bridge.pk, now=now)
+    else:  # still ringing: the pending participant goes, the ring stops
+        with contextlib.suppress(TWILIO_UNREACHABLE):
+            conference_sid = bridge_conference_sid(bridge)
+            with_retry(lambda: client.conferences(conference_sid).participants(call_sid).delete())
+    if party is None or party.role != ParticipantRole.CUSTOMER:
+        status = "canceled" if party is None else "completed"
+        with contextlib.suppress(TWILIO_UNREACHABLE):
+            with_retry(lambda: client.calls(call_sid).update(status=status))
+    if transfer is not None:
+        Transfer.objects.filter(pk=transfer.pk, ended_at__isnull=True).update(
+            ended_at=now, end_status="dropped"
+        )
+        Transfer.objects.filter(pk=transfer.pk, kind=TransferKind.CONSULT).update(
+            kind=TransferKind.CANCELLED
+        )
+    if bridge_on_hold(bridge) and (party is None or party.role != ParticipantRole.CUSTOMER):
+        call_resume(agent=agent, now=now)  # back to the caller after a consultation
+    bridge_settle(bridge_id=bridge.pk, now=now)
+
+
+def bridge_party_left(*, bridge: Bridge, call_sid: str, now: datetime) -> bool:
+    """Somebody's leg of the bridge ended on its own (hung up). True: the call goes on — an
+    agent or a third party left a call of three, and the other two stay; an agent who leaves
+    hands the caller over to the third party (the transfer is connected: a completed transfer).
+    False: the bridge is to end (the caller left, or fewer than two remain)."""
+    from .tasks import settle_bridge
+
+    with transaction.atomic():
+        leg = (
+            BridgeParticipant.objects.select_for_update()
+            .filter(bridge=bridge, call_sid=call_sid, left_at__isnull=True)
+            .first()
+        )
+        if leg is None or leg.role == ParticipantRole.CUSTOMER:
+            return False
+        live = list(
+            BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True).exclude(pk=leg.pk)
+        )
+        if len(live) < 2:
+            return False
+        BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=now)
+        transfer = third_party(bridge)
+        if transfer is not None and transfer.call_sid == call_sid:
+            Transfer.objects.filter(pk=transfer.pk).update(ended_at=now, end_status="completed")
+        elif transfer is not None and leg.role == ParticipantRole.AGENT:
+            # The agent left the caller with the third party: a completed transfer.
+            Transfer.objects.filter(pk=transfer.pk).update(connected=True)
+        settle_bridge.enqueue(bridge_id=bridge.pk)
+    return True
+
+
+def bridge_settle(*, bridge_id: int, now: datetime) -> None:
+    """Make the conference match who is in it. With three, only the caller ends it on exit
+    (so an agent or a third party may leave and the other two stay); with two, everyone does
+    (nobody is left alone in a silent conference). A hold whose agent is gone ends (the
+    caller hears the one they were handed to)."""
+    bridge = Bridge.objects.filter(pk=bridge_id, ended_at__isnull=True).first()
+    if bridge is None:
+        return
+    live = list(BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True))
+    client = get_client()
+    try:
+        conference_sid = bridge_conference_sid(bridge)
+    except CallControlError:
+        return
+    hold = Hold.objects.filter(bridge=bridge, ended_at__isnull=True).first()
+    agents_in = {p.agent_id for p in live if p.role == ParticipantRole.AGENT}
+    customer = next((p for p in live if p.role == ParticipantRole.CUSTOMER), None)
+    if hold is not None and hold.agent_id not in agents_in and customer is not None:
+        with contextlib.suppress(TWILIO_UNREACHABLE):
+            with_retry(
+                lambda: (
+                    client.conferences(conference_sid)
+                    .participants(customer.call_sid)
+                    .update(hold=False)
+                )
+            )
+        holds_close(bridge_id=bridge.pk, now=now)
+    ends = len(live) <= 2
+    for party in live:
+        if party.role == ParticipantRole.CUSTOMER:
+            continue
+        try:
+            with_retry(
+                lambda party=party: (
+                    client.conferences(conference_sid)
+                    .participants(party.call_sid)
+                    .update(end_conference_on_exit=ends)
+                )
+            )
+        except TWILIO_UNREACHABLE as exc:
+            logger.info("%s of bridge %s not settled: %s", party.call_sid, bridge_id, exc)

@@ -22,8 +22,9 @@ class Offer(models.Model):
     """One ring of one agent for one waiting caller. Open (outcome blank) from the decision
     until the agent answers, lets it ring out, rejects it, or the caller goes.
 
-    An offer names either a waiting caller's queue visit or a callback (virtual hold), never
-    both (docs/routing.md).
+    An offer names exactly one of: a waiting caller's queue visit, a callback (virtual hold),
+    or a transfer (a colleague rung for an answered caller, cold or consult), so a transfer
+    ring is guarded by the same "one open offer per agent" as any other (docs/routing.md).
     """
 
     agent = models.ForeignKey(
@@ -41,6 +42,14 @@ class Offer(models.Model):
         "Callback",
         verbose_name=_("callback"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+    )
+    transfer = models.ForeignKey(
+        "Transfer",
+        verbose_name=_("transfer"),
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="offers",
@@ -77,9 +86,12 @@ class Offer(models.Model):
                 name="offer_one_open_per_callback",
             ),
             models.CheckConstraint(
-                condition=models.Q(visit__isnull=False, callback__isnull=True)
-                | models.Q(visit__isnull=True, callback__isnull=False),
-                name="offer_visit_xor_callback",
+                condition=models.Q(
+                    visit__isnull=False, callback__isnull=True, transfer__isnull=True
+                )
+                | models.Q(visit__isnull=True, callback__isnull=False, transfer__isnull=True)
+                | models.Q(visit__isnull=True, callback__isnull=True, transfer__isnull=False),
+                name="offer_one_target",
             ),
         ]
         indexes = [
@@ -89,7 +101,10 @@ class Offer(models.Model):
         ]
 
     def __str__(self):
-        target = f"callback {self.callback_id}" if self.callback_id else self.visit_id
+        if self.transfer_id:
+            target = f"transfer {self.transfer_id}"
+        else:
+            target = f"callback {self.callback_id}" if self.callback_id else self.visit_id
         return f"{self.agent_id} for {target} ({self.outcome or 'ringing'})"
 
     @property
@@ -132,7 +147,8 @@ class Bridge(models.Model):
 class ParticipantRole(models.TextChoices):
     CUSTOMER = "customer", _("customer")
     AGENT = "agent", _("agent")
-    # Later (call control): consulted agent, supervisor listening / whispering / barged.
+    # An outside number the agent added to the call (a three-way call with a number).
+    OUTSIDE = "outside", _("outside number")
 
 
 class BridgeParticipant(models.Model):
@@ -203,6 +219,9 @@ class TransferKind(models.TextChoices):
     CONSULT = "consult", _("consult, then transfer")
     THREE_WAY = "three-way", _("three-way call")
     CANCELLED = "cancelled", _("consult cancelled")
+    # An outside number added to the call (the caller stays in): ringing, then in the call,
+    # until dropped or gone; counted only when the agent left it to the caller (connected).
+    THREE_WAY_NUMBER = "three-way-number", _("three-way call with a number")
 
 
 class Transfer(models.Model):
@@ -244,6 +263,11 @@ class Transfer(models.Model):
     call_sid = models.CharField(_("ring SID"), max_length=34, blank=True)
     connected = models.BooleanField(_("connected"), default=True)
     created_at = models.DateTimeField(_("created"))
+    # A third party (a consulted colleague, an outside number): when their leg answered and
+    # when it ended (dropped, hung up, or a ring that was never answered, with its status).
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_status = models.CharField(_("end status"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("transfer")

@@ -9,7 +9,7 @@ from agents.phone import to_e164
 from agents.selectors import customer_as_dict
 from ivr.selectors import call_path_for
 
-from .models import Bridge, Offer, OfferOutcome
+from .models import Bridge, Hold, Offer, OfferOutcome
 
 
 def bridge_for_webhook(bridge_id: int) -> Bridge | None:
@@ -148,3 +148,72 @@ def recordings_for_customer(phone_number: str) -> list:
         )
         .order_by("-started_at")[:CUSTOMER_RECORDINGS_SHOWN]
     )
+
+
+def call_parties(*, agent: Agent) -> dict:
+    """Who is in the agent's call now, for the desk: each party (the caller, agents, an outside
+    number) ringing or connected, whether the agent may drop them (a call of three, or a third
+    party still ringing), and the last third party whose leg ended (to say it did not answer,
+    or left). ``{"parties": [], "ended": null}`` without a call."""
+    from .control import THIRD_PARTY_KINDS, bridge_of_agent, third_party
+    from .models import BridgeParticipant, ParticipantRole, Transfer
+
+    bridge = bridge_of_agent(agent)
+    if bridge is None:
+        return {"parties": [], "ended": None}
+    live = list(
+        BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True)
+        .select_related("agent")
+        .order_by("joined_at", "pk")
+    )
+    ringing = third_party(bridge)
+    on_hold = Hold.objects.filter(bridge=bridge, ended_at__isnull=True).exists()
+    transfers = {t.call_sid: t for t in Transfer.objects.filter(bridge=bridge).exclude(call_sid="")}
+    parties = []
+    for party in live:
+        me = party.role == ParticipantRole.AGENT and party.agent_id == agent.pk
+        if party.role == ParticipantRole.CUSTOMER:
+            label = bridge.visit.call.from_number
+        elif party.role == ParticipantRole.OUTSIDE:
+            label = getattr(transfers.get(party.call_sid), "to_number", "")
+        else:
+            label = party.agent.identity if party.agent else ""
+        parties.append(
+            {
+                "call_sid": party.call_sid,
+                "role": "caller" if party.role == ParticipantRole.CUSTOMER else party.role,
+                "label": label,
+                "state": "connected",
+                "on_hold": on_hold and party.role == ParticipantRole.CUSTOMER,
+                "me": me,
+                "can_drop": not me and len(live) >= 3,
+            }
+        )
+    if ringing is not None and ringing.answered_at is None:
+        colleague = ringing.to_agent.identity if ringing.to_agent else ""
+        parties.append(
+            {
+                "call_sid": ringing.call_sid,
+                "role": "outside" if ringing.to_number else "agent",
+                "label": ringing.to_number or colleague,
+                "state": "ringing",
+                "on_hold": False,
+                "me": False,
+                "can_drop": True,
+            }
+        )
+    last = (
+        Transfer.objects.filter(bridge=bridge, kind__in=THIRD_PARTY_KINDS, ended_at__isnull=False)
+        .select_related("to_agent")
+        .order_by("-ended_at", "-pk")
+        .first()
+    )
+    ended = None
+    if last is not None:
+        ended = {
+            "id": last.pk,
+            "label": last.to_number or (last.to_agent.identity if last.to_agent else ""),
+            "status": last.end_status,
+            "answered": last.answered_at is not None,
+        }
+    return {"parties": parties, "ended": ended}

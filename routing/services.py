@@ -548,14 +548,18 @@ def bridge_caller_join(*, bridge_id: int) -> None:
 
 
 def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
-    """A leg of an open bridge ended (its final status): the bridge ends, and the other side
-    is hung up by a task — a caller still hearing the connect message when the agent hung up
-    would otherwise join an empty conference, and an agent wait alone for a caller who left."""
-    from .tasks import end_bridge
+    """A leg of an open bridge ended (its final status). The caller leaving ends the call for
+    everyone; anyone else leaving a call of three (a three-way call, a consultation) leaves the
+    other two talking — an agent who leaves hands the caller over (routing/control.py). When
+    fewer than two remain, the bridge ends and a task hangs up whoever is still up: a caller
+    still hearing the connect message when the agent hung up would otherwise join an empty
+    conference, and an agent wait alone for a caller who left."""
+    from .control import bridge_party_left
 
+    in_bridge = BridgeParticipant.objects.filter(call_sid=call.sid, bridge=OuterRef("pk"))
     bridge = (
         Bridge.objects.filter(ended_at__isnull=True)
-        .filter(Q(visit__call=call) | Q(offer__agent_call_sid=call.sid))
+        .filter(Q(visit__call=call) | Q(offer__agent_call_sid=call.sid) | Exists(in_bridge))
         .first()
     )
     if bridge is None:
@@ -563,12 +567,22 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     if BridgeParticipant.objects.filter(
         bridge=bridge, call_sid=call.sid, left_at__isnull=False
     ).exists():
-        return None  # an agent who handed the caller to a colleague: the call goes on
-    Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now)
-    from .control import holds_close, transfer_rings_stop
+        return None  # left on purpose (handed over, transferred, dropped): the call goes on
+    if bridge_party_left(bridge=bridge, call_sid=call.sid, now=now):
+        return None  # two others go on talking
+    return bridge_end(bridge=bridge, now=now)
 
+
+def bridge_end(*, bridge: Bridge, now: datetime) -> Bridge | None:
+    """The bridge ends: its hold closes, rings for it stop, and a task hangs up every leg of it
+    still up."""
+    from .control import holds_close, transfer_rings_stop
+    from .tasks import end_bridge
+
+    if not Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now):
+        return None
     holds_close(bridge_id=bridge.pk, now=now)  # a caller on hold who hung up, or was hung up
-    transfer_rings_stop(bridge_id=bridge.pk)  # a colleague still ringing for this caller
+    transfer_rings_stop(bridge_id=bridge.pk)  # a colleague or a number still ringing
     end_bridge.enqueue(bridge_id=bridge.pk)
     return bridge
 
@@ -577,6 +591,11 @@ def bridge_hang_up(*, bridge_id: int) -> list[str]:
     """Hang up every leg of an ended bridge that is still up (calls(CA).update(completed))."""
     bridge = Bridge.objects.select_related("visit__call", "offer").get(pk=bridge_id)
     sids = [bridge.visit.call.sid, bridge.offer.agent_call_sid]
+    sids += list(
+        BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True).values_list(
+            "call_sid", flat=True
+        )
+    )
     # A leg that left the bridge on purpose (a caller transferred to a queue) goes on.
     gone = BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=False)
     live = (

@@ -124,3 +124,10 @@ def prune_task_results() -> int:
         | Q(status="FAILED", finished_at__lt=now - KEEP_FAILED)
     ).delete()
     return deleted
+
+
+@task()
+def settle_bridge(*, bridge_id: int) -> None:
+    from .control import bridge_settle
+
+    bridge_settle(bridge_id=bridge_id, now=timezone.now())

@@ -288,19 +288,20 @@ def transfer_agent_answer(request, transfer_id):
 
 @twilio_webhook(required=("CallSid", "CallStatus"))
 def transfer_agent_status(request, transfer_id):
-    """Status callback of a transfer's ring or a consulted colleague's leg (their presence
-    follows their leg; a consulted colleague who answered is in the bridge)."""
-    from .control import consult_answered
+    """Status callback of a transfer's ring, a consulted colleague's leg or an outside number
+    added to the call (a colleague's presence follows their leg; a third party who answered is
+    in the bridge; a ring that ended unanswered ends its attempt and its offer)."""
+    from .control import third_party_status
 
     call_record_status_callback(
         call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
-    if request.POST["CallStatus"] == "in-progress":
-        consult_answered(
-            transfer_id=transfer_id,
-            call_sid=request.POST["CallSid"],
-            now=request.twilio_received_at,
-        )
+    third_party_status(
+        transfer_id=transfer_id,
+        call_sid=request.POST["CallSid"],
+        status=request.POST["CallStatus"],
+        now=request.twilio_received_at,
+    )
     return HttpResponse(status=204)
 
 
@@ -377,6 +378,46 @@ def desk_consult(request, action="start"):
     except control.CallControlError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"consult": action})
+
+
+@require_POST
+@agent_api
+def desk_add_number(request):
+    """The desk's *Add a number*: ``number=…`` (under the outgoing rules) is rung into the call,
+    the caller staying in → ``{"adding": "<E.164>"}``; 400 / 409 with an ``error``."""
+    from .control import CallControlError, call_add_number
+
+    number = request.POST.get("number", "").strip()[:64]
+    if not number:
+        return JsonResponse({"error": _("Enter a number to add to the call.")}, status=400)
+    try:
+        transfer = call_add_number(agent=request.agent, number=number, now=timezone.now())
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"adding": transfer.to_number})
+
+
+@require_POST
+@agent_api
+def desk_drop(request):
+    """The desk's *Drop* next to a party of a call of three (``call_sid=…``): the other two
+    stay → the parties left (as ``GET /agent/call/parties``); 409 with an ``error``."""
+    from .control import CallControlError, call_drop
+
+    try:
+        call_drop(
+            agent=request.agent, call_sid=request.POST.get("call_sid", "")[:34], now=timezone.now()
+        )
+    except CallControlError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse(selectors.call_parties(agent=request.agent))
+
+
+@require_GET
+@agent_api
+def desk_parties(request):
+    """Who is in the agent's call: ``{"parties": [...], "ended": {...} | null}``."""
+    return JsonResponse(selectors.call_parties(agent=request.agent))
 
 
 # --- Callbacks ---------------------------------------------------------------------------------

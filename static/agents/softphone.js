@@ -278,6 +278,8 @@
     $("note-saved").hidden = true;
     loadScreenPop();
     watchRecording(true);
+    lastEndedId = null;
+    watchParties(true);
     refreshState();
   }
 
@@ -288,6 +290,7 @@
     clearInterval(timerHandle);
     call = null;
     watchRecording(false);
+    watchParties(false);
     refreshState();
   }
 
@@ -423,6 +426,104 @@
         setHeld(action === "start");
       }
     }, function (error) { showMessage("transfer", error.message); });
+  }
+
+  // Who is in the call (the caller, colleagues, an outside number), asked every few seconds
+  // during a call; in a call of three each other party has a Drop button. An outside number
+  // (or a colleague) whose leg ended is said once: did not answer, or left.
+  var PARTIES_POLL_MS = 2000;
+  var partiesHandle = null;
+  var lastEndedId = null;
+  var ROLES = {
+    caller: gettext("caller"), agent: gettext("agent"), outside: gettext("outside number")
+  };
+  var ENDINGS = {
+    "no-answer": gettext("%(party)s did not answer."),
+    busy: gettext("%(party)s is busy."),
+    failed: gettext("%(party)s could not be called."),
+    canceled: gettext("The call to %(party)s was stopped."),
+    dropped: gettext("%(party)s was dropped from the call."),
+    completed: gettext("%(party)s left the call.")
+  };
+
+  function renderParties(body) {
+    var list = $("call-parties");
+    list.textContent = "";
+    var parties = body.parties || [];
+    $("parties-box").hidden = parties.length < 3;
+    parties.forEach(function (party) {
+      var item = document.createElement("li");
+      item.className = "d-flex align-items-center gap-2 mb-1 party";
+      item.dataset.callSid = party.call_sid;
+      item.dataset.state = party.state;
+      var name = document.createElement("span");
+      name.textContent = party.me ? gettext("You") : party.label + " (" + (ROLES[party.role] || party.role) + ")";
+      item.appendChild(name);
+      var state = document.createElement("span");
+      state.className = "badge " + (party.state === "ringing" ? "text-bg-warning" : "text-bg-success");
+      state.textContent = party.state === "ringing" ? gettext("ringing") : (party.on_hold ? gettext("on hold") : gettext("connected"));
+      item.appendChild(state);
+      if (party.can_drop) {
+        var drop = document.createElement("button");
+        drop.type = "button";
+        drop.className = "btn btn-sm btn-outline-danger party-drop";
+        drop.textContent = party.state === "ringing" ? gettext("Cancel") : gettext("Drop");
+        drop.addEventListener("click", function () { dropParty(party.call_sid, drop); });
+        item.appendChild(drop);
+      }
+      list.appendChild(item);
+    });
+    var ended = body.ended;
+    if (ended && ended.id !== lastEndedId) {
+      var sentence = ENDINGS[ended.status] || ENDINGS.completed;
+      showMessage("party", fmt(sentence, { party: ended.label }), "info");
+      lastEndedId = ended.id;
+    }
+  }
+
+  function refreshParties() {
+    if (!call || !urls.partiesUrl) return;
+    request("GET", urls.partiesUrl).then(renderParties, function () { /* asked again shortly */ });
+  }
+
+  function watchParties(on) {
+    clearInterval(partiesHandle);
+    $("parties-box").hidden = true;
+    $("call-parties").textContent = "";
+    if (on) {
+      refreshParties();
+      partiesHandle = setInterval(refreshParties, PARTIES_POLL_MS);
+    }
+  }
+
+  function dropParty(callSid, button) {
+    button.disabled = true;
+    request("POST", urls.dropUrl, { call_sid: callSid }).then(function (body) {
+      clearMessage("party");
+      renderParties(body);
+    }, function (error) {
+      showMessage("party", error.message);
+      button.disabled = false;
+    });
+  }
+
+  // A three-way call with an outside number: rung into this call, the caller staying in.
+  function addNumber(event) {
+    event.preventDefault();
+    var number = $("add-number").value.trim();
+    if (!number) {
+      showMessage("party", T.noNumber, "warning");
+      return;
+    }
+    var button = $("add-number-btn");
+    button.disabled = true;
+    request("POST", urls.addNumberUrl, { number: number }).then(function (body) {
+      clearMessage("party");
+      showMessage("party", fmt(gettext("Calling %(number)s into the call…"), { number: body.adding }), "info");
+      refreshParties();
+    }, function (error) {
+      showMessage("party", error.message);
+    }).then(function () { button.disabled = false; });
   }
 
   function transfer(button, target) {
@@ -654,6 +755,7 @@
   $("recording-btn").addEventListener("click", function () { if (call) toggleRecording(); });
   $("transfer-form").addEventListener("submit", transferToQueue);
   $("transfer-number-form").addEventListener("submit", transferToNumber);
+  $("add-number-form").addEventListener("submit", addNumber);
   $("transfer-agent-form").addEventListener("submit", transferToAgent);
   $("consult-btn").addEventListener("click", function () { if (call) consult("start"); });
   Array.prototype.forEach.call(root.querySelectorAll(".consult-action"), function (button) {

@@ -52,7 +52,7 @@ def test_a_completed_consult_leaves_the_caller_with_agent2(emu):
     assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
 
 
-def test_a_three_way_call_lets_everyone_hear_everyone(emu):
+def test_a_three_way_call_lets_everyone_hear_everyone_and_agent1_leaving_hands_over(emu):
     agent1, agent2, leg, bridge, conference, transfer = _consulting(emu)
     consult_join(agent=agent1, now=emu.datetime_at())
     run(emu, 2)
@@ -61,9 +61,14 @@ def test_a_three_way_call_lets_everyone_hear_everyone(emu):
     assert _hears(conference, leg.sid) == {agent1_sid, transfer.call_sid}
     assert _hears(conference, agent1_sid) == {leg.sid, transfer.call_sid}
     assert Transfer.objects.get().kind == TransferKind.THREE_WAY
-    emu.hangup(emu.call_by_sid(agent1_sid), by="agent")  # agent1 leaves: the call ends for all
+    emu.hangup(emu.call_by_sid(agent1_sid), by="agent")  # agent1 leaves: handed to agent2
     run(emu, 5)
-    assert leg.status == "completed" and emu.call_by_sid(transfer.call_sid).status == "completed"
+    assert _hears(conference, leg.sid) == {transfer.call_sid}
+    assert Agent.objects.get(pk=agent1.pk).status == AgentStatus.AVAILABLE
+    assert Transfer.objects.get().connected  # a completed transfer
+    emu.hangup(leg)
+    run(emu, 5)
+    assert emu.call_by_sid(transfer.call_sid).status == "completed"
     assert Agent.objects.get(pk=agent2.pk).status == AgentStatus.AVAILABLE
 
 
