@@ -27,6 +27,38 @@ def _twilio_settings(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Empty the tables before a serialized-rollback test loads its snapshot.
+
+    Django reloads the snapshot of the migrated database (content types, permissions, the role
+    groups, ...) row by row, by primary key, assuming the tables were emptied by the flush of
+    another serialized-rollback test (a flush that skips post_migrate). After a transactional
+    test *without* serialized rollback, the flush re-ran post_migrate, which created those rows
+    again under new primary keys: loading the snapshot then broke a unique constraint
+    (auth_group.name) whenever such a test ran earlier in the same process, as in
+    ``make screenshots``. Runs before the test's fixtures; the test database exists (and is
+    the one flushed) only once Django has taken the snapshot."""
+    marker = item.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("serialized_rollback"):
+        return
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for alias in connections:
+            if hasattr(connections[alias], "_test_serialized_contents"):
+                call_command(
+                    "flush",
+                    verbosity=0,
+                    interactive=False,
+                    database=alias,
+                    reset_sequences=False,
+                    inhibit_post_migrate=True,
+                )
+
+
 @pytest.fixture(autouse=True)
 def _migrated_data_present(request):
     """A transactional test (live server, browser) empties every table when it ends, including
