@@ -54,7 +54,9 @@ def pytest_runtest_teardown(item, nextitem):
     test's fixtures are torn down; there is a snapshot only when a test of the session asked
     for serialized rollback (pytest-django decides), and then it is the test database."""
     result = yield
-    if not _transactional(item):
+    if nextitem is None or not _transactional(item):
+        # After the last test the test databases are gone (and the connections point at the
+        # real ones again): nothing to put back, nothing to touch.
         return result
     from django.core.management import call_command
     from django.db import connections
@@ -63,8 +65,8 @@ def pytest_runtest_teardown(item, nextitem):
     with item.config.stash[blocking_manager_key].unblock():
         for alias in connections:
             snapshot = getattr(connections[alias], "_test_serialized_contents", None)
-            if snapshot is None:
-                continue
+            if snapshot is None or "test" not in str(connections[alias].settings_dict["NAME"]):
+                continue  # no snapshot, or (belt and braces) not a test database
             call_command(
                 "flush",
                 verbosity=0,

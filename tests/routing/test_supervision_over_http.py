@@ -87,6 +87,17 @@ def hears(state: dict) -> dict[str, set[str]]:
     return {p["call_sid"]: set(p["hears"]) for p in state["participants"]}
 
 
+def conference_started(twilio, name) -> bool:
+    """Whether the conference exists yet (the caller joins it after the connect message)."""
+    try:
+        urllib.request.urlopen(f"{twilio.url}/emulator/conferences/{name}", timeout=10).close()
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
+    return True
+
+
 def demo_client(username: str) -> Client:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
@@ -114,7 +125,10 @@ def connected(local_twilio, worker):
     bridge = until(lambda: Bridge.objects.filter(visit__call__sid=sid).first(), what="bridge")
     agent_sid = bridge.offer.agent_call_sid
     until(
-        lambda: hears(conference(local_twilio, bridge.friendly_name)).get(sid) == {agent_sid},
+        lambda: (
+            conference_started(local_twilio, bridge.friendly_name)
+            and hears(conference(local_twilio, bridge.friendly_name)).get(sid) == {agent_sid}
+        ),
         what="the caller hearing agent1",
     )
     return sid, agent_sid, bridge, agent1_phone, supervisor_phone
@@ -140,8 +154,11 @@ def test_the_demo_supervisor_listens_whispers_barges_and_leaves_over_http(local_
     live = team.get("/supervisor/team/live").json()["monitoring"]
     assert (live["agent"], live["mode"], live["answered"]) == ("agent1", "listen", True)
 
-    # Whisper: only agent1 hears the supervisor.
+    # Whisper: only agent1 hears the supervisor (and the team page, reloaded, says whisper).
     assert team.post("/supervisor/monitor/mode", {"mode": "whisper"}).status_code == 200
+    page = team.get("/supervisor/team/").content.decode()
+    assert 'class="btn btn-outline-primary active" data-mode="whisper"' in page
+    assert 'class="btn btn-outline-primary active" data-mode="listen"' not in page
     state = hears(conference(local_twilio, name))
     assert state[agent_sid] == {caller_sid, sup_sid}
     assert state[caller_sid] == {agent_sid}
