@@ -1,4 +1,5 @@
-"""Demo people: one per role, and two agents (their client identities are their usernames)."""
+"""Demo people: one per role, two agents (their client identities are their usernames), and a
+softphone for the supervisor so that they can listen to calls from the team view."""
 
 import os
 
@@ -56,6 +57,24 @@ def seed_agents(users):
     return agents
 
 
+DEMO_SUPERVISOR = "supervisor"
+
+
+def seed_supervisor_softphone(users):
+    """The demo supervisor's own softphone (Agents group, an Agent row whose client identity is
+    the username): the team view rings it into an agent's call to listen, whisper or barge. No
+    queue membership is added, so routing never offers them callers; memberships an
+    administrator gave them later are left alone."""
+    from django.contrib.auth.models import Group
+
+    from .models import Agent
+
+    user = users[DEMO_SUPERVISOR]
+    user.groups.add(Group.objects.get(name=AGENTS))
+    agent, _ = Agent.objects.get_or_create(user=user, defaults={"identity": DEMO_SUPERVISOR})
+    return agent
+
+
 def seed(command):
     password = os.environ.get("DEMO_PASSWORD", "tsunagu-demo")
     users = seed_users(password)
@@ -63,3 +82,5 @@ def seed(command):
         command.stdout.write(f"  user {username:<11} password {password}")
     for agent in seed_agents(users):
         command.stdout.write(f"  agent {agent.identity:<10} member of {DEMO_QUEUE}")
+    softphone = seed_supervisor_softphone(users)
+    command.stdout.write(f"  agent {softphone.identity:<10} softphone to listen to calls, no queue")

@@ -12,11 +12,13 @@ from agents.roles import AGENTS, ANALYSTS, ROLE_LABELS, SUPERVISORS, user_has_ro
 
 logger = logging.getLogger(__name__)
 
-# Where each role works, most specific first: a person with several roles lands on the first.
+# Where each role works: a person with several roles lands on the first. A supervisor with a
+# softphone of their own (in the Agents group too, to listen to calls) still lands on the admin
+# and sees the home page; an agent who is also an analyst lands on the desk.
 ROLE_HOMES = [
+    (SUPERVISORS, "admin:index"),
     (AGENTS, "agents:desk"),
     (ANALYSTS, "reports:index"),
-    (SUPERVISORS, "admin:index"),
 ]
 
 # The pages of the home page, and who may open each.
@@ -58,10 +60,8 @@ def home(request):
     """Agents and analysts are sent to their page; supervisors (whose "View site" in the
     admin leads here) and superusers see every page they may open."""
     user = request.user
-    if not user.is_superuser:
+    if not user.is_superuser and not user_has_role(user, SUPERVISORS):
         for role, url_name in ROLE_HOMES:
-            if role == SUPERVISORS:
-                break
             if user_has_role(user, role) and (url := _place(url_name)):
                 return redirect(url)
     places = [

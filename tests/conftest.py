@@ -27,12 +27,65 @@ def _twilio_settings(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+def _transactional(item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (tables flushed after it)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    ):
+        return True
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & fixtures)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test (live server, browser), put the migrated rows back.
+
+    Its end flushes every table. With serialized rollback the flush skips post_migrate and
+    leaves the tables empty; without, post_migrate creates the content types, permissions and
+    role groups again under new primary keys (and not the migrations' other rows, such as the
+    dialling prefix +81). Either way the next test did not start from the migrated database:
+    a test that relies on the roles' permissions got 403s after a serialized-rollback test, and
+    a serialized-rollback test, which reloads Django's snapshot of the migrated database row by
+    row by primary key, broke auth_group.name's uniqueness after a test without (as in
+    ``make screenshots``). So the tables are emptied and the snapshot loaded, and every test
+    starts from the migrated state whatever ran before it in this process. Runs after the
+    test's fixtures are torn down; there is a snapshot only when a test of the session asked
+    for serialized rollback (pytest-django decides), and then it is the test database."""
+    result = yield
+    if nextitem is None or not _transactional(item):
+        # After the last test the test databases are gone (and the connections point at the
+        # real ones again): nothing to put back, nothing to touch.
+        return result
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for alias in connections:
+            snapshot = getattr(connections[alias], "_test_serialized_contents", None)
+            if snapshot is None or "test" not in str(connections[alias].settings_dict["NAME"]):
+                continue  # no snapshot, or (belt and braces) not a test database
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                database=alias,
+                reset_sequences=False,
+                inhibit_post_migrate=True,
+            )
+            connections[alias].creation.deserialize_db_from_string(snapshot)
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _migrated_data_present(request):
     """A transactional test (live server, browser) empties every table when it ends, including
-    the rows the data migrations wrote (the role groups, the default dialling prefix +81); after
-    a serialized-rollback test Django does not even re-run post_migrate. Whatever ran before in
-    this worker, a test that uses the database starts from the migrated state."""
+    the rows the data migrations wrote (the role groups, the default dialling prefix +81).
+    pytest_runtest_teardown above loads them back from Django's snapshot; when no test of the
+    session asked for serialized rollback there is no snapshot, and this puts back what the
+    flush's post_migrate did not."""
     uses_db = request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db", "live_server", "django_user_model"} & set(request.fixturenames)
     )

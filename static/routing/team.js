@@ -30,6 +30,10 @@
 
   function showSession(monitoring) {
     session.hidden = !monitoring;
+    // "Answer the call on your softphone" is said until the softphone answers (or the call ends).
+    if ((!monitoring || monitoring.answered) && message.textContent === board.dataset.ringingText) {
+      say("");
+    }
     if (!monitoring) return;
     document.getElementById("team-session-agent").textContent = monitoring.agent;
     for (const button of session.querySelectorAll("[data-mode]")) {

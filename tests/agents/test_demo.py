@@ -16,6 +16,7 @@ def test_seed_demo_makes_the_two_demo_agents_members_of_support():
     assert [(a.identity, a.user.username) for a in agents] == [
         ("agent1", "agent1"),
         ("agent2", "agent2"),
+        ("supervisor", "supervisor"),  # a softphone to listen to calls, in no queue
     ]
     assert set(QueueMembership.objects.values_list("agent__identity", "queue__slug")) == {
         ("agent1", "support"),
