@@ -690,7 +690,10 @@ class Servers:
     def __init__(self, args, env: dict, *, floor: bool):
         self.args, self.env, self.floor = args, env, floor
         self.processes: list[subprocess.Popen] = []
-        self.folder = None
+        # nginx's configuration and temporary files, and gunicorn's log (kept if it has errors).
+        self.folder = Path(tempfile.mkdtemp(prefix="waitbench-"))
+        self.folder.chmod(0o755)  # nginx's workers (nobody) reach their temporary folders
+        self.log = open(self.folder / "gunicorn.log", "wb")  # noqa: SIM115
         self.app_master: int | None = None
 
     def __enter__(self):
@@ -711,7 +714,10 @@ class Servers:
 
         app_port = port()
         app = subprocess.Popen(
-            gunicorn_command("config.wsgi", app_port, self.args), cwd=ROOT, env=self.env
+            gunicorn_command("config.wsgi", app_port, self.args),
+            cwd=ROOT,
+            env=self.env,
+            stderr=self.log,
         )
         self.processes.append(app)
         self.app_master = app.pid
@@ -723,6 +729,7 @@ class Servers:
                 gunicorn_command("benchmarks.floor_app:application", floor_port, self.args),
                 cwd=ROOT,
                 env=self.env,
+                stderr=self.log,
             )
             self.processes.append(floor)
             self.floor_target = Target("127.0.0.1", floor_port)
@@ -732,8 +739,6 @@ class Servers:
             binary = shutil.which("nginx") or "/usr/sbin/nginx"
             if not os.path.exists(binary):
                 raise SystemExit("nginx is missing: scripts/test_packages.sh installs it (root)")
-            self.folder = Path(tempfile.mkdtemp(prefix="waitbench-nginx-"))
-            self.folder.chmod(0o755)
             routes = [(port(), app_port)]
             if self.floor_target is not None:
                 routes.append((port(), self.floor_target.port))
@@ -752,8 +757,22 @@ class Servers:
     def __exit__(self, *exc):
         for process in reversed(self.processes):
             stop(process)
-        if self.folder is not None:
+        self.log.close()
+        print(self.log_summary())
+        if not self.unexpected:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def log_summary(self) -> str:
+        """What gunicorn logged at ERROR or above, the fallback's own line for each request
+        apart (it logs every call that fell back, which is what --compare asks of it)."""
+        lines = (self.folder / "gunicorn.log").read_text(errors="replace").splitlines()
+        errors = [line for line in lines if re.search(r"[\[ ](ERROR|CRITICAL)[\] ]", line)]
+        fell_back = sum(1 for line in errors if "Twilio fell back for call" in line)
+        self.unexpected = len(errors) - fell_back
+        text = f"gunicorn logged {self.unexpected} errors ({fell_back} fallback requests apart)"
+        if self.unexpected:
+            text += f"; its log is kept: {self.folder / 'gunicorn.log'}"
+        return text
 
 
 # --- the modes ---------------------------------------------------------------------------------
@@ -893,8 +912,8 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.quick:
-        args.ramp, args.soak, args.overload, args.compare = [1000, 3000], 30.0, 1.5, True
-        args.seconds, args.rounds, args.sample_every = min(args.seconds, 15), 60, 5
+        args.ramp, args.soak, args.overload, args.compare = [1000, 3000], 20.0, 1.5, True
+        args.seconds, args.rounds, args.sample_every = min(args.seconds, 12), 40, 5
         args.callers = 1000
     single = not (args.ramp or args.soak or args.overload or args.compare)
     if args.soak and args.max_requests is None:
