@@ -582,6 +582,8 @@ def free_port(exclude: set[int] = frozenset()) -> int:
         if port in exclude:
             continue
         with socket.socket() as probe:
+            # As gunicorn and nginx bind: a port left in TIME_WAIT by the last run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -909,8 +911,16 @@ def parse_args(argv):
     return args
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # Ctrl-C and SIGTERM stop the load and still stop the servers and drop the database (a
+    # shell starts background jobs with SIGINT ignored: it is taken back here).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     if args.quick:
         args.ramp, args.soak, args.overload, args.compare = [1000, 3000], 20.0, 1.5, True
         args.seconds, args.rounds, args.sample_every = min(args.seconds, 12), 40, 5
