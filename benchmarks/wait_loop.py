@@ -564,11 +564,15 @@ class MemorySampler(threading.Thread):
                 f"{sizes[pid] / 1024:8.1f}" if pid in sizes else f"{'-':>8}" for pid in pids
             )
             lines.append(f"{moment:4.0f}   {cells}")
-        first, last = self.samples[0][1], self.samples[-1][1]
+        # Growth after the warm-up (the first minute, or the first tenth of a shorter run):
+        # a worker's first requests import and cache what every later request uses.
+        warm = min(60.0, self.samples[-1][0] / 10)
+        start_at, first = next((m, sizes) for m, sizes in self.samples if m >= warm)
+        end_at, last = self.samples[-1]
         growth = [last[pid] - first[pid] for pid in pids if pid in first and pid in last]
-        if growth:
+        if growth and end_at > start_at:
             lines.append(
-                f"growth from first to last sample: {min(growth) / 1024:+.1f} to "
+                f"growth from {start_at:.0f} s to {end_at:.0f} s: {min(growth) / 1024:+.1f} to "
                 f"{max(growth) / 1024:+.1f} MiB per worker"
             )
         return "\n".join(lines)
@@ -852,12 +856,17 @@ def compare(
     return samples
 
 
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
+def _database_name(database_url: str) -> tuple[str, str]:
     base, name = database_url.rsplit("/", 1)
     if not re.fullmatch(rf"{DATABASE_PREFIX}\w*", name):
         raise SystemExit(f"refusing to drop {name!r}: the name must start {DATABASE_PREFIX}")
+    return base, name
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+
+    base, name = _database_name(database_url)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -866,7 +875,7 @@ def recreate_database(database_url: str) -> None:
 def drop_database(database_url: str) -> None:
     import psycopg
 
-    base, name = database_url.rsplit("/", 1)
+    base, name = _database_name(database_url)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
