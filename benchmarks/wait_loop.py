@@ -998,12 +998,14 @@ def main(argv=None) -> int:
                         waiters[:callers], seconds=args.seconds, target=target, **step
                     )
                     print(result.line(), flush=True)
+                    # --quick checks the benchmark works: every request of its first (light)
+                    # step answered with a 2xx within 15 s, however busy the machine is.
+                    quick_ok = quick_ok or (callers == args.ramp[0] and result.errors == 0)
                     if not result.held:
                         break
                     best = callers
                     time.sleep(2)
                 print(f"largest number of callers held: {best}")
-                quick_ok = best >= args.ramp[0]
                 verdicts.append((f"largest held {best} (target 20000)", best >= 20000))
             if args.compare:
                 samples = compare(servers, token, args.rounds, args.peer_url)
@@ -1065,8 +1067,8 @@ def main(argv=None) -> int:
     print(f"load average after: {os.getloadavg()}")
     for text, ok in verdicts:
         print(f"{'MET    ' if ok else 'NOT MET'} {text}")
-    if args.quick:  # a smoke run: it must work (a light load held); the targets are for full runs
-        return 0 if verdicts and quick_ok else 1
+    if args.quick:  # a smoke run: it must work; the targets are for the full runs
+        return 0 if quick_ok else 1
     return 0 if all(ok for _, ok in verdicts) else 1
 
 
