@@ -981,6 +981,9 @@ def main(argv=None) -> int:
             print(f"{front}gunicorn {args.workers} {kind} workers; period {args.period:g} s",
                   flush=True)  # fmt: skip
             target = servers.app
+            # Warm-up, not counted: every worker opens its database connection and runs the
+            # wait view's code once before the first step.
+            capacity(waiters, target, token, concurrency=args.workers * args.threads, seconds=3)
             if single:
                 result = run_step(
                     waiters[: args.callers], seconds=args.seconds, target=target, **step
