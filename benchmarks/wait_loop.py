@@ -958,23 +958,22 @@ def main(argv=None) -> int:
           f"load average {os.getloadavg()}", flush=True)  # fmt: skip
     largest = max([args.callers, *(args.ramp or [])])
     print(f"preparing {args.database_url.rsplit('/', 1)[1]} …", flush=True)
-    recreate_database(args.database_url)
     import django
     from django.core.management import call_command
     from django.db import connections
 
     django.setup()
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    started = time.monotonic()
-    waiters = ensure_waiting(largest)
-    print(f"{largest} waiting callers stored in {time.monotonic() - started:.1f} s", flush=True)
-    connections.close_all()
-
     verdicts: list[tuple[str, bool]] = []
     quick_ok = False
     step = dict(period=args.period, token=token, max_in_flight=args.max_in_flight)
+    recreate_database(args.database_url)
     try:
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        started = time.monotonic()
+        waiters = ensure_waiting(largest)
+        print(f"{largest} waiting callers stored in {time.monotonic() - started:.1f} s", flush=True)
+        connections.close_all()
         with Servers(args, env, floor=args.compare) as servers:
             kind = f"gthread {args.threads} threads" if args.threads > 1 else "sync"
             front = f"nginx :{servers.app.port} -> " if args.nginx else ""
