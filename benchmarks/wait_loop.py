@@ -56,7 +56,7 @@ PERIOD = 38.0
 TWILIO_TIMEOUT = 15.0  # Twilio gives up on a webhook after 15 s (then the fallback URL)
 HELD_P99_MS = 100.0
 OVERLOAD_LIMIT = 2.0  # seconds: at overload every wait request should be answered within this
-PORTS = range(8600, 8700)
+PORTS = range(8600, 8700)  # default --ports
 
 
 # --- the callers ------------------------------------------------------------------------------
@@ -581,8 +581,8 @@ class MemorySampler(threading.Thread):
 # --- servers -----------------------------------------------------------------------------------
 
 
-def free_port(exclude: set[int] = frozenset()) -> int:
-    for port in PORTS:
+def free_port(exclude: set[int] = frozenset(), ports: range = PORTS) -> int:
+    for port in ports:
         if port in exclude:
             continue
         with socket.socket() as probe:
@@ -593,7 +593,7 @@ def free_port(exclude: set[int] = frozenset()) -> int:
             except OSError:
                 continue
             return port
-    raise SystemExit(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+    raise SystemExit(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -714,7 +714,7 @@ class Servers:
         taken: set[int] = set()
 
         def port() -> int:
-            chosen = free_port(taken)
+            chosen = free_port(taken, self.args.ports)
             taken.add(chosen)
             return chosen
 
@@ -890,6 +890,13 @@ def _steps(text: str) -> list[int]:
     return steps
 
 
+def _ports(text: str) -> range:
+    match = re.fullmatch(r"(\d+)-(\d+)", text)
+    if not match or not 1024 <= int(match[1]) <= int(match[2]) <= 65535:
+        raise argparse.ArgumentTypeError("a range of ports such as 8600-8699")
+    return range(int(match[1]), int(match[2]) + 1)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     modes = parser.add_argument_group("modes (one or more; default: --callers for --seconds)")
@@ -910,6 +917,7 @@ def parse_args(argv):
     parser.add_argument("--peer-url", help="--compare: also POST to this app (e.g. the Flask IVR)")
     parser.add_argument("--max-in-flight", type=int, default=6000, help="open connections cap")
     parser.add_argument("--sample-every", type=float, default=10, help="--soak: RSS sampling, s")
+    parser.add_argument("--ports", type=_ports, default=PORTS, help="default 8600-8699")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     args = parser.parse_args(argv)
