@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages makemessages migrate vendor clean screenshots schemathesis
+.PHONY: run test lint format messages makemessages migrate vendor clean screenshots schemathesis bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ format: $(VENV)/.installed-dev
 
 vendor:
 	./scripts/vendor_static.sh
+
+# Short runs of the benchmarks against the local PostgreSQL (docs/benchmarks.md): each makes and
+# drops its own database. BENCH_ARGS=--nginx puts nginx in front (installed when missing, as root).
+BENCH_ARGS ?=
+bench: $(VENV)/.installed messages
+	$(if $(findstring --nginx,$(BENCH_ARGS)),./scripts/test_packages.sh)
+	$(BIN)/python benchmarks/wait_loop.py --quick $(BENCH_ARGS)
 
 # Fuzz the REST API against its own OpenAPI schema on a throwaway local server.
 schemathesis: $(VENV)/.installed-dev
