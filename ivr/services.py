@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import F
 from django.utils import timezone
 
+from telephony.configcache import config_changed
 from telephony.models import Call
 from telephony.recordings import https_url
 from telephony.services import MalformedWebhook, parse_int_field
@@ -47,6 +48,7 @@ def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
 def flow_touch(*, flow: Flow) -> None:
     """Mark a flow changed: the next webhook of every process renders the new version."""
     Flow.objects.filter(pk=flow.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    config_changed()
     flow.refresh_from_db(fields=["version", "updated_at"])
 
 
@@ -54,6 +56,7 @@ def schedule_touch(*, schedule: BusinessHours) -> None:
     """A schedule is part of the snapshot of every flow whose steps use it."""
     flow_ids = Step.objects.filter(schedule=schedule).values("flow_id")
     Flow.objects.filter(pk__in=flow_ids).update(version=F("version") + 1, updated_at=timezone.now())
+    config_changed()
 
 
 def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: datetime) -> Voicemail:

@@ -98,41 +98,64 @@ class WaitStep:
     offer_callback: bool = False
 
 
+def wait_fields_check(params) -> None:
+    """Raises MalformedWebhook for any field of a wait-URL request visit_record_wait refuses
+    (checked before anything is written: the wait loop runs outside a transaction)."""
+    parse_int_field(params, "QueueTime", required=True)
+    parse_int_field(params, "QueuePosition")
+    _sid(params, "QueueSid")
+
+
 def visit_record_wait(
     *, queue: Queue, call: Call, params, now: datetime, caller_priority: int = 0
 ) -> WaitStep:
     """The wait URL: open the visit on the first request; decide whether the position is due
     (at most every ``announce_every_seconds`` of QueueTime). A late request, after the call or
-    its visit ended, opens nothing and announces nothing."""
+    its visit ended, opens nothing and announces nothing.
+
+    The loop itself (the visit already open) reads the visit without a lock and outside a
+    transaction; an announcement is written with a compare-and-set UPDATE, so of two copies of
+    one request only one announces. Opening a visit takes the lock, in a transaction."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     position = parse_int_field(params, "QueuePosition")
-    latest = _latest_visit(queue=queue, call=call)
     entered_at = _entered_at(now, queue_time)
-    is_open = latest is not None and latest.result in OPEN_RESULTS
-    if is_open or call.is_final or _is_late(latest=latest, entered_at=entered_at):
-        visit = latest
-    else:
-        visit, created = _visit_create(
-            queue=queue,
-            call=call,
-            latest=latest,
-            entered_at=entered_at,
-            queue_sid=_sid(params, "QueueSid"),
-            caller_priority=caller_priority,
-        )
-        if created:
-            signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
+    latest = QueueVisit.objects.filter(queue=queue, call=call).order_by("-entry").first()
+    if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
+        with transaction.atomic():
+            latest = _latest_visit(queue=queue, call=call)
+            if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
+                latest, created = _visit_create(
+                    queue=queue,
+                    call=call,
+                    latest=latest,
+                    entered_at=entered_at,
+                    queue_sid=_sid(params, "QueueSid"),
+                    caller_priority=caller_priority,
+                )
+                if created:
+                    signals.caller_enqueued.send(sender=QueueVisit, visit=latest)
+    visit = latest
     waiting = visit is not None and visit.result == QueueResult.WAITING
     last = visit.announced_at_queue_time if visit is not None else None
     leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
     due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
     announce = not leaving and position is not None and due and waiting
-    minutes = None
     if announce:
-        visit.announced_at_queue_time = queue_time
-        visit.save(update_fields=["announced_at_queue_time"])
-        if queue.announce_estimated_wait:
-            minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
+        # Compare and set: a copy of this request that announced a moment ago wins.
+        announce = bool(
+            QueueVisit.objects.filter(pk=visit.pk, announced_at_queue_time=last).update(
+                announced_at_queue_time=queue_time
+            )
+            if last is not None
+            else QueueVisit.objects.filter(
+                pk=visit.pk, announced_at_queue_time__isnull=True
+            ).update(announced_at_queue_time=queue_time)
+        )
+        if announce:
+            visit.announced_at_queue_time = queue_time
+    minutes = None
+    if announce and queue.announce_estimated_wait:
+        minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
     return WaitStep(
         visit=visit,
         queue_time=queue_time,
@@ -142,6 +165,11 @@ def visit_record_wait(
         minutes=minutes,
         offer_callback=announce and callback_offer_due(queue=queue, queue_time=queue_time, now=now),
     )
+
+
+def _opens_a_visit(*, latest: QueueVisit | None, call: Call, entered_at: datetime) -> bool:
+    is_open = latest is not None and latest.result in OPEN_RESULTS
+    return not (is_open or call.is_final or _is_late(latest=latest, entered_at=entered_at))
 
 
 def callback_offer_due(*, queue: Queue, queue_time: int, now: datetime) -> bool:
