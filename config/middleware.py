@@ -79,7 +79,7 @@ class WebhookMiddlewareDispatch:
     """Outermost middleware: a request for a Twilio webhook path (settings.WEBHOOK_PATHS) goes
     through the slim chain of settings.WEBHOOK_MIDDLEWARE, built once per process; every other
     request through the rest of settings.MIDDLEWARE. A webhook then pays for no session,
-    authentication, messages, CSRF or locale negotiation (docs/architecture.md §5)."""
+    authentication, messages, CSRF or locale negotiation (docs/architecture.md §7)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -315,7 +315,7 @@ WEBHOOK_MIDDLEWARE = [
 # A wait-loop request the reverse proxy received more than WEBHOOK_BEHIND_MS milliseconds ago
 # (X-Request-Start, trusted only with TRUSTED_PROXY) is answered at once with a static wait
 # document and no database work: the app is behind, and Twilio must hear something within
-# its timeout (docs/architecture.md §5). 0 turns this off.
+# its timeout (docs/architecture.md §7). 0 turns this off.
 WEBHOOK_BEHIND_MS = env.int("WEBHOOK_BEHIND_MS", default=1000)
 
 # collectstatic's destination, for a deployment that keeps the code read-only.

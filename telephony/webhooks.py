@@ -176,7 +176,7 @@ def twilio_webhook(
 
     ``atomic=True``: the upsert, the view and the stored WebhookEvent are one transaction.
     ``atomic=False`` is for the hot webhooks whose view writes at most one statement, or
-    statements each of which stands on its own (docs/architecture.md, "Cost per webhook"):
+    statements each of which stands on its own (docs/architecture.md §7):
     the upsert, the view's statements and the event insert each commit on their own, with no
     BEGIN or COMMIT round trip. A request with a final CallStatus still gets a transaction
     (``_needs_transaction``). If such a view raises after it wrote, what it wrote stays; the
@@ -186,7 +186,7 @@ def twilio_webhook(
 
     ``shed(request)``, when given, runs once the request is screened and before anything
     touches the database: a response it returns is the answer, and nothing is stored (the
-    queue wait loop when the app is behind; docs/architecture.md §5).
+    queue wait loop when the app is behind; docs/architecture.md §7).
     """
 
     def decorator(view_func):
