@@ -104,7 +104,11 @@ def no_input(request, flow_id, step_id):
     return _respond(request, renderer, renderer.menu_silence(menu, _attempt(request)))
 
 
-@twilio_webhook(required=("CallSid", "QueueResult"))
+@twilio_webhook(
+    required=("CallSid", "QueueResult"),
+    atomic=False,
+    check=queue_services.exit_fields_check,
+)
 def queue_exit(request, flow_id, step_id):
     """The Enqueue action of a queue step: record the exit; the flow goes on if the caller is
     still there and not connected."""

@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -216,13 +217,72 @@ def _exit_result(params) -> str:
     return result
 
 
+def exit_fields_check(params) -> None:
+    """Raises MalformedWebhook for any field of an Enqueue action visit_record_exit refuses
+    (checked before anything is written: the exit may run outside a transaction)."""
+    _exit_result(params)
+    parse_int_field(params, "QueueTime")
+    _sid(params, "QueueSid")
+
+
 def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
     """Collection point 1, the Enqueue action: the visit's QueueResult and QueueTime.
 
     A repeat of the exit already recorded on the latest visit, or a late exit about it, changes
     nothing; an exit with no visit yet (queue-full, or a hang-up before the wait URL ran)
     creates it.
+
+    The common case, a caller bridged to the agent who answered, is one conditional UPDATE …
+    RETURNING of the latest visit (``_exit_bridged``); everything else takes the visit's lock in
+    a transaction.
     """
+    if _exit_result(params) == QueueResult.BRIDGED:
+        visit = _exit_bridged(queue=queue, call=call, params=params, now=now)
+        if visit is not None:
+            signals.caller_left.send(sender=QueueVisit, visit=visit)
+            return visit
+    with transaction.atomic():
+        return _visit_record_exit_locked(queue=queue, call=call, params=params, now=now)
+
+
+_EXIT_COLUMNS = [field.column for field in QueueVisit._meta.concrete_fields]
+
+
+def _exit_bridged(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit | None:
+    """``bridged`` onto the latest visit when it is still open and was answered (the connect
+    URL came): result, left_at if not yet, QueueSid if not yet; the wait stays the connect's.
+    One statement, no lock needed: the row is changed only if it is still open when the UPDATE
+    holds it, so a copy of the request changes nothing. None when the visit is not in that
+    state (no visit, not answered, already ended): the general path decides."""
+    table = QueueVisit._meta.db_table
+    left_at = QueueVisit._meta.get_field("left_at").get_db_prep_save(now, connection)
+    open_results = ", ".join(f"'{result}'" for result in OPEN_RESULTS)
+    sql = (
+        f"UPDATE {table} SET result = %s, left_at = COALESCE(left_at, %s),"
+        " queue_sid = CASE WHEN queue_sid = '' THEN %s ELSE queue_sid END"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND call_id = %s"
+        " ORDER BY entry DESC LIMIT 1)"
+        f" AND result IN ({open_results}) AND answered_at IS NOT NULL"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    params_sql = [QueueResult.BRIDGED.value, left_at, _sid(params, "QueueSid"), queue.pk, call.pk]
+    visits = list(QueueVisit.objects.raw(sql, params_sql))
+    if not visits:
+        return None
+    visit = visits[0]
+    # The receivers of a saved visit (reports: a stored hour to forget) hear of it as of a save.
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"result", "left_at", "queue_sid"}),
+        raw=False,
+        using=visit._state.db,
+    )
+    return visit
+
+
+def _visit_record_exit_locked(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
     result = _exit_result(params)
     queue_time = parse_int_field(params, "QueueTime")
     latest = _latest_visit(queue=queue, call=call)

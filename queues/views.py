@@ -133,7 +133,7 @@ def callback_number(request, slug):
     return twiml_response(twiml.leave_response())
 
 
-@twilio_webhook(required=("CallSid", "QueueResult"))
+@twilio_webhook(required=("CallSid", "QueueResult"), atomic=False, check=services.exit_fields_check)
 def exit_action(request, slug):
     """The generic Enqueue action for enqueues outside a flow: nothing follows."""
     queue = queue_by_slug(slug, configcache.request_config_token(request))

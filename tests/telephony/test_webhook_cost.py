@@ -155,14 +155,32 @@ def test_connect_and_the_agents_dial_action_stay_within_their_current_cost(twili
     assert QueueVisit.objects.get().talk_seconds == 60
 
 
-def test_the_enqueue_action_is_recorded(twilio, demo):
+def test_a_bridged_callers_enqueue_action_costs_three_round_trips(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    post_connect(twilio, queue, queue_time=30)
+
+    response, sql = round_trips(lambda: post_exit(twilio, queue, result="bridged", queue_time=30))
+
+    assert response.status_code == 200
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+    visit = QueueVisit.objects.get()
+    assert (visit.result, visit.wait_seconds) == ("bridged", 30)
+    assert visit.left_at is not None
+    # A copy of it changes nothing and still answers.
+    assert post_exit(twilio, queue, result="bridged", queue_time=30).status_code == 200
+    assert QueueVisit.objects.get().left_at == visit.left_at
+
+
+def test_an_abandoned_callers_enqueue_action_is_recorded_under_the_lock(twilio, demo):
     queue = Queue.objects.get(slug="support")
     _in_the_queue(twilio, queue)
 
     response = post_exit(twilio, queue, result="hangup", queue_time=12)
 
     assert response.status_code == 200
-    assert QueueVisit.objects.get().result == "hangup"
+    visit = QueueVisit.objects.get()
+    assert (visit.result, visit.wait_seconds) == ("hangup", 12)
 
 
 # --- The configuration each process keeps ---------------------------------------------------
