@@ -126,7 +126,11 @@ def queue_exit(request, flow_id, step_id):
                 now=request.twilio_received_at,
             )
         return twiml_response(VoiceResponse())
-    queue = Queue.objects.prefetch_related("messages").get(pk=current.queue_id)
+    token = configcache.request_config_token(request)
+    slug = selectors.queue_slug(current.queue_id, token)
+    if slug is None:
+        raise Queue.DoesNotExist(f"no queue {current.queue_id}")
+    queue = queue_selectors.queue_by_slug(slug, token)
     visit = queue_services.visit_record_exit(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
