@@ -1,7 +1,13 @@
 """Middleware of the whole site: requests no page can serve, headers every page carries."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
+from django.utils import translation
+from django.utils.module_loading import import_string
 
 
 class RejectNulBytesMiddleware:
@@ -35,3 +41,55 @@ def permissions_policy_middleware(get_response):
         return response
 
     return middleware
+
+
+def default_language_middleware(get_response):
+    """The site's language (LANGUAGE_CODE) for a request that negotiates none: a webhook's
+    thread may have served a page in another language just before."""
+
+    def middleware(request):
+        translation.activate(settings.LANGUAGE_CODE)
+        return get_response(request)
+
+    return middleware
+
+
+class _WebhookHandler(BaseHandler):
+    """Django's request handler with the chain of settings.WEBHOOK_MIDDLEWARE instead of
+    settings.MIDDLEWARE (the same steps as BaseHandler.load_middleware, synchronous)."""
+
+    def load_middleware(self, is_async=False):
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed(settings.WEBHOOK_MIDDLEWARE):
+            middleware = import_string(path)(handler)
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+            handler = convert_exception_to_response(middleware)
+        self._middleware_chain = handler
+
+
+class WebhookMiddlewareDispatch:
+    """Outermost middleware: a request for a Twilio webhook path (settings.WEBHOOK_PATHS) goes
+    through the slim chain of settings.WEBHOOK_MIDDLEWARE, built once per process; every other
+    request through the rest of settings.MIDDLEWARE. A webhook then pays for no session,
+    authentication, messages, CSRF or locale negotiation (docs/architecture.md §7)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        handler = _WebhookHandler()
+        handler.load_middleware()
+        self.webhook_chain = handler._middleware_chain
+        self.webhook_paths = [re.compile(pattern) for pattern in settings.WEBHOOK_PATHS]
+
+    def __call__(self, request):
+        path = request.path_info.lstrip("/")
+        if any(pattern.match(path) for pattern in self.webhook_paths):
+            return self.webhook_chain(request)
+        return self.get_response(request)

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: Twilio webhook paths take the slim chain of WEBHOOK_MIDDLEWARE (below).
+    "config.middleware.WebhookMiddlewareDispatch",
     # Inert unless TRUSTED_PROXY; first, because SecurityMiddleware already reads the host.
     "telephony.middleware.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
@@ -96,7 +98,10 @@ ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No health check (a SELECT 1 round trip) at the start of each request: Django already closes
+# a connection that errored at the end of the request, and a database that stopped answering
+# is bounded by the connect and statement timeouts below (docs/deploy.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Webhooks write concurrently; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
@@ -293,6 +298,26 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
     "config.middleware.permissions_policy_middleware",
 )
+# Twilio webhooks (WEBHOOK_PATHS, matched against the path without its leading slash) go
+# through this chain only: the proxy-aware host, the security headers, the site's language and
+# the NUL-byte screen; no session, authentication, messages, CSRF or locale negotiation. Every
+# @twilio_webhook view must sit under one of the paths (tests/telephony/test_webhook_chain.py).
+WEBHOOK_PATHS = [r"^twilio/", r"^agent/twilio/"]
+WEBHOOK_MIDDLEWARE = [
+    "telephony.middleware.trusted_proxy_middleware",
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.permissions_policy_middleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.default_language_middleware",
+    "config.middleware.RejectNulBytesMiddleware",
+]
+# A wait-loop request the reverse proxy received more than WEBHOOK_BEHIND_MS milliseconds ago
+# (X-Request-Start, trusted only with TRUSTED_PROXY) is answered at once with a static wait
+# document and no database work: the app is behind, and Twilio must hear something within
+# its timeout (docs/architecture.md §7). 0 turns this off.
+WEBHOOK_BEHIND_MS = env.int("WEBHOOK_BEHIND_MS", default=1000)
+
 # collectstatic's destination, for a deployment that keeps the code read-only.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))
 

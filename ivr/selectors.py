@@ -6,6 +6,8 @@ from datetime import date, datetime, time
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from telephony import configcache
+
 from .models import CallPathEntry, Flow, PhoneNumber, Step
 
 CACHE_SECONDS = 24 * 3600
@@ -184,16 +186,26 @@ def flow_snapshot(flow_id: int, version: int, updated_at: datetime) -> FlowSnaps
     return snapshot
 
 
-def flow_snapshot_current(flow_id: int) -> FlowSnapshot | None:
-    """One query (the version) on a cache hit."""
+def flow_snapshot_current(flow_id: int, token: str | None = None) -> FlowSnapshot | None:
+    """No query when this process already holds the flow for configuration ``token`` (the one
+    the webhook read with its call leg); else one (the version), plus the build on a miss."""
+    return configcache.cached(("ivr:flow", flow_id), token, lambda: _flow_current(flow_id))
+
+
+def _flow_current(flow_id: int) -> FlowSnapshot | None:
     row = Flow.objects.filter(pk=flow_id).values_list("version", "updated_at").first()
     if row is None:
         return None
     return flow_snapshot(flow_id, *row)
 
 
-def flow_for_number(number: str) -> FlowSnapshot | None:
-    """The flow a call to ``number`` starts: one query on a cache hit."""
+def flow_for_number(number: str, token: str | None = None) -> FlowSnapshot | None:
+    """The flow a call to ``number`` starts: no query when this process holds it for
+    configuration ``token``, else one on a cache hit."""
+    return configcache.cached(("ivr:number", number), token, lambda: _flow_for_number(number))
+
+
+def _flow_for_number(number: str) -> FlowSnapshot | None:
     row = (
         PhoneNumber.objects.filter(number=number)
         .values_list("flow_id", "flow__version", "flow__updated_at")
@@ -202,6 +214,17 @@ def flow_for_number(number: str) -> FlowSnapshot | None:
     if row is None:
         return None
     return flow_snapshot(*row)
+
+
+def queue_slug(queue_id: int | None, token: str | None = None) -> str | None:
+    """The slug of the queue a queue step enqueues into (None: the queue is gone)."""
+
+    def read():
+        from queues.models import Queue
+
+        return Queue.objects.filter(pk=queue_id).values_list("slug", flat=True).first()
+
+    return configcache.cached(("ivr:queue-slug", queue_id), token, read)
 
 
 def call_path_for(call_sid: str) -> list[dict]:

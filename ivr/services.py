@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from telephony.configcache import config_changed
 from telephony.models import Call
 from telephony.recordings import https_url
 from telephony.services import MalformedWebhook, parse_int_field
@@ -26,27 +28,44 @@ class PathMark:
 
 
 def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
-    """Record, in order, what one webhook's TwiML made the call go through (one INSERT)."""
+    """Record, in order, what one webhook's TwiML made the call go through: one INSERT of all
+    the rows, and no transaction of its own (bulk_create would wrap it in BEGIN … COMMIT, two
+    more round trips for a webhook that runs in autocommit)."""
     if not marks:
         return
-    CallPathEntry.objects.bulk_create(
-        CallPathEntry(
-            call=call,
-            at=now,
-            flow_id=mark.flow_id,
-            step_id=mark.step_id,
-            step_name=mark.step_name[:64],
-            kind=mark.kind,
-            digits=mark.digits[:40],
-            outcome=mark.outcome,
+    meta = CallPathEntry._meta
+    names = ["call_id", "at", "flow_id", "step_id", "step_name", "kind", "digits", "outcome"]
+    fields = [meta.get_field(name) for name in names]
+    rows, params = [], []
+    for mark in marks:
+        values = [
+            call.pk,
+            now,
+            mark.flow_id,
+            mark.step_id,
+            mark.step_name[:64],
+            mark.kind,
+            mark.digits[:40],
+            mark.outcome,
+        ]
+        params += [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        rows.append("(" + ", ".join(["%s"] * len(names)) + ")")
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
+            + ", ".join(rows),
+            params,
         )
-        for mark in marks
-    )
 
 
 def flow_touch(*, flow: Flow) -> None:
     """Mark a flow changed: the next webhook of every process renders the new version."""
     Flow.objects.filter(pk=flow.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    config_changed()
     flow.refresh_from_db(fields=["version", "updated_at"])
 
 
@@ -54,6 +73,7 @@ def schedule_touch(*, schedule: BusinessHours) -> None:
     """A schedule is part of the snapshot of every flow whose steps use it."""
     flow_ids = Step.objects.filter(schedule=schedule).values("flow_id")
     Flow.objects.filter(pk__in=flow_ids).update(version=F("version") + 1, updated_at=timezone.now())
+    config_changed()
 
 
 def voicemail_record(*, call: Call, flow_id: int, step_id: int, params, now: datetime) -> Voicemail:

@@ -9,9 +9,10 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from queues import twiml as queue_twiml
 from queues.models import Queue
+from telephony import configcache
 
 from .models import CallPathEntry, Step
-from .selectors import FlowSnapshot, StepSnapshot
+from .selectors import FlowSnapshot, StepSnapshot, queue_slug
 from .services import PathMark
 
 Outcome = CallPathEntry.Outcome
@@ -132,9 +133,10 @@ class FlowRenderer:
         self.menu(step)
 
     def _render_queue(self, step: StepSnapshot) -> StepSnapshot | None:
-        queue = Queue.objects.only("id", "slug").filter(pk=step.queue_id).first()
-        if queue is None:
+        slug = queue_slug(step.queue_id, configcache.request_config_token(self.request))
+        if slug is None:
             return self._continue_to(step.next_id)
+        queue = Queue(pk=step.queue_id, slug=slug)
         queue_twiml.add_enqueue(
             self.response,
             request=self.request,

@@ -6,6 +6,7 @@ from queues import selectors as queue_selectors
 from queues import services as queue_services
 from queues import twiml as queue_twiml
 from queues.models import Queue, QueueResult
+from telephony import configcache
 from telephony.twiml import apology, twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -31,7 +32,7 @@ def _respond(request, renderer: FlowRenderer, response: VoiceResponse):
 
 
 def _renderer(request, flow_id: int):
-    flow = selectors.flow_snapshot_current(flow_id)
+    flow = selectors.flow_snapshot_current(flow_id, configcache.request_config_token(request))
     if flow is None:
         return None
     return FlowRenderer(request=request, flow=flow, now=request.twilio_received_at)
@@ -53,17 +54,18 @@ def _attempt(request) -> int:
         return 0
 
 
-@twilio_webhook(required=("CallSid", "To"))
+@twilio_webhook(required=("CallSid", "To"), atomic=False)
 def voice_incoming(request):
     """Each number's Voice URL: the flow bound to the called number, else the apology."""
-    flow = selectors.flow_for_number(request.POST.get("To", ""))
+    token = configcache.request_config_token(request)
+    flow = selectors.flow_for_number(request.POST.get("To", ""), token)
     if flow is None or flow.step(flow.start_id) is None:
         return twiml_response(apology())
     renderer = FlowRenderer(request=request, flow=flow, now=request.twilio_received_at)
     return _respond(request, renderer, renderer.run(flow.start_id))
 
 
-@twilio_webhook
+@twilio_webhook(atomic=False)
 def flow_start(request, flow_id):
     """A flow's start step (goto from another flow, "Try this flow")."""
     renderer = _renderer(request, flow_id)
@@ -72,7 +74,7 @@ def flow_start(request, flow_id):
     return _respond(request, renderer, renderer.run(renderer.flow.start_id))
 
 
-@twilio_webhook
+@twilio_webhook(atomic=False)
 def step(request, flow_id, step_id):
     renderer = _renderer(request, flow_id)
     current = _step_of(renderer, step_id)
@@ -81,7 +83,7 @@ def step(request, flow_id, step_id):
     return _respond(request, renderer, renderer.run(current.id))
 
 
-@twilio_webhook
+@twilio_webhook(atomic=False)
 def gather(request, flow_id, step_id):
     """A menu's Gather action: the keys pressed."""
     renderer = _renderer(request, flow_id)
@@ -92,7 +94,7 @@ def gather(request, flow_id, step_id):
     return _respond(request, renderer, renderer.menu_answer(menu, digits, _attempt(request)))
 
 
-@twilio_webhook
+@twilio_webhook(atomic=False)
 def no_input(request, flow_id, step_id):
     """Reached by the <Redirect> after a menu's Gather: the caller pressed nothing."""
     renderer = _renderer(request, flow_id)
@@ -102,7 +104,11 @@ def no_input(request, flow_id, step_id):
     return _respond(request, renderer, renderer.menu_silence(menu, _attempt(request)))
 
 
-@twilio_webhook(required=("CallSid", "QueueResult"))
+@twilio_webhook(
+    required=("CallSid", "QueueResult"),
+    atomic=False,
+    check=queue_services.exit_fields_check,
+)
 def queue_exit(request, flow_id, step_id):
     """The Enqueue action of a queue step: record the exit; the flow goes on if the caller is
     still there and not connected."""
@@ -120,7 +126,11 @@ def queue_exit(request, flow_id, step_id):
                 now=request.twilio_received_at,
             )
         return twiml_response(VoiceResponse())
-    queue = Queue.objects.prefetch_related("messages").get(pk=current.queue_id)
+    token = configcache.request_config_token(request)
+    slug = selectors.queue_slug(current.queue_id, token)
+    if slug is None:
+        raise Queue.DoesNotExist(f"no queue {current.queue_id}")
+    queue = queue_selectors.queue_by_slug(slug, token)
     visit = queue_services.visit_record_exit(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )

@@ -1,5 +1,6 @@
 """Reads about queues and visits."""
 
+import copy
 import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from telephony import configcache
 from telephony.models import FINAL_STATUSES
 
 from .models import Queue, QueueResult, QueueVisit
@@ -30,9 +32,29 @@ HANDLED = ANSWERED & Q(talk_seconds__isnull=False)
 ESTIMATE_SAMPLE = 20
 
 
-def queue_by_slug(slug: str) -> Queue:
-    """The queue named ``slug`` with its messages; raises Queue.DoesNotExist."""
-    return Queue.objects.prefetch_related("messages").get(slug=slug)
+def queue_by_slug(slug: str, token: str | None = None) -> Queue:
+    """The queue named ``slug`` with its messages; raises Queue.DoesNotExist. No query when
+    this process already read it for configuration ``token`` (telephony.configcache); each
+    caller gets its own copy."""
+    queue = configcache.cached(("queues:queue", slug), token, lambda: _queue_read(slug))
+    if queue is None:
+        raise Queue.DoesNotExist(f"no queue {slug!r}")
+    return _copy(queue)
+
+
+def _copy(queue: Queue) -> Queue:
+    """A copy a view may change without touching the one kept (its prefetched messages kept
+    too, which pickling and copy.deepcopy drop)."""
+    clone = Queue.__new__(Queue)
+    clone.__dict__.update(queue.__dict__)
+    clone._state = copy.copy(queue._state)
+    clone._state.fields_cache = {}
+    clone._prefetched_objects_cache = dict(getattr(queue, "_prefetched_objects_cache", {}))
+    return clone
+
+
+def _queue_read(slug: str) -> Queue | None:
+    return Queue.objects.prefetch_related("messages").filter(slug=slug).first()
 
 
 def queue_waited_in(*, call) -> Queue | None:

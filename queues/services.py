@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -98,41 +99,64 @@ class WaitStep:
     offer_callback: bool = False
 
 
+def wait_fields_check(params) -> None:
+    """Raises MalformedWebhook for any field of a wait-URL request visit_record_wait refuses
+    (checked before anything is written: the wait loop runs outside a transaction)."""
+    parse_int_field(params, "QueueTime", required=True)
+    parse_int_field(params, "QueuePosition")
+    _sid(params, "QueueSid")
+
+
 def visit_record_wait(
     *, queue: Queue, call: Call, params, now: datetime, caller_priority: int = 0
 ) -> WaitStep:
     """The wait URL: open the visit on the first request; decide whether the position is due
     (at most every ``announce_every_seconds`` of QueueTime). A late request, after the call or
-    its visit ended, opens nothing and announces nothing."""
+    its visit ended, opens nothing and announces nothing.
+
+    The loop itself (the visit already open) reads the visit without a lock and outside a
+    transaction; an announcement is written with a compare-and-set UPDATE, so of two copies of
+    one request only one announces. Opening a visit takes the lock, in a transaction."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     position = parse_int_field(params, "QueuePosition")
-    latest = _latest_visit(queue=queue, call=call)
     entered_at = _entered_at(now, queue_time)
-    is_open = latest is not None and latest.result in OPEN_RESULTS
-    if is_open or call.is_final or _is_late(latest=latest, entered_at=entered_at):
-        visit = latest
-    else:
-        visit, created = _visit_create(
-            queue=queue,
-            call=call,
-            latest=latest,
-            entered_at=entered_at,
-            queue_sid=_sid(params, "QueueSid"),
-            caller_priority=caller_priority,
-        )
-        if created:
-            signals.caller_enqueued.send(sender=QueueVisit, visit=visit)
+    latest = QueueVisit.objects.filter(queue=queue, call=call).order_by("-entry").first()
+    if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
+        with transaction.atomic():
+            latest = _latest_visit(queue=queue, call=call)
+            if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
+                latest, created = _visit_create(
+                    queue=queue,
+                    call=call,
+                    latest=latest,
+                    entered_at=entered_at,
+                    queue_sid=_sid(params, "QueueSid"),
+                    caller_priority=caller_priority,
+                )
+                if created:
+                    signals.caller_enqueued.send(sender=QueueVisit, visit=latest)
+    visit = latest
     waiting = visit is not None and visit.result == QueueResult.WAITING
     last = visit.announced_at_queue_time if visit is not None else None
     leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
     due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
     announce = not leaving and position is not None and due and waiting
-    minutes = None
     if announce:
-        visit.announced_at_queue_time = queue_time
-        visit.save(update_fields=["announced_at_queue_time"])
-        if queue.announce_estimated_wait:
-            minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
+        # Compare and set: a copy of this request that announced a moment ago wins.
+        announce = bool(
+            QueueVisit.objects.filter(pk=visit.pk, announced_at_queue_time=last).update(
+                announced_at_queue_time=queue_time
+            )
+            if last is not None
+            else QueueVisit.objects.filter(
+                pk=visit.pk, announced_at_queue_time__isnull=True
+            ).update(announced_at_queue_time=queue_time)
+        )
+        if announce:
+            visit.announced_at_queue_time = queue_time
+    minutes = None
+    if announce and queue.announce_estimated_wait:
+        minutes = estimated_wait_minutes(queue=queue, queue_time=queue_time)
     return WaitStep(
         visit=visit,
         queue_time=queue_time,
@@ -142,6 +166,11 @@ def visit_record_wait(
         minutes=minutes,
         offer_callback=announce and callback_offer_due(queue=queue, queue_time=queue_time, now=now),
     )
+
+
+def _opens_a_visit(*, latest: QueueVisit | None, call: Call, entered_at: datetime) -> bool:
+    is_open = latest is not None and latest.result in OPEN_RESULTS
+    return not (is_open or call.is_final or _is_late(latest=latest, entered_at=entered_at))
 
 
 def callback_offer_due(*, queue: Queue, queue_time: int, now: datetime) -> bool:
@@ -188,13 +217,72 @@ def _exit_result(params) -> str:
     return result
 
 
+def exit_fields_check(params) -> None:
+    """Raises MalformedWebhook for any field of an Enqueue action visit_record_exit refuses
+    (checked before anything is written: the exit may run outside a transaction)."""
+    _exit_result(params)
+    parse_int_field(params, "QueueTime")
+    _sid(params, "QueueSid")
+
+
 def visit_record_exit(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
     """Collection point 1, the Enqueue action: the visit's QueueResult and QueueTime.
 
     A repeat of the exit already recorded on the latest visit, or a late exit about it, changes
     nothing; an exit with no visit yet (queue-full, or a hang-up before the wait URL ran)
     creates it.
+
+    The common case, a caller bridged to the agent who answered, is one conditional UPDATE …
+    RETURNING of the latest visit (``_exit_bridged``); everything else takes the visit's lock in
+    a transaction.
     """
+    if _exit_result(params) == QueueResult.BRIDGED:
+        visit = _exit_bridged(queue=queue, call=call, params=params, now=now)
+        if visit is not None:
+            signals.caller_left.send(sender=QueueVisit, visit=visit)
+            return visit
+    with transaction.atomic():
+        return _visit_record_exit_locked(queue=queue, call=call, params=params, now=now)
+
+
+_EXIT_COLUMNS = [field.column for field in QueueVisit._meta.concrete_fields]
+
+
+def _exit_bridged(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit | None:
+    """``bridged`` onto the latest visit when it is still open and was answered (the connect
+    URL came): result, left_at if not yet, QueueSid if not yet; the wait stays the connect's.
+    One statement, no lock needed: the row is changed only if it is still open when the UPDATE
+    holds it, so a copy of the request changes nothing. None when the visit is not in that
+    state (no visit, not answered, already ended): the general path decides."""
+    table = QueueVisit._meta.db_table
+    left_at = QueueVisit._meta.get_field("left_at").get_db_prep_save(now, connection)
+    open_results = ", ".join(f"'{result}'" for result in OPEN_RESULTS)
+    sql = (
+        f"UPDATE {table} SET result = %s, left_at = COALESCE(left_at, %s),"
+        " queue_sid = CASE WHEN queue_sid = '' THEN %s ELSE queue_sid END"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND call_id = %s"
+        " ORDER BY entry DESC LIMIT 1)"
+        f" AND result IN ({open_results}) AND answered_at IS NOT NULL"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    params_sql = [QueueResult.BRIDGED.value, left_at, _sid(params, "QueueSid"), queue.pk, call.pk]
+    visits = list(QueueVisit.objects.raw(sql, params_sql))
+    if not visits:
+        return None
+    visit = visits[0]
+    # The receivers of a saved visit (reports: a stored hour to forget) hear of it as of a save.
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"result", "left_at", "queue_sid"}),
+        raw=False,
+        using=visit._state.db,
+    )
+    return visit
+
+
+def _visit_record_exit_locked(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
     result = _exit_result(params)
     queue_time = parse_int_field(params, "QueueTime")
     latest = _latest_visit(queue=queue, call=call)

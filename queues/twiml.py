@@ -166,6 +166,22 @@ def wait_response(
     return response
 
 
+# How long the overload document holds a caller of a queue this process has not read yet.
+SHED_PAUSE_SECONDS = 10
+
+
+def overload_wait_response(*, hold_music_url: str, wait_url: str) -> VoiceResponse:
+    """The wait loop when the app is behind: hold music (or a pause), then back to the wait
+    URL. Built from nothing the database must say; no position, no announcement."""
+    response = VoiceResponse()
+    if hold_music_url:
+        response.play(hold_music_url)
+    else:
+        response.pause(length=SHED_PAUSE_SECONDS)
+    response.redirect(wait_url, method="POST")
+    return response
+
+
 def _has_wait_message(queue: Queue) -> bool:
     return any(m.position_with_wait_message for m in queue.messages.all())
 

@@ -1,14 +1,21 @@
 """Twilio webhooks of a queue: wait URL, Enqueue action, connect URL, agent Dial action."""
 
+import logging
+
+from django.conf import settings
 from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
+from telephony import configcache
+from telephony.middleware import proxy_queue_ms
 from telephony.phone import to_e164
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
 from . import services, signals, twiml
 from .selectors import queue_by_slug
+
+logger = logging.getLogger("queues")
 
 
 def _priority(value: str | None) -> int:
@@ -19,9 +26,35 @@ def _priority(value: str | None) -> int:
         return 0
 
 
-@twilio_webhook(required=("CallSid", "QueueTime"))
+def shed_when_behind(request):
+    """The wait loop's answer when the reverse proxy got the request more than
+    WEBHOOK_BEHIND_MS ago: the app is behind, so answer at once with the queue's hold music (as
+    this process last read the queue; a pause when it has not) and a Redirect back to the same
+    wait URL. No query at all and nothing stored: the caller keeps their place in Twilio's
+    queue, and the next pass, once the app has caught up, records as usual."""
+    limit = settings.WEBHOOK_BEHIND_MS
+    behind = proxy_queue_ms(request)
+    if not limit or behind is None or behind <= limit:
+        return None
+    slug = request.resolver_match.kwargs.get("slug", "")
+    queue = configcache.peek(("queues:queue", slug))
+    logger.warning("wait loop of %s answered from memory: %.0f ms behind", slug, behind)
+    return twiml_response(
+        twiml.overload_wait_response(
+            hold_music_url=queue.hold_music_url if queue is not None else "",
+            wait_url=request.build_absolute_uri(),
+        )
+    )
+
+
+@twilio_webhook(
+    required=("CallSid", "QueueTime"),
+    atomic=False,
+    check=services.wait_fields_check,
+    shed=shed_when_behind,
+)
 def wait(request, slug):
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     step = services.visit_record_wait(
         queue=queue,
         call=request.twilio_call,
@@ -75,7 +108,7 @@ def callback_key(request, slug):
     """The Gather action of a wait document that offered a callback: 1 leads to the number
     confirmation; any other key goes back to waiting (an empty document: Twilio asks the wait
     URL again, the place in the queue kept)."""
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     if request.POST.get("Digits", "") != "1":
         return twiml_response(VoiceResponse())
     return _number_confirmation(request, queue)
@@ -86,7 +119,7 @@ def callback_number(request, slug):
     """The number confirmation's Gather action: 1 keeps the caller's own number, other digits
     (ended by #) are the number to call. A usable number is recorded and the caller leaves the
     queue (<Leave/>); the Enqueue action then says the confirmation and ends the call."""
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     digits = request.POST.get("Digits", "").strip().rstrip("#")
     raw = request.twilio_call.from_number if digits == "1" else digits
     number = _usable_number(raw) if raw else None
@@ -100,10 +133,10 @@ def callback_number(request, slug):
     return twiml_response(twiml.leave_response())
 
 
-@twilio_webhook(required=("CallSid", "QueueResult"))
+@twilio_webhook(required=("CallSid", "QueueResult"), atomic=False, check=services.exit_fields_check)
 def exit_action(request, slug):
     """The generic Enqueue action for enqueues outside a flow: nothing follows."""
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     visit = services.visit_record_exit(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
@@ -119,7 +152,7 @@ def exit_action(request, slug):
 # let the caller be bridged rather than answer a <Hangup/> Twilio refuses there.
 @twilio_webhook(required=("CallSid", "QueueTime"), on_error=VoiceResponse)
 def connect(request, slug):
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     services.visit_record_connect(
         queue=queue, call=request.twilio_call, params=request.POST, now=request.twilio_received_at
     )
@@ -128,7 +161,7 @@ def connect(request, slug):
 
 @twilio_webhook
 def dial_action(request, slug):
-    queue = queue_by_slug(slug)
+    queue = queue_by_slug(slug, configcache.request_config_token(request))
     services.visit_record_talk(
         queue=queue,
         agent_call=request.twilio_call,

@@ -1,6 +1,8 @@
 """Behind a trusted proxy, one public origin for everything: signature checks and every URL the
 app builds with request.build_absolute_uri()."""
 
+import time
+
 from django.conf import settings
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -48,3 +50,24 @@ def trusted_proxy_middleware(get_response):
         return get_response(request)
 
     return middleware
+
+
+def proxy_queue_ms(request, now: float | None = None) -> float | None:
+    """How long ago (ms) the trusted reverse proxy received this request, from its
+    ``X-Request-Start: t=<time>`` (nginx: ``t=${msec}``, seconds with a fraction; milliseconds
+    and microseconds since the epoch are read too). None without TRUSTED_PROXY (anyone could
+    send the header) or without a readable header."""
+    if not settings.TRUSTED_PROXY:
+        return None
+    raw = request.META.get("HTTP_X_REQUEST_START", "").strip()
+    raw = raw.removeprefix("t=")
+    try:
+        stamp = float(raw)
+    except ValueError:
+        return None
+    if stamp > 1e14:  # microseconds
+        stamp /= 1_000_000
+    elif stamp > 1e11:  # milliseconds
+        stamp /= 1000
+    now = time.time() if now is None else now
+    return max(0.0, (now - stamp) * 1000)

@@ -130,3 +130,19 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} {self.call_sid}"
+
+
+class ConfigVersion(models.Model):
+    """One row: a token that changes whenever anything a webhook renders from is saved (flows,
+    steps, numbers, schedules, queues and their messages). Every webhook reads it in the same
+    statement as its call-leg upsert, so each process knows at no cost whether the
+    configuration it keeps in memory is still current (telephony/configcache.py)."""
+
+    token = models.CharField(_("token"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("configuration version")
+        verbose_name_plural = _("configuration versions")
+
+    def __str__(self):
+        return self.token

@@ -1,12 +1,21 @@
 """Writes about call legs. Every webhook goes through call_upsert_from_webhook."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.utils import timezone
 
-from .models import STATUS_RANK, Call, CallStatus, CallStatusEvent, WebhookEvent
+from .configcache import CONFIG_TOKEN_SQL
+from .models import (
+    FINAL_STATUSES,
+    STATUS_RANK,
+    Call,
+    CallStatus,
+    CallStatusEvent,
+    WebhookEvent,
+)
 from .recordings import https_url
 from .signals import call_status_changed
 
@@ -82,41 +91,129 @@ def _status_from(params) -> str:
     return status
 
 
+# The upsert of a leg is one statement (INSERT … ON CONFLICT (sid) DO UPDATE … RETURNING, on
+# SQLite and PostgreSQL alike) that also reads the configuration token. The UPDATE applies the
+# ladder to the row as it is when the statement locks it, so concurrent copies of one callback
+# move the status once. RETURNING gives only the new row; what the statement did (inserted,
+# moved the status and from where, changed other fields, nothing) is told by the updated_at it
+# wrote: this request's moment plus an offset of a few microseconds, one per case (_MARKS).
+_STATUS_ORDER = ["", *CallStatus.values]  # a leg's possible previous statuses
+_OTHER_CHANGE = len(_STATUS_ORDER) + 1  # offsets 1..len: moved from _STATUS_ORDER[offset - 1]
+_UPSERT_COLUMNS = [field for field in Call._meta.concrete_fields if not field.primary_key]
+
+
+def _rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
+    return f"(CASE {column} {whens} ELSE -1 END)"
+
+
+def _upsert_sql() -> str:
+    table = Call._meta.db_table
+    old = f"{table}.%s"
+    columns = ", ".join(field.column for field in _UPSERT_COLUMNS)
+    values = ", ".join(f"%({field.attname})s" for field in _UPSERT_COLUMNS)
+    moves = f"(%(rank)s > {_rank_sql(old % 'status')})"
+    final_statuses = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
+    final_after = (
+        f"((CASE WHEN {moves} THEN %(status)s ELSE {old % 'status'} END) IN ({final_statuses}))"
+    )
+    takes_duration = (
+        f"(%(param_duration)s IS NOT NULL AND {old % 'duration_seconds'} IS NULL AND {final_after})"
+    )
+    set_once = {
+        field: f"({old % field} = '' AND excluded.{field} <> '')"
+        for field in ("parent_sid", "recording_sid", "recording_url")
+    }
+    takes_recording_duration = (
+        f"({old % 'recording_duration_seconds'} IS NULL"
+        " AND excluded.recording_duration_seconds IS NOT NULL)"
+    )
+    other_change = " OR ".join([takes_duration, *set_once.values(), takes_recording_duration])
+    moved_from = " ".join(
+        f"WHEN '{status}' THEN %(mark_{offset})s"
+        for offset, status in enumerate(_STATUS_ORDER, start=1)
+    )
+    assignments = [
+        f"status = CASE WHEN {moves} THEN %(status)s ELSE {old % 'status'} END",
+        f"ended_at = CASE WHEN {moves} AND %(is_final)s = 1 THEN %(param_ended_at)s"
+        f" ELSE {old % 'ended_at'} END",
+        f"duration_seconds = CASE WHEN {takes_duration} THEN %(param_duration)s"
+        f" ELSE {old % 'duration_seconds'} END",
+        *(
+            f"{field} = CASE WHEN {condition} THEN excluded.{field} ELSE {old % field} END"
+            for field, condition in set_once.items()
+        ),
+        f"recording_duration_seconds = CASE WHEN {takes_recording_duration}"
+        f" THEN excluded.recording_duration_seconds ELSE {old % 'recording_duration_seconds'} END",
+        f"updated_at = CASE WHEN {moves} THEN (CASE {old % 'status'} {moved_from} END)"
+        f" WHEN {other_change} THEN %(mark_other)s ELSE {old % 'updated_at'} END",
+    ]
+    returning = ", ".join(f"{table}.{field.column}" for field in Call._meta.concrete_fields)
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (sid) DO UPDATE SET "
+        + ", ".join(assignments)
+        + f" RETURNING {returning}, {CONFIG_TOKEN_SQL} AS config_token"
+    )
+
+
+_UPSERT_SQL = _upsert_sql()
+
+
 def call_upsert_from_webhook(*, params, now: datetime) -> Call:
-    """Create or update the leg named by CallSid; its status only ever moves forward."""
+    """Create or update the leg named by CallSid; its status only ever moves forward. One
+    statement; the configuration token read with it is kept on the leg as ``config_token``."""
     sid = params["CallSid"]
     if not CALL_SID.match(sid):
         raise MalformedWebhook(f"field CallSid is not a call SID: {sid[:40]!r}")
     _check_lengths(params)
-    call = Call.objects.filter(sid=sid).first()
-    if call is None:
-        call = Call(
-            sid=sid,
-            account_sid=params.get("AccountSid", ""),
-            from_number=params.get("From", ""),
-            to_number=params.get("To", ""),
-            direction=params.get("Direction", ""),
-            caller_name=params.get("CallerName", ""),
-            forwarded_from=params.get("ForwardedFrom", ""),
-            started_at=now,
-        )
-        _call_apply(call=call, params=params, now=now)
-        try:
-            with transaction.atomic():
-                call.save(force_insert=True)
-        except IntegrityError:
-            # Another process stored the same leg a moment ago: apply this request to theirs.
-            call = Call.objects.get(sid=sid)
-        else:
-            if call.status:
-                call_status_changed.send(sender=Call, call=call, previous_status="")
-            return call
-    previous = call.status
-    changed = _call_apply(call=call, params=params, now=now)
-    if changed:
-        call.save(update_fields=[*changed, "updated_at"])
-        if "status" in changed:
-            call_status_changed.send(sender=Call, call=call, previous_status=previous)
+    status = _status_from(params)
+    # What this request says, applied to a new leg (the INSERT) — the same rules as before.
+    fresh = Call(
+        sid=sid,
+        account_sid=params.get("AccountSid", ""),
+        from_number=params.get("From", ""),
+        to_number=params.get("To", ""),
+        direction=params.get("Direction", ""),
+        caller_name=params.get("CallerName", ""),
+        forwarded_from=params.get("ForwardedFrom", ""),
+        started_at=now,
+    )
+    _call_apply(call=fresh, params=params, now=now)
+    mark = timezone.now()
+    fresh.updated_at = mark
+    values = {
+        field.attname: field.get_db_prep_save(getattr(fresh, field.attname), connection)
+        for field in _UPSERT_COLUMNS
+    }
+    ended_field = Call._meta.get_field("ended_at")
+    values.update(
+        status=status,
+        rank=STATUS_RANK[status] if status else -1,
+        is_final=int(status in FINAL_STATUSES),
+        param_ended_at=ended_field.get_db_prep_save(
+            parse_timestamp(params, default=now) if status in FINAL_STATUSES else None,
+            connection,
+        ),
+        param_duration=parse_int_field(params, "CallDuration"),
+        mark_other=ended_field.get_db_prep_save(
+            mark + timedelta(microseconds=_OTHER_CHANGE), connection
+        ),
+        **{
+            f"mark_{offset}": ended_field.get_db_prep_save(
+                mark + timedelta(microseconds=offset), connection
+            )
+            for offset in range(1, len(_STATUS_ORDER) + 1)
+        },
+    )
+    rows = list(Call.objects.raw(_UPSERT_SQL, values))
+    call = rows[0]
+    offset = round((call.updated_at - mark).total_seconds() * 1_000_000)
+    if offset == 0 and call.updated_at == mark:
+        # Inserted: a new leg, with its first status if the request had one.
+        if call.status:
+            call_status_changed.send(sender=Call, call=call, previous_status="")
+    elif 1 <= offset <= len(_STATUS_ORDER):
+        call_status_changed.send(sender=Call, call=call, previous_status=_STATUS_ORDER[offset - 1])
     return call
 
 
@@ -152,22 +249,42 @@ def _call_apply(*, call: Call, params, now: datetime) -> list[str]:
     return changed
 
 
+def status_fields_check(params) -> None:
+    """Raises MalformedWebhook for any field of a status callback call_record_status_callback
+    refuses (checked before anything is written)."""
+    parse_int_field(params, "SequenceNumber")
+    parse_int_field(params, "CallDuration")
+    parse_timestamp(params, default=datetime.now(UTC))
+
+
 def call_record_status_callback(*, call: Call, params, now: datetime) -> bool:
     """Keep one status callback per (CallSid, SequenceNumber). Returns False for a duplicate."""
     sequence = parse_int_field(params, "SequenceNumber")
     if sequence is None:
         # Without a SequenceNumber there is nothing to de-duplicate on; the ladder keeps it safe.
         return True
-    _, created = CallStatusEvent.objects.get_or_create(
-        call=call,
-        sequence_number=sequence,
-        defaults={
-            "status": params.get("CallStatus", ""),
-            "timestamp": parse_timestamp(params, default=now),
-            "duration_seconds": parse_int_field(params, "CallDuration"),
-        },
-    )
-    return created
+    # One statement: INSERT … ON CONFLICT DO NOTHING RETURNING gives a row only when inserted.
+    fields = {
+        "call_id": call.pk,
+        "sequence_number": sequence,
+        "status": params.get("CallStatus", ""),
+        "timestamp": parse_timestamp(params, default=now),
+        "duration_seconds": parse_int_field(params, "CallDuration"),
+    }
+    meta = CallStatusEvent._meta
+    values = {
+        name: meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in fields.items()
+    }
+    columns = ", ".join(meta.get_field(name).column for name in fields)
+    placeholders = ", ".join(f"%({name})s" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({placeholders})"
+            " ON CONFLICT (call_id, sequence_number) DO NOTHING RETURNING id",
+            values,
+        )
+        return cursor.fetchone() is not None
 
 
 def webhook_events_purge(*, before: datetime, batch_size: int = 5000) -> int:

@@ -3,7 +3,7 @@ import logging
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from .services import call_record_status_callback
+from .services import call_record_status_callback, status_fields_check
 from .twiml import apology, twiml_response
 from .webhooks import public_url, signature_is_valid, twilio_webhook
 
@@ -17,7 +17,7 @@ def voice_incoming(request):
     return twiml_response(apology())
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"))
+@twilio_webhook(required=("CallSid", "CallStatus"), atomic=False, check=status_fields_check)
 def voice_status(request):
     call_record_status_callback(
         call=request.twilio_call, params=request.POST, now=request.twilio_received_at

@@ -9,6 +9,7 @@ when it was refused or the view failed (the effect rolled back).
 import functools
 import logging
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
 from .middleware import public_url
-from .models import WebhookEvent
+from .models import FINAL_STATUSES, WebhookEvent
 from .services import MalformedWebhook, call_upsert_from_webhook
 from .twiml import apology, twiml_response
 
@@ -148,15 +149,44 @@ def _store(request, url: str, received_at, verdict: _Verdict) -> HttpResponse:
     return verdict.response
 
 
-def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
+def _upsert(request, received_at) -> None:
+    if "CallSid" in request.POST:
+        call = call_upsert_from_webhook(params=request.POST, now=received_at)
+        request.twilio_call = call
+        request.twilio_config_token = call.config_token
+
+
+def _needs_transaction(request) -> bool:
+    """A final CallStatus can end a leg: the receivers of call_status_changed then write (the
+    agent freed, the bridge ended), and that must stay one with the move, or a failure could
+    not be replayed."""
+    return request.POST.get("CallStatus", "") in FINAL_STATUSES
+
+
+def twilio_webhook(
+    view=None, *, required=("CallSid",), on_error=apology, atomic=True, check=None, shed=None
+):
     """Guard a Twilio webhook view.
 
     POST only (405), signature checked against the public URL (403), no NUL byte and the
-    required fields present (400). The request is stored as a WebhookEvent in the same
-    transaction as the view's effect and the call leg is upserted first
-    (``request.twilio_call``). If the view raises, its effect is rolled back, the event is kept
-    marked failed (or invalid, 400, for MalformedWebhook), and Twilio hears ``on_error()`` (the
-    apology; documents with fewer allowed verbs pass their own).
+    required fields present (400). The call leg is upserted first (``request.twilio_call``).
+    If the view raises, its effect is rolled back, the event is kept marked failed (or
+    invalid, 400, for MalformedWebhook), and Twilio hears ``on_error()`` (the apology;
+    documents with fewer allowed verbs pass their own).
+
+    ``atomic=True``: the upsert, the view and the stored WebhookEvent are one transaction.
+    ``atomic=False`` is for the hot webhooks whose view writes at most one statement, or
+    statements each of which stands on its own (docs/architecture.md §7):
+    the upsert, the view's statements and the event insert each commit on their own, with no
+    BEGIN or COMMIT round trip. A request with a final CallStatus still gets a transaction
+    (``_needs_transaction``). If such a view raises after it wrote, what it wrote stays; the
+    event is kept as failed all the same. So that a malformed request (400) still changes
+    nothing, such a view passes ``check(params)``: it raises MalformedWebhook for any field
+    the view would refuse, and runs before the upsert.
+
+    ``shed(request)``, when given, runs once the request is screened and before anything
+    touches the database: a response it returns is the answer, and nothing is stored (the
+    queue wait loop when the app is behind; docs/architecture.md §7).
     """
 
     def decorator(view_func):
@@ -166,14 +196,18 @@ def twilio_webhook(view=None, *, required=("CallSid",), on_error=apology):
             received_at = request.META.get(VIRTUAL_NOW_ENVIRON) or timezone.now()
             url = public_url(request)
             verdict = _screen(request, url, required)
+            if verdict is None and shed is not None:
+                shed_response = shed(request)
+                if shed_response is not None:
+                    return shed_response
             if verdict is None:
                 request.twilio_received_at = received_at
+                in_transaction = atomic or _needs_transaction(request)
                 try:
-                    with transaction.atomic():
-                        if "CallSid" in request.POST:
-                            request.twilio_call = call_upsert_from_webhook(
-                                params=request.POST, now=received_at
-                            )
+                    if check is not None:
+                        check(request.POST)
+                    with transaction.atomic() if in_transaction else nullcontext():
+                        _upsert(request, received_at)
                         response = view_func(request, *args, **kwargs)
                         processed = _Verdict(WebhookEvent.Outcome.PROCESSED, response)
                         return _store(request, url, received_at, processed)

@@ -35,11 +35,11 @@ def dial_action(twilio, *, call_sid=AGENT_LEG, from_="client:agt", status="compl
 
 
 def test_it_frees_the_agent_and_hangs_up(twilio, on_outbound_call, django_assert_num_queries):
-    # savepoint, call select + status update, agent + user by identity, user's groups,
+    # savepoint, call upsert (one statement), agent + user by identity, user's groups,
     # savepoint, agent lock, open interval, close it, new interval, agent update, release,
     # webhook event, release; the call's end (last_call_ended_at) and routing's task for the
     # agent who became available
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         root = twiml(dial_action(twilio))
 
     assert verbs(root) == ["Hangup"]

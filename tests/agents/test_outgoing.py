@@ -32,9 +32,9 @@ def assert_refused(response):
 def test_a_member_takes_the_front_caller_of_a_queue(
     twilio, agent, queue, django_assert_num_queries
 ):
-    # savepoint, call upsert (select, savepoint, insert, release), agent + user by identity,
-    # user's groups, queue + its messages, membership, webhook event, release savepoint
-    with django_assert_num_queries(12):
+    # savepoint, call upsert (one statement), agent + user by identity, user's groups, queue +
+    # its messages, membership, webhook event, release savepoint
+    with django_assert_num_queries(9):
         response = post_outgoing(twilio, to="queue:support")
 
     root = twiml(response)

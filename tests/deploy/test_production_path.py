@@ -91,6 +91,7 @@ def nginx_server_block(*, https_port, app_port, certificate, key):
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-Port $server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Request-Start "t=${{msec}}";
             proxy_connect_timeout 5s;
             proxy_read_timeout 15s;
             proxy_max_temp_file_size 0;

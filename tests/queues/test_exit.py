@@ -51,9 +51,10 @@ def test_it_records_each_queue_result_with_its_wait(twilio, queue, result, sent)
 def test_queue_full_creates_a_refused_visit_and_says_the_message(
     twilio, queue, sent, django_assert_num_queries
 ):
-    # savepoint; call lookup; call insert (savepoint, insert, release); queue; messages;
-    # latest visit; visit insert (savepoint, insert, release); visit update; event insert; release
-    with django_assert_num_queries(14):
+    # call upsert (one statement); queue; messages (first read in this process for this
+    # configuration); then the visit's transaction (savepoint): latest visit, visit insert
+    # (savepoint, insert, release), visit update, release; event insert
+    with django_assert_num_queries(11):
         root = twiml(post_exit(twilio, queue, result="queue-full"))
     assert [v[1] for v in verb_details(root)] == ["ただいま大変混み合っております。"]
     visit = QueueVisit.objects.get()
@@ -73,8 +74,9 @@ def test_a_duplicated_exit_changes_nothing(twilio, queue, sent, django_assert_nu
     post_exit(twilio, queue, result="hangup", queue_time=17)
     before = list(QueueVisit.objects.values())
     sent.clear()
-    # savepoint, call lookup, queue, messages, latest visit, event insert, release
-    with django_assert_num_queries(7):
+    # call upsert; the visit's transaction (savepoint, latest visit, release); event insert (the
+    # queue is kept in memory)
+    with django_assert_num_queries(5):
         twiml(post_exit(twilio, queue, result="hangup", queue_time=17))
     assert list(QueueVisit.objects.values()) == before
     assert sent == []

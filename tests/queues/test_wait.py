@@ -10,10 +10,11 @@ from .conftest import CALLER, POSITION_JA, post_wait
 def test_the_first_request_opens_the_visit_and_announces_the_position(
     twilio, queue, django_assert_num_queries
 ):
-    # savepoint; call lookup; call insert (savepoint, insert, release); queue; messages;
-    # latest visit; visit insert (savepoint, insert, release); visit update (announced);
-    # event insert; release; routing's task for the new caller (push queue)
-    with django_assert_num_queries(15):
+    # the call upsert (one statement, autocommit); queue; messages (first read in this process
+    # for this configuration); latest visit; then, to open it, a transaction (savepoint):
+    # latest visit locked; visit insert (savepoint, insert, release); routing's task for the
+    # new caller (push queue); release; the announcement (compare and set); event insert
+    with django_assert_num_queries(13):
         root = twiml(post_wait(twilio, queue, queue_time=0, position=3))
     assert verb_details(root) == [
         ("Pause", "", {"length": "3"}),
@@ -29,8 +30,9 @@ def test_the_first_request_opens_the_visit_and_announces_the_position(
 
 def test_it_does_not_announce_again_before_the_interval(twilio, queue, django_assert_num_queries):
     post_wait(twilio, queue, queue_time=0, position=3)
-    # savepoint, call lookup, queue, messages, latest visit, event insert, release
-    with django_assert_num_queries(7):
+    # the call upsert, the latest visit, the event insert (autocommit; the queue is kept in
+    # memory for this configuration)
+    with django_assert_num_queries(3):
         root = twiml(post_wait(twilio, queue, queue_time=12, position=2))
     assert verb_details(root) == [("Pause", "", {"length": "18"})]
     assert QueueVisit.objects.count() == 1
@@ -57,8 +59,9 @@ def test_it_plays_the_hold_music_after_the_announcement(twilio, queue):
 
 def test_it_leaves_the_queue_at_the_max_wait(twilio, queue, django_assert_num_queries):
     post_wait(twilio, queue, queue_time=0)
-    # savepoint, call lookup, queue, messages, latest visit, event insert, release
-    with django_assert_num_queries(7):
+    # the call upsert, the latest visit, the event insert (autocommit; the queue is kept in
+    # memory for this configuration)
+    with django_assert_num_queries(3):
         root = twiml(post_wait(twilio, queue, queue_time=600))
     assert verb_details(root) == [("Leave", "", {})]
 

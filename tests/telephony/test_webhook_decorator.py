@@ -103,6 +103,6 @@ def test_a_failing_handler_keeps_the_event_marked_failed_and_apologises(twilio):
 def test_a_webhook_costs_a_bounded_number_of_queries(twilio, django_assert_num_queries):
     twilio.post("/myapp.php", call_fields())
 
-    # SAVEPOINT, SELECT call, UPDATE call (ringing -> in-progress), INSERT event, RELEASE
-    with django_assert_num_queries(5):
+    # SAVEPOINT, the call upsert (one INSERT … ON CONFLICT), INSERT event, RELEASE
+    with django_assert_num_queries(4):
         twilio.post("/myapp.php", call_fields(CallStatus="in-progress"))

@@ -1,0 +1,247 @@
+"""What one hot webhook costs the database, in round trips, on SQLite and PostgreSQL alike.
+
+A round trip is one command sent to the database: a statement, or a transaction's BEGIN or
+COMMIT. These tests run outside any transaction of their own (transaction=True), as a request
+does in production, so CaptureQueriesContext sees exactly what production sends: Django logs a
+transaction's BEGIN and COMMIT with the statements (and a nested atomic block would show as
+SAVEPOINT … RELEASE SAVEPOINT). A webhook that runs in autocommit sends neither.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ivr.models import Step
+from ivr.services import flow_touch
+from queues.models import Queue, QueueVisit
+from telephony import configcache
+from telephony.models import Call, ConfigVersion, WebhookEvent
+from tests.conftest import call_fields
+from tests.factories import (
+    AGENT_SID,
+    CALLER_SID,
+    incoming,
+    post_connect,
+    post_dial_action,
+    post_exit,
+    post_wait,
+    twiml,
+    verbs,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _config_token(db):
+    """A transactional test starts from emptied tables: the token row the migration writes."""
+    configcache.config_changed()
+
+
+HOT = 3  # incoming, gather, no-input, the wait loop, a status callback
+# Connect and the agent's dial action: the agent's presence is written in the same transaction
+# (agents' receivers: the agent on call, its status interval; then free again). Not yet at the
+# six the issue asks for; this guards what they cost now (docs/benchmarks.md).
+CONNECT = 16
+DIAL_ACTION = 19
+
+
+def round_trips(send):
+    with CaptureQueriesContext(connection) as queries:
+        response = send()
+    return response, [query["sql"] for query in queries.captured_queries]
+
+
+def _menu():
+    return Step.objects.filter(kind=Step.Kind.MENU).first()
+
+
+def _in_the_queue(twilio, queue):
+    """A caller through the demo flow, waiting: the process has read everything once."""
+    incoming(twilio)
+    post_wait(twilio, queue, queue_time=0)
+    post_wait(twilio, queue, queue_time=5)
+
+
+def test_an_incoming_call_costs_three_round_trips_with_the_raw_event(twilio, demo):
+    incoming(twilio, call_sid="CA" + "9" * 32)  # this process reads the flow once
+
+    response, sql = round_trips(lambda: incoming(twilio))
+
+    assert response.status_code == 200
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+    assert "INSERT INTO telephony_call" in sql[0] and "ON CONFLICT" in sql[0]
+    assert "telephony_webhookevent" in sql[-1]
+    assert not any(statement in ("BEGIN", "COMMIT") for statement in sql)  # autocommit
+    assert WebhookEvent.objects.filter(call_sid=CALLER_SID).count() == 1
+
+
+def test_a_menu_key_and_a_silent_menu_cost_three_round_trips(twilio, demo):
+    menu = _menu()
+    gather = reverse("ivr:gather", kwargs={"flow_id": menu.flow_id, "step_id": menu.id})
+    no_input = reverse("ivr:no-input", kwargs={"flow_id": menu.flow_id, "step_id": menu.id})
+    earlier = "CA" + "9" * 32  # an earlier caller: this process has read the flow and queue
+    incoming(twilio, call_sid=earlier)
+    twilio.post(gather, call_fields(earlier, Digits="1", CallStatus="in-progress"))
+    incoming(twilio)
+
+    response, sql = round_trips(
+        lambda: twilio.post(gather, call_fields(CALLER_SID, Digits="1", CallStatus="in-progress"))
+    )
+    assert response.status_code == 200
+    assert "Enqueue" in verbs(twiml(response))
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+
+    response, sql = round_trips(
+        lambda: twilio.post(no_input, call_fields(CALLER_SID, CallStatus="in-progress"))
+    )
+    assert response.status_code == 200
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+
+
+def test_the_wait_loop_costs_three_round_trips(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+
+    response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=10))
+
+    assert response.status_code == 200
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+    assert not any(statement in ("BEGIN", "COMMIT") for statement in sql)
+
+
+def test_an_announcement_in_the_wait_loop_is_one_compare_and_set_update(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    due = queue.announce_every_seconds
+
+    response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=due, position=2))
+
+    assert "Say" in verbs(twiml(response))
+    assert len(sql) <= HOT + 1, sql
+    assert QueueVisit.objects.get().announced_at_queue_time == due
+    # A copy of the same request a moment later announces nothing again.
+    again = twiml(post_wait(twilio, queue, queue_time=due, position=2))
+    assert "Say" not in verbs(again)
+
+
+def test_a_status_callback_that_ends_nothing_costs_three_round_trips(twilio, demo):
+    incoming(twilio)
+    fields = call_fields(CALLER_SID, CallStatus="in-progress", SequenceNumber="1")
+
+    response, sql = round_trips(lambda: twilio.post("/twilio/voice/status", fields))
+
+    assert response.status_code == 204
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+    assert Call.objects.get(sid=CALLER_SID).status == "in-progress"
+
+
+def test_connect_and_the_agents_dial_action_stay_within_their_current_cost(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    twilio.post(
+        "/twilio/agent/outgoing",
+        call_fields(AGENT_SID, From="client:agent1", To="queue:support", CallStatus="ringing"),
+    )
+
+    response, sql = round_trips(lambda: post_connect(twilio, queue, queue_time=30))
+    assert response.status_code == 200
+    assert len(sql) <= CONNECT, "\n".join(s[:160] for s in sql)
+
+    response, sql = round_trips(lambda: post_dial_action(twilio, queue, duration=60))
+    assert response.status_code == 200
+    assert len(sql) <= DIAL_ACTION, "\n".join(s[:160] for s in sql)
+    assert QueueVisit.objects.get().talk_seconds == 60
+
+
+def test_a_bridged_callers_enqueue_action_costs_three_round_trips(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    post_connect(twilio, queue, queue_time=30)
+
+    response, sql = round_trips(lambda: post_exit(twilio, queue, result="bridged", queue_time=30))
+
+    assert response.status_code == 200
+    assert len(sql) <= HOT, "\n".join(s[:160] for s in sql)
+    visit = QueueVisit.objects.get()
+    assert (visit.result, visit.wait_seconds) == ("bridged", 30)
+    assert visit.left_at is not None
+    # A copy of it changes nothing and still answers.
+    assert post_exit(twilio, queue, result="bridged", queue_time=30).status_code == 200
+    assert QueueVisit.objects.get().left_at == visit.left_at
+
+
+def test_an_abandoned_callers_enqueue_action_is_recorded_under_the_lock(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+
+    response = post_exit(twilio, queue, result="hangup", queue_time=12)
+
+    assert response.status_code == 200
+    visit = QueueVisit.objects.get()
+    assert (visit.result, visit.wait_seconds) == ("hangup", 12)
+
+
+# --- The configuration each process keeps ---------------------------------------------------
+
+
+def test_a_saved_queue_change_is_heard_at_the_next_request(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    _, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=6))
+    assert not any('"queues_queue"' in statement for statement in sql)  # kept in memory
+
+    queue.hold_music_url = "https://example.com/new-hold.mp3"
+    queue.save()
+
+    root = twiml(post_wait(twilio, queue, queue_time=7))
+    assert any(
+        verb.tag == "Play" and verb.text == "https://example.com/new-hold.mp3" for verb in root
+    )
+
+
+def test_a_change_written_by_another_process_is_seen_through_the_token_alone(twilio, demo):
+    """Another process shares nothing with this one but the database: it writes the change and
+    a new token. This process learns of it from the token its next upsert reads."""
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    with connection.cursor() as cursor:  # no model save here, so no signal in this process
+        cursor.execute(
+            "UPDATE queues_queue SET hold_music_url = %s WHERE id = %s",
+            ["https://example.com/other-process.mp3", queue.pk],
+        )
+    stale = twiml(post_wait(twilio, queue, queue_time=6))
+    assert not any(verb.tag == "Play" and "other-process" in verb.text for verb in stale)
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE telephony_configversion SET token = %s WHERE id = 1", ["b" * 32])
+
+    fresh = twiml(post_wait(twilio, queue, queue_time=7))
+    assert any(verb.tag == "Play" and "other-process" in verb.text for verb in fresh)
+
+
+def test_a_flow_edit_is_rendered_at_the_next_call(twilio, demo):
+    incoming(twilio, call_sid="CA" + "8" * 32)
+    menu = _menu()
+    menu.text = "A brand new greeting."
+    menu.save()
+    flow_touch(flow=menu.flow)  # what the flow admin does after saving a step
+
+    root = twiml(incoming(twilio))
+
+    assert "A brand new greeting." in ElementText(root)
+
+
+def ElementText(root):  # noqa: N802
+    return " ".join(element.text or "" for element in root.iter())
+
+
+def test_without_the_token_row_nothing_is_kept(twilio, demo):
+    ConfigVersion.objects.all().delete()
+    configcache.clear()
+    incoming(twilio, call_sid="CA" + "8" * 32)
+
+    _, sql = round_trips(lambda: incoming(twilio))
+
+    assert any("ivr_phonenumber" in statement for statement in sql)
