@@ -170,15 +170,15 @@ def wait_response(
 SHED_PAUSE_SECONDS = 10
 
 
-def overload_wait_response(*, hold_music_url: str, wait_url: str) -> VoiceResponse:
-    """The wait loop when the app is behind: hold music (or a pause), then back to the wait
-    URL. Built from nothing the database must say; no position, no announcement."""
+def overload_wait_response(*, hold_music_url: str) -> VoiceResponse:
+    """The wait loop when the app is behind: hold music (or a pause), and nothing after it, so
+    Twilio asks the wait URL again when it runs out, as after every wait document. Built from
+    nothing the database must say; no position, no announcement."""
     response = VoiceResponse()
     if hold_music_url:
         response.play(hold_music_url)
     else:
         response.pause(length=SHED_PAUSE_SECONDS)
-    response.redirect(wait_url, method="POST")
     return response
 
 

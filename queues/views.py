@@ -29,8 +29,8 @@ def _priority(value: str | None) -> int:
 def shed_when_behind(request):
     """The wait loop's answer when the reverse proxy got the request more than
     WEBHOOK_BEHIND_MS ago: the app is behind, so answer at once with the queue's hold music (as
-    this process last read the queue; a pause when it has not) and a Redirect back to the same
-    wait URL. No query at all and nothing stored: the caller keeps their place in Twilio's
+    this process last read the queue; a pause when it has not); when it runs out Twilio asks
+    the wait URL again. No query at all and nothing stored: the caller keeps their place in Twilio's
     queue, and the next pass, once the app has caught up, records as usual."""
     limit = settings.WEBHOOK_BEHIND_MS
     behind = proxy_queue_ms(request)
@@ -42,7 +42,6 @@ def shed_when_behind(request):
     return twiml_response(
         twiml.overload_wait_response(
             hold_music_url=queue.hold_music_url if queue is not None else "",
-            wait_url=request.build_absolute_uri(),
         )
     )
 
