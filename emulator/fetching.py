@@ -62,9 +62,12 @@ class HttpMixin:
             try:
                 response = self.transport.send(current_method, target, body=body, headers=headers)
             except TransportTimeout as error:
+                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
             except TransportFailure as error:
+                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: cannot connect ({error})") from None
+            self.request_log.append((leg.sid, current_method, current_url, response.status))
             for name, value in response.cookies.items():  # Twilio keeps cookies per call
                 if value is None:
                     leg.cookies.pop(name, None)

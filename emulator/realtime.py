@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 logger = logging.getLogger("emulator.realtime")
@@ -25,6 +26,10 @@ class RealTimeRunner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
+        # How late the loop found due events (wall-clock seconds past their virtual time):
+        # near 0 while the local Twilio keeps up, growing when webhooks take longer than the
+        # calls give them (every webhook of every call is sent from this one thread).
+        self.lateness: deque[float] = deque(maxlen=200_000)
 
     # --- for other threads ----------------------------------------------------------------
     def call(self, fn, *args, timeout: float = 30.0, **kwargs):
@@ -53,11 +58,14 @@ class RealTimeRunner:
     def _loop(self) -> None:
         sim = self.emulator.sim
         while not self._stopping.is_set():
+            due = sim.next_due()
+            if due is not None and due <= self.elapsed():
+                self.lateness.append(self.elapsed() - due)
             try:
                 sim.run(until=self.elapsed())
             except Exception:  # one broken call must not stop the local Twilio
                 logger.exception("a call failed in the emulator")
-            due = next((entry[0] for entry in sorted(sim._heap) if not entry[4]), None)
+            due = sim.next_due()
             delay = IDLE_SECONDS if due is None else min(IDLE_SECONDS, due - self.elapsed())
             try:
                 item = self.commands.get(timeout=max(0.0, delay))
