@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -52,6 +53,7 @@ PORTS = {"nginx": 8700, "node1": 8701, "node2": 8702, "twilio": 8710}
 REPLICA_PORT = 5433
 PGBOUNCER_PORT = 6432
 AGENT_PREFIX = "mn-agent"
+FALLBACK_PATH = "/twilio/voice/fallback"
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -87,10 +89,16 @@ class Plan:
 
     def talk_time(self) -> float:
         """Talk time that keeps the agents about 60 % busy: busy agents = arrivals per second ×
-        seconds per call (ring + talk + ~2 s of bridging and hanging up)."""
+        seconds per call (ring + talk + ~2 s of bridging and hanging up), but at least 6 s: the
+        scripted agent's talk starts when they accept, and the caller joins only after the
+        worker has moved them out of the queue and they have heard the connect message."""
         if self.talk_seconds:
             return self.talk_seconds
-        return max(2.0, round(0.6 * self.agents / self.rate - self.answer_after - 2.0, 1))
+        return max(6.0, round(0.6 * self.agents / self.rate - self.answer_after - 2.0, 1))
+
+    def occupancy(self) -> float:
+        """Little's law: busy agents / agents."""
+        return self.rate * (self.answer_after + self.talk_time() + 2.0) / self.agents
 
 
 def prepare_agents(count: int, *, now=None) -> list:
@@ -280,6 +288,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
     from agents.models import AgentStatus, AgentStatusInterval
     from queues.models import Queue, QueueVisit
@@ -374,8 +383,32 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     # the local Twilio's ground truth.
     truth = [visit for visit in report["visits"] if visit["queue"] == QUEUE]
     results = Counter(visit["result"] for visit in truth)
-    agent_legs = [leg for leg in report["calls"] if leg["to"].startswith(f"client:{AGENT_PREFIX}")]
-    rings = Counter(leg["to"][len("client:") :] for leg in agent_legs)
+    legs = {leg["sid"]: leg for leg in report["calls"]}
+    # Who talked with whom: the callers and agents who joined the same conference once it
+    # started (a bridge's room, `visit-<id>`).
+    talked = {}
+    for conference in report["conferences"]:
+        if not conference["started"]:
+            continue
+        joined = [legs[sid] for sid in conference["joined"] if sid in legs]
+        agents_in = [
+            leg["to"][len("client:") :] for leg in joined if leg["to"].startswith("client:")
+        ]
+        for leg in joined:
+            if leg["direction"] == "inbound" and agents_in:
+                talked[leg["sid"]] = agents_in[0]
+    # The agent accepted while the caller still waited, and the caller hung up before the
+    # bridge took them out of the queue: the app counts the visit answered (docs/routing.md:
+    # answered = accepted while the caller waits), Twilio says the caller hung up in the queue.
+    truth_sids = {visit["call_sid"] for visit in truth}
+    raced = [
+        (sid, identity)
+        for sid, identity in QueueVisit.objects.filter(
+            call__sid__in=truth_sids, answered_at__isnull=False, result="hangup"
+        ).values_list("call__sid", "agent_identity")
+        if sid not in talked
+    ]
+    out.figures["accepted, caller hung up before the bridge"] = len(raced)
     today = timezone.localdate()
     date_range = metrics.DateRange(start=today - timedelta(days=1), end=today)
     queues = list(Queue.objects.filter(slug=QUEUE))
@@ -388,8 +421,8 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     row = rows[0]
     expected = {
         "offered": len(truth),
-        "answered": results.get("redirected", 0) + results.get("bridged", 0),
-        "abandoned": results.get("hangup", 0),
+        "answered": results.get("redirected", 0) + results.get("bridged", 0) + len(raced),
+        "abandoned": results.get("hangup", 0) - len(raced),
     }
     got = {
         "offered": row["offered"],
@@ -398,29 +431,44 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     }
     out.figures["queue report (offered/answered/abandoned)"] = tuple(got.values())
     out.check(got == expected, f"queue report {got} != ground truth {expected}")
-    answered_legs = Counter(
-        leg["to"][len("client:") :] for leg in agent_legs if leg["answered_at"] is not None
+    answered_by = Counter(talked.values()) + Counter(identity for _sid, identity in raced)
+    rings = Counter(
+        leg["to"][len("client:") :]
+        for leg in report["calls"]
+        if leg["to"].startswith(f"client:{AGENT_PREFIX}")
     )
-    mismatched = []
-    for agent_row in agent_rows:
-        identity = agent_row["agent"]
-        if not identity.startswith(AGENT_PREFIX):
-            continue
-        if agent_row.get("offers", 0) != rings.get(identity, 0) or agent_row[
-            "answered"
-        ] != answered_legs.get(identity, 0):
-            mismatched.append(
-                f"{identity}: offers {agent_row.get('offers')} vs rings {rings.get(identity, 0)},"
-                f" answered {agent_row['answered']} vs {answered_legs.get(identity, 0)}"
-            )
-    out.figures["agent report rows differing from the ground truth"] = len(mismatched)
+    rung = Counter(
+        Offer.objects.filter(started_at__gte=since, rang_at__isnull=False).values_list(
+            "agent__identity", flat=True
+        )
+    )
+    mismatched = [
+        f"{row['agent']}: answered {row['answered']} vs {answered_by.get(row['agent'], 0)}"
+        for row in agent_rows
+        if row["agent"].startswith(AGENT_PREFIX)
+        and row["answered"] != answered_by.get(row["agent"], 0)
+    ]
+    mismatched += [
+        f"{identity}: rang {rung.get(identity, 0)} times vs {rings.get(identity, 0)} at Twilio"
+        for identity in sorted(set(rung) | set(rings))
+        if rung.get(identity, 0) != rings.get(identity, 0)
+    ]
+    out.figures["agents whose answered calls or rings differ from the ground truth"] = len(
+        mismatched
+    )
     out.check(not mismatched, "agent report != ground truth: " + "; ".join(mismatched[:5]))
+
+    # Tasks a killed worker had claimed are never finished (django-tasks-db has no lease).
+    running = Counter(
+        DBTaskResult.objects.filter(status="RUNNING").values_list("task_path", flat=True)
+    )
+    out.figures["tasks left running (claimed by a killed worker)"] = dict(running)
+    out.check(not running, f"tasks never finished: {dict(running)}")
 
     # 5. No caller and no webhook lost.
     inbound = [leg["sid"] for leg in report["calls"] if leg["direction"] == "inbound"]
     stored_calls = set(Call.objects.filter(sid__in=inbound).values_list("sid", flat=True))
     lost_callers = [sid for sid in inbound if sid not in stored_calls]
-    truth_sids = {visit["call_sid"] for visit in truth}
     visit_sids = set(
         QueueVisit.objects.filter(call__sid__in=truth_sids).values_list("call__sid", flat=True)
     )
@@ -432,7 +480,10 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     failed = Counter()
     for sid, _method, url, status in report["requests"]:
         key = (sid, urlsplit(url).path)
-        if status is not None and 200 <= status < 300:
+        if key[1] == FALLBACK_PATH:
+            # Answers with the database down, so it stores nothing (docs/deploy.md).
+            out.figures["fallback requests"] = out.figures.get("fallback requests", 0) + 1
+        elif status is not None and 200 <= status < 300:
             answered[key] += 1
         else:
             failed[str(status)] += 1
@@ -443,11 +494,20 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
         )
     )
     lost = sum(max(0, count - stored.get(key, 0)) for key, count in answered.items())
+    by_path = Counter(
+        re.sub(r"/\d+", "/<n>", urlsplit(url).path) for _sid, _m, url, _s in report["requests"]
+    )
+    callers = max(1, len(inbound))
+    out.figures["webhook requests per caller"] = round(len(report["requests"]) / callers, 2)
+    out.figures["per caller, by path"] = {
+        path: round(count / callers, 2) for path, count in by_path.most_common()
+    }
     out.figures["webhook requests 2xx / not 2xx"] = (sum(answered.values()), dict(failed))
     out.figures["webhook requests answered 2xx but not stored"] = lost
     out.check(lost == 0, f"{lost} webhook request(s) answered 2xx but not stored")
-    out.figures["local Twilio lateness p50/p99/max (s)"] = tuple(
-        round(report["lateness"][key], 3) for key in ("p50", "p99", "max")
+    out.figures["local Twilio lateness p50/p99/max (s), samples"] = (
+        *(round(report["lateness"][key], 3) for key in ("p50", "p99", "max")),
+        report["lateness"]["samples"],
     )
     out.figures["emulator errors (Twilio codes)"] = dict(
         Counter(int(error["code"]) for error in report["errors"])
@@ -812,7 +872,8 @@ def main(argv=None) -> int:
     print(f"load average before: {os.getloadavg()}; logs in {workdir}", flush=True)
     print(
         f"plan: {plan.rate:g} calls/s for {plan.seconds:g} s, {plan.agents} agents, ring "
-        f"{plan.answer_after:g} s, talk {plan.talk_time():g} s, {plan.abandon_share:.0%} give up;"
+        f"{plan.answer_after:g} s, talk {plan.talk_time():g} s (agents ~{plan.occupancy():.0%} "
+        f"busy), {plan.abandon_share:.0%} give up;"
         f" {'one node' if single else 'two nodes + replica + PgBouncer'}"
         f"{', killing a node and a worker half-way' if args.kill else ''}",
         flush=True,

@@ -90,6 +90,10 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin,
         # Every request sent to the app and how it was answered: (CallSid, method, URL, HTTP
         # status or None when unreachable). The local Twilio's load report reads it.
         self.request_log: list[tuple[str, str, str, int | None]] = []
+        # None: status callbacks are sent in line, one after the other with everything else
+        # (in process, the discrete-event clock). The local Twilio sets a sender that posts
+        # them from threads of their own (realtime.StatusCallbackSender).
+        self.status_callback_sender = None
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
         self.conferences: list = []  # every conference, in order of creation

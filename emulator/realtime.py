@@ -126,3 +126,51 @@ class PumpingTransport:
         while not future.done():
             self.runner.pump(0.01)
         return future.result()
+
+
+class StatusCallbackSender:
+    """Status callbacks on the real clock, sent from `threads` threads of their own so that a
+    slow app delays no call: Twilio sends them asynchronously too, and the calls do not wait
+    for their answer. One leg's callbacks always go through the same thread, so they arrive in
+    the order they happened (SequenceNumber order); callbacks of different legs may arrive in
+    any order, as on Twilio. A failure is recorded on the emulator's thread (error 15003)."""
+
+    def __init__(self, emulator, runner: RealTimeRunner, transport, threads: int = 4):
+        self.emulator = emulator
+        self.runner = runner
+        self.transport = transport
+        self._queues = [queue.Queue() for _ in range(threads)]
+        self._threads = [
+            threading.Thread(
+                target=self._send_from, args=(q,), name=f"twilio-status-{n}", daemon=True
+            )
+            for n, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, leg, url: str, method: str, fields: dict) -> None:
+        self._queues[hash(leg.sid) % len(self._queues)].put((leg, url, method, fields))
+
+    def stop(self) -> None:
+        for q in self._queues:
+            q.put(None)
+
+    def _report(self, leg, code, url, message) -> None:
+        future: Future = Future()
+        self.runner.commands.put(
+            (self.emulator._record_error, (leg, code, url, message), {}, future)
+        )
+
+    def _send_from(self, q: queue.Queue) -> None:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            leg, url, method, fields = item
+            try:
+                self.emulator._send_status_callback(
+                    leg, url, method, fields, transport=self.transport, report=self._report
+                )
+            except Exception:  # a broken callback must not stop the others
+                logger.exception("a status callback failed in the emulator")

@@ -24,7 +24,7 @@ from .actors import Caller
 from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
-from .realtime import PumpingTransport, RealTimeRunner
+from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender
 from .recordings import recording_wav
 from .tokens import TokenError, verify_access_token
 from .transport import HttpTransport
@@ -97,6 +97,10 @@ class LocalTwilio:
         )
         self.emulator.calls_per_second = calls_per_second
         self.runner = RealTimeRunner(self.emulator)
+        self.status_sender = StatusCallbackSender(
+            self.emulator, self.runner, self.emulator.transport
+        )
+        self.emulator.status_callback_sender = self.status_sender
         self.emulator.transport = PumpingTransport(self.emulator.transport, self.runner)
         self.emulator.configure_client_app(
             voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
@@ -134,6 +138,7 @@ class LocalTwilio:
             self._server.shutdown()
             self._server.server_close()
         self.runner.stop()
+        self.status_sender.stop()
 
     # --- WSGI -----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
@@ -317,6 +322,19 @@ class LocalTwilio:
                         "ended_at": moment(leg.ended_at),
                     }
                     for leg in emulator.calls
+                ],
+                "conferences": [
+                    {
+                        "sid": conference.sid,
+                        "friendly_name": conference.friendly_name,
+                        "started": any(e == "conference-start" for e, _ in conference.events),
+                        "joined": [
+                            fields["CallSid"]
+                            for event, fields in conference.events
+                            if event == "participant-join"
+                        ],
+                    }
+                    for conference in emulator.conferences
                 ],
                 "requests": [list(entry) for entry in emulator.request_log],
                 "errors": [dict(error) for error in emulator.errors],
