@@ -53,6 +53,9 @@ PORTS = {"nginx": 8700, "node1": 8701, "node2": 8702, "twilio": 8710}
 REPLICA_PORT = 5433
 PGBOUNCER_PORT = 6432
 AGENT_PREFIX = "mn-agent"
+# A physical replication slot, so the primary keeps the WAL the replica has not received yet
+# (without one, other databases' traffic on a shared primary can recycle it first).
+SLOT = "tsunagu_multinode_bench"
 FALLBACK_PATH = "/twilio/voice/fallback"
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -616,6 +619,8 @@ class Stack:
                     [pg_bin("pg_ctl"), "-D", str(self.replica_dir), "-m", "fast", "stop"],
                     stdout=subprocess.DEVNULL,
                 )
+        if self.replica_dir is not None:
+            drop_slot()
 
     def wait_http(self, name: str, url: str, seconds: float = 90) -> None:
         deadline = time.monotonic() + seconds
@@ -655,8 +660,22 @@ def ensure_replication_allowed() -> None:
         connection.execute("SELECT pg_reload_conf()")
 
 
+def drop_slot() -> None:
+    """The replica's replication slot keeps WAL on the primary for as long as it exists: it goes
+    with the replica (and a slot left by an interrupted run is dropped before a new one)."""
+    import psycopg
+
+    with psycopg.connect(f"{PRIMARY}/postgres", autocommit=True) as connection:
+        connection.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE slot_name = %s AND NOT active",
+            [SLOT],
+        )
+
+
 def start_replica(stack: Stack) -> None:
     ensure_replication_allowed()
+    drop_slot()
     replica = stack.workdir / "replica"
     stack.replica_dir = replica
     replica.mkdir(mode=0o700)
@@ -667,7 +686,7 @@ def start_replica(stack: Stack) -> None:
     run_as_postgres(
         [
             pg_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", "5432", "-U", "postgres",
-            "-D", str(replica), "-X", "stream", "-R", "-c", "fast",
+            "-D", str(replica), "-X", "stream", "-R", "-c", "fast", "-C", "-S", SLOT,
         ]
     )  # fmt: skip
     # Debian keeps the configuration outside the data directory: the replica gets its own.
