@@ -889,12 +889,13 @@ def main(argv=None) -> int:
     workdir.chmod(0o755)
     stack = Stack(workdir)
     print(f"load average before: {os.getloadavg()}; logs in {workdir}", flush=True)
+    killing = ", killing a worker half-way" if single else ", killing a node and a worker half-way"
     print(
         f"plan: {plan.rate:g} calls/s for {plan.seconds:g} s, {plan.agents} agents, ring "
         f"{plan.answer_after:g} s, talk {plan.talk_time():g} s (agents ~{plan.occupancy():.0%} "
         f"busy), {plan.abandon_share:.0%} give up;"
         f" {'one node' if single else 'two nodes + replica + PgBouncer'}"
-        f"{', killing a node and a worker half-way' if args.kill else ''}",
+        f"{killing if args.kill else ''}",
         flush=True,
     )
     recreate_database()
@@ -970,15 +971,16 @@ def main(argv=None) -> int:
             stack.kill("worker1")
             killed.append("worker1")
             print(f"killed (SIGKILL): {', '.join(killed)}", flush=True)
+            if single:
+                # The only worker is gone: another starts at once, as a supervisor
+                # (systemd's Restart=always) would start it.
+                stack.start("worker1b", [sys.executable, "manage.py", "worker"], env)
 
         print("load running …", flush=True)
         load_started = time.monotonic()
         placed = drive_arrivals(twilio_url, plan, on_half=kill_half_way if args.kill else None)
         arrivals_took = time.monotonic() - load_started
         print(f"{len(placed)} callers placed in {arrivals_took:.0f} s; draining …", flush=True)
-        if args.kill and single:
-            # The only worker is gone: start another, as an operator (or systemd) would.
-            stack.start("worker1b", [sys.executable, "manage.py", "worker"], env)
         report = drain(twilio_url, seconds=max(120, plan.seconds / 2))
         heartbeat.stopping.set()
         wait_until_settled()
