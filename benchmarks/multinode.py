@@ -847,6 +847,13 @@ def app_environment(args, *, single: bool) -> dict:
     return env
 
 
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PRIMARY}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
 def recreate_database() -> None:
     import psycopg
 
@@ -999,13 +1006,11 @@ def main(argv=None) -> int:
         stack.stop_all()
         connections.close_all()
         if not args.keep:
-            recreate_and_drop = __import__("psycopg").connect(
-                f"{PRIMARY}/postgres", autocommit=True
-            )
-            with recreate_and_drop:
-                recreate_and_drop.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            drop_database()
         if stack.replica_dir is not None:
             shutil.rmtree(stack.replica_dir, ignore_errors=True)
+    if outcome is None:
+        return 1
     print(format_outcome(outcome))
     if args.json:
         Path(args.json).write_text(
