@@ -242,18 +242,51 @@ LOGGING = {
 # statement is cancelled after DATABASE_STATEMENT_TIMEOUT seconds (0 = no limit).
 DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=8)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-    _db_options["options"] = " ".join(
+# What sits between the app and PostgreSQL. "" (nothing, or a pooler in session mode) or
+# "pgbouncer-transaction": PgBouncer in transaction pooling mode, where a server connection is
+# the client's only for one transaction. Then the app uses no server-side cursors and no
+# prepared statements (both outlive a transaction), and sends no startup `options` (PgBouncer
+# refuses them): the statement timeout must be set on the database or role instead
+# (ALTER DATABASE … SET statement_timeout = '8s'). docs/deploy.md, *PgBouncer*.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer-transaction"):
+    raise ImproperlyConfigured('DATABASE_POOLER must be "" or "pgbouncer-transaction".')
+
+# Reports read from a replica when REPORTS_DATABASE_URL is set (reports/routers.py): the report
+# pages and the report API read there; every write and every other read stays on default.
+REPORTS_DATABASE_URL = env.str("REPORTS_DATABASE_URL", default="")
+if REPORTS_DATABASE_URL:
+    DATABASES["reports"] = env.db_url_config(REPORTS_DATABASE_URL)
+    DATABASES["reports"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["reports"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["reports.routers.ReportsReplicaRouter"]
+
+
+def _postgresql_options(database: dict, *, pooled: bool) -> None:
+    """Timeouts (and, behind PgBouncer in transaction mode, what it cannot carry) of one alias."""
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    options = database.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if pooled:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        options["prepare_threshold"] = None  # psycopg 3: never prepare a statement
+        return
+    options["options"] = " ".join(
         filter(
             None,
             [
-                _db_options.get("options", ""),
+                options.get("options", ""),
                 f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}",
             ],
         )
     )
+
+
+# The pooler fronts the primary; a replica is reached directly (its own connections).
+_postgresql_options(DATABASES["default"], pooled=DATABASE_POOLER == "pgbouncer-transaction")
+if "reports" in DATABASES:
+    _postgresql_options(DATABASES["reports"], pooled=False)
 
 # SQLite (development, tests): a transaction that will write takes the write lock when it begins,
 # so two threads never deadlock upgrading their read locks ("database is locked" at once); the

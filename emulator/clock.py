@@ -63,6 +63,14 @@ class Simulation:
     def pending(self) -> bool:
         return any(not entry[4] for entry in self._heap)
 
+    def next_due(self) -> float | None:
+        """When the next event not cancelled is due (None: nothing scheduled). Cancelled entries
+        at the top of the heap are dropped on the way, as `run` would."""
+        heap = self._heap
+        while heap and heap[0][4]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
     def run(self, until: float | None = None, *, max_events: int = 20_000_000) -> None:
         heap = self._heap
         while heap:

@@ -15,6 +15,10 @@ class Device:
     events: list = field(default_factory=list)
     calls: dict = field(default_factory=dict)  # CallSid -> "incoming" | "outgoing" | "accepted"
     rejected: set = field(default_factory=set)
+    # A scripted device (load tests, training): accepts every incoming call after answer_after
+    # seconds of ringing and hangs up talk_seconds after accepting (None: never by itself).
+    answer_after: float | None = None
+    talk_seconds: float | None = None
 
 
 class Devices:
@@ -28,8 +32,19 @@ class Devices:
         emulator.observers.append(self._observe)
 
     # --- registry (emulator thread) -------------------------------------------------------------
-    def register(self, identity: str) -> Device:
-        device = Device(id="DE" + uuid.uuid4().hex, identity=identity)
+    def register(
+        self,
+        identity: str,
+        *,
+        answer_after: float | None = None,
+        talk_seconds: float | None = None,
+    ) -> Device:
+        device = Device(
+            id="DE" + uuid.uuid4().hex,
+            identity=identity,
+            answer_after=answer_after,
+            talk_seconds=talk_seconds,
+        )
         self.devices[device.id] = device
         agent = self.emulator.agents.get(identity) or self.emulator.add_agent(
             identity, talk_seconds=None
@@ -78,6 +93,10 @@ class Devices:
             for device in self.for_identity(identity):
                 device.calls[leg.sid] = "incoming"
                 self.emit(device, "incoming", leg)
+                if device.answer_after is not None:
+                    self.emulator.sim.schedule(
+                        self.emulator.now + device.answer_after, self._auto_accept, device, leg.sid
+                    )
             return
         if kind not in ("answered", "end"):
             return
@@ -94,6 +113,19 @@ class Devices:
                     self.emit(device, "disconnect", leg)
                 elif leg.sid not in device.rejected:
                     self.emit(device, "cancel", leg)
+
+    # --- a scripted device (emulator thread) ----------------------------------------------------
+    def _auto_accept(self, device: Device, sid: str) -> None:
+        if device.id not in self.devices or not self.accept(device, sid):
+            return  # unregistered, or the call stopped ringing (cancelled, taken elsewhere)
+        if device.talk_seconds is not None:
+            self.emulator.sim.schedule(
+                self.emulator.now + device.talk_seconds, self._auto_hangup, device, sid
+            )
+
+    def _auto_hangup(self, device: Device, sid: str) -> None:
+        if device.calls.get(sid) == "accepted":
+            self.hangup(device, sid)
 
     # --- what a device does (emulator thread) ---------------------------------------------------
     def _ringing(self, device: Device, sid: str):

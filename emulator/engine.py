@@ -86,6 +86,14 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin,
         self.callees: dict[str, Caller] = {}
         self.queues: dict[str, Queue] = {}  # by name
         self.calls: list[EmulatedCall] = []
+        self._calls_by_sid: dict[str, EmulatedCall] = {}
+        # Every request sent to the app and how it was answered: (CallSid, method, URL, HTTP
+        # status or None when unreachable). The local Twilio's load report reads it.
+        self.request_log: list[tuple[str, str, str, int | None]] = []
+        # None: status callbacks are sent in line, one after the other with everything else
+        # (in process, the discrete-event clock). The local Twilio sets a sender that posts
+        # them from threads of their own (realtime.StatusCallbackSender).
+        self.status_callback_sender = None
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
         self.conferences: list = []  # every conference, in order of creation
@@ -221,12 +229,13 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin,
         return next((queue for queue in self.queues.values() if queue.sid == sid), None)
 
     def call_by_sid(self, sid: str) -> EmulatedCall | None:
-        return next((call for call in self.calls if call.sid == sid), None)
+        return self._calls_by_sid.get(sid)
 
     # --- starting calls ----------------------------------------------------------------------
     def _new_leg(self, **kwargs) -> EmulatedCall:
         leg = EmulatedCall(self, **kwargs)
         self.calls.append(leg)
+        self._calls_by_sid[leg.sid] = leg
         return leg
 
     def place_call(

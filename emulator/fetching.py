@@ -34,8 +34,18 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 class HttpMixin:
     """The Emulator's requests to the app (see engine.Emulator)."""
 
-    def _request(self, leg: EmulatedCall, url: str, method: str, fields: dict, *, kind="twiml"):
+    def _request(
+        self,
+        leg: EmulatedCall,
+        url: str,
+        method: str,
+        fields: dict,
+        *,
+        kind="twiml",
+        transport=None,
+    ):
         """Send one signed request; return the TransportResponse or raise TwimlError."""
+        transport = transport or self.transport
         all_fields = {key: str(value) for key, value in fields.items()}
         leg.requests.append((self.sim.now, method, url, dict(all_fields)))
         leg.note("request", url=url, method=method, fields=dict(all_fields), purpose=kind)
@@ -60,11 +70,14 @@ class HttpMixin:
             if leg.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in leg.cookies.items())
             try:
-                response = self.transport.send(current_method, target, body=body, headers=headers)
+                response = transport.send(current_method, target, body=body, headers=headers)
             except TransportTimeout as error:
+                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
             except TransportFailure as error:
+                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: cannot connect ({error})") from None
+            self.request_log.append((leg.sid, current_method, current_url, response.status))
             for name, value in response.cookies.items():  # Twilio keeps cookies per call
                 if value is None:
                     leg.cookies.pop(name, None)
@@ -115,17 +128,23 @@ class HttpMixin:
                 fields["RecordingDuration"] = str(leg.recording["duration"])
             fields["Duration"] = str((leg.duration + 59) // 60)
         leg.sequence += 1
+        if self.status_callback_sender is not None:
+            # The local Twilio: sent beside the calls (in order per leg), not in their way.
+            self.status_callback_sender.submit(leg, leg.status_callback, leg.status_method, fields)
+            return
+        self._send_status_callback(leg, leg.status_callback, leg.status_method, fields)
+
+    def _send_status_callback(self, leg, url, method, fields, *, transport=None, report=None):
+        """One status callback; a failure is error 15003 on the call (`report` hands the error
+        to the emulator's thread when this runs on another)."""
+        record = report or self._record_error
         try:
-            response = self._request(
-                leg, leg.status_callback, leg.status_method, fields, kind="status"
-            )
+            response = self._request(leg, url, method, fields, kind="status", transport=transport)
         except TwimlError as error:
-            self._record_error(leg, STATUS_CALLBACK_ERROR, leg.status_callback, error.message)
+            record(leg, STATUS_CALLBACK_ERROR, url, error.message)
             return
         if response.status >= 400:
-            self._record_error(
-                leg, STATUS_CALLBACK_ERROR, leg.status_callback, f"answered {response.status}"
-            )
+            record(leg, STATUS_CALLBACK_ERROR, url, f"answered {response.status}")
 
     def _fetch_text(self, leg, nxt: Next, ctx: str) -> tuple[str, str, str]:
         """(kind, text, url): kind 'twiml' or 'audio'. Raises TwimlError."""

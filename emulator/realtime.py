@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 logger = logging.getLogger("emulator.realtime")
@@ -25,6 +26,10 @@ class RealTimeRunner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
+        # How late the loop found due events (wall-clock seconds past their virtual time):
+        # near 0 while the local Twilio keeps up, growing when webhooks take longer than the
+        # calls give them (every webhook of every call is sent from this one thread).
+        self.lateness: deque[float] = deque(maxlen=200_000)
 
     # --- for other threads ----------------------------------------------------------------
     def call(self, fn, *args, timeout: float = 30.0, **kwargs):
@@ -53,11 +58,14 @@ class RealTimeRunner:
     def _loop(self) -> None:
         sim = self.emulator.sim
         while not self._stopping.is_set():
+            due = sim.next_due()
+            if due is not None and due <= self.elapsed():
+                self.lateness.append(self.elapsed() - due)
             try:
                 sim.run(until=self.elapsed())
             except Exception:  # one broken call must not stop the local Twilio
                 logger.exception("a call failed in the emulator")
-            due = next((entry[0] for entry in sorted(sim._heap) if not entry[4]), None)
+            due = sim.next_due()
             delay = IDLE_SECONDS if due is None else min(IDLE_SECONDS, due - self.elapsed())
             try:
                 item = self.commands.get(timeout=max(0.0, delay))
@@ -118,3 +126,51 @@ class PumpingTransport:
         while not future.done():
             self.runner.pump(0.01)
         return future.result()
+
+
+class StatusCallbackSender:
+    """Status callbacks on the real clock, sent from `threads` threads of their own so that a
+    slow app delays no call: Twilio sends them asynchronously too, and the calls do not wait
+    for their answer. One leg's callbacks always go through the same thread, so they arrive in
+    the order they happened (SequenceNumber order); callbacks of different legs may arrive in
+    any order, as on Twilio. A failure is recorded on the emulator's thread (error 15003)."""
+
+    def __init__(self, emulator, runner: RealTimeRunner, transport, threads: int = 4):
+        self.emulator = emulator
+        self.runner = runner
+        self.transport = transport
+        self._queues = [queue.Queue() for _ in range(threads)]
+        self._threads = [
+            threading.Thread(
+                target=self._send_from, args=(q,), name=f"twilio-status-{n}", daemon=True
+            )
+            for n, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, leg, url: str, method: str, fields: dict) -> None:
+        self._queues[hash(leg.sid) % len(self._queues)].put((leg, url, method, fields))
+
+    def stop(self) -> None:
+        for q in self._queues:
+            q.put(None)
+
+    def _report(self, leg, code, url, message) -> None:
+        future: Future = Future()
+        self.runner.commands.put(
+            (self.emulator._record_error, (leg, code, url, message), {}, future)
+        )
+
+    def _send_from(self, q: queue.Queue) -> None:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            leg, url, method, fields = item
+            try:
+                self.emulator._send_status_callback(
+                    leg, url, method, fields, transport=self.transport, report=self._report
+                )
+            except Exception:  # a broken callback must not stop the others
+                logger.exception("a status callback failed in the emulator")

@@ -24,7 +24,7 @@ from .actors import Caller
 from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
-from .realtime import PumpingTransport, RealTimeRunner
+from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender
 from .recordings import recording_wav
 from .tokens import TokenError, verify_access_token
 from .transport import HttpTransport
@@ -97,6 +97,10 @@ class LocalTwilio:
         )
         self.emulator.calls_per_second = calls_per_second
         self.runner = RealTimeRunner(self.emulator)
+        self.status_sender = StatusCallbackSender(
+            self.emulator, self.runner, self.emulator.transport
+        )
+        self.emulator.status_callback_sender = self.status_sender
         self.emulator.transport = PumpingTransport(self.emulator.transport, self.runner)
         self.emulator.configure_client_app(
             voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
@@ -134,6 +138,7 @@ class LocalTwilio:
             self._server.shutdown()
             self._server.server_close()
         self.runner.stop()
+        self.status_sender.stop()
 
     # --- WSGI -----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
@@ -250,6 +255,7 @@ class LocalTwilio:
     def _routes(self):
         return (
             (re.compile(r"/emulator/numbers"), ("GET",), self._numbers),
+            (re.compile(r"/emulator/load-report"), ("GET",), self._load_report),
             (re.compile(r"/emulator/calls"), ("POST",), self._place_call),
             (re.compile(r"/emulator/conferences/(?P<key>[^/]+)"), ("GET",), self._conference),
             (re.compile(r"/emulator/calls/(?P<sid>CA\w+)"), ("GET",), self._call_state),
@@ -277,6 +283,65 @@ class LocalTwilio:
             fallback_url="/twilio/voice/fallback",
         )
 
+    def _load_report(self, method, body, query):
+        """What a load test compares the app's books with: the ground truth of every queue
+        visit, every call leg, every request sent to the app with its answer, and how late the
+        local Twilio ran behind the wall clock."""
+
+        def report():
+            emulator = self.emulator
+            lateness = sorted(self.runner.lateness)
+
+            def moment(seconds):
+                return None if seconds is None else emulator.datetime_at(seconds).isoformat()
+
+            return {
+                "start": emulator.start.isoformat(),
+                "virtual_seconds": emulator.now,
+                "wall_seconds": self.runner.elapsed(),
+                "lateness": {
+                    "samples": len(lateness),
+                    "p50": lateness[len(lateness) // 2] if lateness else 0.0,
+                    "p99": lateness[int(len(lateness) * 0.99)] if lateness else 0.0,
+                    "max": lateness[-1] if lateness else 0.0,
+                },
+                "visits": [
+                    {**visit, "entered_at": visit["entered_at"].isoformat()}
+                    for visit in emulator.ground_truth()
+                ],
+                "calls": [
+                    {
+                        "sid": leg.sid,
+                        "direction": leg.direction,
+                        "from": leg.from_,
+                        "to": leg.to,
+                        "parent": leg.parent.sid if leg.parent is not None else None,
+                        "status": leg.status,
+                        "created_at": moment(leg.created_at),
+                        "answered_at": moment(leg.answered_at),
+                        "ended_at": moment(leg.ended_at),
+                    }
+                    for leg in emulator.calls
+                ],
+                "conferences": [
+                    {
+                        "sid": conference.sid,
+                        "friendly_name": conference.friendly_name,
+                        "started": any(e == "conference-start" for e, _ in conference.events),
+                        "joined": [
+                            fields["CallSid"]
+                            for event, fields in conference.events
+                            if event == "participant-join"
+                        ],
+                    }
+                    for conference in emulator.conferences
+                ],
+                "requests": [list(entry) for entry in emulator.request_log],
+                "errors": [dict(error) for error in emulator.errors],
+            }
+
+        return 200, self.runner.call(report)
+
     def _numbers(self, method, body, query):
         numbers = self.runner.call(lambda: list(self.emulator.numbers))
         return 200, {"numbers": numbers}
@@ -285,11 +350,12 @@ class LocalTwilio:
         to, from_ = str(body.get("to", "")).strip(), str(body.get("from", "")).strip()
         if not re.fullmatch(r"\+[1-9]\d{1,14}", to) or not re.fullmatch(r"\+?\d{2,15}", from_):
             raise HttpError(400, {"message": "to must be +E.164 and from a phone number"})
+        scripted = _scripted_caller(body)
 
         def place():
             if to not in self.emulator.numbers:
                 self._add_number(to)
-            caller = Caller(live=True)
+            caller = Caller(**scripted) if scripted else Caller(live=True)
             return self.emulator.place_call(to=to, from_=from_, caller=caller, at=self.emulator.now)
 
         leg = self.runner.call(place)
@@ -344,7 +410,22 @@ class LocalTwilio:
         except TokenError as error:
             raise HttpError(401, {"code": error.code, "message": error.message}) from None
         identity = claims["grants"]["identity"]
-        device = self.runner.call(self.devices.register, identity)
+        auto = body.get("auto_answer")
+        if auto is None:
+            scripted = {}
+        else:
+            try:
+                answer_after = float(auto["after"])
+                talk = auto.get("talk")
+                talk_seconds = None if talk is None else float(talk)
+            except (TypeError, KeyError, ValueError):
+                raise HttpError(
+                    400, {"message": 'auto_answer: {"after": seconds, "talk": seconds or null}'}
+                ) from None
+            if answer_after < 0 or (talk_seconds is not None and talk_seconds < 0):
+                raise HttpError(400, {"message": "auto_answer: seconds must not be negative"})
+            scripted = {"answer_after": answer_after, "talk_seconds": talk_seconds}
+        device = self.runner.call(self.devices.register, identity, **scripted)
         return 201, {"id": device.id, "identity": identity}
 
     def _unregister(self, method, body, query, id):
@@ -381,6 +462,27 @@ class LocalTwilio:
         if not self.runner.call(act):
             raise HttpError(409, {"message": f"call {sid} cannot be {action}ed by this device"})
         return 200, {"call": sid}
+
+
+def _scripted_caller(body: dict) -> dict:
+    """A caller who plays a script instead of waiting for keys from the page: `digits` (keys per
+    prompt, "-" = silence), `patience` (seconds in a queue before hanging up), `talk_seconds`."""
+    scripted = {}
+    if "digits" in body:
+        digits = str(body["digits"])
+        if not re.fullmatch(r"[0-9*#\- ,]{0,64}", digits):
+            raise HttpError(400, {"message": "digits: 0-9, *, #, - (silence), comma-separated"})
+        scripted["digits"] = digits
+    for name in ("patience", "talk_seconds"):
+        if body.get(name) is not None:
+            try:
+                value = float(body[name])
+            except (TypeError, ValueError):
+                raise HttpError(400, {"message": f"{name} must be a number of seconds"}) from None
+            if value < 0:
+                raise HttpError(400, {"message": f"{name} must not be negative"})
+            scripted[name] = value
+    return scripted
 
 
 def call_state(leg) -> dict:

@@ -24,6 +24,7 @@ from agents.roles import ANALYSTS, SUPERVISORS, user_has_role
 
 from . import metrics, selectors
 from .forms import EARLIEST_DATE, LATEST_DATE, QueueReportForm, RangeForm
+from .routers import replica_reads
 
 
 class IsReportReader(BasePermission):
@@ -185,6 +186,7 @@ def _bad_request(form):
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
+@replica_reads
 def queue_report(request):
     if blank := _blank_parameter(request, ("start", "end", "interval")):
         return blank
@@ -212,6 +214,7 @@ def queue_report(request):
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
+@replica_reads
 def agent_report(request):
     if blank := _blank_parameter(request, ("start", "end")):
         return blank
@@ -243,6 +246,7 @@ def agent_report(request):
 )
 @api_view(["GET"])
 @permission_classes([IsReportReader])
+@replica_reads
 def wallboard(request):
     now = timezone.now()
     rows = metrics.wallboard(now=now, queues=selectors.all_queues())

@@ -14,13 +14,16 @@ from config.security import csv_writer
 
 from . import metrics, selectors
 from .forms import AbandonedFilterForm, FunnelForm, QueueReportForm, RangeForm
+from .routers import replica_reads
 
 
 def report_reader_required(view):
-    """Logged-in analysts, supervisors and superusers; anyone else logged in gets 403."""
+    """Logged-in analysts, supervisors and superusers; anyone else logged in gets 403. The
+    report's reads go to the read replica when one is configured (reports/routers.py)."""
 
     @login_required
     @wraps(view)
+    @replica_reads
     def wrapped(request, *args, **kwargs):
         if not user_has_role(request.user, ANALYSTS, SUPERVISORS):
             raise PermissionDenied
