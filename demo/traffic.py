@@ -25,8 +25,8 @@ from django.utils import timezone
 from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
 from agents.roles import AGENTS
 from queues.models import Queue, QueueResult, QueueVisit
-from reports.metrics import report_zone, settled_hours, settled_until
-from reports.models import QueueHourStats
+from reports.metrics import HOUR, report_zone, settled_hours, settled_until
+from reports.models import AgentHourStats, QueueHourStats
 from telephony.models import Call, CallStatus
 
 BATCH = 5000
@@ -582,10 +582,13 @@ def _day_write(rows: list[CallRows], intervals, *, midnight: datetime, next_midn
                 row.visit.call_id = row.call.pk
             QueueVisit.objects.bulk_create([row.visit for row in rows], batch_size=BATCH)
             AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
-        # Bulk writes send no signals: drop stored report hours of this day explicitly.
+        # Bulk writes send no signals: drop the stored report hours they write into (an
+        # agent's last call may run past midnight).
         QueueHourStats.objects.filter(
             hour_start__gte=midnight, hour_start__lt=next_midnight
         ).delete()
+        until = max([next_midnight, *(interval.ended_at for interval in intervals)])
+        AgentHourStats.objects.filter(hour_start__gt=midnight - HOUR, hour_start__lt=until).delete()
 
 
 def traffic_generate(
