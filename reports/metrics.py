@@ -551,42 +551,44 @@ def _agent_visit_sums(*, start: datetime, stop: datetime, by_hour: bool = False)
         yield row
 
 
-def _intervals_overlapping(start: datetime, stop: datetime):
-    """Status intervals that overlap [start, stop): those that began in it (an index range)
-    and, per agent, the one in progress at ``start``. An agent's intervals follow each other
-    (agents.services closes one as it opens the next), so only the last one begun before
-    ``start`` can reach into the range; no scan of all the older history."""
+def _intervals_overlapping(start: datetime, stop: datetime) -> list:
+    """Status intervals that overlap [start, stop), as two querysets: those that began in it
+    (an index range) and, per agent, the one in progress at ``start``. An agent's intervals
+    follow each other (agents.services closes one as it opens the next), so only the last one
+    begun before ``start`` can reach into the range: no scan of all the older history. (One
+    query with OR would make PostgreSQL scan the whole table.)"""
     in_progress = (
         AgentStatusInterval.objects.filter(agent=OuterRef("pk"), started_at__lt=start)
         .order_by("-started_at", "-pk")
         .values("pk")[:1]
     )
-    return AgentStatusInterval.objects.filter(
-        Q(started_at__gte=start, started_at__lt=stop)
-        | Q(pk__in=Agent.objects.annotate(current=Subquery(in_progress)).values("current"))
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+    return [
+        AgentStatusInterval.objects.filter(started_at__gte=start, started_at__lt=stop),
+        AgentStatusInterval.objects.filter(
+            pk__in=Agent.objects.annotate(current=Subquery(in_progress)).values("current")
+        ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start)),
+    ]
 
 
 def _agent_time_sums(*, start: datetime, stop: datetime, now: datetime) -> dict[str, dict]:
     """Per agent identity, microseconds available and busy inside [start, stop); an open
     interval runs until ``now``."""
     duration = _clipped_duration(start, stop, now)
-    rows = (
-        _intervals_overlapping(start, stop)
-        .values("agent__identity")
-        .annotate(
-            available=Sum(duration, filter=Q(status=AgentStatus.AVAILABLE)),
-            busy=Sum(duration, filter=Q(status__in=BUSY)),
+    sums: dict[str, dict] = {}
+    for intervals in _intervals_overlapping(start, stop):
+        rows = (
+            intervals.values("agent__identity")
+            .annotate(
+                available=Sum(duration, filter=Q(status=AgentStatus.AVAILABLE)),
+                busy=Sum(duration, filter=Q(status__in=BUSY)),
+            )
+            .order_by()
         )
-        .order_by()
-    )
-    return {
-        row["agent__identity"]: {
-            "available_us": (row["available"] or timedelta(0)) // MICROSECOND,
-            "busy_us": (row["busy"] or timedelta(0)) // MICROSECOND,
-        }
-        for row in rows
-    }
+        for row in rows:
+            part = sums.setdefault(row["agent__identity"], {"available_us": 0, "busy_us": 0})
+            part["available_us"] += (row["available"] or timedelta(0)) // MICROSECOND
+            part["busy_us"] += (row["busy"] or timedelta(0)) // MICROSECOND
+    return sums
 
 
 def settled_agent_hours(*, start: datetime, stop: datetime) -> dict[str, dict]:
@@ -636,19 +638,25 @@ def _fill_agent_chunk(*, start: datetime, stop: datetime, zone) -> None:
     sums: dict[tuple[str, datetime], dict] = {}
 
     def part(identity: str, hour: datetime) -> dict:
-        return sums.setdefault((identity, hour), dict.fromkeys(AGENT_SUMMED, 0))
+        figures = sums.get((identity, hour))
+        if figures is None:
+            figures = sums[(identity, hour)] = dict.fromkeys(AGENT_SUMMED, 0)
+        return figures
 
     for row in _agent_visit_sums(start=start, stop=stop, by_hour=True):
         figures = part(row["agent_identity"], row["hour"])
         for name in ("answered", "talk_sum", "handle_sum", "handle_count"):
             figures[name] += row[name] or 0
     # Each interval's time split by hour (settled hours are over: an open interval fills them).
-    intervals = _intervals_overlapping(start, stop).filter(
-        status__in=[AgentStatus.AVAILABLE, *BUSY]
-    )
-    for identity, status, began, ended in intervals.values_list(
-        "agent__identity", "status", "started_at", "ended_at"
-    ):
+    counted = [AgentStatus.AVAILABLE, *BUSY]
+    intervals = [
+        row
+        for overlapping in _intervals_overlapping(start, stop)
+        for row in overlapping.filter(status__in=counted).values_list(
+            "agent__identity", "status", "started_at", "ended_at"
+        )
+    ]
+    for identity, status, began, ended in intervals:
         name = "available_us" if status == AgentStatus.AVAILABLE else "busy_us"
         begin = max(began, start)
         end = stop if ended is None else min(ended, stop)
