@@ -599,10 +599,13 @@ def settled_agent_hours(*, start: datetime, stop: datetime) -> dict[str, dict]:
     stored = AgentHourStats.objects.filter(
         hour_start__gte=start, hour_start__lt=stop, time_zone=zone.key
     )
-    done = set(stored.filter(agent_identity=HOUR_ADDED_UP).values_list("hour_start", flat=True))
-    missing = [hour for hour in _real_hours(start, stop) if hour not in done]
-    for first, last in _runs(missing):
-        _fill_agent_hours(start=first, stop=last + HOUR, zone=zone)
+    added_up = stored.filter(agent_identity=HOUR_ADDED_UP)
+    hours = _real_hours(start, stop)
+    if added_up.count() != len(hours):
+        done = set(added_up.values_list("hour_start", flat=True))
+        missing = [hour for hour in hours if hour not in done]
+        for first, last in _runs(missing):
+            _fill_agent_hours(start=first, stop=last + HOUR, zone=zone)
     rows = (
         stored.exclude(agent_identity=HOUR_ADDED_UP)
         .values("agent_identity")

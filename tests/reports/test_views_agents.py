@@ -56,7 +56,7 @@ def test_it_runs_a_fixed_number_of_queries(client, analyst, handled, django_asse
     client.force_login(analyst)
     # The day is settled: the first request adds up its hours (visits and intervals by hour,
     # in a savepoint: delete, insert) and stores them for the next ones.
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(URL, PARAMS)
     # session, user, groups; hours added up, stored sums per agent; offers per agent; agents
     with django_assert_num_queries(10):  # + holds and transfers, + callbacks
