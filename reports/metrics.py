@@ -650,24 +650,14 @@ def _fill_agent_chunk(*, start: datetime, stop: datetime, zone) -> None:
         figures = part(row["agent_identity"], row["hour"])
         for name in ("answered", "talk_sum", "handle_sum", "handle_count"):
             figures[name] += row[name] or 0
-    # Each interval's time split by hour (settled hours are over: an open interval fills them).
-    counted = [AgentStatus.AVAILABLE, *BUSY]
-    intervals = [
-        row
-        for overlapping in _intervals_overlapping(start, stop)
-        for row in overlapping.filter(status__in=counted).values_list(
-            "agent__identity", "status", "started_at", "ended_at"
-        )
-    ]
-    for identity, status, began, ended in intervals:
-        name = "available_us" if status == AgentStatus.AVAILABLE else "busy_us"
-        begin = max(began, start)
-        end = stop if ended is None else min(ended, stop)
-        index = (begin - start) // HOUR
-        while begin < end:
-            hour_end = start + (index + 1) * HOUR
-            part(identity, hours[index])[name] += (min(end, hour_end) - begin) // MICROSECOND
-            begin, index = hour_end, index + 1
+    # Each hour's share of the status intervals, clipped to the hour, added up by the database
+    # (two indexed queries an hour; glued with UNION ALL, PostgreSQL planned them badly).
+    # Settled hours are over: an open interval fills them (``now`` is any instant after them).
+    for hour in hours:
+        for identity, times in _agent_time_sums(start=hour, stop=hour + HOUR, now=stop).items():
+            figures = part(identity, hour)
+            figures["available_us"] += times["available_us"]
+            figures["busy_us"] += times["busy_us"]
     objects = [
         AgentHourStats(agent_identity=HOUR_ADDED_UP, hour_start=hour, time_zone=zone.key)
         for hour in hours
