@@ -1,16 +1,21 @@
-"""Time the report API on a month of synthetic history in PostgreSQL.
+"""Time the report API on synthetic history in PostgreSQL.
 
     .venv/bin/python benchmarks/reports_bench.py               # reuse tsunagu_bench if filled
     .venv/bin/python benchmarks/reports_bench.py --fresh       # drop, migrate, generate, time
+    .venv/bin/python benchmarks/reports_bench.py --fresh --scale 10m   # a year, 10M visits
+    .venv/bin/python benchmarks/reports_bench.py --quick       # small data, under a minute
 
-Generates 30 days at ~33,400 calls a day (about a million queue visits) with generate_traffic
-into the dedicated database `tsunagu_bench` (override with BENCH_DATABASE_URL), ending today so
-that the wallboard's "today" has a full day to add up, then times each API call through
-Django's test client as an analyst would make it, and prints the numbers for docs/benchmarks.md.
+Generates history with generate_traffic into a dedicated database (`tsunagu_bench`, or
+`tsunagu_bench_quick` for --quick; override with BENCH_DATABASE_URL), ending today so that the
+wallboard's "today" has a full day to add up, then times each API call through Django's test
+client as an analyst would make it, and prints the numbers for docs/benchmarks.md with the
+load average at the time. Scales: 1m (default) is 30 days at ~33,400 calls a weekday (about a
+million queue visits); 10m is 365 days at ~32,600 (about ten million: weekends get 45 %).
 """
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -19,6 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsunagu_bench")
+# (days, calls per weekday) of each --scale; --quick is small enough for `make bench`.
+SCALES = {"1m": (30, 33_400), "10m": (365, 32_600)}
+QUICK = (3, 1_500)
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _environment():
@@ -71,8 +83,11 @@ def prepare(days: int, calls_per_day: int, seed: int):
         env=env,
         cwd=ROOT,
     )
-    print(f"generated in {time.perf_counter() - started:.0f} s")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    print(f"generated in {time.perf_counter() - started:.0f} s, peak RSS {peak} MB ({_load()})")
+    started = time.perf_counter()
     _psql("VACUUM ANALYZE")  # as autovacuum would after a bulk load; plans need the statistics
+    print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s")
 
 
 def measure(repeat: int):
@@ -91,7 +106,7 @@ def measure(repeat: int):
 
     from queues.models import QueueVisit
     from reports.metrics import local_today
-    from reports.models import QueueHourStats
+    from reports.models import AgentHourStats, QueueHourStats
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench-superuser", defaults={"is_superuser": True}
@@ -121,7 +136,13 @@ def measure(repeat: int):
         ("wallboard", "/api/wallboard/", {}),
     ]
     visits = QueueVisit.objects.filter(entered_at__date__gte=today - timedelta(days=29)).count()
-    print(f"PostgreSQL {connection.pg_version // 10000}, {visits} queue visits in the 30 days")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        [size] = cursor.fetchone()
+    print(
+        f"PostgreSQL {connection.pg_version // 10000}, {QueueVisit.objects.count()} queue visits "
+        f"in all, {visits} in the 30 days, database {size}"
+    )
     print(f"{'request':<45} {'min':>8} {'median':>8} {'max':>8}   (ms, {repeat} runs)")
     results = {}
     client.get("/api/wallboard/")  # open the connection
@@ -130,7 +151,14 @@ def measure(repeat: int):
     client.get("/api/reports/queues/", cases[0][2])
     print(
         f"{'first queue report (settled hours added up)':<45} "
-        f"{(time.perf_counter() - started) * 1000:8.1f}"
+        f"{(time.perf_counter() - started) * 1000:8.1f}   ({_load()})"
+    )
+    AgentHourStats.objects.all().delete()
+    started = time.perf_counter()
+    client.get("/api/reports/agents/", month)
+    print(
+        f"{'first agent report (settled hours added up)':<45} "
+        f"{(time.perf_counter() - started) * 1000:8.1f}   ({_load()})"
     )
     for label, url, params in cases:
         client.get(url, params)  # warm the caches
@@ -142,7 +170,8 @@ def measure(repeat: int):
             assert response.status_code == 200, response.content[:300]
         results[label] = timings
         print(
-            f"{label:<45} {min(timings):8.1f} {statistics.median(timings):8.1f} {max(timings):8.1f}"
+            f"{label:<45} {min(timings):8.1f} {statistics.median(timings):8.1f} "
+            f"{max(timings):8.1f}   ({_load()})"
         )
     return results
 
@@ -152,14 +181,33 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the data")
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--calls-per-day", type=int, default=33_400)
+    parser.add_argument(
+        "--scale", choices=sorted(SCALES), default="1m", help="history to generate (--fresh)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="three days at 1,500 calls a day in tsunagu_bench_quick (dropped after), 3 runs each",
+    )
+    parser.add_argument("--days", type=int, help="override the scale's days")
+    parser.add_argument("--calls-per-day", type=int, help="override the scale's calls a day")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
+    days, calls = QUICK if args.quick else SCALES[args.scale]
+    if args.quick:
+        global BENCH_URL
+        if "BENCH_DATABASE_URL" not in os.environ:
+            BENCH_URL = BENCH_URL.rsplit("/", 1)[0] + "/tsunagu_bench_quick"
+        args.fresh, args.repeat = True, min(args.repeat, 3)
     if args.fresh:
-        prepare(args.days, args.calls_per_day, args.seed)
+        prepare(args.days or days, args.calls_per_day or calls, args.seed)
     measure(args.repeat)
+    if args.quick:
+        from django.db import connections
+
+        connections.close_all()
+        _psql("DROP DATABASE {name}")  # a smoke test leaves nothing behind
 
 
 if __name__ == "__main__":

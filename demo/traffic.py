@@ -14,17 +14,19 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval, QueueMembership
 from agents.roles import AGENTS
 from queues.models import Queue, QueueResult, QueueVisit
-from reports.metrics import report_zone, settled_hours, settled_until
-from reports.models import QueueHourStats
+from reports.metrics import HOUR, report_zone, settled_hours, settled_until
+from reports.models import AgentHourStats, QueueHourStats
 from telephony.models import Call, CallStatus
 
 BATCH = 5000
@@ -330,7 +332,7 @@ def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentSt
         return midnight.astimezone(UTC) + timedelta(seconds=seconds)
 
     def interval(agent: AgentState, status: str, start: float, end: float):
-        return AgentStatusInterval(
+        return _interval_row(
             agent_id=agent.agent_id, status=status, started_at=at(start), ended_at=at(end)
         )
 
@@ -353,6 +355,28 @@ def _agent_intervals(pool: list[AgentState], midnight: datetime) -> list[AgentSt
 # agents.services for the wrap-up) would have written for that outcome, and nothing else.
 
 
+class _Rows:
+    """Model instances made as fast as a dict copy: the model's defaults once, then the given
+    values by attribute name (``queue_id``, not ``queue``). A year of history is tens of
+    millions of rows; Model.__init__ would take most of the time of making them."""
+
+    def __init__(self, model):
+        self.model = model
+        self.defaults = {name: value for name, value in vars(model()).items() if name != "_state"}
+
+    def __call__(self, **values):
+        obj = self.model.__new__(self.model)
+        obj.__dict__.update(self.defaults)
+        obj.__dict__.update(values)
+        obj._state = ModelState()
+        return obj
+
+
+_call_row = _Rows(Call)
+_visit_row = _Rows(QueueVisit)
+_interval_row = _Rows(AgentStatusInterval)
+
+
 @dataclass
 class CallRows:
     """What one caller leaves in the tables: the caller's leg, the visit, the agent's leg."""
@@ -363,7 +387,7 @@ class CallRows:
 
 
 def _caller_leg(sid: str, number: str, started: datetime) -> Call:
-    return Call(
+    return _call_row(
         sid=sid,
         account_sid="",
         direction="inbound",
@@ -383,9 +407,8 @@ def _hung_up(rows: CallRows, at: datetime) -> CallRows:
 
 def _left_unanswered(call: Call, queue: Queue, entered: datetime, result: str, wait: int):
     """The Enqueue action's fields alone (visit_record_exit): result, QueueTime, left now."""
-    visit = QueueVisit(
-        call=call,
-        queue=queue,
+    visit = _visit_row(
+        queue_id=queue.pk,
         entered_at=entered,
         result=result,
         wait_seconds=wait,
@@ -425,7 +448,7 @@ def answered_rows(
     URL), its talk time comes from the agent's Dial action, its result from the Enqueue action."""
     answered = entered + timedelta(seconds=wait)
     hung_up = answered + timedelta(seconds=talk)
-    agent_leg = Call(
+    agent_leg = _call_row(
         sid=agent_sid,
         direction="inbound",
         from_number=f"client:{identity}",
@@ -435,9 +458,8 @@ def answered_rows(
         ended_at=hung_up,
         duration_seconds=talk + 1,
     )
-    visit = QueueVisit(
-        call=call,
-        queue=queue,
+    visit = _visit_row(
+        queue_id=queue.pk,
         entered_at=entered,
         result=QueueResult.BRIDGED,
         wait_seconds=wait,
@@ -507,18 +529,66 @@ def _day_rows(
     return rows, intervals
 
 
+def _copy(cursor, model, objects, *, with_pk: bool = False, now: datetime) -> None:
+    """PostgreSQL's COPY FROM STDIN of model instances: every concrete column bulk_create would
+    write (the primary key only when given), auto_now(_add) fields set to ``now``."""
+    fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
+    stamped = [
+        field
+        for field in fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    given = [field for field in fields if field not in stamped]
+    values = attrgetter(*(field.attname for field in given))
+    tail = (now,) * len(stamped)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in given + stamped)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row(values(obj) + tail)
+
+
+def _next_ids(cursor, model, count: int) -> list[int]:
+    """``count`` primary keys taken from the table's sequence (as INSERT would take them)."""
+    if not count:
+        return []
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [model._meta.db_table, model._meta.pk.column, count],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def _day_write(rows: list[CallRows], intervals, *, midnight: datetime, next_midnight: datetime):
+    agent_legs = [row.agent_leg for row in rows if row.agent_leg]
     with transaction.atomic():
-        Call.objects.bulk_create([row.call for row in rows], batch_size=BATCH)
-        Call.objects.bulk_create([row.agent_leg for row in rows if row.agent_leg], batch_size=BATCH)
-        for row in rows:
-            row.visit.call_id = row.call.pk
-        QueueVisit.objects.bulk_create([row.visit for row in rows], batch_size=BATCH)
-        AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
-        # bulk_create sends no signals: drop stored report hours of this day explicitly.
+        if connection.vendor == "postgresql":
+            # COPY: several times faster than INSERTs for a year of history.
+            now = timezone.now()
+            with connection.cursor() as cursor:
+                callers = [row.call for row in rows]
+                for call, pk in zip(callers, _next_ids(cursor, Call, len(callers)), strict=True):
+                    call.pk = pk
+                _copy(cursor, Call, callers, with_pk=True, now=now)
+                _copy(cursor, Call, agent_legs, now=now)
+                for row in rows:
+                    row.visit.call_id = row.call.pk
+                _copy(cursor, QueueVisit, [row.visit for row in rows], now=now)
+                _copy(cursor, AgentStatusInterval, intervals, now=now)
+        else:
+            Call.objects.bulk_create([row.call for row in rows], batch_size=BATCH)
+            Call.objects.bulk_create(agent_legs, batch_size=BATCH)
+            for row in rows:
+                row.visit.call_id = row.call.pk
+            QueueVisit.objects.bulk_create([row.visit for row in rows], batch_size=BATCH)
+            AgentStatusInterval.objects.bulk_create(intervals, batch_size=BATCH)
+        # Bulk writes send no signals: drop the stored report hours they write into (an
+        # agent's last call may run past midnight).
         QueueHourStats.objects.filter(
             hour_start__gte=midnight, hour_start__lt=next_midnight
         ).delete()
+        until = max([next_midnight, *(interval.ended_at for interval in intervals)])
+        AgentHourStats.objects.filter(hour_start__gt=midnight - HOUR, hour_start__lt=until).delete()
 
 
 def traffic_generate(

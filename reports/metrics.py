@@ -14,17 +14,17 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
-    FloatField,
     IntegerField,
     Max,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -57,7 +57,7 @@ from routing.callbacks import callbacks_waiting_counts
 from routing.models import Callback, CallbackStatus, Hold, Offer, OfferOutcome, Transfer
 from routing.selectors import ringing_counts
 
-from .models import QueueHourStats
+from .models import AgentHourStats, QueueHourStats
 
 RATIO_DIGITS = 4
 
@@ -122,10 +122,6 @@ def ratio(numerator: int, denominator: int) -> float | None:
     if not denominator:
         return None
     return round(numerator / denominator, RATIO_DIGITS)
-
-
-def mean(value) -> float | None:
-    return None if value is None else round(float(value), RATIO_DIGITS)
 
 
 def periods(date_range: DateRange, interval: str) -> list[datetime]:
@@ -463,60 +459,58 @@ def _clipped_duration(start_at: datetime, end_at: datetime, now: datetime):
     )
 
 
+# --- Agent report: settled hours stored (AgentHourStats), the rest from the visits and intervals
+
+# The figures of an agent's hour; all sums, so that hours add up exactly to any range.
+AGENT_SUMMED = ("answered", "talk_sum", "handle_sum", "handle_count", "available_us", "busy_us")
+# The agent_identity of the row that says an hour has been added up.
+HOUR_ADDED_UP = ""
+BUSY = (AgentStatus.ON_CALL, AgentStatus.WRAP_UP)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
-    """Per agent: calls answered in the range and time spent per status, clipped to the range."""
-    handled = (
-        QueueVisit.objects.reported()
-        .filter(
-            entered_at__gte=date_range.start_at,
-            entered_at__lt=date_range.end_at,
-            agent_identity__gt="",
-        )
-        .values("agent_identity")
-        .annotate(
-            answered=Count("pk", filter=ANSWERED),
-            talk=Sum("talk_seconds", filter=ANSWERED),
-            aht=Avg(
-                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
-                filter=HANDLED,
-                output_field=FloatField(),
-            ),
-        )
-        .order_by()
-    )
-    handled = {row["agent_identity"]: row for row in handled}
-    end_at = min(date_range.end_at, max(now, date_range.start_at))
-    duration = _clipped_duration(date_range.start_at, end_at, now)
-    busy = [AgentStatus.ON_CALL, AgentStatus.WRAP_UP]
-    times = (
-        AgentStatusInterval.objects.filter(started_at__lt=end_at)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=date_range.start_at))
-        .values("agent__identity")
-        .annotate(
-            available=Sum(duration, filter=Q(status=AgentStatus.AVAILABLE)),
-            busy=Sum(duration, filter=Q(status__in=busy)),
-        )
-        .order_by()
-    )
-    times = {row["agent__identity"]: row for row in times}
+    """Per agent: calls answered in the range and time spent per status, clipped to the range.
+
+    Settled hours come from AgentHourStats (added up from the visits and status intervals the
+    first time they are needed); the rest straight from the tables. Both are the same sums."""
+    range_start, range_end = date_range.start_at.astimezone(UTC), date_range.end_at.astimezone(UTC)
+    split = min(max(settled_until(now).astimezone(UTC), range_start), range_end)
+    figures: dict[str, dict] = {}
+
+    def add(identity: str, part: dict) -> None:
+        total = figures.setdefault(identity, dict.fromkeys(AGENT_SUMMED, 0))
+        for name in AGENT_SUMMED:
+            total[name] += part.get(name) or 0
+
+    if split > range_start:
+        for identity, part in settled_agent_hours(start=range_start, stop=split).items():
+            add(identity, part)
+    if split < range_end:
+        for row in _agent_visit_sums(start=split, stop=range_end):
+            add(row["agent_identity"], row)
+        end_at = min(range_end, max(now, split))
+        for identity, part in _agent_time_sums(start=split, stop=end_at, now=now).items():
+            add(identity, part)
     offers = agent_offer_figures(date_range=date_range)
     holds = agent_hold_figures(date_range=date_range)
     transfers = agent_transfer_figures(date_range=date_range)
     called_back = agent_callback_figures(date_range=date_range)
-    identities = set(Agent.objects.values_list("identity", flat=True)) | set(handled)
+    answering = {identity for identity, part in figures.items() if part["handle_count"]}
+    answering |= {identity for identity, part in figures.items() if part["answered"]}
+    identities = set(Agent.objects.values_list("identity", flat=True)) | answering
     rows = []
     for identity in sorted(identities):
-        calls = handled.get(identity, {})
-        spent = times.get(identity, {})
-        available = _seconds(spent.get("available"))
-        busy_seconds = _seconds(spent.get("busy"))
+        spent = figures.get(identity, dict.fromkeys(AGENT_SUMMED, 0))
+        available = _seconds(spent["available_us"] * MICROSECOND)
+        busy_seconds = _seconds(spent["busy_us"] * MICROSECOND)
         callbacks = called_back.get(identity, {})
         rows.append(
             {
                 "agent": identity,
-                "answered": calls.get("answered", 0) + callbacks.get("answered", 0),
-                "talk_seconds": (calls.get("talk") or 0) + (callbacks.get("talk") or 0),
-                "aht_seconds": mean(calls.get("aht")),
+                "answered": spent["answered"] + callbacks.get("answered", 0),
+                "talk_seconds": spent["talk_sum"] + (callbacks.get("talk") or 0),
+                "aht_seconds": _mean(spent["handle_sum"], spent["handle_count"]),
                 "available_seconds": available,
                 "occupancy": ratio(busy_seconds, available + busy_seconds),
                 **offers.get(identity, _NO_OFFERS),
@@ -525,6 +519,165 @@ def agent_report(*, date_range: DateRange, now: datetime) -> list[dict]:
             }
         )
     return rows
+
+
+def _agent_visit_sums(*, start: datetime, stop: datetime, by_hour: bool = False):
+    """Per agent identity (and local hour), the sums of the visits they answered."""
+    visits = QueueVisit.objects.reported().filter(
+        entered_at__gte=start, entered_at__lt=stop, agent_identity__gt=""
+    )
+    keys = ["agent_identity"]
+    shift = timedelta(0)
+    if by_hour:
+        hour, shift = _local_hour(start)
+        visits = visits.annotate(hour=hour)
+        keys.append("hour")
+    rows = (
+        visits.values(*keys)
+        .annotate(
+            answered=Count("pk", filter=ANSWERED),
+            talk_sum=Sum("talk_seconds", filter=ANSWERED),
+            handle_sum=Sum(
+                Coalesce("talk_seconds", 0) + Coalesce("wrap_up_seconds", 0) + HOLD_SECONDS,
+                filter=HANDLED,
+            ),
+            handle_count=Count("pk", filter=HANDLED),
+        )
+        .order_by()
+    )
+    for row in rows:
+        if by_hour:
+            row["hour"] = (row["hour"] + shift).astimezone(UTC)
+        yield row
+
+
+def _intervals_overlapping(start: datetime, stop: datetime) -> list:
+    """Status intervals that overlap [start, stop), as two querysets: those that began in it
+    (an index range) and, per agent, the one in progress at ``start``. An agent's intervals
+    follow each other (agents.services closes one as it opens the next), so only the last one
+    begun before ``start`` can reach into the range: no scan of all the older history. (One
+    query with OR would make PostgreSQL scan the whole table.)"""
+    in_progress = (
+        AgentStatusInterval.objects.filter(agent=OuterRef("pk"), started_at__lt=start)
+        .order_by("-started_at", "-pk")
+        .values("pk")[:1]
+    )
+    return [
+        AgentStatusInterval.objects.filter(started_at__gte=start, started_at__lt=stop),
+        AgentStatusInterval.objects.filter(
+            pk__in=Agent.objects.annotate(current=Subquery(in_progress)).values("current")
+        ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start)),
+    ]
+
+
+def _agent_time_sums(*, start: datetime, stop: datetime, now: datetime) -> dict[str, dict]:
+    """Per agent identity, microseconds available and busy inside [start, stop); an open
+    interval runs until ``now``."""
+    duration = _clipped_duration(start, stop, now)
+    sums: dict[str, dict] = {}
+    for intervals in _intervals_overlapping(start, stop):
+        rows = (
+            intervals.values("agent__identity")
+            .annotate(
+                available=Sum(duration, filter=Q(status=AgentStatus.AVAILABLE)),
+                busy=Sum(duration, filter=Q(status__in=BUSY)),
+            )
+            .order_by()
+        )
+        for row in rows:
+            part = sums.setdefault(row["agent__identity"], {"available_us": 0, "busy_us": 0})
+            part["available_us"] += (row["available"] or timedelta(0)) // MICROSECOND
+            part["busy_us"] += (row["busy"] or timedelta(0)) // MICROSECOND
+    return sums
+
+
+def settled_agent_hours(*, start: datetime, stop: datetime) -> dict[str, dict]:
+    """Per agent identity, the sums of the settled local hours in [start, stop), from
+    AgentHourStats; hours not added up there (or in another time zone) are added up first."""
+    zone = report_zone()
+    start, stop = start.astimezone(UTC), stop.astimezone(UTC)
+    stored = AgentHourStats.objects.filter(
+        hour_start__gte=start, hour_start__lt=stop, time_zone=zone.key
+    )
+    added_up = stored.filter(agent_identity=HOUR_ADDED_UP)
+    hours = _real_hours(start, stop)
+    if added_up.count() != len(hours):
+        done = set(added_up.values_list("hour_start", flat=True))
+        missing = [hour for hour in hours if hour not in done]
+        for first, last in _runs(missing):
+            _fill_agent_hours(start=first, stop=last + HOUR, zone=zone)
+    rows = (
+        stored.exclude(agent_identity=HOUR_ADDED_UP)
+        .values("agent_identity")
+        .annotate(**{name: Sum(name) for name in AGENT_SUMMED})
+        .order_by()
+    )
+    return {row["agent_identity"]: row for row in rows}
+
+
+def _runs(hours: list[datetime]):
+    """(first, last) of each run of consecutive hours."""
+    first = previous = None
+    for hour in hours:
+        if previous is None or hour - previous != HOUR:
+            if first is not None:
+                yield first, previous
+            first = hour
+        previous = hour
+    if first is not None:
+        yield first, previous
+
+
+def _fill_agent_hours(*, start: datetime, stop: datetime, zone) -> None:
+    """Add up and store every agent's hours in [start, stop), a day at a time."""
+    while start < stop:
+        chunk = min(stop, start + timedelta(days=1))
+        _fill_agent_chunk(start=start, stop=chunk, zone=zone)
+        start = chunk
+
+
+def _fill_agent_chunk(*, start: datetime, stop: datetime, zone) -> None:
+    hours = _real_hours(start, stop)
+    sums: dict[tuple[str, datetime], dict] = {}
+
+    def part(identity: str, hour: datetime) -> dict:
+        figures = sums.get((identity, hour))
+        if figures is None:
+            figures = sums[(identity, hour)] = dict.fromkeys(AGENT_SUMMED, 0)
+        return figures
+
+    for row in _agent_visit_sums(start=start, stop=stop, by_hour=True):
+        figures = part(row["agent_identity"], row["hour"])
+        for name in ("answered", "talk_sum", "handle_sum", "handle_count"):
+            figures[name] += row[name] or 0
+    # Each hour's share of the status intervals, clipped to the hour, added up by the database
+    # (two indexed queries an hour; glued with UNION ALL, PostgreSQL planned them badly).
+    # Settled hours are over: an open interval fills them (``now`` is any instant after them).
+    for hour in hours:
+        for identity, times in _agent_time_sums(start=hour, stop=hour + HOUR, now=stop).items():
+            figures = part(identity, hour)
+            figures["available_us"] += times["available_us"]
+            figures["busy_us"] += times["busy_us"]
+    objects = [
+        AgentHourStats(agent_identity=HOUR_ADDED_UP, hour_start=hour, time_zone=zone.key)
+        for hour in hours
+    ]
+    objects += [
+        AgentHourStats(agent_identity=identity, hour_start=hour, time_zone=zone.key, **figures)
+        for (identity, hour), figures in sums.items()
+    ]
+    with transaction.atomic():
+        AgentHourStats.objects.filter(hour_start__gte=start, hour_start__lt=stop).delete()
+        AgentHourStats.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+
+
+def forget_settled_agent_hours(*, start: datetime, end: datetime | None) -> None:
+    """Drop the stored agent hours that [start, end] touches (``end`` None: all later ones);
+    they are added up again when next needed."""
+    hours = AgentHourStats.objects.filter(hour_start__gt=start - HOUR)
+    if end is not None:
+        hours = hours.filter(hour_start__lte=end)
+    hours.delete()
 
 
 def agent_callback_figures(*, date_range: DateRange) -> dict[str, dict]:

@@ -44,3 +44,36 @@ class QueueHourStats(models.Model):
 
     def __str__(self):
         return f"{self.queue_id} {self.hour_start:%Y-%m-%d %H:%M}"
+
+
+class AgentHourStats(models.Model):
+    """One agent's figures of one settled local hour, added up (see reports.metrics).
+
+    Like QueueHourStats, a cache: trusted only for the time zone it was computed in; an older
+    visit or status interval saved again drops its hours. An hour that has been added up has a
+    row with an empty ``agent_identity`` (HOUR_ADDED_UP), also when nobody worked in it.
+    """
+
+    agent_identity = models.CharField(_("agent identity"), max_length=128, blank=True)
+    hour_start = models.DateTimeField(_("hour"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    answered = models.PositiveIntegerField(default=0)
+    talk_sum = models.BigIntegerField(default=0)  # seconds, over answered visits
+    handle_sum = models.BigIntegerField(default=0)  # talk + hold + wrap-up over handled visits
+    handle_count = models.PositiveIntegerField(default=0)
+    # Microseconds in the hour, so that hours add up exactly to the seconds of a range.
+    available_us = models.BigIntegerField(default=0)
+    busy_us = models.BigIntegerField(default=0)  # on a call or in wrap-up
+
+    class Meta:
+        verbose_name = _("agent hour statistics")
+        verbose_name_plural = _("agent hour statistics")
+        constraints = [
+            # Also the index of the agent report: every agent's hours in a range.
+            models.UniqueConstraint(
+                fields=["hour_start", "agent_identity"], name="agenthour_hour_identity_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent_identity} {self.hour_start:%Y-%m-%d %H:%M}"
