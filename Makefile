@@ -66,12 +66,16 @@ format: $(VENV)/.installed-dev
 vendor:
 	./scripts/vendor_static.sh
 
-# Short runs of the benchmarks against the local PostgreSQL (docs/benchmarks.md): each makes and
-# drops its own database. BENCH_ARGS=--nginx puts nginx in front (installed when missing, as root).
+# Short runs of every benchmark against the local PostgreSQL (docs/benchmarks.md): cost per
+# webhook, waiting callers, reports, routing at load on one node; each makes and drops its own
+# database. BENCH_ARGS=--nginx puts nginx in front (installed when missing, as root).
 BENCH_ARGS ?=
 bench: $(VENV)/.installed messages
 	$(if $(findstring --nginx,$(BENCH_ARGS)),./scripts/test_packages.sh)
+	$(BIN)/python benchmarks/webhook_cost.py --quick
 	$(BIN)/python benchmarks/wait_loop.py --quick $(BENCH_ARGS)
+	$(BIN)/python benchmarks/reports_bench.py --quick
+	$(BIN)/python benchmarks/multinode.py --single --quick
 
 # Fuzz the REST API against its own OpenAPI schema on a throwaway local server.
 schemathesis: $(VENV)/.installed-dev
