@@ -182,6 +182,9 @@ TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=90)
 # Days call recordings are kept (at Twilio and here); the worker deletes older ones daily.
 RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=90)
+# Seconds a worker's heartbeat stays alive: a task RUNNING on a worker silent for longer (killed,
+# machine lost) is handed to another worker (docs/routing.md §4).
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=30)
 # The app's public base URL (https://cc.example.com): the background worker writes it into the
 # URLs it gives Twilio. Empty: the address Twilio used for the call's own webhooks.
 PUBLIC_URL = env.str("PUBLIC_URL", default="")

@@ -33,6 +33,7 @@ from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
 from telephony.models import Call
 
+from .clocks import clock_mark, clock_unmark
 from .models import Callback, CallbackHours, CallbackStatus, Offer, OfferOutcome
 from .rest import create_call_paced, with_retry
 
@@ -40,6 +41,8 @@ logger = logging.getLogger("routing")
 
 # How long the customer's phone rings for a callback.
 CUSTOMER_RING_SECONDS = 30
+# The clock recording that an attempt's calls.create was begun (callback_dial), until recorded.
+DIAL_MARK = "dial:"
 # The sweep treats an attempt with no word from Twilio this long after it began as unanswered.
 DIALLING_LOST_AFTER = timedelta(seconds=CUSTOMER_RING_SECONDS + 90)
 # Customer leg final statuses that mean "not reached".
@@ -209,12 +212,30 @@ def _caller_id(callback: Callback) -> str:
 
 def callback_dial(*, callback_id: int, base_url: str) -> Callback:
     """Call the customer (paced ``calls.create``); Twilio requests the answer URL when they
-    pick up, and the status callback when the leg ends."""
+    pick up, and the status callback when the leg ends.
+
+    Run again (a task handed back after its worker died) it never dials twice: an attempt with
+    the customer's leg is left as it is, and one whose dial was begun (the clock
+    ``dial:<id>:<attempt>``, written before calls.create) but never recorded fails, since nobody
+    knows whether the customer's phone rang."""
     from django.urls import reverse
 
-    callback = Callback.objects.select_related("visit__call").get(pk=callback_id)
-    if callback.status != CallbackStatus.DIALLING or callback.customer_call_sid:
-        return callback
+    with transaction.atomic():
+        callback = (
+            Callback.objects.select_for_update(of=("self",))
+            .select_related("visit__call")
+            .get(pk=callback_id)
+        )
+        if callback.status != CallbackStatus.DIALLING or callback.customer_call_sid:
+            return callback
+    marker = f"{DIAL_MARK}{callback.pk}:{callback.attempts}"
+    if not clock_mark(name=marker, now=timezone.now()):
+        logger.warning("dial of callback %s begun by a lost worker: not dialled again", callback.pk)
+        failed = callback_attempt_failed(
+            callback_id=callback.pk, reason="dial interrupted", now=timezone.now()
+        )
+        clock_unmark(name=marker)
+        return failed
     kwargs = {"callback_id": callback.pk}
     try:
         call = create_call_paced(
@@ -230,12 +251,15 @@ def callback_dial(*, callback_id: int, base_url: str) -> Callback:
         )
     except TWILIO_UNREACHABLE as exc:
         logger.warning("callback %s not dialled: %s", callback.pk, exc)
-        return callback_attempt_failed(
+        failed = callback_attempt_failed(
             callback_id=callback.pk, reason=f"not placed: {exc}"[:200], now=timezone.now()
         )
+        clock_unmark(name=marker)
+        return failed
     Callback.objects.filter(pk=callback.pk, status=CallbackStatus.DIALLING).update(
         customer_call_sid=call.sid
     )
+    clock_unmark(name=marker)
     callback.refresh_from_db()
     return callback
 

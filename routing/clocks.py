@@ -35,6 +35,21 @@ def clock_take_if_due(*, name: str, now: datetime, every: timedelta) -> bool:
     return bool(Clock.objects.filter(name=name, at__lte=now).update(at=now + every))
 
 
+def clock_mark(*, name: str, now: datetime) -> bool:
+    """Record that something was begun: True for the one caller that created the clock
+    ``name``, False when it already existed (begun before, perhaps by a worker that died)."""
+    try:
+        with transaction.atomic():
+            Clock.objects.create(name=name, at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def clock_unmark(*, name: str) -> None:
+    Clock.objects.filter(name=name).delete()
+
+
 def clock_next_slot(*, name: str, now: datetime, spacing: timedelta) -> datetime:
     """The next free moment of a pacer: slots are ``spacing`` apart across all processes. The
     caller waits until the returned moment before acting."""

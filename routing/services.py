@@ -51,7 +51,7 @@ from telephony.client import get_client
 from telephony.models import FINAL_STATUSES, Call, WebhookEvent
 
 from . import callbacks
-from .clocks import ROUTING_LOCK, clock_lock
+from .clocks import ROUTING_LOCK, clock_lock, clock_mark, clock_unmark
 from .models import (
     Bridge,
     BridgeParticipant,
@@ -74,6 +74,8 @@ REOFFER_SAME_AGENT_AFTER = timedelta(seconds=60)
 SWEEP_MARGIN = timedelta(seconds=15)
 # An offer whose ring task never ran (a worker died before calls.create) is ended after this.
 RING_NEVER_STARTED_AFTER = timedelta(seconds=60)
+# The clock recording that an offer's calls.create was begun (offer_ring), until it is recorded.
+RING_MARK = "ring:"
 # How many waiting callers one dispatch looks at (the oldest, highest priority first).
 DISPATCH_BATCH = 100
 
@@ -374,11 +376,26 @@ def _url(base: str, name: str, **kwargs) -> str:
 def offer_ring(*, offer_id: int) -> Offer | None:
     """Ring the agent's softphone for an open offer (calls.create to client:<identity>),
     paced and retried; the agent's leg is kept on the offer. An offer ended meanwhile is not
-    rung, or its ring is cancelled at once."""
-    offer = Offer.objects.select_related(
-        "agent", "visit__call", "queue", "callback__visit__call"
-    ).get(pk=offer_id)
-    if not offer.is_open or offer.agent_call_sid:
+    rung, or its ring is cancelled at once.
+
+    Run again (a task handed back after its worker died) it never rings twice: an offer with its
+    agent's leg is left as it is, and an offer whose ring was begun (the clock ``ring:<id>``,
+    written before calls.create) but never recorded is ended as missed, its caller offered
+    again, since nobody knows whether the softphone rang."""
+    with transaction.atomic():
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("agent", "visit__call", "queue", "callback__visit__call")
+            .get(pk=offer_id)
+        )
+        if not offer.is_open or offer.agent_call_sid:
+            return offer
+    marker = RING_MARK + str(offer.pk)
+    if not clock_mark(name=marker, now=timezone.now()):
+        logger.warning("ring of offer %s begun by a lost worker: not rung again", offer.pk)
+        offer_ring_ended(offer_id=offer.pk, status="failed", now=timezone.now())
+        clock_unmark(name=marker)
+        offer.refresh_from_db()
         return offer
     visit = offer.visit or (offer.callback.visit if offer.callback_id else None)
     base = public_base_url(visit.call if visit else None)
@@ -398,6 +415,7 @@ def offer_ring(*, offer_id: int) -> Offer | None:
     except TWILIO_UNREACHABLE as exc:
         logger.warning("could not ring %s for offer %s: %s", offer.agent, offer.pk, exc)
         offer_ring_ended(offer_id=offer.pk, status="failed", now=timezone.now())
+        clock_unmark(name=marker)
         return offer
     now = timezone.now()
     rang = Offer.objects.filter(pk=offer.pk, outcome=OfferOutcome.OPEN).update(
@@ -407,6 +425,7 @@ def offer_ring(*, offer_id: int) -> Offer | None:
         # Withdrawn while calls.create ran: stop the ring that just started.
         Offer.objects.filter(pk=offer.pk).update(agent_call_sid=call.sid)
         ring_cancel(agent_call_sid=call.sid)
+    clock_unmark(name=marker)
     offer.refresh_from_db()
     return offer
 
@@ -524,9 +543,17 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
 
 def bridge_caller_join(*, bridge_id: int) -> None:
     """Take the caller out of the queue into the bridge: members(<caller>).update(url) on the
-    visit's Twilio queue (or calls(<caller>).update(url) when its SID is unknown)."""
+    visit's Twilio queue (or calls(<caller>).update(url) when its SID is unknown).
+
+    Run again (a task handed back after its worker died) it moves nobody twice: a bridge that
+    ended, or whose caller already requested the join URL, is left as it is."""
     bridge = Bridge.objects.select_related("visit__call", "visit__queue", "offer").get(pk=bridge_id)
     visit = bridge.visit
+    if (
+        bridge.ended_at is not None
+        or BridgeParticipant.objects.filter(bridge=bridge, call_sid=visit.call.sid).exists()
+    ):
+        return
     base = public_base_url(visit.call)
     url = _url(base, "routing:bridge-join", bridge_id=bridge.pk)
     client = get_client()

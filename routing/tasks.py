@@ -16,6 +16,9 @@ from . import services
 
 # How often the sweep runs (scheduled by the worker, once over all workers).
 SWEEP_EVERY = timedelta(seconds=5)
+# How often a worker beats, and how often tasks of silent workers are looked for.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+RECLAIM_EVERY = timedelta(seconds=10)
 
 
 @task()
@@ -86,6 +89,14 @@ def start_recording(*, bridge_id: int | None = None, callback_id: int | None = N
 @task()
 def routing_sweep() -> dict:
     return services.routing_sweep()
+
+
+@task()
+def reclaim_tasks() -> dict:
+    """Tasks left RUNNING by a worker whose heartbeat stopped, back to READY (routing/leases.py)."""
+    from .leases import tasks_reclaim
+
+    return tasks_reclaim(now=timezone.now(), lease=timedelta(seconds=settings.TASK_LEASE_SECONDS))
 
 
 @task()

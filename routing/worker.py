@@ -7,11 +7,12 @@ runs the same loop until the queue is empty (tests, ``--batch``).
 """
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -21,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from .clocks import clock_take_if_due
+from .leases import worker_heartbeat, worker_heartbeat_end
 
 logger = logging.getLogger("routing.worker")
 
@@ -37,6 +39,7 @@ def _periodic_jobs() -> list[Periodic]:
 
     return [
         Periodic("periodic:routing-sweep", tasks.SWEEP_EVERY, "routing_sweep"),
+        Periodic("periodic:reclaim-tasks", tasks.RECLAIM_EVERY, "reclaim_tasks"),
         Periodic("periodic:purge-webhook-events", timedelta(days=1), "purge_webhook_events"),
         Periodic("periodic:purge-recordings", timedelta(days=1), "purge_recordings"),
         Periodic("periodic:prune-task-results", timedelta(hours=1), "prune_task_results"),
@@ -111,12 +114,50 @@ def _worker(interval: float) -> RoutingWorker:
     )
 
 
+class Heartbeat(threading.Thread):
+    """Beats for a worker every HEARTBEAT_EVERY, in its own thread (and database connection) so
+    a long task does not look like a dead worker; :meth:`stop` removes the heartbeat."""
+
+    def __init__(self, worker_id: str, every: float):
+        super().__init__(name=f"heartbeat-{worker_id[:8]}", daemon=True)
+        self.worker_id = worker_id
+        self.every = every
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        try:
+            worker_heartbeat(worker_id=self.worker_id, now=timezone.now())
+        except OperationalError as exc:  # a busy database: the next beat will do
+            logger.warning("worker %s heartbeat skipped: %s", self.worker_id, exc)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.every):
+                self.beat()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+        worker_heartbeat_end(worker_id=self.worker_id)
+
+
 def run_worker(*, interval: float = 0.2) -> None:
-    """Run until stopped; SIGTERM or SIGINT lets the task in hand finish, then exits."""
+    """Run until stopped; SIGTERM or SIGINT lets the task in hand finish, then exits (and
+    removes this worker's heartbeat)."""
+    from .tasks import HEARTBEAT_EVERY
+
     worker = _worker(interval)
     worker.configure_signals()
+    heartbeat = Heartbeat(worker.worker_id, HEARTBEAT_EVERY.total_seconds())
+    heartbeat.beat()  # alive before the first claim
+    heartbeat.start()
     logger.info("worker %s started", worker.worker_id)
-    worker.loop()
+    try:
+        worker.loop()
+    finally:
+        heartbeat.stop()
 
 
 def run_pending_tasks(*, periodic: bool = False) -> int:

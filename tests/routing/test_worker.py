@@ -73,6 +73,7 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
     first = schedule_periodic(now=now)
     assert set(first) == {
         "periodic:routing-sweep",
+        "periodic:reclaim-tasks",
         "periodic:purge-webhook-events",
         "periodic:purge-recordings",
         "periodic:prune-task-results",
