@@ -15,8 +15,21 @@ from tests.conftest import call_fields
 from tests.factories import new_sid
 
 from .helpers import agent_answers, caller_redirected, caller_waits, ready_agent, work
+from .test_callbacks import agent_accepts, request_callback
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue(support):
+    """The demo queue, offering a callback after 60 s (as in test_callbacks.py)."""
+    support.callback_after_seconds = 60
+    support.callback_retry_seconds = 30
+    support.callback_max_attempts = 2
+    support.hold_music_url = ""
+    support.save()
+    return support
+
 
 LEASE = timedelta(seconds=30)
 
@@ -167,3 +180,70 @@ def test_the_reclaim_job_is_scheduled_by_the_worker_once_per_period():
     assert "periodic:reclaim-tasks" in schedule_periodic(now=now)
     assert "periodic:reclaim-tasks" not in schedule_periodic(now=now + timedelta(seconds=1))
     assert "periodic:reclaim-tasks" in schedule_periodic(now=now + timedelta(seconds=11))
+
+
+def dialling(twilio, rest, queue, django_user_model):
+    """A callback an agent accepted: the customer has been dialled."""
+    request_callback(twilio, queue, new_sid())
+    ready_agent(django_user_model, "agent1", queue)
+    work()
+    agent_accepts(twilio, Offer.objects.get())
+
+
+def state():
+    from routing.models import Callback
+
+    return (
+        list(Offer.objects.order_by("pk").values_list("pk", "outcome", "agent_call_sid")),
+        list(Bridge.objects.order_by("pk").values_list("pk", "ended_at")),
+        list(Callback.objects.order_by("pk").values_list("pk", "status", "customer_call_sid")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("task_path", "scene"),
+    [
+        ("dispatch", rung),
+        ("ring_offer", rung),
+        ("bridge_caller", bridged),
+        ("dial_callback", dialling),
+    ],
+)
+def test_each_task_run_again_after_its_worker_died_has_its_effect_once(
+    task_path, scene, twilio, rest, queue, django_user_model
+):
+    scene(twilio, rest, queue, django_user_model)
+    before, asked = state(), len(rest.requests)
+    row = left_running(task_path, worker_id="dead", ago=timedelta(minutes=1))
+
+    assert reclaim()["reclaimed"] == 1
+    work()
+
+    row.refresh_from_db()
+    assert row.status == "SUCCESSFUL"
+    assert rest.requests[asked:] == []
+    assert state() == before
+
+
+def test_a_dial_begun_by_a_dead_worker_is_not_dialled_again_and_the_attempt_fails(
+    twilio, rest, queue, django_user_model
+):
+    from routing.callbacks import DIAL_MARK
+    from routing.models import Callback, CallbackStatus
+
+    dialling(twilio, rest, queue, django_user_model)
+    callback = Callback.objects.get()
+    dials = len(rest.rings())
+    # The worker died inside calls.create: the dial was begun, the customer's leg not recorded.
+    Callback.objects.filter(pk=callback.pk).update(customer_call_sid="")
+    Clock.objects.create(name=f"{DIAL_MARK}{callback.pk}:{callback.attempts}", at=timezone.now())
+    left_running("dial_callback", worker_id="dead", ago=timedelta(minutes=1))
+
+    assert reclaim()["reclaimed"] == 1
+    work()
+
+    assert len(rest.rings()) == dials
+    callback.refresh_from_db()
+    assert callback.status == CallbackStatus.REQUESTED  # retried after the queue's delay
+    assert callback.last_error == "dial interrupted"
+    assert not Clock.objects.filter(name__startswith=DIAL_MARK).exists()
