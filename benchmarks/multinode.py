@@ -461,7 +461,9 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     )
     out.check(not mismatched, "agent report != ground truth: " + "; ".join(mismatched[:5]))
 
-    # Tasks a killed worker had claimed are never finished (django-tasks-db has no lease).
+    # A task a killed worker had claimed is handed back to another worker once the lease is over
+    # (TASK_LEASE_SECONDS, routing/leases.py); one still running here was not (or the run ended
+    # less than the lease plus the reclaim period after the kill).
     running = Counter(
         DBTaskResult.objects.filter(status="RUNNING").values_list("task_path", flat=True)
     )
