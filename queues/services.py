@@ -450,18 +450,26 @@ def visit_record_talk(
         visit.agent_identity = agent_call.from_number.removeprefix("client:")
         changed += ["agent_call_sid", "agent_identity"]
     visit.save(update_fields=changed)
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
     signals.talk_recorded.send(sender=QueueVisit, visit=visit)
     return visit
 
 
-def visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
+def visit_record_wrap_up(
+    *, visit_id: int | None, seconds: float, visit: QueueVisit | None = None
+) -> None:
     """The wrap-up the agent actually spent after a queued call, counted in that visit's AHT;
-    the first one recorded stays."""
+    the first one recorded stays. ``visit``: that visit as the caller holds it, row locked in
+    the running transaction (not read again)."""
     # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
     # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
     if visit_id is None:
         return
-    visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
+    if visit is not None:
+        if visit.wrap_up_seconds is not None:
+            return
+    else:
+        visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
     if visit is not None:
         visit.wrap_up_seconds = max(0, round(seconds))
         visit.save(update_fields=["wrap_up_seconds"])
