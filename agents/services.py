@@ -238,8 +238,9 @@ def agent_call_ended(
 
     Only the call the agent is on ends it: a late or repeated report about an earlier call,
     or one arriving after the agent moved on, changes nothing. ``locked``: as for
-    agent_set_status; ``visit``: the visit of the call as the caller holds it (read again
-    only when it is not the agent's current one).
+    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports, not yet
+    saved (a wrap-up of 0 is set on it and saved with the talk; another visit is written
+    on its own).
     """
     if agent.status != AgentStatus.ON_CALL:
         return agent
