@@ -7,9 +7,9 @@ from queues.models import QueueVisit
 from queues.signals import caller_connected, talk_recorded
 from telephony.signals import call_status_changed
 
-from .models import Agent
+from .models import Agent, AgentStatus
 from .selectors import CLIENT_PREFIX
-from .services import agent_call_connected, agent_call_ended
+from .services import agent_call_connected, agent_call_ended, agent_talk_ended
 
 
 @receiver(caller_connected, dispatch_uid="agents.on_caller_connected")
@@ -20,11 +20,7 @@ def on_caller_connected(sender, visit, **kwargs):
 
 @receiver(talk_recorded, dispatch_uid="agents.on_talk_recorded")
 def on_talk_recorded(sender, visit, **kwargs):
-    agent = Agent.objects.filter(identity=visit.agent_identity).first()
-    if agent is not None:
-        agent_call_ended(
-            agent=agent, agent_call_sid=visit.agent_call_sid, queue=visit.queue, now=timezone.now()
-        )
+    agent_talk_ended(visit=visit, now=timezone.now())
 
 
 @receiver(call_status_changed, dispatch_uid="agents.on_call_status_changed")
@@ -37,6 +33,10 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
             agent = Agent.objects.filter(identity=address[len(CLIENT_PREFIX) :]).first()
             if agent is None:
                 continue
+            if agent.status != AgentStatus.ON_CALL or (
+                agent.current_call_sid and agent.current_call_sid != call.sid
+            ):
+                return  # not on this call: agent_call_ended would change nothing
             visit = (
                 QueueVisit.objects.select_related("queue").filter(agent_call_sid=call.sid).first()
             )

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from queues.models import Queue, QueueVisit
@@ -40,45 +42,58 @@ def agent_set_status(
     now: datetime,
     wrap_up_until: datetime | None = None,
     missed_until: datetime | None = None,
+    locked: bool = False,
+    also: dict | None = None,
 ) -> Agent:
     """Move the agent to ``status`` at ``now``: close the open interval and open a new one.
 
     The agent row is locked so that two webhooks about the same agent cannot both open an
-    interval. Setting the status the agent already has changes nothing.
+    interval. Setting the status the agent already has changes nothing. ``locked``: the
+    caller read ``agent`` with its row locked in the running transaction, so it is not read
+    again. ``also``: other fields of the agent, written in the same UPDATE (or on their own
+    when the status does not move).
     """
-    with transaction.atomic():
-        locked = Agent.objects.select_for_update().get(pk=agent.pk)
-        if locked.status == status:
-            if status == AgentStatus.WRAP_UP and locked.wrap_up_until != wrap_up_until:
-                locked.wrap_up_until = wrap_up_until
-                locked.save(update_fields=["wrap_up_until"])
-            _refresh(agent, locked)
+    also = also or {}
+    # No savepoint: a failure here fails the caller's transaction, which is rolled back whole.
+    with transaction.atomic(savepoint=False):
+        current = agent if locked else Agent.objects.select_for_update().get(pk=agent.pk)
+        for name, value in also.items():
+            setattr(current, name, value)
+        if current.status == status:
+            changed = list(also)
+            if status == AgentStatus.WRAP_UP and current.wrap_up_until != wrap_up_until:
+                current.wrap_up_until = wrap_up_until
+                changed.append("wrap_up_until")
+            if changed:
+                current.save(update_fields=changed)
+            _refresh(agent, current)
             return agent
-        open_interval = AgentStatusInterval.objects.filter(
-            agent=locked, ended_at__isnull=True
-        ).first()
+        # The open interval began when the status last moved: it is closed in one UPDATE,
+        # never before it began (clocks of two web processes may differ).
         at = now
-        if open_interval is not None:
-            # Never end an interval before it began (clocks of two web processes may differ).
-            at = max(now, open_interval.started_at)
-            open_interval.ended_at = at
-            open_interval.save(update_fields=["ended_at"])
-        if locked.status == AgentStatus.WRAP_UP and locked.status_changed_at:
+        if current.status_changed_at is not None:
+            at = max(now, current.status_changed_at)
+        AgentStatusInterval.objects.filter(agent_id=current.pk, ended_at__isnull=True).update(
+            ended_at=Greatest(Value(at), F("started_at"))
+        )
+        if current.status == AgentStatus.WRAP_UP and current.status_changed_at:
             visit_record_wrap_up(
-                visit_id=locked.current_visit_id,
-                seconds=(at - locked.status_changed_at).total_seconds(),
+                visit_id=current.current_visit_id,
+                seconds=(at - current.status_changed_at).total_seconds(),
             )
-        AgentStatusInterval.objects.create(agent=locked, status=status, started_at=at)
-        locked.status = status
-        locked.status_changed_at = at
-        locked.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
-        locked.missed_until = missed_until if status == AgentStatus.MISSED else None
-        locked.save(update_fields=["status", "status_changed_at", "wrap_up_until", "missed_until"])
-    _refresh(agent, locked)
+        AgentStatusInterval.objects.create(agent=current, status=status, started_at=at)
+        current.status = status
+        current.status_changed_at = at
+        current.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
+        current.missed_until = missed_until if status == AgentStatus.MISSED else None
+        current.save(
+            update_fields=["status", "status_changed_at", "wrap_up_until", "missed_until", *also]
+        )
+    _refresh(agent, current)
     if status == AgentStatus.AVAILABLE:
-        agent_became_available.send(sender=Agent, agent=locked)
+        agent_became_available.send(sender=Agent, agent=current)
     elif status in UNREACHABLE_STATUSES:
-        agent_became_unreachable.send(sender=Agent, agent=locked)
+        agent_became_unreachable.send(sender=Agent, agent=current)
     return agent
 
 
@@ -158,42 +173,79 @@ def agent_set_missed(*, agent: Agent, now: datetime, ready_after: int | None) ->
 
 
 def agent_call_started(
-    *, agent: Agent, agent_call_sid: str, visit: QueueVisit | None, now: datetime
+    *,
+    agent: Agent,
+    agent_call_sid: str,
+    visit: QueueVisit | None,
+    now: datetime,
+    locked: bool = False,
 ) -> Agent:
-    """The agent is talking: remember which call, then go on-call."""
-    agent.current_call_sid = agent_call_sid[:34]
-    fields = ["current_call_sid"]
+    """The agent is talking: remember which call, then go on-call (one UPDATE of the agent).
+    ``locked``: as for agent_set_status."""
+    also = {"current_call_sid": agent_call_sid[:34]}
     if visit is not None:
-        agent.current_visit = visit
-        fields.append("current_visit")
-    agent.save(update_fields=fields)
-    return agent_set_status(agent=agent, status=AgentStatus.ON_CALL, now=now)
+        also["current_visit"] = visit
+    return agent_set_status(
+        agent=agent, status=AgentStatus.ON_CALL, now=now, locked=locked, also=also
+    )
+
+
+def _agent_locked_by_identity(identity: str) -> tuple[Agent | None, bool]:
+    """The agent named ``identity``, read with its row locked when a transaction runs (then
+    agent_set_status need not read it again), and whether it was."""
+    agents = Agent.objects.filter(identity=identity)
+    in_transaction = transaction.get_connection().in_atomic_block
+    if in_transaction:
+        agents = agents.select_for_update()
+    return agents.first(), in_transaction
 
 
 def agent_call_connected(*, visit: QueueVisit, now: datetime) -> Agent | None:
     """A queued caller was bridged to the agent the visit names (queues' connect URL)."""
-    agent = Agent.objects.filter(identity=visit.agent_identity).first()
+    agent, locked = _agent_locked_by_identity(visit.agent_identity)
     if agent is None:
         return None
     return agent_call_started(
-        agent=agent, agent_call_sid=visit.agent_call_sid, visit=visit, now=now
+        agent=agent, agent_call_sid=visit.agent_call_sid, visit=visit, now=now, locked=locked
+    )
+
+
+def agent_talk_ended(*, visit: QueueVisit, now: datetime) -> Agent | None:
+    """The agent's Dial action recorded the talk of ``visit``: the agent's call ended."""
+    agent, locked = _agent_locked_by_identity(visit.agent_identity)
+    if agent is None:
+        return None
+    return agent_call_ended(
+        agent=agent,
+        agent_call_sid=visit.agent_call_sid,
+        queue=visit.queue,
+        now=now,
+        locked=locked,
+        visit=visit,
     )
 
 
 def agent_call_ended(
-    *, agent: Agent, agent_call_sid: str, queue: Queue | None, now: datetime
+    *,
+    agent: Agent,
+    agent_call_sid: str,
+    queue: Queue | None,
+    now: datetime,
+    locked: bool = False,
+    visit: QueueVisit | None = None,
 ) -> Agent:
     """The agent's call ended: wrap-up for the queue's wrap-up time, else available.
 
     Only the call the agent is on ends it: a late or repeated report about an earlier call,
-    or one arriving after the agent moved on, changes nothing.
+    or one arriving after the agent moved on, changes nothing. ``locked``: as for
+    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports, not yet
+    saved (a wrap-up of 0 is set on it and saved with the talk; another visit is written
+    on its own).
     """
     if agent.status != AgentStatus.ON_CALL:
         return agent
     if agent.current_call_sid and agent_call_sid and agent.current_call_sid != agent_call_sid:
         return agent
-    agent.last_call_ended_at = now
-    Agent.objects.filter(pk=agent.pk).update(last_call_ended_at=now)
     seconds = queue.wrap_up_seconds if queue is not None else 0
     if seconds:
         return agent_set_status(
@@ -201,10 +253,21 @@ def agent_call_ended(
             status=AgentStatus.WRAP_UP,
             now=now,
             wrap_up_until=now + timedelta(seconds=seconds),
+            locked=locked,
+            also={"last_call_ended_at": now},
         )
     if queue is not None:
-        visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
-    return agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=now)
+        if visit is not None and visit.pk == agent.current_visit_id:
+            visit_record_wrap_up(visit_id=visit.pk, seconds=0, visit=visit)
+        else:
+            visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
+    return agent_set_status(
+        agent=agent,
+        status=AgentStatus.AVAILABLE,
+        now=now,
+        locked=locked,
+        also={"last_call_ended_at": now},
+    )
 
 
 # --- Customers and contact notes

@@ -449,17 +449,28 @@ def visit_record_talk(
         visit.agent_call_sid = agent_call.sid
         visit.agent_identity = agent_call.from_number.removeprefix("client:")
         changed += ["agent_call_sid", "agent_identity"]
-    visit.save(update_fields=changed)
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    wrap_up_before = visit.wrap_up_seconds
     signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+    if visit.wrap_up_seconds != wrap_up_before:
+        changed.append("wrap_up_seconds")  # the agent was freed at once: one UPDATE for both
+    visit.save(update_fields=changed)
     return visit
 
 
-def visit_record_wrap_up(*, visit_id: int | None, seconds: float) -> None:
+def visit_record_wrap_up(
+    *, visit_id: int | None, seconds: float, visit: QueueVisit | None = None
+) -> None:
     """The wrap-up the agent actually spent after a queued call, counted in that visit's AHT;
-    the first one recorded stays."""
+    the first one recorded stays. ``visit``: that visit as talk_recorded's sender holds it,
+    row locked, not read again; the wrap-up is set on it and saved with its talk time."""
     # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
     # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
     if visit_id is None:
+        return
+    if visit is not None:
+        if visit.wrap_up_seconds is None:
+            visit.wrap_up_seconds = max(0, round(seconds))
         return
     visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
     if visit is not None:

@@ -36,10 +36,10 @@ def dial_action(twilio, *, call_sid=AGENT_LEG, from_="client:agt", status="compl
 
 def test_it_frees_the_agent_and_hangs_up(twilio, on_outbound_call, django_assert_num_queries):
     # savepoint, call upsert (one statement), agent + user by identity, user's groups,
-    # savepoint, agent lock, open interval, close it, new interval, agent update, release,
-    # webhook event, release; the call's end (last_call_ended_at) and routing's task for the
-    # agent who became available
-    with django_assert_num_queries(15):
+    # agent lock, close the open interval (one UPDATE), new interval, agent update (status and
+    # the call's end in one), webhook event, release; routing's task for the agent who became
+    # available
+    with django_assert_num_queries(11):
         root = twiml(dial_action(twilio))
 
     assert verbs(root) == ["Hangup"]

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agents.models import Agent, AgentStatus, AgentStatusInterval
 from ivr.models import Step
 from ivr.services import flow_touch
 from queues.models import Queue, QueueVisit
@@ -40,11 +41,16 @@ def _config_token(db):
 
 
 HOT = 3  # incoming, gather, no-input, the wait loop, a status callback
-# Connect and the agent's dial action: the agent's presence is written in the same transaction
-# (agents' receivers: the agent on call, its status interval; then free again). Not yet at the
-# six the issue asks for; this guards what they cost now (docs/benchmarks.md).
-CONNECT = 16
-DIAL_ACTION = 19
+# Connect and the agent's dial action run in one transaction with the agent's presence
+# (agents' receivers: the agent row read locked once, the open interval closed in one UPDATE, a
+# new one, the agent's status and call in one UPDATE). Not yet at the six the issue asks for;
+# these are what they cost now (docs/benchmarks.md).
+CONNECT = 12
+DIAL_ACTION = 11
+# A completed status callback still runs in a transaction (routing's bridge lookup may end a
+# bridge); the agent's leg also reads the agent, who the dial action already freed.
+STATUS_CALLER_COMPLETED = 6
+STATUS_AGENT_COMPLETED = 7
 
 
 def round_trips(send):
@@ -137,7 +143,7 @@ def test_a_status_callback_that_ends_nothing_costs_three_round_trips(twilio, dem
     assert Call.objects.get(sid=CALLER_SID).status == "in-progress"
 
 
-def test_connect_and_the_agents_dial_action_stay_within_their_current_cost(twilio, demo):
+def test_connect_dial_action_and_completed_status_callbacks_cost_what_they_do_now(twilio, demo):
     queue = Queue.objects.get(slug="support")
     _in_the_queue(twilio, queue)
     twilio.post(
@@ -147,12 +153,31 @@ def test_connect_and_the_agents_dial_action_stay_within_their_current_cost(twili
 
     response, sql = round_trips(lambda: post_connect(twilio, queue, queue_time=30))
     assert response.status_code == 200
-    assert len(sql) <= CONNECT, "\n".join(s[:160] for s in sql)
+    assert len(sql) == CONNECT, "\n".join(s[:160] for s in sql)
+    assert Agent.objects.get(identity="agent1").status == AgentStatus.ON_CALL
 
     response, sql = round_trips(lambda: post_dial_action(twilio, queue, duration=60))
     assert response.status_code == 200
-    assert len(sql) <= DIAL_ACTION, "\n".join(s[:160] for s in sql)
+    assert len(sql) == DIAL_ACTION, "\n".join(s[:160] for s in sql)
     assert QueueVisit.objects.get().talk_seconds == 60
+    assert Agent.objects.get(identity="agent1").status == AgentStatus.AVAILABLE
+    intervals = AgentStatusInterval.objects.filter(agent__identity="agent1").order_by("pk")
+    assert [(i.status, i.ended_at is None) for i in intervals][-2:] == [
+        (AgentStatus.ON_CALL, False),
+        (AgentStatus.AVAILABLE, True),
+    ]
+
+    for call_sid, expected, sequence in (
+        (CALLER_SID, STATUS_CALLER_COMPLETED, "3"),
+        (AGENT_SID, STATUS_AGENT_COMPLETED, "2"),
+    ):
+        fields = call_fields(call_sid, CallStatus="completed", SequenceNumber=sequence)
+        if call_sid == AGENT_SID:
+            fields.update(From="client:agent1", To="queue:support")
+        response, sql = round_trips(lambda f=fields: twilio.post("/twilio/voice/status", f))
+        assert response.status_code == 204
+        assert len(sql) == expected, "\n".join(s[:160] for s in sql)
+        assert Call.objects.get(sid=call_sid).status == "completed"
 
 
 def test_a_bridged_callers_enqueue_action_costs_three_round_trips(twilio, demo):
