@@ -252,10 +252,15 @@ def routing_dispatch(
     """Offer waiting callers to eligible agents, under the routing lock. ``agent_id`` first
     finds the best caller for that agent (an agent who became available); then every waiting
     caller (of ``queue_ids``, or all push queues) is matched with the best free agent."""
+    clock_now = now is None
     now = now or timezone.now()
     offers: list[Offer] = []
     with transaction.atomic():
         clock_lock(name=ROUTING_LOCK, now=now)
+        if clock_now:
+            # Dated when the lock is ours, not when we began waiting for it: an offer the
+            # previous holder ended then ended before any offer this decision starts.
+            now = timezone.now()
         if agent_id is not None:
             agent = eligible_agents(now=now).filter(pk=agent_id).first()
             visit = _best_visit_for(agent, now=now) if agent is not None else None
