@@ -284,17 +284,23 @@ class HttpClient:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
-        length, keep = 0, lines[0].startswith("HTTP/1.1")
+        length, keep, chunked = 0, lines[0].startswith("HTTP/1.1"), False
         for line in lines[1:]:
             name, _, value = line.partition(":")
             name = name.strip().lower()
             if name == "content-length":
                 length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
             elif name == "connection":
                 keep = value.strip().lower() == "keep-alive" or (
                     keep and value.strip().lower() != "close"
                 )
-        if length:
+        if chunked:
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readuntil(b"\r\n")  # no trailers are sent: the last empty line
+        elif length:
             await reader.readexactly(length)
         return status, keep
 

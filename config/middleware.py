@@ -91,5 +91,10 @@ class WebhookMiddlewareDispatch:
     def __call__(self, request):
         path = request.path_info.lstrip("/")
         if any(pattern.match(path) for pattern in self.webhook_paths):
-            return self.webhook_chain(request)
+            response = self.webhook_chain(request)
+            # As CommonMiddleware does on the full chain: a sized body keeps the proxy's and
+            # Twilio's connection reusable instead of a chunked one.
+            if not response.streaming and not response.has_header("Content-Length"):
+                response.headers["Content-Length"] = str(len(response.content))
+            return response
         return self.get_response(request)

@@ -68,6 +68,12 @@ def test_a_webhook_keeps_the_security_headers(twilio, demo):
     assert "Permissions-Policy" in response
 
 
+def test_a_webhook_answer_is_sized_so_its_connection_can_be_reused(twilio, demo):
+    response = incoming(twilio)
+
+    assert response["Content-Length"] == str(len(response.content))
+
+
 def test_a_forged_webhook_is_still_refused_and_stored(twilio, demo):
     response = twilio.post("/twilio/voice/incoming", call_fields(To="+815012345678"), signature="x")
 
