@@ -30,6 +30,7 @@ from agents.services import agent_call_ended, agent_call_started
 from ivr.selectors import ScheduleSnapshot
 from queues.models import QueueVisit
 from queues.services import TWILIO_UNREACHABLE
+from telephony import configcache
 from telephony.client import get_client
 from telephony.models import Call
 
@@ -52,24 +53,35 @@ NOT_REACHED = {"no-answer", "busy", "failed", "canceled"}
 # --- Hours -----------------------------------------------------------------------------------
 
 
-def closed_queue_ids(*, now: datetime, queue_ids=None) -> set[int]:
-    """Queues whose callback hours are closed at ``now`` (a queue without hours is open)."""
+def _callback_hours(queue_ids=None) -> dict[int, ScheduleSnapshot]:
     rows = CallbackHours.objects.select_related("hours").prefetch_related(
         "hours__ranges", "hours__holidays"
     )
     if queue_ids is not None:
         rows = rows.filter(queue_id__in=list(queue_ids))
-    closed = set()
-    for row in rows:
-        schedule = ScheduleSnapshot(
+    return {
+        row.queue_id: ScheduleSnapshot(
             name=row.hours.name,
             time_zone=row.hours.time_zone,
             ranges=tuple((r.weekday, r.opens, r.closes) for r in row.hours.ranges.all()),
             holidays=frozenset(h.date for h in row.hours.holidays.all()),
         )
-        if not schedule.is_open(now):
-            closed.add(row.queue_id)
-    return closed
+        for row in rows
+    }
+
+
+def closed_queue_ids(*, now: datetime, queue_ids=None) -> set[int]:
+    """Queues whose callback hours are closed at ``now`` (a queue without hours is open)."""
+    hours = _callback_hours(queue_ids)
+    return {queue_id for queue_id, schedule in hours.items() if not schedule.is_open(now)}
+
+
+def callback_hours_closed(*, queue_id: int, now: datetime) -> bool:
+    """Whether ``queue_id``'s callback hours are closed at ``now``, from the callback hours
+    this process keeps for the current configuration (the wait loop asks on every pass)."""
+    hours = configcache.cached_current(("routing:callback-hours",), _callback_hours)
+    schedule = hours.get(queue_id)
+    return schedule is not None and not schedule.is_open(now)
 
 
 # --- Requested -------------------------------------------------------------------------------

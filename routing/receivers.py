@@ -3,6 +3,7 @@ unreachable (agents). Each receiver runs in the transaction of the event and onl
 task or ends offers, so the event's own request stays short."""
 
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -21,10 +22,11 @@ from queues.signals import (
     caller_enqueued,
     caller_left,
 )
+from telephony.configcache import config_changed
 from telephony.signals import call_status_changed
 
 from . import tasks
-from .models import Offer, OfferOutcome
+from .models import CallbackHours, Offer, OfferOutcome
 from .services import bridge_leg_ended, offers_withdraw
 
 
@@ -94,9 +96,9 @@ def on_callback_requested(sender, visit, **kwargs):
 @receiver(callback_offer_allowed, dispatch_uid="routing.on_callback_offer_allowed")
 def on_callback_offer_allowed(sender, queue, now, **kwargs):
     """No callback is offered outside the queue's callback hours."""
-    from .callbacks import closed_queue_ids
+    from .callbacks import callback_hours_closed
 
-    return queue.pk not in closed_queue_ids(now=now, queue_ids=[queue.pk])
+    return not callback_hours_closed(queue_id=queue.pk, now=now)
 
 
 @receiver(callback_number_refused, dispatch_uid="routing.on_callback_number_refused")
@@ -147,3 +149,11 @@ def on_customer_history_sections(sender, customer, request, **kwargs):
         },
         request=request,
     )
+
+
+@receiver(post_save, sender=CallbackHours, dispatch_uid="routing.callback_hours.saved")
+@receiver(post_delete, sender=CallbackHours, dispatch_uid="routing.callback_hours.deleted")
+def on_callback_hours_changed(sender, **kwargs):
+    """Callback hours are configuration the wait loop reads from each process's cache: a
+    change gives the configuration a new token, so every process reads them again."""
+    config_changed()

@@ -61,6 +61,13 @@ def cached(key, token: str | None, build):
     return value
 
 
+def cached_current(key, build):
+    """``cached`` under the token this process last checked: for code a webhook runs after it
+    read the configuration for its own token (e.g. the wait loop's queue), so that token is
+    the current one, but which is not handed the request."""
+    return cached(key, _token, build)
+
+
 def peek(key):
     """What this process keeps under ``key`` for the last token it saw, without asking the
     database whether that is still current (None when nothing is kept): for answers that must

@@ -486,3 +486,17 @@ def test_reports_and_wallboard_count_callbacks(twilio, rest, cb_queue, django_us
     assert agent_row["talk_seconds"] == 40
     assert agent_row["offers"] >= 1
     assert agent.pk
+
+
+def test_callback_hours_added_later_are_heard_at_the_next_pass(twilio, rest, cb_queue):
+    never = BusinessHours.objects.create(name="Never", time_zone="Asia/Tokyo")
+    caller = new_sid()
+    caller_waits(twilio, cb_queue, caller, queue_time=0)
+    open_root = twiml(post_wait(twilio, cb_queue, call_sid=caller, queue_time=60, From=CALLER))
+    assert gather_of(open_root) is not None  # no hours: a callback is offered (and kept)
+
+    # Every web process reads the new callback hours at its next webhook.
+    CallbackHours.objects.create(queue=cb_queue, hours=never)
+    root = twiml(post_wait(twilio, cb_queue, call_sid=caller, queue_time=120, From=CALLER))
+
+    assert gather_of(root) is None

@@ -270,3 +270,27 @@ def test_without_the_token_row_nothing_is_kept(twilio, demo):
     _, sql = round_trips(lambda: incoming(twilio))
 
     assert any("ivr_phonenumber" in statement for statement in sql)
+
+
+def test_a_callback_offer_in_the_wait_loop_reads_the_callback_hours_from_memory(twilio, demo):
+    from datetime import time
+
+    from ivr.models import BusinessHours, OpeningRange
+    from routing.models import CallbackHours
+
+    queue = Queue.objects.get(slug="support")
+    assert queue.offers_callbacks and queue.callback_after_seconds is not None
+    hours = BusinessHours.objects.create(name="Always", time_zone="Asia/Tokyo")
+    for weekday in range(7):
+        OpeningRange.objects.create(schedule=hours, weekday=weekday, opens=time(0), closes=time(0))
+    CallbackHours.objects.create(queue=queue, hours=hours)
+    _in_the_queue(twilio, queue)
+    due = queue.callback_after_seconds
+    first = post_wait(twilio, queue, queue_time=due, position=2)  # the hours are read once
+    assert "Gather" in verbs(twiml(first))
+    later = due + queue.announce_every_seconds
+
+    response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=later, position=2))
+
+    assert "Gather" in verbs(twiml(response))  # the callback offer
+    assert len(sql) <= HOT + 1, "\n".join(s[:160] for s in sql)
