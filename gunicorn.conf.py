@@ -21,9 +21,12 @@ graceful_timeout = 10
 # at once, and a broken configuration stops gunicorn at start instead of in every worker.
 preload_app = True
 keepalive = 5
-# A worker is replaced after this many requests (with jitter), so a slow leak cannot grow.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced after this many requests (with jitter), so a slow leak cannot grow. Not
+# much more often: a replaced worker answers its first requests late (a new database connection,
+# the configuration read again), and at a few hundred requests a second 2,000 meant a
+# replacement every few seconds and a p99 ten times higher (docs/benchmarks.md).
+max_requests = 20000
+max_requests_jitter = 2000
 
 # gunicornc's control socket is off unless asked for: its default path is shared by every gunicorn
 # of the same user, so two instances on one machine would take each other's.
