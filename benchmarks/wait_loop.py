@@ -267,6 +267,29 @@ def schedule(
     return plan
 
 
+def run_async(coroutine):
+    """``asyncio.run``, or in a thread of its own when this thread already runs an event loop
+    (e.g. the test process, where a browser test's Playwright keeps one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 # --- the open-loop client ----------------------------------------------------------------------
 
 
@@ -501,7 +524,7 @@ def run_step(
     load_before = os.getloadavg()
     busy0, total0 = _cpu_times()
     cpu0, wall0 = time.process_time(), time.monotonic()
-    records = asyncio.run(open_loop(plan, target, max_in_flight))
+    records = run_async(open_loop(plan, target, max_in_flight))
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     busy1, total1 = _cpu_times()
     return Step(
@@ -802,7 +825,7 @@ def capacity(
         )
         for w in waiters[:5000]
     ]
-    ok, bad, wall = asyncio.run(closed_loop(payloads, target, concurrency, seconds))
+    ok, bad, wall = run_async(closed_loop(payloads, target, concurrency, seconds))
     return ok / wall, bad
 
 
@@ -855,7 +878,7 @@ def compare(
         for client in clients.values():
             client.close()
 
-    asyncio.run(run())
+    run_async(run())
     for name, seen in statuses.items():
         if seen != {200}:
             raise SystemExit(f"--compare: {name} answered {sorted(seen)}, not only 200")

@@ -21,6 +21,7 @@ from benchmarks.wait_loop import (
     ensure_waiting,
     nginx_config,
     places_kept,
+    run_async,
     run_step,
     schedule,
 )
@@ -144,3 +145,17 @@ def test_the_floor_app_answers_constant_twiml():
     body = b"".join(floor_app.application({}, lambda status, headers: seen.append(status)))
     assert seen == ["200 OK"]
     assert body.startswith(b'<?xml version="1.0"') and b"<Gather" in body
+
+
+def test_the_load_runs_where_an_event_loop_is_already_running():
+    """As in the test process once a browser test's Playwright keeps a loop in this thread."""
+    import asyncio
+
+    async def answer():
+        return 42
+
+    async def inside_a_running_loop():
+        return run_async(answer())
+
+    assert run_async(answer()) == 42
+    assert asyncio.run(inside_a_running_loop()) == 42
