@@ -3,19 +3,16 @@ emulated softphone, with a background worker running: the caller from the phone 
 hold (the local Twilio's conference says so), resumed, then transferred to an outside number;
 agent1's call ends and agent1 is available again."""
 
-import json
 import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
 from agents.models import Agent, AgentStatus
 from routing.models import Bridge, Hold, Transfer
-from tests.conftest import browser_login
 
 from . import test_browser_push
-from .test_browser_push import CALLER_NUMBER, DEMO_NUMBER, WAIT
+from .test_browser_push import CALLER_NUMBER, DEMO_NUMBER, WAIT, agent1_accepts_a_caller, conference
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,37 +24,11 @@ local_twilio = test_browser_push.local_twilio  # the local Twilio over HTTP, the
 worker = test_browser_push.worker  # manage.py worker's loop in a thread
 
 
-def conference(twilio, name):
-    with urllib.request.urlopen(f"{twilio.url}/emulator/conferences/{name}") as response:
-        return json.loads(response.read())
-
-
 def test_agent1_holds_resumes_and_transfers_the_caller_from_the_desk(
     browser, live_server, local_twilio, worker, settings
 ):
     settings.TWILIO_CALLER_ID = DEMO_NUMBER
-    phone = browser.new_context(locale="ja-JP").new_page()
-    desk = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}).new_page()
-    phone.set_default_timeout(20_000)
-    desk.set_default_timeout(20_000)
-    browser_login(desk, live_server, "agent1", "pw-demo")
-    expect(desk.locator("#device-state")).to_have_attribute(
-        "data-state", "registered", timeout=WAIT
-    )
-    desk.select_option("#status-select", "available")
-    expect(desk.locator("#status-label")).to_have_attribute("data-status", "available")
-
-    phone.goto(local_twilio.url + "/")
-    phone.uncheck("#speak")
-    expect(phone.locator("#to")).to_have_value(DEMO_NUMBER, timeout=WAIT)
-    phone.fill("#from", CALLER_NUMBER)
-    phone.click("#call-btn")
-    call = phone.locator(".phone-call").first
-    expect(call.locator(".state")).to_have_attribute("data-state", "menu", timeout=WAIT)
-    call.locator("[data-key='1']").click()
-    expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
-    desk.click("#accept-btn")
-    expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
+    phone, desk, call = agent1_accepts_a_caller(browser, live_server, local_twilio, desk_height=900)
     expect(desk.locator("#pop-number")).to_have_text(CALLER_NUMBER, timeout=WAIT)
 
     bridge = Bridge.objects.get()

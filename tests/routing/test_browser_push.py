@@ -4,8 +4,10 @@ agent1's desk with the caller shown, agent1 accepts, they talk, agent1 hangs up,
 answered in the queue report."""
 
 import io
+import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from django.core.management import call_command
@@ -67,6 +69,42 @@ def worker(local_twilio):
     yield running
     running.running = False
     thread.join(timeout=10)
+
+
+def conference(twilio, name):
+    """The local Twilio's conference ``name``: who is in it and who hears whom."""
+    with urllib.request.urlopen(f"{twilio.url}/emulator/conferences/{name}") as response:
+        return json.loads(response.read())
+
+
+def agent1_accepts_a_caller(browser, live_server, local_twilio, *, desk_height=900):
+    """agent1 logs in, goes available; a caller from the phone page presses 1 and agent1
+    accepts the pushed call. → the phone page, the desk and the caller's row on the phone."""
+    phone = browser.new_context(locale="ja-JP").new_page()
+    desk = browser.new_context(
+        locale="en-US", viewport={"width": 1280, "height": desk_height}
+    ).new_page()
+    phone.set_default_timeout(20_000)
+    desk.set_default_timeout(20_000)
+    browser_login(desk, live_server, "agent1", "pw-demo")
+    expect(desk.locator("#device-state")).to_have_attribute(
+        "data-state", "registered", timeout=WAIT
+    )
+    desk.select_option("#status-select", "available")
+    expect(desk.locator("#status-label")).to_have_attribute("data-status", "available")
+
+    phone.goto(local_twilio.url + "/")
+    phone.uncheck("#speak")
+    expect(phone.locator("#to")).to_have_value(DEMO_NUMBER, timeout=WAIT)
+    phone.fill("#from", CALLER_NUMBER)
+    phone.click("#call-btn")
+    call = phone.locator(".phone-call").first
+    expect(call.locator(".state")).to_have_attribute("data-state", "menu", timeout=WAIT)
+    call.locator("[data-key='1']").click()
+    expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
+    desk.click("#accept-btn")
+    expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
+    return phone, desk, call
 
 
 def test_agent1s_desk_rings_with_the_caller_shown_accepts_talks_and_hangs_up(

@@ -9,11 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from routing.models import Bridge, Transfer, TransferKind
-from tests.conftest import browser_login
 
 from . import test_browser_push
-from .test_browser_control import conference
-from .test_browser_push import CALLER_NUMBER, DEMO_NUMBER, WAIT
+from .test_browser_push import CALLER_NUMBER, DEMO_NUMBER, WAIT, agent1_accepts_a_caller, conference
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,28 +37,9 @@ def test_agent1_adds_a_number_then_drops_the_caller_from_the_desk(
     browser, live_server, local_twilio, worker, settings
 ):
     settings.TWILIO_CALLER_ID = DEMO_NUMBER
-    phone = browser.new_context(locale="ja-JP").new_page()
-    desk = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000}).new_page()
-    phone.set_default_timeout(20_000)
-    desk.set_default_timeout(20_000)
-    browser_login(desk, live_server, "agent1", "pw-demo")
-    expect(desk.locator("#device-state")).to_have_attribute(
-        "data-state", "registered", timeout=WAIT
+    phone, desk, call = agent1_accepts_a_caller(
+        browser, live_server, local_twilio, desk_height=1000
     )
-    desk.select_option("#status-select", "available")
-    expect(desk.locator("#status-label")).to_have_attribute("data-status", "available")
-
-    phone.goto(local_twilio.url + "/")
-    phone.uncheck("#speak")
-    expect(phone.locator("#to")).to_have_value(DEMO_NUMBER, timeout=WAIT)
-    phone.fill("#from", CALLER_NUMBER)
-    phone.click("#call-btn")
-    call = phone.locator(".phone-call").first
-    expect(call.locator(".state")).to_have_attribute("data-state", "menu", timeout=WAIT)
-    call.locator("[data-key='1']").click()
-    expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
-    desk.click("#accept-btn")
-    expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
 
     bridge = _wait_for(lambda: Bridge.objects.first())
     _wait_for(lambda: len(conference(local_twilio, bridge.friendly_name)["participants"]) == 2)
