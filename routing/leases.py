@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from .callbacks import DIAL_MARK
 from .clocks import clock_lock
 from .models import Clock
+from .recordings import RECORD_MARK
 from .services import RING_MARK
 
 logger = logging.getLogger("routing.worker")
@@ -78,7 +79,7 @@ def tasks_reclaim(*, now: datetime, lease: timedelta) -> dict:
             reclaimed += 1
             logger.warning("task %s of lost worker %s back to ready", pk, ids[-1] if ids else "?")
     Clock.objects.filter(name__startswith=HEARTBEAT_PREFIX, at__lt=now - lease).delete()
-    # The marks of rings and dials begun by workers that died after recording them.
-    for mark in (RING_MARK, DIAL_MARK):
+    # The marks of rings, dials and recording starts begun by workers that died after them.
+    for mark in (RING_MARK, DIAL_MARK, RECORD_MARK):
         Clock.objects.filter(name__startswith=mark, at__lt=now - MARKS_KEPT).delete()
     return {"reclaimed": reclaimed, "failed": failed}

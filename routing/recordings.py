@@ -13,12 +13,17 @@ from django.utils.translation import gettext as _
 from agents.models import Agent
 from telephony.client import get_client
 
+from .clocks import clock_mark, clock_unmark
 from .control import CallControlError, bridge_of_agent
 from .models import Bridge, Callback, CallbackStatus, Recording
 from .rest import with_retry
 from .services import _url, public_base_url
 
 logger = logging.getLogger("routing")
+
+# A start begun: a worker lost between Twilio's answer and the Recording row leaves this mark,
+# and the next run asks Twilio for the recording instead of starting a second one.
+RECORD_MARK = "record:"
 
 
 def recording_caller_joined(*, bridge: Bridge, call_sid: str) -> bool:
@@ -69,16 +74,25 @@ def recording_start(
         call_sid = callback.customer_call_sid
     if Recording.objects.filter(call_sid=call_sid, **owner).exists():
         return None
-    callback_url = _url(public_base_url(call), "routing:recording-status")
     client = get_client()
-    made = with_retry(
-        lambda: client.calls(call_sid).recordings.create(
-            recording_channels="dual",
-            recording_status_callback=callback_url,
-            recording_status_callback_event=["completed"],
+    marker = RECORD_MARK + call_sid
+    made = None
+    if not clock_mark(name=marker, now=now):
+        # Begun by a worker that died: Twilio may be recording already. Adopt that recording.
+        live = with_retry(lambda: client.calls(call_sid).recordings.list())
+        made = next((r for r in live if r.status in ("in-progress", "paused")), None)
+        if made is not None:
+            logger.warning("recording %s of %s begun by a lost worker: kept", made.sid, call_sid)
+    if made is None:
+        callback_url = _url(public_base_url(call), "routing:recording-status")
+        made = with_retry(
+            lambda: client.calls(call_sid).recordings.create(
+                recording_channels="dual",
+                recording_status_callback=callback_url,
+                recording_status_callback_event=["completed"],
+            )
         )
-    )
-    return Recording.objects.create(
+    recording = Recording.objects.create(
         **owner,
         call_sid=call_sid,
         sid=made.sid,
@@ -87,6 +101,8 @@ def recording_start(
         media_url=_media_url(made.uri),
         started_at=now,
     )
+    clock_unmark(name=marker)
+    return recording
 
 
 def _media_url(uri: str | None) -> str:

@@ -127,3 +127,44 @@ def test_retention_zero_keeps_recordings_forever(emu, settings):
     settings.RECORDING_RETENTION_DAYS = 0
     assert purge_recordings.call() == 0
     assert Recording.objects.count() == 1 and len(emu.recordings) == 1
+
+
+def test_a_start_begun_by_a_lost_worker_keeps_twilios_recording_instead_of_a_second(emu):
+    from routing.clocks import clock_mark
+    from routing.models import Clock
+    from routing.recordings import RECORD_MARK
+    from routing.tasks import start_recording
+
+    _record()
+    agent, leg, bridge, conference = _connected_call(emu, talk_seconds=40)
+    run(emu, 2)
+    [first] = Recording.objects.all()
+    # The worker died after Twilio answered and before the row was stored: its mark stays.
+    Recording.objects.all().delete()
+    clock_mark(name=RECORD_MARK + leg.sid, now=emu.datetime_at())
+
+    assert start_recording.call(bridge_id=bridge.pk) == first.sid
+
+    assert [r["sid"] for r in emu.recordings.values()] == [first.sid]
+    [kept] = Recording.objects.all()
+    assert kept.bridge == bridge and kept.call_sid == leg.sid
+    assert not Clock.objects.filter(name__startswith=RECORD_MARK).exists()
+
+
+def test_a_start_whose_lost_worker_never_reached_twilio_records_once(emu):
+    from routing.clocks import clock_mark
+    from routing.recordings import RECORD_MARK
+    from routing.tasks import start_recording
+
+    Queue.objects.update(record_answered_calls=False)
+    agent, leg, bridge, conference = _connected_call(emu, talk_seconds=40)
+    run(emu, 2)
+    assert not emu.recordings
+    _record()
+    clock_mark(name=RECORD_MARK + leg.sid, now=emu.datetime_at())  # died before calls.create
+
+    sid = start_recording.call(bridge_id=bridge.pk)
+
+    assert [r["sid"] for r in emu.recordings.values()] == [sid]
+    assert emu.recordings[sid]["status"] == "in-progress"
+    assert list(Recording.objects.values_list("sid", flat=True)) == [sid]
