@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from agents.models import Agent, AgentStatus, Customer, QueueMembership
+from agents.models import Agent, AgentStatus, QueueMembership
 from agents.services import agent_call_ended, agent_call_started
 from ivr.selectors import ScheduleSnapshot
 from queues.models import QueueVisit
@@ -36,6 +35,7 @@ from telephony.models import Call
 
 from .clocks import clock_mark, clock_unmark
 from .models import Callback, CallbackHours, CallbackStatus, Offer, OfferOutcome
+from .priority import effective_priority
 from .rest import create_call_paced, with_retry
 
 logger = logging.getLogger("routing")
@@ -117,19 +117,12 @@ def due_callbacks(*, now: datetime):
     """Callbacks whose turn may come now: requested, retry delay over, no ringing offer, within
     their queue's callback hours — annotated like waiting callers (``effective_priority``,
     ``entered_at``) so both can be ordered together."""
-    from .services import VIP_PRIORITY
-
-    vip = Customer.objects.filter(phone_number=OuterRef("visit__call__from_number"), is_vip=True)
     return (
         Callback.objects.filter(status=CallbackStatus.REQUESTED, next_attempt_at__lte=now)
         .exclude(queue_id__in=closed_queue_ids(now=now))
         .exclude(Exists(Offer.objects.filter(callback=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         .annotate(
-            effective_priority=Case(
-                When(Exists(vip), then=Greatest(F("caller_priority"), Value(VIP_PRIORITY))),
-                default=F("caller_priority"),
-                output_field=IntegerField(),
-            ),
+            effective_priority=effective_priority("visit__call__from_number"),
             queue_priority=F("queue__priority"),
         )
         .order_by("-queue_priority", "-effective_priority", "entered_at", "pk")

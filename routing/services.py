@@ -20,23 +20,20 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    Case,
     DateTimeField,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from twilio.base.exceptions import TwilioRestException
 
-from agents.models import Agent, AgentStatus, Customer, QueueMembership
+from agents.models import Agent, AgentStatus, QueueMembership
 from agents.selectors import device_registered_since
 from agents.services import (
     agent_call_started,
@@ -61,12 +58,12 @@ from .models import (
     OfferOutcome,
     ParticipantRole,
 )
+from .priority import effective_priority
 from .rest import create_call_paced, with_retry
 
 logger = logging.getLogger("routing")
 
 # A VIP customer is offered as if the flow had given at least this caller priority (0–9).
-VIP_PRIORITY = 5
 # An agent who missed or rejected a caller is not offered that caller again for this long
 # (others are; alone, the agent is rung again after it).
 REOFFER_SAME_AGENT_AFTER = timedelta(seconds=60)
@@ -134,21 +131,13 @@ def waiting_visits(*, now: datetime):
     """Callers waiting in push queues with no ringing offer, in the order they are served:
     queue priority, then caller priority (VIP raised), then the longest wait (original
     entry)."""
-    vip = Customer.objects.filter(phone_number=OuterRef("call__from_number"), is_vip=True)
     return (
         QueueVisit.objects.reported()
         .filter(waiting_now_q(now), queue__routing_mode=RoutingMode.PUSH)
         .filter(callback_requested_at__isnull=True)  # leaving for a callback, which waits
         .exclude(Exists(Offer.objects.filter(visit=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         .annotate(
-            effective_priority=Case(
-                When(
-                    Exists(vip),
-                    then=Greatest(F("caller_priority"), Value(VIP_PRIORITY)),
-                ),
-                default=F("caller_priority"),
-                output_field=IntegerField(),
-            ),
+            effective_priority=effective_priority("call__from_number"),
             queue_priority=F("queue__priority"),
         )
         .order_by("-queue_priority", "-effective_priority", "entered_at", "pk")
