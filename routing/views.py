@@ -20,24 +20,41 @@ from . import callbacks, recordings, selectors, services
 from .models import Bridge, Callback, Offer
 
 
-def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
-    """Both sides join the bridge's conference; either leaving ends it for the other (nobody
-    stays in a silent conference). The conference reports the caller's holds and leaving (hold
-    times are Twilio's, routing/control.py), and for a recording queue the joins (recording
-    starts by REST once the caller joined, routing/recordings.py); both sides' nouns name the
-    callback, as the conference takes it from whoever joins first."""
-    queue = bridge.visit.queue
+def _join_conference(response, *, request, name: str, action: str, events: str, event_url: str):
+    """<Dial action><Conference>: the first to enter starts it, either leaving ends it for the
+    other (nobody stays in a silent conference), no beep, no wait music; ``events`` (with
+    ``event_url``) are the conference events reported, none when empty."""
     dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    event_url = reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk})
+    attrs = {}
+    if events:
+        attrs = {
+            "status_callback": request.build_absolute_uri(event_url),
+            "status_callback_event": events,
+            "status_callback_method": "POST",
+        }
     dial.conference(
-        bridge.friendly_name,
+        name,
         start_conference_on_enter=True,
         end_conference_on_exit=True,
         beep=False,
         wait_url="",
-        status_callback=request.build_absolute_uri(event_url),
-        status_callback_event="join hold leave" if queue.record_answered_calls else "hold leave",
-        status_callback_method="POST",
+        **attrs,
+    )
+
+
+def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
+    """Both sides join the bridge's conference. The conference reports the caller's holds and
+    leaving (hold times are Twilio's, routing/control.py), and for a recording queue the joins
+    (recording starts by REST once the caller joined, routing/recordings.py); both sides' nouns
+    name the callback, as the conference takes it from whoever joins first."""
+    record = bridge.visit.queue.record_answered_calls
+    _join_conference(
+        response,
+        request=request,
+        name=bridge.friendly_name,
+        action=action,
+        events="join hold leave" if record else "hold leave",
+        event_url=reverse("routing:bridge-conference-event", kwargs={"bridge_id": bridge.pk}),
     )
 
 
@@ -424,26 +441,16 @@ def desk_parties(request):
 
 
 def _callback_conference(response: VoiceResponse, *, request, callback: Callback, action: str):
-    dial = response.dial(action=request.build_absolute_uri(action), method="POST")
-    attrs = {}
-    if callback.queue.record_answered_calls:
-        # Recording starts by REST once the customer joined (routing/recordings.py), as for a
-        # queued caller; never by the conference's record attribute.
-        event_url = reverse(
-            "routing:callback-conference-event", kwargs={"callback_id": callback.pk}
-        )
-        attrs = {
-            "status_callback": request.build_absolute_uri(event_url),
-            "status_callback_event": "join",
-            "status_callback_method": "POST",
-        }
-    dial.conference(
-        callback.conference_name,
-        start_conference_on_enter=True,
-        end_conference_on_exit=True,
-        beep=False,
-        wait_url="",
-        **attrs,
+    """Agent and customer join the callback's conference. For a recording queue it reports the
+    joins: recording starts by REST once the customer joined (routing/recordings.py), as for a
+    queued caller; never by the conference's record attribute."""
+    _join_conference(
+        response,
+        request=request,
+        name=callback.conference_name,
+        action=action,
+        events="join" if callback.queue.record_answered_calls else "",
+        event_url=reverse("routing:callback-conference-event", kwargs={"callback_id": callback.pk}),
     )
 
 
