@@ -80,19 +80,25 @@ def conference(twilio, name):
 def agent1_accepts_a_caller(browser, live_server, local_twilio, *, desk_height=900):
     """agent1 logs in, goes available; a caller from the phone page presses 1 and agent1
     accepts the pushed call. → the phone page, the desk and the caller's row on the phone."""
-    phone = browser.new_context(locale="ja-JP").new_page()
     desk = browser.new_context(
         locale="en-US", viewport={"width": 1280, "height": desk_height}
     ).new_page()
-    phone.set_default_timeout(20_000)
     desk.set_default_timeout(20_000)
     browser_login(desk, live_server, "agent1", "pw-demo")
     expect(desk.locator("#device-state")).to_have_attribute(
         "data-state", "registered", timeout=WAIT
     )
+    phone, call = a_caller_presses_1_and_the_desk_accepts(browser, local_twilio, desk)
+    return phone, desk, call
+
+
+def a_caller_presses_1_and_the_desk_accepts(browser, local_twilio, desk):
+    """The desk's agent goes available; a caller from the phone page (in Japanese) presses 1
+    and the desk accepts the pushed call. → the phone page and the caller's row on it."""
     desk.select_option("#status-select", "available")
     expect(desk.locator("#status-label")).to_have_attribute("data-status", "available")
-
+    phone = browser.new_context(locale="ja-JP").new_page()
+    phone.set_default_timeout(20_000)
     phone.goto(local_twilio.url + "/")
     phone.uncheck("#speak")
     expect(phone.locator("#to")).to_have_value(DEMO_NUMBER, timeout=WAIT)
@@ -104,7 +110,7 @@ def agent1_accepts_a_caller(browser, live_server, local_twilio, *, desk_height=9
     expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
     desk.click("#accept-btn")
     expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
-    return phone, desk, call
+    return phone, call
 
 
 def test_agent1s_desk_rings_with_the_caller_shown_accepts_talks_and_hangs_up(

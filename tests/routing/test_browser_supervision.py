@@ -23,7 +23,12 @@ from tests.conftest import browser_login, save_screenshot
 
 from . import test_browser_push
 from .test_browser_control import conference
-from .test_browser_push import CALLER_NUMBER, DEMO_NUMBER, WAIT
+from .test_browser_push import (
+    CALLER_NUMBER,
+    DEMO_NUMBER,
+    WAIT,
+    a_caller_presses_1_and_the_desk_accepts,
+)
 from .test_supervision_over_http import conference_started
 
 pytestmark = [
@@ -64,21 +69,7 @@ def _desk(browser, live_server, username, locale="en-US"):
 def _caller_meets_agent1(browser, twilio, desk):
     """A caller from the phone page presses 1; agent1 (available) accepts the pushed call.
     → the caller's row on the phone page and the bridge, once both are in the conference."""
-    desk.select_option("#status-select", "available")
-    expect(desk.locator("#status-label")).to_have_attribute("data-status", "available")
-    phone = browser.new_context(locale="ja-JP").new_page()
-    phone.set_default_timeout(20_000)
-    phone.goto(twilio.url + "/")
-    phone.uncheck("#speak")
-    expect(phone.locator("#to")).to_have_value(DEMO_NUMBER, timeout=WAIT)
-    phone.fill("#from", CALLER_NUMBER)
-    phone.click("#call-btn")
-    call = phone.locator(".phone-call").first
-    expect(call.locator(".state")).to_have_attribute("data-state", "menu", timeout=WAIT)
-    call.locator("[data-key='1']").click()
-    expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
-    desk.click("#accept-btn")
-    expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
+    phone, call = a_caller_presses_1_and_the_desk_accepts(browser, twilio, desk)
     bridge = until(lambda: Bridge.objects.first(), "the bridge")
     name = bridge.friendly_name
     until(
