@@ -339,6 +339,69 @@ def _visit_record_exit_locked(*, queue: Queue, call: Call, params, now: datetime
     return visit
 
 
+_CALL_TABLE = Call._meta.db_table
+_CLIENT_PREFIX = "client:"
+# The agent's identity as one expression over the agent leg's stored From: "client:<identity>"
+# loses its prefix, anything else stays as it is (str.removeprefix), '' without the leg. A
+# sub-select of the statement that writes the visit: no round trip of its own.
+_IDENTITY_OF_LEG_SQL = (
+    f"COALESCE((SELECT CASE WHEN SUBSTR(from_number, 1, {len(_CLIENT_PREFIX)}) ="
+    f" '{_CLIENT_PREFIX}' THEN SUBSTR(from_number, {len(_CLIENT_PREFIX) + 1})"
+    f" ELSE from_number END FROM {_CALL_TABLE} WHERE sid = %s), '')"
+)
+
+
+def _connect_open_visit(
+    *, queue: Queue, call: Call, now: datetime, queue_time: int, agent_call_sid: str
+) -> QueueVisit | None:
+    """The common connect: the call's latest visit here is open (or bridged) and not yet
+    answered. One UPDATE … RETURNING writes the answer, wait, agent leg and the agent's
+    identity (read from the agent's leg inside the same statement) on it; no lock taken
+    first, because the row is changed only if it is still unanswered when the UPDATE holds it,
+    so of two copies of one request only one writes. None when the visit is in no such state
+    (none, answered, ended): the general path under the lock decides."""
+    table = QueueVisit._meta.db_table
+    moment = QueueVisit._meta.get_field("answered_at").get_db_prep_save(now, connection)
+    reusable = ", ".join(f"'{result}'" for result in (*OPEN_RESULTS, QueueResult.BRIDGED.value))
+    sql = (
+        f"UPDATE {table} SET answered_at = %s, wait_seconds = %s, agent_call_sid = %s,"
+        f" agent_identity = {_IDENTITY_OF_LEG_SQL},"
+        f" result = CASE WHEN result = %s THEN %s ELSE result END,"
+        " left_at = COALESCE(left_at, %s)"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND call_id = %s"
+        " ORDER BY entry DESC LIMIT 1)"
+        f" AND answered_at IS NULL AND result IN ({reusable})"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    values = [
+        moment,
+        queue_time,
+        agent_call_sid,
+        agent_call_sid,
+        QueueResult.WAITING.value,
+        QueueResult.BRIDGING.value,
+        moment,
+        queue.pk,
+        call.pk,
+    ]
+    visits = list(QueueVisit.objects.raw(sql, values))
+    if not visits:
+        return None
+    visit = visits[0]
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset(
+            {"answered_at", "wait_seconds", "agent_call_sid", "agent_identity", "result", "left_at"}
+        ),
+        raw=False,
+        using=visit._state.db,
+    )
+    return visit
+
+
 def _agent_identity(agent_call_sid: str) -> str:
     if not agent_call_sid:
         return ""
@@ -354,6 +417,16 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     visit ended, answers nobody (None when the call has no visit here)."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     agent_call_sid = _sid(params, "DequeingCallSid")
+    visit = _connect_open_visit(
+        queue=queue,
+        call=call,
+        now=now,
+        queue_time=queue_time,
+        agent_call_sid=agent_call_sid,
+    )
+    if visit is not None:
+        signals.caller_connected.send(sender=QueueVisit, visit=visit)
+        return visit
     latest = _latest_visit(queue=queue, call=call)
     if latest is not None and latest.answered_at is not None:
         return latest  # a repeat

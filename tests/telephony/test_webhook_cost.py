@@ -45,7 +45,7 @@ HOT = 3  # incoming, gather, no-input, the wait loop, a status callback
 # (agents' receivers: the agent row read locked once, the open interval closed in one UPDATE, a
 # new one, the agent's status and call in one UPDATE). Not yet at the six the issue asks for;
 # these are what they cost now (docs/benchmarks.md).
-CONNECT = 12
+CONNECT = 10
 DIAL_ACTION = 11
 # A completed status callback still runs in a transaction (routing's bridge lookup may end a
 # bridge); the agent's leg also reads the agent, who the dial action already freed.
