@@ -42,11 +42,12 @@ def _config_token(db):
 
 HOT = 3  # incoming, gather, no-input, the wait loop, a status callback
 # Connect and the agent's dial action run in one transaction with the agent's presence
-# (agents' receivers: the agent row read locked once, the open interval closed in one UPDATE, a
-# new one, the agent's status and call in one UPDATE). Not yet at the six the issue asks for;
-# these are what they cost now (docs/benchmarks.md).
-CONNECT = 10
-DIAL_ACTION = 11
+# (agents' receivers). On PostgreSQL the agent's move is one statement (a data-modifying WITH:
+# the agent locked, its open interval closed, a new one, its status and call); SQLite has no
+# such statement and sends them one by one.
+POSTGRES = connection.vendor == "postgresql"
+CONNECT = 7 if POSTGRES else 10
+DIAL_ACTION = 8 if POSTGRES else 11
 # A completed status callback still runs in a transaction (routing's bridge lookup may end a
 # bridge); the agent's leg also reads the agent, who the dial action already freed.
 STATUS_CALLER_COMPLETED = 6
