@@ -14,7 +14,7 @@ from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from queues.models import Queue, QueueVisit
-from queues.services import visit_record_wrap_up
+from queues.services import visit_record_wrap_up, visit_wrap_up_written
 
 from .models import (
     Agent,
@@ -221,6 +221,7 @@ def _agent_move_by_identity(
     wrap_up_until: datetime | None = None,
     also: dict | None = None,
     on_call_sid: str | None = None,
+    wrap_up_zero_visit_id: int | None = None,
 ) -> tuple[Agent | None, bool]:
     """PostgreSQL: agent_set_status for the agent named ``identity`` in one statement — the
     agent read with its row locked, and, when the move applies, its open interval closed, the
@@ -234,7 +235,11 @@ def _agent_move_by_identity(
     transaction committed while this one waited for the lock makes the writes skip, and the
     caller goes on with the locked row the old way (agent_set_status, ``locked=True``), no
     read again. Returns the agent as locked (None: no such agent), moved or not: moved, it
-    holds the new values; not moved, the values it had."""
+    holds the new values; not moved, the values it had.
+
+    ``wrap_up_zero_visit_id``: when the agent moves and that visit is the agent's current one,
+    a wrap-up of 0 is written on it (if none yet) in the same statement; ``agent.wrap_up_zeroed``
+    says whether it was."""
     also = also or {}
     connection = transaction.get_connection()
     fields = {name: Agent._meta.get_field(name) for name in also}
@@ -253,6 +258,7 @@ def _agent_move_by_identity(
             moment_field, wrap_up_until if status == AgentStatus.WRAP_UP else None
         ),
         "call_sid": on_call_sid or "",
+        "visit_id": wrap_up_zero_visit_id,
         **{f"also_{name}": prep(field, also[name]) for name, field in fields.items()},
     }
     condition = "cur.status <> %(status)s AND cur.status <> %(wrap_up)s"
@@ -261,13 +267,22 @@ def _agent_move_by_identity(
             " AND cur.status = %(on_call)s AND (cur.current_call_sid = ''"
             " OR %(call_sid)s = '' OR cur.current_call_sid = %(call_sid)s)"
         )
+    zero_sql, zeroed_column = "", "FALSE"
+    if wrap_up_zero_visit_id is not None:
+        visits = QueueVisit._meta.db_table
+        zero_sql = (
+            f", zeroed AS (UPDATE {visits} SET wrap_up_seconds = 0 FROM ok"
+            f" WHERE {visits}.id = %(visit_id)s AND ok.current_visit_id = %(visit_id)s"
+            f" AND {visits}.wrap_up_seconds IS NULL RETURNING {visits}.id)"
+        )
+        zeroed_column = "EXISTS (SELECT 1 FROM zeroed)"
     also_sql = "".join(f", {field.column} = %(also_{name})s" for name, field in fields.items())
     sql = (
         f"WITH cur AS (SELECT {_AGENT_COLUMNS}, xmin::text AS version FROM {_AGENT_TABLE}"
         " WHERE identity = %(identity)s FOR UPDATE),"
         f" snap AS (SELECT xmin::text AS version FROM {_AGENT_TABLE}"
         " WHERE identity = %(identity)s),"
-        " ok AS (SELECT cur.id,"
+        " ok AS (SELECT cur.id, cur.current_visit_id,"
         " GREATEST(%(now)s, COALESCE(cur.status_changed_at, %(now)s)) AS at"
         f" FROM cur JOIN snap ON snap.version = cur.version WHERE {condition}),"
         f" closed AS (UPDATE {_INTERVAL_TABLE} SET ended_at = GREATEST(ok.at, started_at)"
@@ -279,8 +294,9 @@ def _agent_move_by_identity(
         " JOIN (SELECT COUNT(*) AS n FROM closed) AS c ON c.n >= 0 RETURNING id, started_at),"
         f" moved AS (UPDATE {_AGENT_TABLE} SET status = %(status)s, status_changed_at = ok.at,"
         f" wrap_up_until = %(wrap_up_until)s, missed_until = NULL{also_sql}"
-        f" FROM ok WHERE {_AGENT_TABLE}.id = ok.id RETURNING {_AGENT_TABLE}.id)"
-        " SELECT cur.*, opened.id AS opened_id, opened.started_at AS opened_at"
+        f" FROM ok WHERE {_AGENT_TABLE}.id = ok.id RETURNING {_AGENT_TABLE}.id){zero_sql}"
+        " SELECT cur.*, opened.id AS opened_id, opened.started_at AS opened_at,"
+        f" {zeroed_column} AS wrap_up_zeroed"
         " FROM cur LEFT JOIN moved ON moved.id = cur.id LEFT JOIN opened ON moved.id IS NOT NULL"
     )
     rows = list(Agent.objects.raw(sql, values))
@@ -344,11 +360,14 @@ def agent_talk_ended(*, visit: QueueVisit, now: datetime) -> Agent | None:
             wrap_up_until=now + timedelta(seconds=seconds) if seconds else None,
             also={"last_call_ended_at": now},
             on_call_sid=visit.agent_call_sid,
+            wrap_up_zero_visit_id=None if seconds else visit.pk,
         )
         if agent is None:
             return None
         if moved:
-            if not seconds:
+            if agent.wrap_up_zeroed:
+                visit_wrap_up_written(visit=visit, seconds=0)
+            elif not seconds:
                 _wrap_up_zero(visit=visit, current_visit_id=agent.current_visit_id)
             return agent
         locked = True
@@ -379,9 +398,8 @@ def agent_call_ended(
 
     Only the call the agent is on ends it: a late or repeated report about an earlier call,
     or one arriving after the agent moved on, changes nothing. ``locked``: as for
-    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports, not yet
-    saved (a wrap-up of 0 is set on it and saved with the talk; another visit is written
-    on its own).
+    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports (a
+    wrap-up of 0 is written on it without reading it again; another visit is read first).
     """
     if agent.status != AgentStatus.ON_CALL:
         return agent
@@ -410,7 +428,7 @@ def agent_call_ended(
 
 def _wrap_up_zero(*, visit: QueueVisit | None, current_visit_id: int | None) -> None:
     """The agent is free at once after the call of ``current_visit_id``: a wrap-up of 0 on it
-    (set on ``visit`` when that is the one, saved by its sender with the talk)."""
+    (written on ``visit`` without reading it again when that is the one)."""
     if visit is not None and visit.pk == current_visit_id:
         visit_record_wrap_up(visit_id=visit.pk, seconds=0, visit=visit)
     else:

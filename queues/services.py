@@ -498,8 +498,18 @@ def visit_record_talk(
     *, queue: Queue, agent_call: Call, params, now: datetime
 ) -> QueueVisit | None:
     """The agent's Dial action: talk seconds (DialCallDuration) onto the visit the agent leg
-    took. None when the agent took nobody (the queue stayed empty until the Dial timeout)."""
+    took. None when the agent took nobody (the queue stayed empty until the Dial timeout).
+
+    The common case, the talk of the visit this agent leg took at the connect URL, is one
+    conditional UPDATE … RETURNING (``_talk_onto_taken_visit``); everything else reads the visit
+    under its lock first. Either way the talk is saved before ``talk_recorded`` is sent, and
+    its receivers write what they change (the wrap-up of 0 of an agent free at once)."""
     talk_seconds = parse_int_field(params, "DialCallDuration")
+    if talk_seconds is not None:
+        visit = _talk_onto_taken_visit(queue=queue, agent_call=agent_call, seconds=talk_seconds)
+        if visit is not None:
+            signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+            return visit
     visit = (
         QueueVisit.objects.select_for_update()
         .filter(queue=queue, agent_call_sid=agent_call.sid)
@@ -522,12 +532,36 @@ def visit_record_talk(
         visit.agent_call_sid = agent_call.sid
         visit.agent_identity = agent_call.from_number.removeprefix("client:")
         changed += ["agent_call_sid", "agent_identity"]
-    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
-    wrap_up_before = visit.wrap_up_seconds
-    signals.talk_recorded.send(sender=QueueVisit, visit=visit)
-    if visit.wrap_up_seconds != wrap_up_before:
-        changed.append("wrap_up_seconds")  # the agent was freed at once: one UPDATE for both
     visit.save(update_fields=changed)
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+def _talk_onto_taken_visit(*, queue: Queue, agent_call: Call, seconds: int) -> QueueVisit | None:
+    """The talk onto the latest visit of this queue the agent leg took, when it has none yet:
+    one statement, no lock taken first (a copy of the request finds the talk set and changes
+    nothing). None otherwise; the general path decides."""
+    table = QueueVisit._meta.db_table
+    sql = (
+        f"UPDATE {table} SET talk_seconds = %s"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND agent_call_sid = %s"
+        " ORDER BY entry DESC LIMIT 1) AND talk_seconds IS NULL"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    visits = list(QueueVisit.objects.raw(sql, [seconds, queue.pk, agent_call.sid]))
+    if not visits:
+        return None
+    visit = visits[0]
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"talk_seconds"}),
+        raw=False,
+        using=visit._state.db,
+    )
     return visit
 
 
@@ -535,20 +569,39 @@ def visit_record_wrap_up(
     *, visit_id: int | None, seconds: float, visit: QueueVisit | None = None
 ) -> None:
     """The wrap-up the agent actually spent after a queued call, counted in that visit's AHT;
-    the first one recorded stays. ``visit``: that visit as talk_recorded's sender holds it,
-    row locked, not read again; the wrap-up is set on it and saved with its talk time."""
-    # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
-    # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
+    the first one recorded stays. ``visit``: that visit as the caller holds it (talk_recorded's
+    sender), not read again: one conditional UPDATE, and the instance follows."""
+    # Receivers of a saved visit hear of it (post_save): the reports drop a stored hour whose
+    # visit changes, and a wrap-up may end days later.
     if visit_id is None:
         return
     if visit is not None:
-        if visit.wrap_up_seconds is None:
-            visit.wrap_up_seconds = max(0, round(seconds))
+        if visit.wrap_up_seconds is not None:
+            return
+        value = max(0, round(seconds))
+        if QueueVisit.objects.filter(pk=visit.pk, wrap_up_seconds__isnull=True).update(
+            wrap_up_seconds=value
+        ):
+            visit_wrap_up_written(visit=visit, seconds=value)
         return
     visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
     if visit is not None:
         visit.wrap_up_seconds = max(0, round(seconds))
         visit.save(update_fields=["wrap_up_seconds"])
+
+
+def visit_wrap_up_written(*, visit: QueueVisit, seconds: int) -> None:
+    """``visit``'s wrap-up was written by a statement of the caller's own (agents' move of the
+    agent on PostgreSQL): the instance follows, and the receivers of a saved visit hear of it."""
+    visit.wrap_up_seconds = seconds
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"wrap_up_seconds"}),
+        raw=False,
+        using=visit._state.db,
+    )
 
 
 # --- Twilio Queue sync -------------------------------------------------------------------------

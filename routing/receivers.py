@@ -80,8 +80,9 @@ def _has_open(where: Q) -> bool:
 
 @receiver(call_status_changed, dispatch_uid="routing.on_call_status_changed")
 def on_call_status_changed(sender, call, previous_status, **kwargs):
-    """Either side of a bridge hung up: the other side is hung up too."""
-    if call.is_final:
+    """Either side of a bridge hung up: the other side is hung up too. An inbound leg never put
+    in a bridge (Call.bridged, set below) has none to look for."""
+    if call.is_final and not call.never_bridged:
         bridge_leg_ended(call=call, now=call.ended_at or timezone.now())
 
 

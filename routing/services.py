@@ -531,6 +531,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
         bridge = Bridge.objects.create(
             visit=visit, offer=offer, friendly_name=f"visit-{visit.pk}", created_at=now
         )
+        legs_bridged(call_ids=[visit.call_id])
         BridgeParticipant.objects.create(
             bridge=bridge,
             call_sid=agent_call.sid,
@@ -646,12 +647,23 @@ def bridge_hang_up(*, bridge_id: int) -> list[str]:
     return ended
 
 
+def legs_bridged(*, call_ids) -> None:
+    """These legs are in a bridge: an inbound one is marked (Call.bridged), so that its final
+    status looks for the bridge to end (receivers.on_call_status_changed); outbound legs (the
+    ones routing places) are looked up always. One UPDATE."""
+    Call.objects.filter(pk__in=list(call_ids), direction="inbound", bridged=False).update(
+        bridged=True
+    )
+
+
 def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:
-    BridgeParticipant.objects.get_or_create(
+    _, created = BridgeParticipant.objects.get_or_create(
         bridge=bridge,
         call_sid=call.sid,
         defaults={"role": ParticipantRole.CUSTOMER, "joined_at": now},
     )
+    if created and not call.bridged and call.direction == "inbound":
+        legs_bridged(call_ids=[call.pk])
 
 
 # --- The sweep ---------------------------------------------------------------------------------
