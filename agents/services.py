@@ -26,7 +26,7 @@ from .models import (
 )
 from .phone import to_e164
 from .selectors import CUSTOMER_CSV_COLUMNS, DEVICE_REFRESH_AFTER, agent_device_registered
-from .signals import agent_became_available, agent_became_unreachable
+from .signals import agent_became_available, agent_became_busy, agent_became_unreachable
 
 # What an agent may choose on the softphone; on-call and wrap-up follow calls by themselves.
 MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
@@ -91,11 +91,18 @@ def agent_set_status(
             update_fields=["status", "status_changed_at", "wrap_up_until", "missed_until", *also]
         )
     _refresh(agent, current)
-    if status == AgentStatus.AVAILABLE:
-        agent_became_available.send(sender=Agent, agent=current)
-    elif status in UNREACHABLE_STATUSES:
-        agent_became_unreachable.send(sender=Agent, agent=current)
+    _status_signal(current)
     return agent
+
+
+def _status_signal(agent: Agent) -> None:
+    """Tell routing that the agent's status moved where it cares."""
+    if agent.status == AgentStatus.AVAILABLE:
+        agent_became_available.send(sender=Agent, agent=agent)
+    elif agent.status in UNREACHABLE_STATUSES:
+        agent_became_unreachable.send(sender=Agent, agent=agent)
+    elif agent.status == AgentStatus.ON_CALL:
+        agent_became_busy.send(sender=Agent, agent=agent)
 
 
 def _refresh(agent: Agent, source: Agent) -> None:
@@ -107,6 +114,7 @@ def _refresh(agent: Agent, source: Agent) -> None:
         "current_visit_id",
         "missed_until",
         "last_call_ended_at",
+        "may_have_offer",
     ):
         setattr(agent, name, getattr(source, name))
 
@@ -322,8 +330,7 @@ def _agent_move_by_identity(
     agent.status_changed_at = at
     agent.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
     agent.missed_until = None
-    if status == AgentStatus.AVAILABLE:
-        agent_became_available.send(sender=Agent, agent=agent)
+    _status_signal(agent)
     return agent, True
 
 

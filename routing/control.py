@@ -34,7 +34,7 @@ from .models import (
     TransferKind,
 )
 from .rest import create_call_paced, with_retry
-from .services import _url, legs_bridged, public_base_url
+from .services import _url, legs_bridged, offer_marked, public_base_url
 
 logger = logging.getLogger("routing")
 
@@ -358,6 +358,7 @@ def _ring_offer_create(
                 )
         except IntegrityError as exc:
             raise CallControlError(_("That agent is not available.")) from exc
+        offer_marked(agent_id=target.pk)
     return transfer, offer
 
 

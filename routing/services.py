@@ -242,8 +242,18 @@ def _offer_create(*, agent: Agent, visit, now: datetime) -> Offer | None:
             )
     except IntegrityError:
         return None  # the partial unique constraints: one open offer per agent and per caller
+    offer_marked(agent_id=agent.pk, visit_id=visit.pk)
     ring_offer.enqueue(offer_id=offer.pk)
     return offer
+
+
+def offer_marked(*, agent_id: int, visit_id: int | None = None) -> None:
+    """An offer was created (the agent's row, and the visit's, locked): mark that the agent
+    (Agent.may_have_offer) and the caller (QueueVisit.offered) may have an open one, so that
+    taking a call looks for a ring to stop (receivers). Nothing when already marked."""
+    Agent.objects.filter(pk=agent_id, may_have_offer=False).update(may_have_offer=True)
+    if visit_id is not None:
+        QueueVisit.objects.filter(pk=visit_id, offered=False).update(offered=True)
 
 
 def routing_dispatch(

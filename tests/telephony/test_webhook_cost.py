@@ -46,7 +46,7 @@ HOT = 3  # incoming, gather, no-input, the wait loop, a status callback
 # the agent locked, its open interval closed, a new one, its status and call); SQLite has no
 # such statement and sends them one by one.
 POSTGRES = connection.vendor == "postgresql"
-CONNECT = 7 if POSTGRES else 10
+CONNECT = 6 if POSTGRES else 9
 DIAL_ACTION = 7 if POSTGRES else 11
 # A completed status callback still runs in a transaction (the receivers of a final status may
 # write). An inbound leg routing never put in a bridge (Call.bridged) needs no bridge lookup;
