@@ -56,6 +56,10 @@ class Agent(models.Model):
     last_call_ended_at = models.DateTimeField(_("last call ended"), null=True, blank=True)
     # Set when the agent missed an offered call and the queue clears that by itself.
     missed_until = models.DateTimeField(_("missed until"), null=True, blank=True)
+    # Set by routing when it offers the agent a call (the agent's row locked), cleared by routing
+    # when it finds no open offer of the agent: without it, none can be open, and taking a
+    # call needs no look for a ring to stop (docs/architecture.md §7).
+    may_have_offer = models.BooleanField(_("may have an open offer"), default=False)
     auto_answer = models.BooleanField(
         _("answer offered calls automatically"),
         default=False,

@@ -10,10 +10,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
+from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from queues.models import Queue, QueueVisit
-from queues.services import visit_record_wrap_up
+from queues.services import visit_record_wrap_up, visit_wrap_up_written
 
 from .models import (
     Agent,
@@ -25,7 +26,7 @@ from .models import (
 )
 from .phone import to_e164
 from .selectors import CUSTOMER_CSV_COLUMNS, DEVICE_REFRESH_AFTER, agent_device_registered
-from .signals import agent_became_available, agent_became_unreachable
+from .signals import agent_became_available, agent_became_busy, agent_became_unreachable
 
 # What an agent may choose on the softphone; on-call and wrap-up follow calls by themselves.
 MANUAL_STATUSES = (AgentStatus.AVAILABLE, AgentStatus.BREAK, AgentStatus.OFFLINE)
@@ -90,11 +91,18 @@ def agent_set_status(
             update_fields=["status", "status_changed_at", "wrap_up_until", "missed_until", *also]
         )
     _refresh(agent, current)
-    if status == AgentStatus.AVAILABLE:
-        agent_became_available.send(sender=Agent, agent=current)
-    elif status in UNREACHABLE_STATUSES:
-        agent_became_unreachable.send(sender=Agent, agent=current)
+    _status_signal(current)
     return agent
+
+
+def _status_signal(agent: Agent) -> None:
+    """Tell routing that the agent's status moved where it cares."""
+    if agent.status == AgentStatus.AVAILABLE:
+        agent_became_available.send(sender=Agent, agent=agent)
+    elif agent.status in UNREACHABLE_STATUSES:
+        agent_became_unreachable.send(sender=Agent, agent=agent)
+    elif agent.status == AgentStatus.ON_CALL:
+        agent_became_busy.send(sender=Agent, agent=agent)
 
 
 def _refresh(agent: Agent, source: Agent) -> None:
@@ -106,6 +114,7 @@ def _refresh(agent: Agent, source: Agent) -> None:
         "current_visit_id",
         "missed_until",
         "last_call_ended_at",
+        "may_have_offer",
     ):
         setattr(agent, name, getattr(source, name))
 
@@ -200,9 +209,145 @@ def _agent_locked_by_identity(identity: str) -> tuple[Agent | None, bool]:
     return agents.first(), in_transaction
 
 
+def _moves_in_one_statement() -> bool:
+    """Whether a move of an agent found by identity is one statement here: PostgreSQL (a
+    data-modifying WITH, which SQLite lacks), inside the caller's transaction."""
+    connection = transaction.get_connection()
+    return connection.vendor == "postgresql" and connection.in_atomic_block
+
+
+_AGENT_TABLE = Agent._meta.db_table
+_INTERVAL_TABLE = AgentStatusInterval._meta.db_table
+_AGENT_COLUMNS = ", ".join(field.column for field in Agent._meta.concrete_fields)
+
+
+def _agent_move_by_identity(
+    *,
+    identity: str,
+    status: str,
+    now: datetime,
+    wrap_up_until: datetime | None = None,
+    also: dict | None = None,
+    on_call_sid: str | None = None,
+    wrap_up_zero_visit_id: int | None = None,
+) -> tuple[Agent | None, bool]:
+    """PostgreSQL: agent_set_status for the agent named ``identity`` in one statement — the
+    agent read with its row locked, and, when the move applies, its open interval closed, the
+    new one opened and the agent's status and ``also`` fields written.
+
+    The move applies when the agent is not already in ``status`` nor in wrap-up (whose end
+    writes the wrap-up time on a visit: agent_set_status does that) and, with
+    ``on_call_sid``, is on that call (agent_call_ended's rule). The statement's writes see
+    the database as it was when the statement began; so they are made only if the row the
+    lock returned is the version that snapshot holds (its ``xmin``): a move another
+    transaction committed while this one waited for the lock makes the writes skip, and the
+    caller goes on with the locked row the old way (agent_set_status, ``locked=True``), no
+    read again. Returns the agent as locked (None: no such agent), moved or not: moved, it
+    holds the new values; not moved, the values it had.
+
+    ``wrap_up_zero_visit_id``: when the agent moves and that visit is the agent's current one,
+    a wrap-up of 0 is written on it (if none yet) in the same statement; ``agent.wrap_up_zeroed``
+    says whether it was."""
+    also = also or {}
+    connection = transaction.get_connection()
+    fields = {name: Agent._meta.get_field(name) for name in also}
+
+    def prep(field, value):
+        return field.get_db_prep_save(value, connection)
+
+    moment_field = Agent._meta.get_field("status_changed_at")
+    values = {
+        "identity": identity,
+        "status": status,
+        "wrap_up": AgentStatus.WRAP_UP.value,
+        "on_call": AgentStatus.ON_CALL.value,
+        "now": prep(moment_field, now),
+        "wrap_up_until": prep(
+            moment_field, wrap_up_until if status == AgentStatus.WRAP_UP else None
+        ),
+        "call_sid": on_call_sid or "",
+        "visit_id": wrap_up_zero_visit_id,
+        **{f"also_{name}": prep(field, also[name]) for name, field in fields.items()},
+    }
+    condition = "cur.status <> %(status)s AND cur.status <> %(wrap_up)s"
+    if on_call_sid is not None:
+        condition += (
+            " AND cur.status = %(on_call)s AND (cur.current_call_sid = ''"
+            " OR %(call_sid)s = '' OR cur.current_call_sid = %(call_sid)s)"
+        )
+    zero_sql, zeroed_column = "", "FALSE"
+    if wrap_up_zero_visit_id is not None:
+        visits = QueueVisit._meta.db_table
+        zero_sql = (
+            f", zeroed AS (UPDATE {visits} SET wrap_up_seconds = 0 FROM ok"
+            f" WHERE {visits}.id = %(visit_id)s AND ok.current_visit_id = %(visit_id)s"
+            f" AND {visits}.wrap_up_seconds IS NULL RETURNING {visits}.id)"
+        )
+        zeroed_column = "EXISTS (SELECT 1 FROM zeroed)"
+    also_sql = "".join(f", {field.column} = %(also_{name})s" for name, field in fields.items())
+    sql = (
+        f"WITH cur AS (SELECT {_AGENT_COLUMNS}, xmin::text AS version FROM {_AGENT_TABLE}"
+        " WHERE identity = %(identity)s FOR UPDATE),"
+        f" snap AS (SELECT xmin::text AS version FROM {_AGENT_TABLE}"
+        " WHERE identity = %(identity)s),"
+        " ok AS (SELECT cur.id, cur.current_visit_id,"
+        " GREATEST(%(now)s, COALESCE(cur.status_changed_at, %(now)s)) AS at"
+        f" FROM cur JOIN snap ON snap.version = cur.version WHERE {condition}),"
+        f" closed AS (UPDATE {_INTERVAL_TABLE} SET ended_at = GREATEST(ok.at, started_at)"
+        f" FROM ok WHERE agent_id = ok.id AND ended_at IS NULL RETURNING agent_id),"
+        # Reading `closed` (in a join the planner cannot drop) makes the old interval closed
+        # before the new one is opened: one open interval per agent, a unique constraint.
+        f" opened AS (INSERT INTO {_INTERVAL_TABLE} (agent_id, status, started_at, ended_at)"
+        " SELECT ok.id, %(status)s, ok.at, NULL FROM ok"
+        " JOIN (SELECT COUNT(*) AS n FROM closed) AS c ON c.n >= 0 RETURNING id, started_at),"
+        f" moved AS (UPDATE {_AGENT_TABLE} SET status = %(status)s, status_changed_at = ok.at,"
+        f" wrap_up_until = %(wrap_up_until)s, missed_until = NULL{also_sql}"
+        f" FROM ok WHERE {_AGENT_TABLE}.id = ok.id RETURNING {_AGENT_TABLE}.id){zero_sql}"
+        " SELECT cur.*, opened.id AS opened_id, opened.started_at AS opened_at,"
+        f" {zeroed_column} AS wrap_up_zeroed"
+        " FROM cur LEFT JOIN moved ON moved.id = cur.id LEFT JOIN opened ON moved.id IS NOT NULL"
+    )
+    rows = list(Agent.objects.raw(sql, values))
+    if not rows:
+        return None, False
+    agent = rows[0]
+    if agent.opened_id is None:
+        return agent, False
+    at = agent.opened_at
+    interval = AgentStatusInterval(id=agent.opened_id, agent=agent, status=status, started_at=at)
+    # The receivers of a new interval (reports: a stored hour to forget) hear of it as of a save.
+    post_save.send(
+        sender=AgentStatusInterval,
+        instance=interval,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=agent._state.db,
+    )
+    for name, value in also.items():
+        setattr(agent, name, value)
+    agent.status = status
+    agent.status_changed_at = at
+    agent.wrap_up_until = wrap_up_until if status == AgentStatus.WRAP_UP else None
+    agent.missed_until = None
+    _status_signal(agent)
+    return agent, True
+
+
 def agent_call_connected(*, visit: QueueVisit, now: datetime) -> Agent | None:
     """A queued caller was bridged to the agent the visit names (queues' connect URL)."""
-    agent, locked = _agent_locked_by_identity(visit.agent_identity)
+    if _moves_in_one_statement():
+        agent, moved = _agent_move_by_identity(
+            identity=visit.agent_identity,
+            status=AgentStatus.ON_CALL,
+            now=now,
+            also={"current_call_sid": visit.agent_call_sid[:34], "current_visit_id": visit.pk},
+        )
+        if agent is None or moved:
+            return agent
+        locked = True
+    else:
+        agent, locked = _agent_locked_by_identity(visit.agent_identity)
     if agent is None:
         return None
     return agent_call_started(
@@ -212,7 +357,29 @@ def agent_call_connected(*, visit: QueueVisit, now: datetime) -> Agent | None:
 
 def agent_talk_ended(*, visit: QueueVisit, now: datetime) -> Agent | None:
     """The agent's Dial action recorded the talk of ``visit``: the agent's call ended."""
-    agent, locked = _agent_locked_by_identity(visit.agent_identity)
+    if _moves_in_one_statement():
+        seconds = visit.queue.wrap_up_seconds
+        status = AgentStatus.WRAP_UP if seconds else AgentStatus.AVAILABLE
+        agent, moved = _agent_move_by_identity(
+            identity=visit.agent_identity,
+            status=status,
+            now=now,
+            wrap_up_until=now + timedelta(seconds=seconds) if seconds else None,
+            also={"last_call_ended_at": now},
+            on_call_sid=visit.agent_call_sid,
+            wrap_up_zero_visit_id=None if seconds else visit.pk,
+        )
+        if agent is None:
+            return None
+        if moved:
+            if agent.wrap_up_zeroed:
+                visit_wrap_up_written(visit=visit, seconds=0)
+            elif not seconds:
+                _wrap_up_zero(visit=visit, current_visit_id=agent.current_visit_id)
+            return agent
+        locked = True
+    else:
+        agent, locked = _agent_locked_by_identity(visit.agent_identity)
     if agent is None:
         return None
     return agent_call_ended(
@@ -238,9 +405,8 @@ def agent_call_ended(
 
     Only the call the agent is on ends it: a late or repeated report about an earlier call,
     or one arriving after the agent moved on, changes nothing. ``locked``: as for
-    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports, not yet
-    saved (a wrap-up of 0 is set on it and saved with the talk; another visit is written
-    on its own).
+    agent_set_status; ``visit``: the visit whose talk queues' talk_recorded reports (a
+    wrap-up of 0 is written on it without reading it again; another visit is read first).
     """
     if agent.status != AgentStatus.ON_CALL:
         return agent
@@ -257,10 +423,7 @@ def agent_call_ended(
             also={"last_call_ended_at": now},
         )
     if queue is not None:
-        if visit is not None and visit.pk == agent.current_visit_id:
-            visit_record_wrap_up(visit_id=visit.pk, seconds=0, visit=visit)
-        else:
-            visit_record_wrap_up(visit_id=agent.current_visit_id, seconds=0)
+        _wrap_up_zero(visit=visit, current_visit_id=agent.current_visit_id)
     return agent_set_status(
         agent=agent,
         status=AgentStatus.AVAILABLE,
@@ -268,6 +431,15 @@ def agent_call_ended(
         locked=locked,
         also={"last_call_ended_at": now},
     )
+
+
+def _wrap_up_zero(*, visit: QueueVisit | None, current_visit_id: int | None) -> None:
+    """The agent is free at once after the call of ``current_visit_id``: a wrap-up of 0 on it
+    (written on ``visit`` without reading it again when that is the one)."""
+    if visit is not None and visit.pk == current_visit_id:
+        visit_record_wrap_up(visit_id=visit.pk, seconds=0, visit=visit)
+    else:
+        visit_record_wrap_up(visit_id=current_visit_id, seconds=0)
 
 
 # --- Customers and contact notes

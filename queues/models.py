@@ -338,6 +338,9 @@ class QueueVisit(models.Model):
     callback_requested_at = models.DateTimeField(_("callback requested"), null=True, blank=True)
     # A call placed by `simulate_call --keep`: kept for inspection, left out of every report.
     is_test_call = models.BooleanField(_("test call"), default=False)
+    # Set by routing when it offers this caller to an agent (the visit's row locked): without
+    # it no offer for the visit can be open (docs/architecture.md §7).
+    offered = models.BooleanField(_("offered to an agent"), default=False)
 
     objects = QueueVisitQuerySet.as_manager()
 

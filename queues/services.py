@@ -339,6 +339,69 @@ def _visit_record_exit_locked(*, queue: Queue, call: Call, params, now: datetime
     return visit
 
 
+_CALL_TABLE = Call._meta.db_table
+_CLIENT_PREFIX = "client:"
+# The agent's identity as one expression over the agent leg's stored From: "client:<identity>"
+# loses its prefix, anything else stays as it is (str.removeprefix), '' without the leg. A
+# sub-select of the statement that writes the visit: no round trip of its own.
+_IDENTITY_OF_LEG_SQL = (
+    f"COALESCE((SELECT CASE WHEN SUBSTR(from_number, 1, {len(_CLIENT_PREFIX)}) ="
+    f" '{_CLIENT_PREFIX}' THEN SUBSTR(from_number, {len(_CLIENT_PREFIX) + 1})"
+    f" ELSE from_number END FROM {_CALL_TABLE} WHERE sid = %s), '')"
+)
+
+
+def _connect_open_visit(
+    *, queue: Queue, call: Call, now: datetime, queue_time: int, agent_call_sid: str
+) -> QueueVisit | None:
+    """The common connect: the call's latest visit here is open (or bridged) and not yet
+    answered. One UPDATE … RETURNING writes the answer, wait, agent leg and the agent's
+    identity (read from the agent's leg inside the same statement) on it; no lock taken
+    first, because the row is changed only if it is still unanswered when the UPDATE holds it,
+    so of two copies of one request only one writes. None when the visit is in no such state
+    (none, answered, ended): the general path under the lock decides."""
+    table = QueueVisit._meta.db_table
+    moment = QueueVisit._meta.get_field("answered_at").get_db_prep_save(now, connection)
+    reusable = ", ".join(f"'{result}'" for result in (*OPEN_RESULTS, QueueResult.BRIDGED.value))
+    sql = (
+        f"UPDATE {table} SET answered_at = %s, wait_seconds = %s, agent_call_sid = %s,"
+        f" agent_identity = {_IDENTITY_OF_LEG_SQL},"
+        f" result = CASE WHEN result = %s THEN %s ELSE result END,"
+        " left_at = COALESCE(left_at, %s)"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND call_id = %s"
+        " ORDER BY entry DESC LIMIT 1)"
+        f" AND answered_at IS NULL AND result IN ({reusable})"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    values = [
+        moment,
+        queue_time,
+        agent_call_sid,
+        agent_call_sid,
+        QueueResult.WAITING.value,
+        QueueResult.BRIDGING.value,
+        moment,
+        queue.pk,
+        call.pk,
+    ]
+    visits = list(QueueVisit.objects.raw(sql, values))
+    if not visits:
+        return None
+    visit = visits[0]
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset(
+            {"answered_at", "wait_seconds", "agent_call_sid", "agent_identity", "result", "left_at"}
+        ),
+        raw=False,
+        using=visit._state.db,
+    )
+    return visit
+
+
 def _agent_identity(agent_call_sid: str) -> str:
     if not agent_call_sid:
         return ""
@@ -354,6 +417,16 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     visit ended, answers nobody (None when the call has no visit here)."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     agent_call_sid = _sid(params, "DequeingCallSid")
+    visit = _connect_open_visit(
+        queue=queue,
+        call=call,
+        now=now,
+        queue_time=queue_time,
+        agent_call_sid=agent_call_sid,
+    )
+    if visit is not None:
+        signals.caller_connected.send(sender=QueueVisit, visit=visit)
+        return visit
     latest = _latest_visit(queue=queue, call=call)
     if latest is not None and latest.answered_at is not None:
         return latest  # a repeat
@@ -425,8 +498,18 @@ def visit_record_talk(
     *, queue: Queue, agent_call: Call, params, now: datetime
 ) -> QueueVisit | None:
     """The agent's Dial action: talk seconds (DialCallDuration) onto the visit the agent leg
-    took. None when the agent took nobody (the queue stayed empty until the Dial timeout)."""
+    took. None when the agent took nobody (the queue stayed empty until the Dial timeout).
+
+    The common case, the talk of the visit this agent leg took at the connect URL, is one
+    conditional UPDATE … RETURNING (``_talk_onto_taken_visit``); everything else reads the visit
+    under its lock first. Either way the talk is saved before ``talk_recorded`` is sent, and
+    its receivers write what they change (the wrap-up of 0 of an agent free at once)."""
     talk_seconds = parse_int_field(params, "DialCallDuration")
+    if talk_seconds is not None:
+        visit = _talk_onto_taken_visit(queue=queue, agent_call=agent_call, seconds=talk_seconds)
+        if visit is not None:
+            signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+            return visit
     visit = (
         QueueVisit.objects.select_for_update()
         .filter(queue=queue, agent_call_sid=agent_call.sid)
@@ -449,12 +532,36 @@ def visit_record_talk(
         visit.agent_call_sid = agent_call.sid
         visit.agent_identity = agent_call.from_number.removeprefix("client:")
         changed += ["agent_call_sid", "agent_identity"]
-    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
-    wrap_up_before = visit.wrap_up_seconds
-    signals.talk_recorded.send(sender=QueueVisit, visit=visit)
-    if visit.wrap_up_seconds != wrap_up_before:
-        changed.append("wrap_up_seconds")  # the agent was freed at once: one UPDATE for both
     visit.save(update_fields=changed)
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    signals.talk_recorded.send(sender=QueueVisit, visit=visit)
+    return visit
+
+
+def _talk_onto_taken_visit(*, queue: Queue, agent_call: Call, seconds: int) -> QueueVisit | None:
+    """The talk onto the latest visit of this queue the agent leg took, when it has none yet:
+    one statement, no lock taken first (a copy of the request finds the talk set and changes
+    nothing). None otherwise; the general path decides."""
+    table = QueueVisit._meta.db_table
+    sql = (
+        f"UPDATE {table} SET talk_seconds = %s"
+        f" WHERE id = (SELECT id FROM {table} WHERE queue_id = %s AND agent_call_sid = %s"
+        " ORDER BY entry DESC LIMIT 1) AND talk_seconds IS NULL"
+        f" RETURNING {', '.join(_EXIT_COLUMNS)}"
+    )
+    visits = list(QueueVisit.objects.raw(sql, [seconds, queue.pk, agent_call.sid]))
+    if not visits:
+        return None
+    visit = visits[0]
+    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"talk_seconds"}),
+        raw=False,
+        using=visit._state.db,
+    )
     return visit
 
 
@@ -462,20 +569,39 @@ def visit_record_wrap_up(
     *, visit_id: int | None, seconds: float, visit: QueueVisit | None = None
 ) -> None:
     """The wrap-up the agent actually spent after a queued call, counted in that visit's AHT;
-    the first one recorded stays. ``visit``: that visit as talk_recorded's sender holds it,
-    row locked, not read again; the wrap-up is set on it and saved with its talk time."""
-    # Saved through the model (not QuerySet.update) so that post_save receivers see it: the
-    # reports drop a stored hour whose visit changes, and a wrap-up may end days later.
+    the first one recorded stays. ``visit``: that visit as the caller holds it (talk_recorded's
+    sender), not read again: one conditional UPDATE, and the instance follows."""
+    # Receivers of a saved visit hear of it (post_save): the reports drop a stored hour whose
+    # visit changes, and a wrap-up may end days later.
     if visit_id is None:
         return
     if visit is not None:
-        if visit.wrap_up_seconds is None:
-            visit.wrap_up_seconds = max(0, round(seconds))
+        if visit.wrap_up_seconds is not None:
+            return
+        value = max(0, round(seconds))
+        if QueueVisit.objects.filter(pk=visit.pk, wrap_up_seconds__isnull=True).update(
+            wrap_up_seconds=value
+        ):
+            visit_wrap_up_written(visit=visit, seconds=value)
         return
     visit = QueueVisit.objects.filter(pk=visit_id, wrap_up_seconds__isnull=True).first()
     if visit is not None:
         visit.wrap_up_seconds = max(0, round(seconds))
         visit.save(update_fields=["wrap_up_seconds"])
+
+
+def visit_wrap_up_written(*, visit: QueueVisit, seconds: int) -> None:
+    """``visit``'s wrap-up was written by a statement of the caller's own (agents' move of the
+    agent on PostgreSQL): the instance follows, and the receivers of a saved visit hear of it."""
+    visit.wrap_up_seconds = seconds
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset({"wrap_up_seconds"}),
+        raw=False,
+        using=visit._state.db,
+    )
 
 
 # --- Twilio Queue sync -------------------------------------------------------------------------

@@ -16,8 +16,8 @@ caller_connected = Signal()
 # The Enqueue action arrived (any QueueResult): visit.result and visit.wait_seconds are final.
 caller_left = Signal()
 
-# The agent's Dial action arrived: visit.talk_seconds is set (on the row-locked instance; saved
-# after the receivers, with a wrap-up a receiver set on it: visit_record_wrap_up(visit=)).
+# The agent's Dial action arrived: visit.talk_seconds is set and saved; a receiver writes what
+# it changes on the visit itself (agents: a wrap-up of 0, visit_record_wrap_up(visit=)).
 talk_recorded = Signal()
 
 # The caller accepted a callback (virtual hold) and is leaving the queue for it:

@@ -164,6 +164,9 @@ def offer_create(*, agent: Agent, callback: Callback, now: datetime) -> Offer | 
             )
     except IntegrityError:
         return None
+    from .services import offer_marked
+
+    offer_marked(agent_id=agent.pk)
     ring_offer.enqueue(offer_id=offer.pk)
     return offer
 

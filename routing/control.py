@@ -34,7 +34,7 @@ from .models import (
     TransferKind,
 )
 from .rest import create_call_paced, with_retry
-from .services import _url, public_base_url
+from .services import _url, legs_bridged, offer_marked, public_base_url
 
 logger = logging.getLogger("routing")
 
@@ -358,6 +358,7 @@ def _ring_offer_create(
                 )
         except IntegrityError as exc:
             raise CallControlError(_("That agent is not available.")) from exc
+        offer_marked(agent_id=target.pk)
     return transfer, offer
 
 
@@ -453,11 +454,13 @@ def transfer_agent_answered(*, transfer_id: int, agent_call, now: datetime) -> B
         transfer.answered_at = now
         transfer.save(update_fields=["connected", "answered_at"])
         _offer_accept(transfer=transfer, call_sid=agent_call.sid, now=now)
-        BridgeParticipant.objects.get_or_create(
+        _, joined = BridgeParticipant.objects.get_or_create(
             bridge=bridge,
             call_sid=agent_call.sid,
             defaults={"role": ParticipantRole.AGENT, "agent": transfer.to_agent, "joined_at": now},
         )
+        if joined and agent_call.direction == "inbound" and not agent_call.bridged:
+            legs_bridged(call_ids=[agent_call.pk])
         leaving = BridgeParticipant.objects.filter(
             bridge=bridge, role=ParticipantRole.AGENT, agent=transfer.agent, left_at__isnull=True
         ).first()

@@ -2,7 +2,7 @@
 unreachable (agents). Each receiver runs in the transaction of the event and only enqueues a
 task or ends offers, so the event's own request stays short."""
 
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils import timezone
 from agents.models import Agent
 from agents.signals import (
     agent_became_available,
+    agent_became_busy,
     agent_became_unreachable,
     customer_history_sections,
 )
@@ -50,15 +51,28 @@ def on_caller_left(sender, visit, **kwargs):
 @receiver(caller_connected, dispatch_uid="routing.on_caller_connected")
 def on_caller_connected(sender, visit, **kwargs):
     """An agent took the caller (by hand, or by answering an offer): any other ring for this
-    caller stops, and so does a ring of the agent who took them."""
-    now = timezone.now()
-    if not _has_open(Q(visit_id=visit.pk) | Q(agent__identity=visit.agent_identity or None)):
+    caller stops. (A ring of the agent who took them stops as they go on call:
+    on_agent_busy.) A visit never offered (QueueVisit.offered) has none to look for."""
+    if visit.offered and _has_open(Q(visit_id=visit.pk)):
+        offers_withdraw(now=timezone.now(), visit_id=visit.pk, reroute=False)
+
+
+@receiver(agent_became_busy, dispatch_uid="routing.on_agent_busy")
+def on_agent_busy(sender, agent, **kwargs):
+    """The agent went on call: a ring of theirs stops. An agent never offered a call since the
+    last look (Agent.may_have_offer) has none; else one UPDATE clears the mark when no offer of
+    theirs is open (the agent's row is locked by the move: no offer can be created
+    meanwhile); only when one is open is it withdrawn."""
+    if not agent.may_have_offer:
         return
-    if _has_open(Q(visit_id=visit.pk)):
-        offers_withdraw(now=now, visit_id=visit.pk, reroute=False)
-    if visit.agent_identity and _has_open(Q(agent__identity=visit.agent_identity)):
-        agent_id = Agent.objects.get(identity=visit.agent_identity).pk
-        offers_withdraw(now=now, agent_id=agent_id)
+    open_offers = Offer.objects.filter(agent_id=agent.pk, outcome=OfferOutcome.OPEN)
+    cleared = (
+        Agent.objects.filter(pk=agent.pk).exclude(Exists(open_offers)).update(may_have_offer=False)
+    )
+    if cleared:
+        agent.may_have_offer = False
+        return
+    offers_withdraw(now=timezone.now(), agent_id=agent.pk)
 
 
 @receiver(agent_became_available, dispatch_uid="routing.on_agent_available")
@@ -80,8 +94,9 @@ def _has_open(where: Q) -> bool:
 
 @receiver(call_status_changed, dispatch_uid="routing.on_call_status_changed")
 def on_call_status_changed(sender, call, previous_status, **kwargs):
-    """Either side of a bridge hung up: the other side is hung up too."""
-    if call.is_final:
+    """Either side of a bridge hung up: the other side is hung up too. An inbound leg never put
+    in a bridge (Call.bridged, set below) has none to look for."""
+    if call.is_final and not call.never_bridged:
         bridge_leg_ended(call=call, now=call.ended_at or timezone.now())
 
 

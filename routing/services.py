@@ -231,8 +231,18 @@ def _offer_create(*, agent: Agent, visit, now: datetime) -> Offer | None:
             )
     except IntegrityError:
         return None  # the partial unique constraints: one open offer per agent and per caller
+    offer_marked(agent_id=agent.pk, visit_id=visit.pk)
     ring_offer.enqueue(offer_id=offer.pk)
     return offer
+
+
+def offer_marked(*, agent_id: int, visit_id: int | None = None) -> None:
+    """An offer was created (the agent's row, and the visit's, locked): mark that the agent
+    (Agent.may_have_offer) and the caller (QueueVisit.offered) may have an open one, so that
+    taking a call looks for a ring to stop (receivers). Nothing when already marked."""
+    Agent.objects.filter(pk=agent_id, may_have_offer=False).update(may_have_offer=True)
+    if visit_id is not None:
+        QueueVisit.objects.filter(pk=visit_id, offered=False).update(offered=True)
 
 
 def routing_dispatch(
@@ -520,6 +530,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
         bridge = Bridge.objects.create(
             visit=visit, offer=offer, friendly_name=f"visit-{visit.pk}", created_at=now
         )
+        legs_bridged(call_ids=[visit.call_id])
         BridgeParticipant.objects.create(
             bridge=bridge,
             call_sid=agent_call.sid,
@@ -635,12 +646,23 @@ def bridge_hang_up(*, bridge_id: int) -> list[str]:
     return ended
 
 
+def legs_bridged(*, call_ids) -> None:
+    """These legs are in a bridge: an inbound one is marked (Call.bridged), so that its final
+    status looks for the bridge to end (receivers.on_call_status_changed); outbound legs (the
+    ones routing places) are looked up always. One UPDATE."""
+    Call.objects.filter(pk__in=list(call_ids), direction="inbound", bridged=False).update(
+        bridged=True
+    )
+
+
 def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:
-    BridgeParticipant.objects.get_or_create(
+    _, created = BridgeParticipant.objects.get_or_create(
         bridge=bridge,
         call_sid=call.sid,
         defaults={"role": ParticipantRole.CUSTOMER, "joined_at": now},
     )
+    if created and not call.bridged and call.direction == "inbound":
+        legs_bridged(call_ids=[call.pk])
 
 
 # --- The sweep ---------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ class Call(models.Model):
         _("recording duration (s)"), null=True, blank=True
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Set by routing when it puts an inbound leg (a caller) in a bridge, its conference: an
+    # inbound leg without it was never in one, and its final status needs no bridge lookup
+    # (docs/architecture.md §7). Legs routing places itself (outbound) are looked up always.
+    bridged = models.BooleanField(_("put in a bridge"), default=False)
 
     class Meta:
         verbose_name = _("call")
@@ -63,6 +67,11 @@ class Call(models.Model):
 
     def __str__(self):
         return self.sid
+
+    @property
+    def never_bridged(self) -> bool:
+        """An inbound leg routing never put in a bridge: no bridge to end when it ends."""
+        return self.direction == "inbound" and not self.bridged
 
     @property
     def is_final(self):

@@ -29,10 +29,10 @@ def test_it_marks_the_visit_answered_with_the_agent(
 ):
     agent_leg_call("agent1")
     post_wait(twilio, queue, queue_time=0)
-    # savepoint, call upsert, latest visit, agent leg's From, visit update, the agent by
-    # identity (agents' presence receiver), routing's look for a ring to stop, event insert,
-    # release (the queue is kept in memory)
-    with django_assert_num_queries(9):
+    # savepoint, call upsert, the visit's update (the agent leg's From read inside it), the
+    # agent by identity (agents' presence receiver), event insert, release (the queue is kept
+    # in memory; no ring to stop: the caller was never offered, the agent never rung)
+    with django_assert_num_queries(6):
         root = twiml(post_connect(twilio, queue, queue_time=14))
     assert verb_details(root) == [CONNECT]
     visit = QueueVisit.objects.get()

@@ -32,9 +32,10 @@ def test_it_records_the_talk_seconds_on_the_visit(twilio, queue, talks, django_a
     agent_leg_call("agent1")
     post_wait(twilio, queue, queue_time=0)
     post_connect(twilio, queue, queue_time=14)
-    # savepoint, call upsert, visit by agent leg, visit update, the agent by identity (agents'
-    # presence receiver), event insert, release (the queue is kept in memory)
-    with django_assert_num_queries(7):
+    # savepoint, call upsert, the visit's talk in one update (found by the agent leg), the
+    # agent by identity (agents' presence receiver), event insert, release (the queue is kept
+    # in memory)
+    with django_assert_num_queries(6):
         root = twiml(post_dial_action(twilio, queue, duration=95))
     assert verb_details(root) == []
     visit = QueueVisit.objects.get()

@@ -121,7 +121,7 @@ def test_a_status_callback_costs_a_bounded_number_of_queries(twilio, django_asse
     twilio.post(URL, status(1, "ringing"))
 
     # A final status runs in a transaction (SAVEPOINT … RELEASE here): the call upsert (one
-    # INSERT … ON CONFLICT); SELECT the bridge this leg was in (routing: a final status ends
-    # it); INSERT … ON CONFLICT DO NOTHING the status event; INSERT webhook event
-    with django_assert_num_queries(6):
+    # INSERT … ON CONFLICT); INSERT … ON CONFLICT DO NOTHING the status event; INSERT webhook
+    # event. No bridge lookup: an inbound leg routing never put in a bridge (Call.bridged).
+    with django_assert_num_queries(5):
         twilio.post(URL, status(2, "completed", CallDuration="10"))
