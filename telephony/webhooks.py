@@ -190,16 +190,13 @@ def _store(request, url: str, received_at, verdict: _Verdict) -> HttpResponse:
     return verdict.response
 
 
-# What an event stored with the leg, before its view ran, says until the view's answer differs.
-_PRESUMED = _Verdict(WebhookEvent.Outcome.PROCESSED, HttpResponse(status=200))
-
-
-def _settle(event_id: int, verdict: _Verdict) -> HttpResponse:
-    """The event stored with the leg, told what really happened when it was not the presumed
-    200 (one UPDATE; the usual answer costs nothing)."""
+def _settle(event_id: int, verdict: _Verdict, usual: int) -> HttpResponse:
+    """The event stored with the leg before the view ran (as processed, answered ``usual``),
+    told what really happened when it was something else (one UPDATE; the usual answer costs
+    nothing)."""
     if (verdict.outcome, verdict.response.status_code, verdict.error) != (
-        _PRESUMED.outcome,
-        _PRESUMED.response.status_code,
+        WebhookEvent.Outcome.PROCESSED,
+        usual,
         "",
     ):
         WebhookEvent.objects.filter(pk=event_id).update(
@@ -229,7 +226,14 @@ def _needs_transaction(request) -> bool:
 
 
 def twilio_webhook(
-    view=None, *, required=("CallSid",), on_error=apology, atomic=True, check=None, shed=None
+    view=None,
+    *,
+    required=("CallSid",),
+    on_error=apology,
+    atomic=True,
+    check=None,
+    shed=None,
+    answers=200,
 ):
     """Guard a Twilio webhook view.
 
@@ -249,10 +253,17 @@ def twilio_webhook(
     nothing, such a view passes ``check(params)``: it raises MalformedWebhook for any field
     the view would refuse, and runs before the upsert.
 
+    In autocommit the raw event is stored by the leg's upsert statement, before the view runs,
+    as processed and answered ``answers`` (the status the view answers with when it succeeds:
+    200, 204 for the status callback); an answer with another status, or a failure, updates it.
+
     ``shed(request)``, when given, runs once the request is screened and before anything
     touches the database: a response it returns is the answer, and nothing is stored (the
     queue wait loop when the app is behind; docs/architecture.md §7).
     """
+
+    # What the event stored with the leg says until the view's answer says otherwise.
+    usual = _Verdict(WebhookEvent.Outcome.PROCESSED, HttpResponse(status=answers))
 
     def decorator(view_func):
         @csrf_exempt
@@ -280,12 +291,12 @@ def twilio_webhook(
                             received_at,
                             event=None
                             if in_transaction
-                            else _event(request, url, received_at, _PRESUMED),
+                            else _event(request, url, received_at, usual),
                         )
                         response = view_func(request, *args, **kwargs)
                         processed = _Verdict(WebhookEvent.Outcome.PROCESSED, response)
                         if event_id is not None:
-                            return _settle(event_id, processed)
+                            return _settle(event_id, processed, answers)
                         return _store(request, url, received_at, processed)
                 except MalformedWebhook as exc:
                     verdict = _bad_request(str(exc))
@@ -298,7 +309,7 @@ def twilio_webhook(
                     )
                 if event_id is not None:
                     # Autocommit: the event stored with the leg stays, and says what happened.
-                    return _settle(event_id, verdict)
+                    return _settle(event_id, verdict, answers)
             # Refused, or the view's effect was rolled back: the request is kept on its own.
             return _store(request, url, received_at, verdict)
 
