@@ -173,7 +173,7 @@ _UPSERT_SQL = _upsert_sql()
 # The raw request of a webhook (telephony.WebhookEvent), stored by the same statement as the leg
 # where the database allows it: PostgreSQL runs an INSERT in a WITH clause (a data-modifying
 # CTE) whatever the main statement does, so the upsert and the event are one round trip and one
-# commit. SQLite has no such WITH: there the event is its own INSERT, just before the upsert.
+# commit. SQLite has no such WITH: there the event is its own INSERT, just after the upsert.
 _EVENT_COLUMNS = [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
 _EVENT_INSERT_SQL = (
     f"INSERT INTO {WebhookEvent._meta.db_table}"
@@ -208,7 +208,7 @@ def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None
     statement; the configuration token read with it is kept on the leg as ``config_token``.
 
     ``event`` (WebhookEvent's field values) stores the webhook's raw request with the leg: in
-    the same statement on PostgreSQL, in one just before it on SQLite. Its id is then
+    the same statement on PostgreSQL, in one just after it on SQLite. Its id is then
     ``webhook_event_id`` on the leg (else None). Nothing is written when the request is
     malformed (MalformedWebhook is raised before any statement)."""
     sid = params["CallSid"]
@@ -262,11 +262,13 @@ def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None
             row = cursor.fetchone()
             event_id = row[-1]
         else:
-            if event is not None:
-                cursor.execute(_EVENT_INSERT_SQL, _event_values(event))
-                event_id = cursor.fetchone()[0]
             cursor.execute(_UPSERT_SQL, values)
             row = cursor.fetchone()
+            if event is not None:
+                # After the leg: a failed upsert leaves no event behind, for the decorator to
+                # store as failed, once.
+                cursor.execute(_EVENT_INSERT_SQL, _event_values(event))
+                event_id = cursor.fetchone()[0]
     call = _call_from_row(row)
     call.webhook_event_id = event_id
     offset = round((call.updated_at - mark).total_seconds() * 1_000_000)

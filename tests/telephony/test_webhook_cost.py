@@ -43,7 +43,7 @@ def _config_token(db):
 # Incoming, gather, no-input, the wait loop, a bridged caller's exit, a status callback that ends
 # nothing: the leg's upsert with the raw event, and the view's one statement. On PostgreSQL
 # the raw event is stored by the upsert's own statement (a data-modifying WITH); SQLite has
-# no such WITH, so there it is one INSERT more, just before the upsert.
+# no such WITH, so there it is one INSERT more, just after the upsert.
 HOT_POSTGRESQL = 2
 HOT_SQLITE = 3
 
@@ -58,8 +58,8 @@ def assert_leg_and_event_first(sql):
         assert sql[0].startswith("WITH webhook_event AS (INSERT INTO telephony_webhookevent")
         assert "INSERT INTO telephony_call" in sql[0] and "ON CONFLICT" in sql[0]
     else:
-        assert sql[0].startswith("INSERT INTO telephony_webhookevent")
-        assert "INSERT INTO telephony_call" in sql[1] and "ON CONFLICT" in sql[1]
+        assert "INSERT INTO telephony_call" in sql[0] and "ON CONFLICT" in sql[0]
+        assert sql[1].startswith("INSERT INTO telephony_webhookevent")
     assert not any("telephony_webhookevent" in statement for statement in sql[hot() - 1 :])
 
 
