@@ -6,11 +6,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from telephony import configcache
+from telephony import configcache, rows
 from telephony.models import FINAL_STATUSES
 
 from .models import Queue, QueueResult, QueueVisit
@@ -40,6 +41,23 @@ def queue_by_slug(slug: str, token: str | None = None) -> Queue:
     if queue is None:
         raise Queue.DoesNotExist(f"no queue {slug!r}")
     return _copy(queue)
+
+
+_LATEST_VISIT_SQL = (
+    f"SELECT {rows.column_list(QueueVisit)} FROM {QueueVisit._meta.db_table}"
+    " WHERE queue_id = %s AND call_id = %s ORDER BY entry DESC LIMIT 1"
+)
+
+
+def latest_visit(*, queue: Queue, call) -> QueueVisit | None:
+    """The caller's latest visit of ``queue`` (None before the first), unlocked: the wait loop's
+    one read, written by hand so that a pass does not build the ORM query again
+    (docs/architecture.md §7). The same as
+    ``QueueVisit.objects.filter(queue=queue, call=call).order_by("-entry").first()``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LATEST_VISIT_SQL, [queue.pk, call.pk])
+        row = cursor.fetchone()
+    return rows.from_row(QueueVisit, row) if row is not None else None
 
 
 def _copy(queue: Queue) -> Queue:

@@ -21,7 +21,7 @@ from telephony.services import MalformedWebhook, parse_int_field
 
 from . import signals
 from .models import OPEN_RESULTS, Queue, QueueResult, QueueVisit
-from .selectors import estimated_wait_minutes
+from .selectors import estimated_wait_minutes, latest_visit
 
 logger = logging.getLogger("queues")
 
@@ -120,7 +120,7 @@ def visit_record_wait(
     queue_time = parse_int_field(params, "QueueTime", required=True)
     position = parse_int_field(params, "QueuePosition")
     entered_at = _entered_at(now, queue_time)
-    latest = QueueVisit.objects.filter(queue=queue, call=call).order_by("-entry").first()
+    latest = latest_visit(queue=queue, call=call)
     if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
         with transaction.atomic():
             latest = _latest_visit(queue=queue, call=call)

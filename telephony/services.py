@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 from django.db import connection
 from django.utils import timezone
 
+from . import rows
 from .configcache import CONFIG_TOKEN_SQL
 from .models import (
     FINAL_STATUSES,
@@ -103,13 +104,23 @@ _UPSERT_COLUMNS = [field for field in Call._meta.concrete_fields if not field.pr
 
 
 def _rank_sql(column: str) -> str:
-    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
-    return f"(CASE {column} {whens} ELSE -1 END)"
+    # The final statuses share the top rank: written as the ELSE, the expression (five times in
+    # the statement) is short. A stored status is always '' or one of CallStatus.
+    top = max(STATUS_RANK.values())
+    whens = " ".join(
+        f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items() if rank != top
+    )
+    return f"(CASE {column} {whens} WHEN '' THEN -1 ELSE {top} END)"
+
+
+# The stored row is named by a short alias (c): the statement then stays under the length up to
+# which psycopg keeps its parsed form (4,096 characters), so it is not parsed again per request.
+_ROW = "c"
 
 
 def _upsert_sql() -> str:
     table = Call._meta.db_table
-    old = f"{table}.%s"
+    old = f"{_ROW}.%s"
     columns = ", ".join(field.column for field in _UPSERT_COLUMNS)
     values = ", ".join(f"%({field.attname})s" for field in _UPSERT_COLUMNS)
     moves = f"(%(rank)s > {_rank_sql(old % 'status')})"
@@ -148,9 +159,10 @@ def _upsert_sql() -> str:
         f"updated_at = CASE WHEN {moves} THEN (CASE {old % 'status'} {moved_from} END)"
         f" WHEN {other_change} THEN %(mark_other)s ELSE {old % 'updated_at'} END",
     ]
-    returning = ", ".join(f"{table}.{field.column}" for field in Call._meta.concrete_fields)
+    returning = rows.column_list(Call)
     return (
-        f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (sid) DO UPDATE SET "
+        f"INSERT INTO {table} AS {_ROW} ({columns}) VALUES ({values})"
+        " ON CONFLICT (sid) DO UPDATE SET "
         + ", ".join(assignments)
         + f" RETURNING {returning}, {CONFIG_TOKEN_SQL} AS config_token"
     )
@@ -158,10 +170,47 @@ def _upsert_sql() -> str:
 
 _UPSERT_SQL = _upsert_sql()
 
+# The raw request of a webhook (telephony.WebhookEvent), stored by the same statement as the leg
+# where the database allows it: PostgreSQL runs an INSERT in a WITH clause (a data-modifying
+# CTE) whatever the main statement does, so the upsert and the event are one round trip and one
+# commit. SQLite has no such WITH: there the event is its own INSERT, just after the upsert.
+_EVENT_COLUMNS = [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
+_EVENT_INSERT_SQL = (
+    f"INSERT INTO {WebhookEvent._meta.db_table}"
+    f" ({', '.join(field.column for field in _EVENT_COLUMNS)})"
+    f" VALUES ({', '.join(f'%(e{index})s' for index in range(len(_EVENT_COLUMNS)))})"
+    " RETURNING id"
+)
+_UPSERT_WITH_EVENT_SQL = (
+    f"WITH webhook_event AS ({_EVENT_INSERT_SQL}) {_UPSERT_SQL},"
+    " (SELECT id FROM webhook_event) AS webhook_event_id"
+)
 
-def call_upsert_from_webhook(*, params, now: datetime) -> Call:
+
+def _event_values(event: dict) -> dict:
+    return {
+        f"e{index}": field.get_db_prep_save(
+            event.get(field.attname, field.get_default()), connection
+        )
+        for index, field in enumerate(_EVENT_COLUMNS)
+    }
+
+
+def _call_from_row(row) -> Call:
+    """The leg from the upsert's RETURNING row (the columns of Call, then the token)."""
+    call = rows.from_row(Call, row)
+    call.config_token = row[len(Call._meta.concrete_fields)]
+    return call
+
+
+def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None) -> Call:
     """Create or update the leg named by CallSid; its status only ever moves forward. One
-    statement; the configuration token read with it is kept on the leg as ``config_token``."""
+    statement; the configuration token read with it is kept on the leg as ``config_token``.
+
+    ``event`` (WebhookEvent's field values) stores the webhook's raw request with the leg: in
+    the same statement on PostgreSQL, in one just after it on SQLite. Its id is then
+    ``webhook_event_id`` on the leg (else None). Nothing is written when the request is
+    malformed (MalformedWebhook is raised before any statement)."""
     sid = params["CallSid"]
     if not CALL_SID.match(sid):
         raise MalformedWebhook(f"field CallSid is not a call SID: {sid[:40]!r}")
@@ -205,8 +254,23 @@ def call_upsert_from_webhook(*, params, now: datetime) -> Call:
             for offset in range(1, len(_STATUS_ORDER) + 1)
         },
     )
-    rows = list(Call.objects.raw(_UPSERT_SQL, values))
-    call = rows[0]
+    event_id = None
+    with connection.cursor() as cursor:
+        if event is not None and connection.vendor == "postgresql":
+            values.update(_event_values(event))
+            cursor.execute(_UPSERT_WITH_EVENT_SQL, values)
+            row = cursor.fetchone()
+            event_id = row[-1]
+        else:
+            cursor.execute(_UPSERT_SQL, values)
+            row = cursor.fetchone()
+            if event is not None:
+                # After the leg: a failed upsert leaves no event behind, for the decorator to
+                # store as failed, once.
+                cursor.execute(_EVENT_INSERT_SQL, _event_values(event))
+                event_id = cursor.fetchone()[0]
+    call = _call_from_row(row)
+    call.webhook_event_id = event_id
     offset = round((call.updated_at - mark).total_seconds() * 1_000_000)
     if offset == 0 and call.updated_at == mark:
         # Inserted: a new leg, with its first status if the request had one.

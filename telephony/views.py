@@ -17,7 +17,9 @@ def voice_incoming(request):
     return twiml_response(apology())
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"), atomic=False, check=status_fields_check)
+@twilio_webhook(
+    required=("CallSid", "CallStatus"), atomic=False, check=status_fields_check, answers=204
+)
 def voice_status(request):
     call_record_status_callback(
         call=request.twilio_call, params=request.POST, now=request.twilio_received_at

@@ -3,14 +3,18 @@
 A request is screened (method 405, signature 403, malformed or missing fields 400), then its
 view runs in one transaction with the upsert of the call leg it names. Whatever happens, the
 request is stored once as a WebhookEvent: with the view's effect when it succeeded, on its own
-when it was refused or the view failed (the effect rolled back).
+when it was refused or the view failed (the effect rolled back). A view that runs in autocommit
+(``atomic=False``) has its event written by the leg's upsert itself, before the view runs, and
+updated only when the answer is not the usual 200 (docs/architecture.md §7).
 """
 
 import functools
+import hmac
 import logging
 import traceback
 from contextlib import nullcontext
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -37,6 +41,7 @@ SUMMARY_MAX_VALUES = 5
 _UNSIGNED = frozenset({WebhookEvent.Outcome.FORGED, WebhookEvent.Outcome.METHOD})
 
 NUL = "\x00"
+SIGNATURE_META = "HTTP_X_TWILIO_SIGNATURE"
 
 
 # A WSGI environ entry (never a header: no client can set it) carrying the auth token a request
@@ -48,14 +53,34 @@ SIGNING_TOKEN_ENVIRON = "tsunagu.twilio_auth_token"
 VIRTUAL_NOW_ENVIRON = "tsunagu.virtual_now"
 
 
+def _other_port_form(url: str) -> str:
+    """The same URL with the default port written out when it has none, or without its port
+    when it has one: Twilio's signatures are accepted in either form (as twilio's
+    RequestValidator.validate does)."""
+    parts = urlsplit(url)
+    if parts.port:
+        return parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
+    port = 443 if parts.scheme == "https" else 80
+    return parts._replace(netloc=f"{parts.netloc}:{port}").geturl()
+
+
 def signature_is_valid(request, url: str) -> bool:
+    """Whether X-Twilio-Signature signs this request at ``url``, with or without the port, as
+    twilio's ``RequestValidator.validate`` decides, with its ``compute_signature``; but the URL
+    as rebuilt is tried first and the other form only on a mismatch, so a request Twilio signed
+    costs one HMAC instead of validate's two."""
     if not settings.TWILIO_VALIDATE_SIGNATURES:
         return True
-    signature = request.headers.get("X-Twilio-Signature", "")
+    signature = request.META.get(SIGNATURE_META, "")
     token = request.META.get(SIGNING_TOKEN_ENVIRON) or settings.TWILIO_AUTH_TOKEN
     if not signature or not token:
         return False
-    return RequestValidator(token).validate(url, request.POST, signature)
+    validator, given = RequestValidator(token), signature.encode()
+    for candidate in (url, _other_port_form(url)):
+        expected = validator.compute_signature(candidate, request.POST)
+        if hmac.compare_digest(expected.encode(), given):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,7 @@ def _screen(request, url: str, required) -> _Verdict | None:
     if not signature_is_valid(request, url):
         reason = (
             "missing X-Twilio-Signature"
-            if "X-Twilio-Signature" not in request.headers
+            if SIGNATURE_META not in request.META
             else "X-Twilio-Signature does not match"
         )
         logger.warning("rejected Twilio webhook %s: %s", url, reason)
@@ -127,33 +152,59 @@ def _fields(request, *, summary: bool) -> tuple[dict, bool]:
     return fields, cut
 
 
-def _store(request, url: str, received_at, verdict: _Verdict) -> HttpResponse:
+def _event(request, url: str, received_at, verdict: _Verdict) -> dict:
+    """The WebhookEvent's fields for this request and verdict."""
     fields, cut = _fields(request, summary=verdict.outcome in _UNSIGNED)
     error = verdict.error
     if cut:
         size = request.META.get("CONTENT_LENGTH") or len(request.META.get("QUERY_STRING", ""))
         error += f" (fields cut to a summary; {size} bytes received)"
     call_sid = fields.get("CallSid", "")
-    WebhookEvent.objects.create(
-        received_at=received_at,
-        path=_clean(request.path[:500]),
-        url=_clean(url[:2000]),
-        method=_clean(request.method[:10]),
-        call_sid=call_sid[:34] if isinstance(call_sid, str) else "",
-        fields=fields,
-        signature=_clean(request.headers.get("X-Twilio-Signature", "")[:200]),
-        outcome=verdict.outcome,
-        error=_clean(error),
-        response_status=verdict.response.status_code,
-    )
+    return {
+        "received_at": received_at,
+        "path": _clean(request.path[:500]),
+        "url": _clean(url[:2000]),
+        "method": _clean(request.method[:10]),
+        "call_sid": call_sid[:34] if isinstance(call_sid, str) else "",
+        "fields": fields,
+        "signature": _clean(request.META.get(SIGNATURE_META, "")[:200]),
+        "outcome": verdict.outcome,
+        "error": _clean(error),
+        "response_status": verdict.response.status_code,
+    }
+
+
+def _store(request, url: str, received_at, verdict: _Verdict) -> HttpResponse:
+    WebhookEvent.objects.create(**_event(request, url, received_at, verdict))
     return verdict.response
 
 
-def _upsert(request, received_at) -> None:
+def _settle(event_id: int, verdict: _Verdict, usual: int) -> HttpResponse:
+    """The event stored with the leg before the view ran (as processed, answered ``usual``),
+    told what really happened when it was something else (one UPDATE; the usual answer costs
+    nothing)."""
+    if (verdict.outcome, verdict.response.status_code, verdict.error) != (
+        WebhookEvent.Outcome.PROCESSED,
+        usual,
+        "",
+    ):
+        WebhookEvent.objects.filter(pk=event_id).update(
+            outcome=verdict.outcome,
+            error=_clean(verdict.error),
+            response_status=verdict.response.status_code,
+        )
+    return verdict.response
+
+
+def _upsert(request, received_at, *, event: dict | None = None) -> int | None:
+    """Upsert the leg the request names; with ``event``, its raw request is stored with it.
+    Returns the stored event's id (None when none was stored)."""
     if "CallSid" in request.POST:
-        call = call_upsert_from_webhook(params=request.POST, now=received_at)
+        call = call_upsert_from_webhook(params=request.POST, now=received_at, event=event)
         request.twilio_call = call
         request.twilio_config_token = call.config_token
+        return call.webhook_event_id
+    return None
 
 
 def _needs_transaction(request) -> bool:
@@ -164,7 +215,14 @@ def _needs_transaction(request) -> bool:
 
 
 def twilio_webhook(
-    view=None, *, required=("CallSid",), on_error=apology, atomic=True, check=None, shed=None
+    view=None,
+    *,
+    required=("CallSid",),
+    on_error=apology,
+    atomic=True,
+    check=None,
+    shed=None,
+    answers=200,
 ):
     """Guard a Twilio webhook view.
 
@@ -184,10 +242,17 @@ def twilio_webhook(
     nothing, such a view passes ``check(params)``: it raises MalformedWebhook for any field
     the view would refuse, and runs before the upsert.
 
+    In autocommit the raw event is stored by the leg's upsert statement, before the view runs,
+    as processed and answered ``answers`` (the status the view answers with when it succeeds:
+    200, 204 for the status callback); an answer with another status, or a failure, updates it.
+
     ``shed(request)``, when given, runs once the request is screened and before anything
     touches the database: a response it returns is the answer, and nothing is stored (the
     queue wait loop when the app is behind; docs/architecture.md §7).
     """
+
+    # What the event stored with the leg says until the view's answer says otherwise.
+    usual = _Verdict(WebhookEvent.Outcome.PROCESSED, HttpResponse(status=answers))
 
     def decorator(view_func):
         @csrf_exempt
@@ -203,13 +268,24 @@ def twilio_webhook(
             if verdict is None:
                 request.twilio_received_at = received_at
                 in_transaction = atomic or _needs_transaction(request)
+                # In autocommit the raw event is written by the upsert's statement, before the
+                # view runs, as processed with 200; a different answer or a failure updates it.
+                event_id = None
                 try:
                     if check is not None:
                         check(request.POST)
                     with transaction.atomic() if in_transaction else nullcontext():
-                        _upsert(request, received_at)
+                        event_id = _upsert(
+                            request,
+                            received_at,
+                            event=None
+                            if in_transaction
+                            else _event(request, url, received_at, usual),
+                        )
                         response = view_func(request, *args, **kwargs)
                         processed = _Verdict(WebhookEvent.Outcome.PROCESSED, response)
+                        if event_id is not None:
+                            return _settle(event_id, processed, answers)
                         return _store(request, url, received_at, processed)
                 except MalformedWebhook as exc:
                     verdict = _bad_request(str(exc))
@@ -220,6 +296,9 @@ def twilio_webhook(
                         twiml_response(on_error()),
                         traceback.format_exc(),
                     )
+                if event_id is not None:
+                    # Autocommit: the event stored with the leg stays, and says what happened.
+                    return _settle(event_id, verdict, answers)
             # Refused, or the view's effect was rolled back: the request is kept on its own.
             return _store(request, url, received_at, verdict)
 

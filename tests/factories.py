@@ -451,3 +451,12 @@ def make_visit(
     if call_status is not None:
         visit.call_ended(call_status, after=wait or 0)
     return visit.refresh()
+
+
+def autocommit_queries(on_sqlite: int) -> int:
+    """What a webhook in autocommit (``atomic=False``) sends the database, given what it sends on
+    SQLite: on PostgreSQL its raw event is stored by the leg's upsert statement, one less
+    (docs/architecture.md §7)."""
+    from django.db import connection
+
+    return on_sqlite - 1 if connection.vendor == "postgresql" else on_sqlite

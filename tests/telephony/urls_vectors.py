@@ -32,8 +32,37 @@ def strict(request):
     return HttpResponse(status=204)
 
 
+def _digits_check(params):
+    if not params.get("Digits", "").isdigit():
+        raise MalformedWebhook("field Digits must be digits")
+
+
+@twilio_webhook(atomic=False, check=_digits_check)
+def autocommit_echo(request):
+    response = VoiceResponse()
+    response.say(request.POST["Digits"])
+    return twiml_response(response)
+
+
+@twilio_webhook(atomic=False)
+def autocommit_explode(request):
+    from telephony.models import Call
+
+    # Autocommit: what the view wrote before it raised stays, as the raw event does.
+    Call.objects.filter(sid=request.POST["CallSid"]).update(caller_name="changed")
+    raise RuntimeError("handler bug")
+
+
+@twilio_webhook(atomic=False)
+def autocommit_no_content(request):
+    return HttpResponse(status=204)
+
+
 urlpatterns = [
     path("myapp.php", echo),
     path("explode", explode),
     path("strict", strict),
+    path("autocommit/echo", autocommit_echo),
+    path("autocommit/explode", autocommit_explode),
+    path("autocommit/no-content", autocommit_no_content),
 ]

@@ -1,0 +1,40 @@
+"""Model instances from the rows of a hand-written statement, for the few hot reads and writes
+that skip the ORM's query building (docs/architecture.md §7): what the ORM would give for the
+same row, the database's values converted as a query converts them (SQLite's datetimes and
+booleans, for example), at the cost of a tuple and a loop."""
+
+from django.db import connection
+
+_converters: dict = {}
+
+
+def column_list(model) -> str:
+    """The model's columns in field order, for a SELECT or RETURNING that ``from_row`` reads."""
+    return ", ".join(field.column for field in model._meta.concrete_fields)
+
+
+def from_row(model, row):
+    """An instance of ``model`` from a row whose first columns are ``column_list(model)``."""
+    fields = model._meta.concrete_fields
+    values = list(row[: len(fields)])
+    for index, converters in _converters_of(model):
+        for converter, column in converters:
+            values[index] = converter(values[index], column, connection)
+    return model.from_db(connection.alias, None, values)
+
+
+def _converters_of(model) -> list:
+    """(index, [(converter, column)]) of the model's columns this database converts."""
+    key = (connection.vendor, model._meta.label)
+    found = _converters.get(key)
+    if found is None:
+        found = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            )
+            if converters:
+                found.append((index, [(converter, column) for converter in converters]))
+        _converters[key] = found
+    return found
