@@ -24,7 +24,7 @@ from .actors import Caller
 from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
-from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender
+from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender, WebhookPool
 from .recordings import recording_wav
 from .tokens import TokenError, verify_access_token
 from .transport import HttpTransport
@@ -84,6 +84,7 @@ class LocalTwilio:
         twiml_app_sid: str = "",
         numbers: tuple[str, ...] = (),
         calls_per_second: float | None = 1.0,
+        http_threads: int = 32,
     ):
         self.app_url = app_url.rstrip("/")
         self.api_key_sid = api_key_sid
@@ -101,6 +102,8 @@ class LocalTwilio:
             self.emulator, self.runner, self.emulator.transport
         )
         self.emulator.status_callback_sender = self.status_sender
+        self.webhook_pool = WebhookPool(self.runner, self.emulator.transport, http_threads)
+        self.emulator.webhook_pool = self.webhook_pool
         self.emulator.transport = PumpingTransport(self.emulator.transport, self.runner)
         self.emulator.configure_client_app(
             voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
@@ -139,6 +142,7 @@ class LocalTwilio:
             self._server.server_close()
         self.runner.stop()
         self.status_sender.stop()
+        self.webhook_pool.stop()
 
     # --- WSGI -----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
