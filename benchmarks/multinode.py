@@ -597,6 +597,15 @@ class Stack:
         self.processes[name] = process
         return process
 
+    def cpu_seconds(self, name: str) -> float | None:
+        """CPU time (user + system) the process has used so far, from /proc (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.processes[name].pid}/stat").read_text().rsplit(")", 1)[1]
+        except (OSError, KeyError):
+            return None
+        utime, stime = (int(value) for value in fields.split()[11:13])
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
     def kill(self, name: str) -> None:
         process = self.processes[name]
         with contextlib.suppress(ProcessLookupError):
@@ -991,6 +1000,7 @@ def main(argv=None) -> int:
         arrivals_took = time.monotonic() - load_started
         print(f"{len(placed)} callers placed in {arrivals_took:.0f} s; draining …", flush=True)
         report = drain(twilio_url, seconds=max(120, plan.seconds / 2))
+        twilio_cpu = stack.cpu_seconds("twilio")
         heartbeat.stopping.set()
         wait_until_settled()
         load_after = os.getloadavg()
@@ -1002,6 +1012,12 @@ def main(argv=None) -> int:
             "replica caught up after (s)": None if lag is None else round(lag, 3),
             "killed": killed,
             "load average after": load_after,
+            "local Twilio CPU (s), per request sent to the app (ms)": (
+                None if twilio_cpu is None else round(twilio_cpu, 1),
+                None
+                if twilio_cpu is None
+                else round(1000 * twilio_cpu / max(1, len(report["requests"])), 2),
+            ),
             **outcome.figures,
         }
     finally:

@@ -39,10 +39,13 @@ class HttpMixin:
         """Send one signed request in line; return the TransportResponse or raise TwimlError."""
         return _in_line(self._exchange(leg, url, method, fields, kind=kind, transport=transport))
 
-    def _exchange(self, leg, url, method, fields, *, kind="twiml", transport=None, pooled=False):
+    def _exchange(
+        self, leg, url, method, fields, *, kind="twiml", transport=None, pooled=False, lane=None
+    ):
         """Generator: one signed request, redirects followed; returns the TransportResponse or
         raises TwimlError. ``pooled`` (the local Twilio): the leg waits while a pool thread
-        sends it (see _send); otherwise it is sent in line and the generator never yields."""
+        sends it (see _send; one ``lane``'s requests in order, by default the leg's);
+        otherwise it is sent in line and the generator never yields."""
         transport = transport or self.transport
         all_fields = {key: str(value) for key, value in fields.items()}
         leg.requests.append((self.sim.now, method, url, dict(all_fields)))
@@ -70,7 +73,7 @@ class HttpMixin:
             request = (current_method, current_url, target, body, headers)
             try:
                 if pooled:
-                    response = yield from self._send(leg, *request)
+                    response = yield from self._send(leg, lane or leg.sid, *request)
                 else:
                     response = _send_in_line(self.request_log, leg, transport, *request)
             except TransportTimeout as error:
@@ -96,7 +99,7 @@ class HttpMixin:
             return response
         raise TwimlError(HTTP_TOO_MANY_REDIRECTS, f"{url}: more than 10 redirects")
 
-    def _send(self, leg, method, url, target, body, headers):
+    def _send(self, leg, lane, method, url, target, body, headers):
         """Generator: hand one request to the pool (realtime.WebhookPool) and wait for its
         answer, while the engine goes on with other calls. The answer comes back on the
         engine's thread and resumes this Wait only (its ticket); if the call was interrupted
@@ -107,7 +110,7 @@ class HttpMixin:
             self.request_log.append((leg.sid, method, url, None if error else response.status))
             process.answer(ticket, (response, error))
 
-        self.webhook_pool.send(leg.sid, method, target, body, headers, answered)
+        self.webhook_pool.send(lane, method, target, body, headers, answered)
         response, error = yield Wait(ticket=ticket)
         if error is not None:
             raise error
@@ -166,6 +169,27 @@ class HttpMixin:
     def _pooled(self) -> bool:
         """Blocking webhooks go to the pool (the local Twilio) rather than in line."""
         return self.webhook_pool is not None
+
+    def _notify(self, leg, url, method, fields, *, kind, lane=None) -> None:
+        """A callback whose answer matters only when it fails (error 15003 on the leg): in line
+        in process; on the local Twilio from the pool, holding nobody (a process of its own;
+        one ``lane``'s callbacks in order)."""
+        if self._pooled:
+            notifying = self._notifying(leg, url, method, fields, kind, lane, True)
+            Process(self.sim, notifying, f"{leg.sid}-{kind}").start()
+        else:
+            _in_line(self._notifying(leg, url, method, fields, kind, lane, False))
+
+    def _notifying(self, leg, url, method, fields, kind, lane, pooled):
+        try:
+            response = yield from self._exchange(
+                leg, url, method, fields, kind=kind, pooled=pooled, lane=lane
+            )
+        except TwimlError as error:
+            self._record_error(leg, STATUS_CALLBACK_ERROR, url, error.message)
+            return
+        if response.status >= 400:
+            self._record_error(leg, STATUS_CALLBACK_ERROR, url, f"answered {response.status}")
 
     def _fetch_text(self, leg, nxt: Next, ctx: str, pooled: bool):
         """Generator: (kind, text, url), kind 'twiml' or 'audio'. Raises TwimlError."""
