@@ -886,7 +886,11 @@ def main(argv=None) -> int:
     parser.add_argument("--single", action="store_true", help="one node: no replica/PgBouncer")
     parser.add_argument("--kill", action="store_true", help="SIGKILL a node and a worker")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers per node")
+    parser.add_argument("--workers", type=int, default=1, help="workers per node (1)")
     parser.add_argument("--cps", type=float, default=100.0, help="REST calls per second")
+    parser.add_argument(
+        "--http-threads", type=int, default=32, help="the local Twilio's webhook threads (32)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -957,7 +961,7 @@ def main(argv=None) -> int:
                 ],
                 env,
             )  # fmt: skip
-        for n in range(1, (1 if single else 2) + 1):
+        for n in range(1, args.workers * len(nodes) + 1):
             stack.start(f"worker{n}", [sys.executable, "manage.py", "worker"], env)
         app_url = f"http://127.0.0.1:{nodes[0]}" if single else f"http://127.0.0.1:{PORTS['nginx']}"
         if not single:
@@ -967,6 +971,7 @@ def main(argv=None) -> int:
             [
                 sys.executable, "manage.py", "twilio_emulator", "--port", str(PORTS["twilio"]),
                 "--app", app_url, "--number", NUMBER, "--cps", str(args.cps),
+                "--http-threads", str(args.http_threads),
             ],
             env,
         )  # fmt: skip
