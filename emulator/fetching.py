@@ -110,8 +110,12 @@ class HttpMixin:
             self.request_log.append((leg.sid, method, url, None if error else response.status))
             process.answer(ticket, (response, error))
 
-        self.webhook_pool.send(lane, method, target, body, headers, answered)
-        response, error = yield Wait(ticket=ticket)
+        job = self.webhook_pool.send(lane, method, target, body, headers, answered)
+        try:
+            response, error = yield Wait(ticket=ticket)
+        except BaseException:  # interrupted: the leg's next request goes without waiting
+            self.webhook_pool.release(job)
+            raise
         if error is not None:
             raise error
         return response

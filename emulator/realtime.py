@@ -150,35 +150,51 @@ class WebhookPool:
         self.transport = transport
         self.threads = threads
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="twilio-webhook")
-        self._lanes: dict[str, deque] = {}  # lane -> requests waiting for the one in flight
+        self._in_flight: dict[str, tuple] = {}  # lane -> its request being sent
+        self._waiting: dict[str, deque] = {}  # lane -> its requests waiting for that one
 
-    def send(self, lane: str, method, url, body, headers, answered) -> None:
+    def send(self, lane: str, method, url, body, headers, answered) -> tuple:
         job = (lane, method, url, body, headers, answered)
-        if lane in self._lanes:
-            self._lanes[lane].append(job)
+        if lane in self._in_flight:
+            self._waiting.setdefault(lane, deque()).append(job)
         else:
-            self._lanes[lane] = deque()
-            self._executor.submit(self._run, job)
+            self._start(job)
+        return job
+
+    def release(self, job: tuple) -> None:
+        """Its leg moved on (interrupted while waiting): the lane's next request need not
+        wait for this one's answer, which will be logged and ignored."""
+        if self._in_flight.get(job[0]) is job:
+            self._next(job[0])
+
+    def _start(self, job) -> None:
+        self._in_flight[job[0]] = job
+        self._executor.submit(self._run, job)
+
+    def _next(self, lane) -> None:
+        waiting = self._waiting.get(lane)
+        if waiting:
+            self._start(waiting.popleft())
+        else:
+            self._in_flight.pop(lane, None)
+            self._waiting.pop(lane, None)
 
     def _run(self, job) -> None:  # on a pool thread
-        lane, method, url, body, headers, answered = job
+        _lane, method, url, body, headers, _answered = job
         response = error = None
         try:
             response = self.transport.send(method, url, body=body, headers=headers)
         except Exception as exc:  # handed to the leg, as a sent-in-line request would raise it
             error = exc
-        self.runner.post(self._done, lane, answered, response, error)
+        self.runner.post(self._done, job, response, error)
 
-    def _done(self, lane, answered, response, error) -> None:
-        waiting = self._lanes[lane]
-        if waiting:
-            self._executor.submit(self._run, waiting.popleft())
-        else:
-            del self._lanes[lane]
-        answered(response, error)
+    def _done(self, job, response, error) -> None:
+        if self._in_flight.get(job[0]) is job:
+            self._next(job[0])
+        job[5](response, error)
 
     def in_flight(self) -> int:
-        return len(self._lanes)
+        return len(self._in_flight)
 
     def stop(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -9,8 +9,10 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
+from twilio.rest import Client
 
 from emulator.server import LocalTwilio
+from telephony.client import RebasedHttpClient
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 
 from .hooks import _Quiet
@@ -183,3 +185,21 @@ def test_the_local_twilio_keeps_time_while_many_slow_webhooks_are_in_flight(twil
     for sid in sids:
         durations = twilio.runner.call(lambda s=sid: leg(twilio, s).duration)
         assert durations == 1
+
+
+def test_a_call_redirected_while_the_app_thinks_fetches_its_new_twiml_at_once(twilio, app):
+    app.delays["/voice"] = 2.0
+    app.docs["/voice"] = "<Response><Say>Too late.</Say></Response>"
+    app.docs["/moved"] = "<Response><Say>Moved.</Say><Hangup/></Response>"
+    rest = Client(ACCOUNT_SID, AUTH_TOKEN, http_client=RebasedHttpClient(twilio.url))
+
+    sid = place(twilio)
+    until(lambda: twilio.runner.call(lambda: len(leg(twilio, sid).requests)) == 1)
+    rest.calls(sid).update(url=app.url + "/moved", method="POST")
+    until(lambda: twilio.runner.call(lambda: leg(twilio, sid).ended))
+    until(lambda: app.to("/voice"))
+
+    (_, _, voice_done), (_, moved_started, _) = app.to("/voice")[0], app.to("/moved")[0]
+    assert moved_started < voice_done  # not held behind the request the call moved away from
+    heard = twilio.runner.call(lambda: leg(twilio, sid).heard())
+    assert heard == ["Moved."]
