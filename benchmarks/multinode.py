@@ -701,6 +701,8 @@ def start_replica(stack: Stack) -> None:
         ]
     )  # fmt: skip
     # Debian keeps the configuration outside the data directory: the replica gets its own.
+    # (Its first start syncs the whole copy to disk; on a busy machine that takes over the
+    # minute pg_ctl waits by default, hence -t below.)
     for name, text in (
         (
             "postgresql.conf",
@@ -715,7 +717,7 @@ def start_replica(stack: Stack) -> None:
             shutil.chown(replica / name, "postgres", "postgres")
     run_as_postgres(
         [pg_bin("pg_ctl"), "-D", str(replica), "-l", str(stack.workdir / "replica.log"), "-w",
-         "start"],
+         "-t", "300", "start"],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
 
