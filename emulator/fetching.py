@@ -34,8 +34,16 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 class HttpMixin:
     """The Emulator's requests to the app (see engine.Emulator)."""
 
-    def _request(self, leg: EmulatedCall, url: str, method: str, fields: dict, *, kind="twiml",
-                 transport=None):  # fmt: skip
+    def _request(
+        self,
+        leg: EmulatedCall,
+        url: str,
+        method: str,
+        fields: dict,
+        *,
+        kind="twiml",
+        transport=None,
+    ):
         """Send one signed request in line; return the TransportResponse or raise TwimlError."""
         return _in_line(self._exchange(leg, url, method, fields, kind=kind, transport=transport))
 
