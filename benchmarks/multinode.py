@@ -715,11 +715,31 @@ def start_replica(stack: Stack) -> None:
         (replica / name).write_text(text)
         if os.geteuid() == 0:
             shutil.chown(replica / name, "postgres", "postgres")
-    run_as_postgres(
-        [pg_bin("pg_ctl"), "-D", str(replica), "-l", str(stack.workdir / "replica.log"), "-w",
-         "-t", "300", "start"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    try:
+        run_as_postgres(
+            [pg_bin("pg_ctl"), "-D", str(replica), "-l", str(stack.workdir / "replica.log"),
+             "-w", "-t", "300", "start"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    except subprocess.CalledProcessError:
+        raise SystemExit(
+            "the replica did not open for reads within 5 minutes. A hot standby opens once it "
+            "can take a snapshot of the primary's running transactions, for instance not while "
+            "one of them has more than 64 subtransactions (savepoints); see its log, and the "
+            "primary's oldest open transactions: "
+            f"{oldest_transactions()}"
+        ) from None
+
+
+def oldest_transactions() -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(f"{PRIMARY}/postgres", autocommit=True) as primary:
+        return primary.execute(
+            "SELECT datname, pid, state, now() - xact_start FROM pg_stat_activity"
+            " WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+            " ORDER BY xact_start LIMIT 3"
+        ).fetchall()
 
 
 def replica_caught_up(seconds: float = 60) -> float:
