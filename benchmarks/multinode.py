@@ -223,19 +223,25 @@ def drive_arrivals(twilio_url: str, plan: Plan, on_half=None) -> list[str]:
 
 def drain(twilio_url: str, seconds: float) -> dict:
     """Wait until every call at the local Twilio has ended (or `seconds` pass; then hang up
-    whoever is left). Returns the local Twilio's load report."""
+    whoever is left) and the app has answered every request it sent (status callbacks
+    included; at most `seconds` more). Returns the local Twilio's load report."""
     deadline = time.monotonic() + seconds
     while True:
         _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
         live = [leg for leg in report["calls"] if leg["ended_at"] is None]
         if not live:
-            return report
+            break
         if time.monotonic() > deadline:
             for leg in live:
                 if leg["direction"] == "inbound":
                     api(twilio_url, "POST", f"/emulator/calls/{leg['sid']}/hangup")
             time.sleep(10)
-            _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
+            break
+        time.sleep(3)
+    deadline = time.monotonic() + seconds
+    while True:
+        _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
+        if not report.get("pending_requests") or time.monotonic() > deadline:
             return report
         time.sleep(3)
 
@@ -1039,6 +1045,7 @@ def main(argv=None) -> int:
             "replica caught up after (s)": None if lag is None else round(lag, 3),
             "killed": killed,
             "load average after": load_after,
+            "requests the app had not answered at the check": report.get("pending_requests"),
             "local Twilio CPU (s), per request sent to the app (ms)": (
                 None if twilio_cpu is None else round(twilio_cpu, 1),
                 None

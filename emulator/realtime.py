@@ -193,8 +193,9 @@ class WebhookPool:
             self._next(job[0])
         job[5](response, error)
 
-    def in_flight(self) -> int:
-        return len(self._in_flight)
+    def pending(self) -> int:
+        """Requests handed to the pool and not answered yet (sent or waiting for their lane)."""
+        return len(self._in_flight) + sum(len(waiting) for waiting in self._waiting.values())
 
     def stop(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -246,3 +247,9 @@ class StatusCallbackSender:
                 )
             except Exception:  # a broken callback must not stop the others
                 logger.exception("a status callback failed in the emulator")
+            finally:
+                q.task_done()
+
+    def pending(self) -> int:
+        """Status callbacks submitted and not yet answered."""
+        return sum(q.unfinished_tasks for q in self._queues)

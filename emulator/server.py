@@ -303,6 +303,9 @@ class LocalTwilio:
                 "start": emulator.start.isoformat(),
                 "virtual_seconds": emulator.now,
                 "wall_seconds": self.runner.elapsed(),
+                # Requests to the app not answered yet: a load test waits for 0 before it
+                # compares the app's books with this report.
+                "pending_requests": self.webhook_pool.pending() + self.status_sender.pending(),
                 "lateness": {
                     "samples": len(lateness),
                     "p50": lateness[len(lateness) // 2] if lateness else 0.0,
