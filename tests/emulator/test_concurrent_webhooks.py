@@ -134,12 +134,15 @@ def test_a_caller_who_hangs_up_while_the_app_thinks_never_hears_its_late_answer(
     status, _ = call(twilio, "POST", f"/emulator/calls/{sid}/hangup")
     assert status == 200
     until(lambda: app.to("/voice"))  # the app answered, after the caller had gone
-    until(lambda: any(url.endswith("/voice") for _, _, url, _ in twilio.emulator.request_log))
+
+    def voice_log():
+        return [entry for entry in twilio.emulator.request_log if entry[2].endswith("/voice")]
+
+    until(lambda: twilio.runner.call(voice_log))
 
     def state():
         call_leg = leg(twilio, sid)
-        voice = [entry for entry in twilio.emulator.request_log if entry[2].endswith("/voice")]
-        return call_leg.status, call_leg.heard(), call_leg.end_reason, voice
+        return call_leg.status, call_leg.heard(), call_leg.end_reason, voice_log()
 
     status, heard, reason, voice = twilio.runner.call(state)
     assert (status, heard, reason) == ("canceled", [], "caller")
@@ -165,7 +168,8 @@ def test_a_timeout_is_error_11205_and_the_fallback_url_for_every_waiting_call(tw
     fallbacks = [fields for fields, _, _ in app.to("/fallback")]
     assert {f["ErrorCode"] for f in fallbacks} == {"11205"}
     assert {f["CallSid"] for f in fallbacks} == set(sids)
-    assert max(s for _, s, _ in app.to("/fallback")) - min(s for _, s, _ in app.to("/voice")) < 1.5
+    # All three timed out together (one after the other, the last would start after 1.5 s).
+    assert max(s for _, s, _ in app.to("/fallback")) - min(s for _, s, _ in app.to("/voice")) < 1.2
 
 
 def test_the_local_twilio_keeps_time_while_many_slow_webhooks_are_in_flight(twilio, app):
@@ -181,7 +185,7 @@ def test_the_local_twilio_keeps_time_while_many_slow_webhooks_are_in_flight(twil
     until(lambda: call(twilio, "GET", "/emulator/load-report")[1]["pending_requests"] == 0)
     status, report = call(twilio, "GET", "/emulator/load-report")
     assert status == 200
-    assert report["lateness"]["max"] < 0.5
+    assert report["lateness"]["max"] < 1.0  # in line, the last call would start 11 s late
     # Each call paused its whole second after the app's answer, on the wall clock.
     for sid in sids:
         durations = twilio.runner.call(lambda s=sid: leg(twilio, s).duration)
