@@ -102,7 +102,12 @@ class LocalTwilio:
             self.emulator, self.runner, self.emulator.transport
         )
         self.emulator.status_callback_sender = self.status_sender
-        self.webhook_pool = WebhookPool(self.runner, self.emulator.transport, http_threads)
+        # 0 threads: webhooks in line on the engine's thread, as before the pool (to compare).
+        self.webhook_pool = (
+            WebhookPool(self.runner, self.emulator.transport, http_threads)
+            if http_threads > 0
+            else None
+        )
         self.emulator.webhook_pool = self.webhook_pool
         self.emulator.transport = PumpingTransport(self.emulator.transport, self.runner)
         self.emulator.configure_client_app(
@@ -142,7 +147,8 @@ class LocalTwilio:
             self._server.server_close()
         self.runner.stop()
         self.status_sender.stop()
-        self.webhook_pool.stop()
+        if self.webhook_pool is not None:
+            self.webhook_pool.stop()
 
     # --- WSGI -----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
@@ -305,7 +311,8 @@ class LocalTwilio:
                 "wall_seconds": self.runner.elapsed(),
                 # Requests to the app not answered yet: a load test waits for 0 before it
                 # compares the app's books with this report.
-                "pending_requests": self.webhook_pool.pending() + self.status_sender.pending(),
+                "pending_requests": (self.webhook_pool.pending() if self.webhook_pool else 0)
+                + self.status_sender.pending(),
                 "lateness": {
                     "samples": len(lateness),
                     "p50": lateness[len(lateness) // 2] if lateness else 0.0,

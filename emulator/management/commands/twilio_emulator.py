@@ -41,7 +41,8 @@ class Command(BaseCommand):
             "--http-threads",
             type=int,
             default=32,
-            help="webhooks sent to the app at the same time, at most (32)",
+            help="webhooks sent to the app at the same time, at most (32; 0: one at a time from "
+            "the engine's thread, as before the pool)",
         )
 
     def handle(self, *args, **options):
