@@ -223,19 +223,25 @@ def drive_arrivals(twilio_url: str, plan: Plan, on_half=None) -> list[str]:
 
 def drain(twilio_url: str, seconds: float) -> dict:
     """Wait until every call at the local Twilio has ended (or `seconds` pass; then hang up
-    whoever is left). Returns the local Twilio's load report."""
+    whoever is left) and the app has answered every request it sent (status callbacks
+    included; at most `seconds` more). Returns the local Twilio's load report."""
     deadline = time.monotonic() + seconds
     while True:
         _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
         live = [leg for leg in report["calls"] if leg["ended_at"] is None]
         if not live:
-            return report
+            break
         if time.monotonic() > deadline:
             for leg in live:
                 if leg["direction"] == "inbound":
                     api(twilio_url, "POST", f"/emulator/calls/{leg['sid']}/hangup")
             time.sleep(10)
-            _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
+            break
+        time.sleep(3)
+    deadline = time.monotonic() + seconds
+    while True:
+        _, report = api(twilio_url, "GET", "/emulator/load-report", timeout=120)
+        if not report.get("pending_requests") or time.monotonic() > deadline:
             return report
         time.sleep(3)
 
@@ -597,6 +603,15 @@ class Stack:
         self.processes[name] = process
         return process
 
+    def cpu_seconds(self, name: str) -> float | None:
+        """CPU time (user + system) the process has used so far, from /proc (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.processes[name].pid}/stat").read_text().rsplit(")", 1)[1]
+        except (OSError, KeyError):
+            return None
+        utime, stime = (int(value) for value in fields.split()[11:13])
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
     def kill(self, name: str) -> None:
         process = self.processes[name]
         with contextlib.suppress(ProcessLookupError):
@@ -692,6 +707,8 @@ def start_replica(stack: Stack) -> None:
         ]
     )  # fmt: skip
     # Debian keeps the configuration outside the data directory: the replica gets its own.
+    # (Its first start syncs the whole copy to disk; on a busy machine that takes over the
+    # minute pg_ctl waits by default, hence -t below.)
     for name, text in (
         (
             "postgresql.conf",
@@ -704,11 +721,31 @@ def start_replica(stack: Stack) -> None:
         (replica / name).write_text(text)
         if os.geteuid() == 0:
             shutil.chown(replica / name, "postgres", "postgres")
-    run_as_postgres(
-        [pg_bin("pg_ctl"), "-D", str(replica), "-l", str(stack.workdir / "replica.log"), "-w",
-         "start"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    try:
+        run_as_postgres(
+            [pg_bin("pg_ctl"), "-D", str(replica), "-l", str(stack.workdir / "replica.log"),
+             "-w", "-t", "300", "start"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    except subprocess.CalledProcessError:
+        raise SystemExit(
+            "the replica did not open for reads within 5 minutes. A hot standby opens once it "
+            "can take a snapshot of the primary's running transactions, for instance not while "
+            "one of them has more than 64 subtransactions (savepoints); see its log, and the "
+            "primary's oldest open transactions: "
+            f"{oldest_transactions()}"
+        ) from None
+
+
+def oldest_transactions() -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(f"{PRIMARY}/postgres", autocommit=True) as primary:
+        return primary.execute(
+            "SELECT datname, pid, state, now() - xact_start FROM pg_stat_activity"
+            " WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+            " ORDER BY xact_start LIMIT 3"
+        ).fetchall()
 
 
 def replica_caught_up(seconds: float = 60) -> float:
@@ -877,7 +914,11 @@ def main(argv=None) -> int:
     parser.add_argument("--single", action="store_true", help="one node: no replica/PgBouncer")
     parser.add_argument("--kill", action="store_true", help="SIGKILL a node and a worker")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers per node")
+    parser.add_argument("--workers", type=int, default=1, help="workers per node (1)")
     parser.add_argument("--cps", type=float, default=100.0, help="REST calls per second")
+    parser.add_argument(
+        "--http-threads", type=int, default=32, help="the local Twilio's webhook threads (32)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -948,7 +989,7 @@ def main(argv=None) -> int:
                 ],
                 env,
             )  # fmt: skip
-        for n in range(1, (1 if single else 2) + 1):
+        for n in range(1, args.workers * len(nodes) + 1):
             stack.start(f"worker{n}", [sys.executable, "manage.py", "worker"], env)
         app_url = f"http://127.0.0.1:{nodes[0]}" if single else f"http://127.0.0.1:{PORTS['nginx']}"
         if not single:
@@ -958,6 +999,7 @@ def main(argv=None) -> int:
             [
                 sys.executable, "manage.py", "twilio_emulator", "--port", str(PORTS["twilio"]),
                 "--app", app_url, "--number", NUMBER, "--cps", str(args.cps),
+                "--http-threads", str(args.http_threads),
             ],
             env,
         )  # fmt: skip
@@ -991,6 +1033,7 @@ def main(argv=None) -> int:
         arrivals_took = time.monotonic() - load_started
         print(f"{len(placed)} callers placed in {arrivals_took:.0f} s; draining …", flush=True)
         report = drain(twilio_url, seconds=max(120, plan.seconds / 2))
+        twilio_cpu = stack.cpu_seconds("twilio")
         heartbeat.stopping.set()
         wait_until_settled()
         load_after = os.getloadavg()
@@ -1002,6 +1045,13 @@ def main(argv=None) -> int:
             "replica caught up after (s)": None if lag is None else round(lag, 3),
             "killed": killed,
             "load average after": load_after,
+            "requests the app had not answered at the check": report.get("pending_requests"),
+            "local Twilio CPU (s), per request sent to the app (ms)": (
+                None if twilio_cpu is None else round(twilio_cpu, 1),
+                None
+                if twilio_cpu is None
+                else round(1000 * twilio_cpu / max(1, len(report["requests"])), 2),
+            ),
             **outcome.figures,
         }
     finally:

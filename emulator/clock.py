@@ -23,14 +23,20 @@ class Interrupt(Exception):  # noqa: N818 - an event, not an error
 
 
 class Wait:
-    """Yielded by a process: resume after ``seconds`` (None: only when woken or interrupted)."""
+    """Yielded by a process: resume after ``seconds`` (None: only when woken or interrupted).
 
-    __slots__ = ("seconds",)
+    With a ``ticket``, the process waits for one answer (a webhook's response, see
+    Process.answer): only that answer or an interrupt resumes it; plain wakes stay pending
+    until its next ordinary Wait, and an answer with any other ticket is dropped.
+    """
 
-    def __init__(self, seconds: float | None = None):
+    __slots__ = ("seconds", "ticket")
+
+    def __init__(self, seconds: float | None = None, *, ticket: object = None):
         if seconds is not None and seconds < 0:
             seconds = 0.0
         self.seconds = seconds
+        self.ticket = ticket
 
 
 class SimulationLimit(RuntimeError):
@@ -43,6 +49,7 @@ class Simulation:
         self._heap: list = []
         self._seq = itertools.count()
         self.events_processed = 0
+        self.current: Process | None = None  # the process whose step is running
 
     def schedule(self, at: float, fn: Callable, *args) -> list:
         """Call ``fn(*args)`` at virtual time ``at`` (never in the past). Returns a handle."""
@@ -101,6 +108,7 @@ class Process:
         self.started = False
         self.done = False
         self.waiting = False
+        self.awaiting: object = None  # the ticket of the Wait it is at, if any
         self._timer: list | None = None
         self._pending: list[tuple[str, Any]] = []
         self._delivery_scheduled = False
@@ -116,7 +124,9 @@ class Process:
         self.waiting = False
         self.sim.cancel(self._timer)
         self._timer = None
+        self.awaiting = None
         self.running = True
+        outer, self.sim.current = self.sim.current, self
         try:
             request = self.generator.throw(value) if how == "throw" else self.generator.send(value)
         except StopIteration:
@@ -127,10 +137,15 @@ class Process:
             self.running = False
             self.done = True
             raise
+        finally:
+            self.sim.current = outer
         self.running = False
         if not isinstance(request, Wait):
             raise TypeError(f"process {self.name} yielded {request!r}, not a Wait")
         self.waiting = True
+        self.awaiting = request.ticket
+        if self._pending:  # answers to an earlier Wait came too late: dropped
+            self._pending = [entry for entry in self._pending if entry[0] != "answer"]
         if self._pending:
             self._schedule_delivery()
         elif request.seconds is not None:
@@ -167,8 +182,32 @@ class Process:
         if not self.started:
             self._schedule_delivery()
             return
-        how, value = self._pending.pop(0)
-        self._step(how, value)
+        entry = self._take_pending()
+        if entry is not None:
+            self._step(*entry)
+
+    def _take_pending(self) -> tuple[str, Any] | None:
+        """The first pending event this Wait takes (at a ticket's Wait: its answer or an
+        interrupt; plain wakes stay pending until the next ordinary Wait)."""
+        for index, (how, value) in enumerate(self._pending):
+            if how == "answer":
+                del self._pending[index]
+                ticket, answer = value
+                if ticket is self.awaiting:
+                    return "send", answer
+                return self._take_pending()
+            if self.awaiting is None or how == "throw":
+                del self._pending[index]
+                return how, value
+        return None
+
+    def answer(self, ticket: object, value: Any) -> None:
+        """Resume the process with ``value`` if it still waits at the Wait with ``ticket`` (a
+        late answer, for a Wait the process was moved away from, is dropped)."""
+        if not self.done and self.waiting and ticket is self.awaiting:
+            self._pending.append(("answer", (ticket, value)))
+            if not self.running:
+                self._schedule_delivery()
 
     def wake(self, value: Any = True) -> None:
         """Resume the process at its current Wait with ``value`` (at the current time)."""

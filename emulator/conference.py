@@ -553,17 +553,14 @@ class ConferenceMixin:
         if not conference.status_callback or event not in conference.status_events:
             return
         leg = participant.leg if participant is not None else conference.last_leg
-        try:
-            response = self._request(
-                leg, conference.status_callback, conference.status_method, fields, kind="conference"
-            )
-        except TwimlError as error:
-            self._record_error(leg, 15003, conference.status_callback, error.message)
-            return
-        if response.status >= 400:
-            self._record_error(
-                leg, 15003, conference.status_callback, f"answered {response.status}"
-            )
+        self._notify(
+            leg,
+            conference.status_callback,
+            conference.status_method,
+            fields,
+            kind="conference",
+            lane=conference.sid,  # one conference's events in order (SequenceNumber)
+        )
 
 
 def _participant_truth(participant: Participant) -> dict:

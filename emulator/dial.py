@@ -313,7 +313,7 @@ class DialMixin:
                 nxt = Next(winner.target.url, winner.target.method)
                 while isinstance(nxt, Next):
                     try:
-                        doc = self._load(child, nxt, "whisper")
+                        doc = yield from self._loading(child, nxt, "whisper", self._pooled)
                     except TwimlError as error:
                         self._record_error(child, error.code, nxt.url, error.message)
                         break

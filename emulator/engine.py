@@ -94,6 +94,10 @@ class Emulator(HttpMixin, VerbsMixin, QueueingMixin, DialMixin, ConferenceMixin,
         # (in process, the discrete-event clock). The local Twilio sets a sender that posts
         # them from threads of their own (realtime.StatusCallbackSender).
         self.status_callback_sender = None
+        # None: webhooks that block a call are sent in line too (the virtual clock stands
+        # still meanwhile). The local Twilio sets a pool (realtime.WebhookPool) that sends them
+        # from threads of their own while the leg waits and the engine goes on with the others.
+        self.webhook_pool = None
         self.visits: list[Visit] = []
         self.recordings: dict[str, dict] = {}
         self.conferences: list = []  # every conference, in order of creation

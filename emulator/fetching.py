@@ -4,7 +4,7 @@ import uuid
 from email.utils import format_datetime
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from .clock import Wait
+from .clock import Process, Wait
 from .legs import EmulatedCall
 from .model import Next, QueueWaitError
 from .signing import compute_signature, url_as_signed
@@ -44,7 +44,16 @@ class HttpMixin:
         kind="twiml",
         transport=None,
     ):
-        """Send one signed request; return the TransportResponse or raise TwimlError."""
+        """Send one signed request in line; return the TransportResponse or raise TwimlError."""
+        return _in_line(self._exchange(leg, url, method, fields, kind=kind, transport=transport))
+
+    def _exchange(
+        self, leg, url, method, fields, *, kind="twiml", transport=None, pooled=False, lane=None
+    ):
+        """Generator: one signed request, redirects followed; returns the TransportResponse or
+        raises TwimlError. ``pooled`` (the local Twilio): the leg waits while a pool thread
+        sends it (see _send; one ``lane``'s requests in order, by default the leg's);
+        otherwise it is sent in line and the generator never yields."""
         transport = transport or self.transport
         all_fields = {key: str(value) for key, value in fields.items()}
         leg.requests.append((self.sim.now, method, url, dict(all_fields)))
@@ -69,15 +78,16 @@ class HttpMixin:
                 headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
             if leg.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in leg.cookies.items())
+            request = (current_method, current_url, target, body, headers)
             try:
-                response = transport.send(current_method, target, body=body, headers=headers)
+                if pooled:
+                    response = yield from self._send(leg, lane or leg.sid, *request)
+                else:
+                    response = _send_in_line(self.request_log, leg, transport, *request)
             except TransportTimeout as error:
-                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: no answer within 15 s ({error})") from None
             except TransportFailure as error:
-                self.request_log.append((leg.sid, current_method, current_url, None))
                 raise TwimlError(HTTP_TIMEOUT, f"{url}: cannot connect ({error})") from None
-            self.request_log.append((leg.sid, current_method, current_url, response.status))
             for name, value in response.cookies.items():  # Twilio keeps cookies per call
                 if value is None:
                     leg.cookies.pop(name, None)
@@ -96,6 +106,27 @@ class HttpMixin:
                 continue
             return response
         raise TwimlError(HTTP_TOO_MANY_REDIRECTS, f"{url}: more than 10 redirects")
+
+    def _send(self, leg, lane, method, url, target, body, headers):
+        """Generator: hand one request to the pool (realtime.WebhookPool) and wait for its
+        answer, while the engine goes on with other calls. The answer comes back on the
+        engine's thread and resumes this Wait only (its ticket); if the call was interrupted
+        meanwhile, the answer is logged and dropped."""
+        process, ticket = self.sim.current, object()
+
+        def answered(response, error):  # on the engine's thread
+            self.request_log.append((leg.sid, method, url, None if error else response.status))
+            process.answer(ticket, (response, error))
+
+        job = self.webhook_pool.send(lane, method, target, body, headers, answered)
+        try:
+            response, error = yield Wait(ticket=ticket)
+        except BaseException:  # interrupted: the leg's next request goes without waiting
+            self.webhook_pool.release(job)
+            raise
+        if error is not None:
+            raise error
+        return response
 
     def _record_error(self, leg: EmulatedCall, code: int, url: str, message: str) -> None:
         error = {
@@ -146,13 +177,39 @@ class HttpMixin:
         if response.status >= 400:
             record(leg, STATUS_CALLBACK_ERROR, url, f"answered {response.status}")
 
-    def _fetch_text(self, leg, nxt: Next, ctx: str) -> tuple[str, str, str]:
-        """(kind, text, url): kind 'twiml' or 'audio'. Raises TwimlError."""
+    @property
+    def _pooled(self) -> bool:
+        """Blocking webhooks go to the pool (the local Twilio) rather than in line."""
+        return self.webhook_pool is not None
+
+    def _notify(self, leg, url, method, fields, *, kind, lane=None) -> None:
+        """A callback whose answer matters only when it fails (error 15003 on the leg): in line
+        in process; on the local Twilio from the pool, holding nobody (a process of its own;
+        one ``lane``'s callbacks in order)."""
+        if self._pooled:
+            notifying = self._notifying(leg, url, method, fields, kind, lane, True)
+            Process(self.sim, notifying, f"{leg.sid}-{kind}").start()
+        else:
+            _in_line(self._notifying(leg, url, method, fields, kind, lane, False))
+
+    def _notifying(self, leg, url, method, fields, kind, lane, pooled):
+        try:
+            response = yield from self._exchange(
+                leg, url, method, fields, kind=kind, pooled=pooled, lane=lane
+            )
+        except TwimlError as error:
+            self._record_error(leg, STATUS_CALLBACK_ERROR, url, error.message)
+            return
+        if response.status >= 400:
+            self._record_error(leg, STATUS_CALLBACK_ERROR, url, f"answered {response.status}")
+
+    def _fetch_text(self, leg, nxt: Next, ctx: str, pooled: bool):
+        """Generator: (kind, text, url), kind 'twiml' or 'audio'. Raises TwimlError."""
         if nxt.twiml is not None:
             return "twiml", nxt.twiml, nxt.url
         fields = leg.fields()
         fields.update(nxt.fields)
-        response = self._request(leg, nxt.url, nxt.method, fields)
+        response = yield from self._exchange(leg, nxt.url, nxt.method, fields, pooled=pooled)
         if not 200 <= response.status < 300:
             raise TwimlError(HTTP_ERROR_STATUS, f"{nxt.url} answered HTTP {response.status}")
         if len(response.body) > MAX_BODY_BYTES:
@@ -167,8 +224,12 @@ class HttpMixin:
         return "twiml", response.text(), nxt.url
 
     def _load(self, leg, nxt: Next, ctx: str):
-        """Fetch + parse. Returns a Document or ("audio", url). Raises TwimlError."""
-        kind, text, url = self._fetch_text(leg, nxt, ctx)
+        """Fetch (in line) + parse. Returns a Document or ("audio", url). Raises TwimlError."""
+        return _in_line(self._loading(leg, nxt, ctx, pooled=False))
+
+    def _loading(self, leg, nxt: Next, ctx: str, pooled: bool):
+        """Generator: what _load does; with ``pooled`` the leg waits for the pool."""
+        kind, text, url = yield from self._fetch_text(leg, nxt, ctx, pooled)
         if kind == "audio":
             return ("audio", url)
         allowed = {
@@ -182,7 +243,7 @@ class HttpMixin:
     def _document(self, leg, nxt: Next, ctx: str):
         """Generator: the document to execute, after Twilio's fallback dance; None = give up."""
         try:
-            return self._load(leg, nxt, ctx)
+            return (yield from self._loading(leg, nxt, ctx, self._pooled))
         except TwimlError as error:
             self._record_error(leg, error.code, nxt.url, error.message)
             if ctx != "main":
@@ -204,13 +265,39 @@ class HttpMixin:
         return None
 
     def _request_ignoring(self, leg, nxt: Next) -> None:
-        """Request a URL whose TwiML can no longer run (the call is over or moved on)."""
+        """Request a URL whose TwiML can no longer run (the call is over or moved on). On the
+        local Twilio it goes to the pool without holding the leg (a process of its own)."""
+        if self._pooled:
+            Process(self.sim, self._ignoring(leg, nxt, True), f"{leg.sid}-ignored").start()
+        else:
+            _in_line(self._ignoring(leg, nxt, False))
+
+    def _ignoring(self, leg, nxt: Next, pooled: bool):
         fields = leg.fields()
         fields.update(nxt.fields)
         try:
-            response = self._request(leg, nxt.url, nxt.method, fields)
+            response = yield from self._exchange(leg, nxt.url, nxt.method, fields, pooled=pooled)
         except TwimlError as error:
             self._record_error(leg, error.code, nxt.url, error.message)
             return
         if not 200 <= response.status < 300:
             self._record_error(leg, HTTP_ERROR_STATUS, nxt.url, f"answered HTTP {response.status}")
+
+
+def _send_in_line(request_log, leg, transport, method, url, target, body, headers):
+    try:
+        response = transport.send(method, target, body=body, headers=headers)
+    except (TransportTimeout, TransportFailure):
+        request_log.append((leg.sid, method, url, None))
+        raise
+    request_log.append((leg.sid, method, url, response.status))
+    return response
+
+
+def _in_line(generator):
+    """The return value of a generator that sends its requests in line (it never waits)."""
+    try:
+        generator.send(None)
+    except StopIteration as stop:
+        return stop.value
+    raise RuntimeError("a request sent in line waited")

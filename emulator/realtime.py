@@ -2,9 +2,14 @@
 
 The engine is single-threaded (a discrete-event simulation). ``RealTimeRunner`` runs it in its
 own thread, moving virtual time along with the wall clock, and executes commands (REST requests,
-the scripting API) on that thread between events. While a leg waits for the app to answer a
-webhook, the runner keeps executing commands (``PumpingTransport``): the app often calls the REST
-API from inside a webhook, and that request must be served before the webhook can answer.
+the scripting API, webhooks' answers) on that thread between events.
+
+A webhook that blocks a call (Voice URL, action, wait URL…) goes to ``WebhookPool``: a pool
+thread sends it while the leg waits and the engine goes on with the other calls; the answer
+comes back as a command and resumes that leg. The few requests still sent in line (conference
+and recording callbacks, announcements) use ``PumpingTransport``: the runner keeps executing
+commands meanwhile, since the app often calls the REST API from inside a webhook, and that
+request must be served before the webhook can answer.
 """
 
 import logging
@@ -27,8 +32,8 @@ class RealTimeRunner:
         self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
         # How late the loop found due events (wall-clock seconds past their virtual time):
-        # near 0 while the local Twilio keeps up, growing when webhooks take longer than the
-        # calls give them (every webhook of every call is sent from this one thread).
+        # near 0 while the local Twilio keeps up, growing when the engine's thread cannot
+        # keep up with the calls (or the webhook pool is too small for the app's answer time).
         self.lateness: deque[float] = deque(maxlen=200_000)
 
     # --- for other threads ----------------------------------------------------------------
@@ -39,6 +44,10 @@ class RealTimeRunner:
         future: Future = Future()
         self.commands.put((fn, args, kwargs, future))
         return future.result(timeout)
+
+    def post(self, fn, *args) -> None:
+        """Have ``fn(*args)`` run on the emulator's thread, soon; nobody waits for it."""
+        self.commands.put((fn, args, {}, Future()))
 
     def start(self) -> None:
         self._started_at = time.monotonic() - self.emulator.sim.now
@@ -128,6 +137,70 @@ class PumpingTransport:
         return future.result()
 
 
+class WebhookPool:
+    """Sends the webhooks legs wait for from ``threads`` threads, as Twilio does: many calls'
+    requests at the same time, one leg's one after the other (a lane per leg, in order).
+
+    ``send`` is called on the emulator's thread; only ``transport.send`` runs on a pool
+    thread, and ``answered(response, error)`` is run back on the emulator's thread (a runner
+    command), where everything that changes the emulator's state happens."""
+
+    def __init__(self, runner: RealTimeRunner, transport, threads: int = 32):
+        self.runner = runner
+        self.transport = transport
+        self.threads = threads
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="twilio-webhook")
+        self._in_flight: dict[str, tuple] = {}  # lane -> its request being sent
+        self._waiting: dict[str, deque] = {}  # lane -> its requests waiting for that one
+
+    def send(self, lane: str, method, url, body, headers, answered) -> tuple:
+        job = (lane, method, url, body, headers, answered)
+        if lane in self._in_flight:
+            self._waiting.setdefault(lane, deque()).append(job)
+        else:
+            self._start(job)
+        return job
+
+    def release(self, job: tuple) -> None:
+        """Its leg moved on (interrupted while waiting): the lane's next request need not
+        wait for this one's answer, which will be logged and ignored."""
+        if self._in_flight.get(job[0]) is job:
+            self._next(job[0])
+
+    def _start(self, job) -> None:
+        self._in_flight[job[0]] = job
+        self._executor.submit(self._run, job)
+
+    def _next(self, lane) -> None:
+        waiting = self._waiting.get(lane)
+        if waiting:
+            self._start(waiting.popleft())
+        else:
+            self._in_flight.pop(lane, None)
+            self._waiting.pop(lane, None)
+
+    def _run(self, job) -> None:  # on a pool thread
+        _lane, method, url, body, headers, _answered = job
+        response = error = None
+        try:
+            response = self.transport.send(method, url, body=body, headers=headers)
+        except Exception as exc:  # handed to the leg, as a sent-in-line request would raise it
+            error = exc
+        self.runner.post(self._done, job, response, error)
+
+    def _done(self, job, response, error) -> None:
+        if self._in_flight.get(job[0]) is job:
+            self._next(job[0])
+        job[5](response, error)
+
+    def pending(self) -> int:
+        """Requests handed to the pool and not answered yet (sent or waiting for their lane)."""
+        return len(self._in_flight) + sum(len(waiting) for waiting in self._waiting.values())
+
+    def stop(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 class StatusCallbackSender:
     """Status callbacks on the real clock, sent from `threads` threads of their own so that a
     slow app delays no call: Twilio sends them asynchronously too, and the calls do not wait
@@ -174,3 +247,9 @@ class StatusCallbackSender:
                 )
             except Exception:  # a broken callback must not stop the others
                 logger.exception("a status callback failed in the emulator")
+            finally:
+                q.task_done()
+
+    def pending(self) -> int:
+        """Status callbacks submitted and not yet answered."""
+        return sum(q.unfinished_tasks for q in self._queues)

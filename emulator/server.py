@@ -24,7 +24,7 @@ from .actors import Caller
 from .conference import party_address
 from .devices import Devices, press_keys
 from .engine import Emulator
-from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender
+from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender, WebhookPool
 from .recordings import recording_wav
 from .tokens import TokenError, verify_access_token
 from .transport import HttpTransport
@@ -84,6 +84,7 @@ class LocalTwilio:
         twiml_app_sid: str = "",
         numbers: tuple[str, ...] = (),
         calls_per_second: float | None = 1.0,
+        http_threads: int = 32,
     ):
         self.app_url = app_url.rstrip("/")
         self.api_key_sid = api_key_sid
@@ -101,6 +102,13 @@ class LocalTwilio:
             self.emulator, self.runner, self.emulator.transport
         )
         self.emulator.status_callback_sender = self.status_sender
+        # 0 threads: webhooks in line on the engine's thread, as before the pool (to compare).
+        self.webhook_pool = (
+            WebhookPool(self.runner, self.emulator.transport, http_threads)
+            if http_threads > 0
+            else None
+        )
+        self.emulator.webhook_pool = self.webhook_pool
         self.emulator.transport = PumpingTransport(self.emulator.transport, self.runner)
         self.emulator.configure_client_app(
             voice_url="/twilio/agent/outgoing", status_callback="/twilio/voice/status"
@@ -139,6 +147,8 @@ class LocalTwilio:
             self._server.server_close()
         self.runner.stop()
         self.status_sender.stop()
+        if self.webhook_pool is not None:
+            self.webhook_pool.stop()
 
     # --- WSGI -----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
@@ -299,6 +309,10 @@ class LocalTwilio:
                 "start": emulator.start.isoformat(),
                 "virtual_seconds": emulator.now,
                 "wall_seconds": self.runner.elapsed(),
+                # Requests to the app not answered yet: a load test waits for 0 before it
+                # compares the app's books with this report.
+                "pending_requests": (self.webhook_pool.pending() if self.webhook_pool else 0)
+                + self.status_sender.pending(),
                 "lateness": {
                     "samples": len(lateness),
                     "p50": lateness[len(lateness) // 2] if lateness else 0.0,

@@ -674,6 +674,7 @@ def routing_sweep(*, now: datetime | None = None) -> dict:
     waiting caller again."""
     from .tasks import cancel_ring
 
+    given = now
     now = now or timezone.now()
     swept = 0
     candidates = Offer.objects.filter(outcome=OfferOutcome.OPEN).values_list(
@@ -700,7 +701,9 @@ def routing_sweep(*, now: datetime | None = None) -> dict:
         agent_expire_missed(agent=agent, now=now)
         expired += 1
     callbacks_lost = callbacks.callbacks_sweep(now=now)
-    offers = routing_dispatch(now=now)
+    # Unless the caller fixed the time, the offers are dated when the routing lock is ours,
+    # not when the sweep began: an offer another process ended meanwhile ended before them.
+    offers = routing_dispatch(now=given)
     return {
         "swept": swept,
         "expired": expired,
