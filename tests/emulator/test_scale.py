@@ -56,9 +56,10 @@ def test_three_thousand_concurrent_callers_and_150_agents_run_in_seconds():
     for n in range(150):
         emu.add_agent(f"a{n}", answer_after=2, talk_seconds=60, takes_queues=("big",))
 
-    started = time.monotonic()
+    # CPU seconds of this process: what the emulator costs, whatever else the machine runs.
+    started = time.process_time()
     emu.run()
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
 
     assert elapsed < 60
     assert all(call.ended for call in calls)
@@ -98,9 +99,9 @@ def test_an_hour_of_traffic_through_the_app_takes_seconds(emu):
             to=NUMBER, from_=f"+8190{i:08d}", caller=Caller(patience=patience), at=i * 60
         )
 
-    started = time.monotonic()
+    started = time.process_time()
     emu.run()
-    assert time.monotonic() - started < 60
+    assert time.process_time() - started < 60
     assert emu.now > 3600
     assert not emu.errors
     truth = {visit["call_sid"]: visit for visit in emu.ground_truth()}
