@@ -8,13 +8,16 @@ row builder per visit outcome, into the very tables the webhooks fill (telephony
 queues.QueueVisit, agents.AgentStatusInterval), consistent with each other, with bulk inserts.
 """
 
+import gc
 import heapq
 import math
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -165,6 +168,7 @@ class Totals:
     agents_created: list[str] = field(default_factory=list)
     # Per queue slug: the identities of its agents.
     staff: dict[str, list[str]] = field(default_factory=dict)
+    indexes_rebuilt: bool = False
 
 
 def _sid(seed: int, day_index: int, n: int, leg: int) -> str:
@@ -681,39 +685,37 @@ class _CopyTable:
         return "".join(f"{value}\t" for value in values)
 
 
-class _Stamps:
-    """timestamptz in COPY text for whole seconds since the epoch, made from a cached hour
-    prefix and a table of the 3,600 minutes and seconds of an hour."""
+class _Stamps(dict):
+    """timestamptz in COPY text for whole seconds since the epoch (``stamps[seconds]``), made
+    from an hour prefix and a table of the 3,600 minutes and seconds of an hour, and kept: an
+    interval starts when the one before ended, many calls start and end in the same second."""
 
     MINUTES_SECONDS = [f":{s // 60:02d}:{s % 60:02d}" for s in range(3600)]
 
     def __init__(self):
+        super().__init__()
         self.hours: dict[int, str] = {}
 
     def prefix(self, hour: int) -> str:
         text = self.hours.get(hour)
         if text is None:
-            if len(self.hours) > 200:
-                self.hours.clear()
-            moment = EPOCH + timedelta(hours=hour)
-            text = self.hours[hour] = f"{moment:%Y-%m-%d %H}"
+            text = self.hours[hour] = f"{EPOCH + timedelta(hours=hour):%Y-%m-%d %H}"
         return text
 
-    def __call__(self, seconds: int) -> str:
+    def __missing__(self, seconds: int) -> str:
         hour, rest = divmod(seconds, 3600)
-        return f"{self.prefix(hour)}{self.MINUTES_SECONDS[rest]}+00"
+        text = self[seconds] = f"{self.prefix(hour)}{self.MINUTES_SECONDS[rest]}+00"
+        return text
 
     def micro(self, microseconds: int) -> str:
         seconds, fraction = divmod(microseconds, 1_000_000)
         hour, rest = divmod(seconds, 3600)
         return f"{self.prefix(hour)}{self.MINUTES_SECONDS[rest]}.{fraction:06d}+00"
 
-    def after(self, midnight: datetime, base: int, offset: float) -> str:
-        """``offset`` real seconds after ``midnight`` (``base`` seconds since the epoch)."""
-        whole = int(offset)
-        if whole == offset:
-            return self(base + whole)
-        return (midnight + timedelta(seconds=offset)).isoformat(sep=" ")
+    def new_day(self) -> None:
+        """Forget the seconds kept (a day's are not the next day's): memory stays bounded."""
+        self.clear()
+        self.hours.clear()
 
 
 _CALL_GIVEN = (
@@ -741,12 +743,35 @@ _VISIT_GIVEN = (
 _INTERVAL_GIVEN = ("agent_id", "status", "started_at", "ended_at")
 
 
-def _copy_tables():
-    return (
+class _CopyTables(NamedTuple):
+    calls: _CopyTable
+    visits: _CopyTable
+    intervals: _CopyTable
+
+
+def _copy_tables() -> _CopyTables:
+    return _CopyTables(
         _CopyTable(Call, _CALL_GIVEN, last="id"),
         _CopyTable(QueueVisit, _VISIT_GIVEN, last="call_id"),
         _CopyTable(AgentStatusInterval, _INTERVAL_GIVEN),
     )
+
+
+def _check_deferred(cursor) -> None:
+    """Run the pending checks of the foreign keys from or to BULK_TABLES that wait for the
+    commit (Django makes them deferrable, initially deferred), and defer them again."""
+    cursor.execute(
+        """
+        SELECT DISTINCT quote_ident(conname) FROM pg_constraint
+        WHERE contype = 'f' AND condeferred
+          AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))
+        """,
+        [[model._meta.db_table for model in BULK_TABLES]] * 2,
+    )
+    names = ", ".join(name for (name,) in cursor.fetchall())
+    if names:
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def _copy_lines(records: DayRecords, seed: int, stamps: _Stamps) -> None:
@@ -759,15 +784,15 @@ def _copy_lines(records: DayRecords, seed: int, stamps: _Stamps) -> None:
     bridged = QueueResult.BRIDGED
     null = r"\N"
     for n, queue, entered, started_us, number, result, wait, talk, wrap, identity in records.visits:
-        entered_text = stamps(entered)
+        entered_text = stamps[entered]
         if result == bridged:
             answered = entered + wait
             last = answered + talk
-            answered_text = stamps(answered)
+            answered_text = stamps[answered]
             agent_sid = f"{prefix}{n:08x}01{0:08x}"
             agents.append(
                 f"{agent_sid}\tclient:{identity}\tqueue:{queue.slug}\tinbound\t{completed}\t"
-                f"{stamps(answered - 1)}\t{stamps(last)}\t{talk + 1}\t"
+                f"{stamps[answered - 1]}\t{stamps[last]}\t{talk + 1}\t"
             )
             visits.append(
                 f"{queue.pk}\t{entered_text}\t{answered_text}\t{result}\t{wait}\t"
@@ -776,23 +801,29 @@ def _copy_lines(records: DayRecords, seed: int, stamps: _Stamps) -> None:
         else:
             last = entered + wait
             visits.append(
-                f"{queue.pk}\t{entered_text}\t{stamps(last)}\t{result}\t{wait}\t"
+                f"{queue.pk}\t{entered_text}\t{stamps[last]}\t{result}\t{wait}\t"
                 f"{null}\t\t\t{null}\t{null}\t"
             )
         # The caller's leg ends a second after its last event.
         callers.append(
             f"{prefix}{n:08x}00{0:08x}\t{number}\t{CENTER_NUMBER}\tinbound\t{completed}\t"
-            f"{stamps.micro(started_us)}\t{stamps(last + 1)}\t"
+            f"{stamps.micro(started_us)}\t{stamps[last + 1]}\t"
             f"{((last + 1) * 1_000_000 - started_us) // 1_000_000}\t"
         )
     midnight = records.midnight.astimezone(UTC)
     base = _whole_seconds(midnight)
-    after = stamps.after
+    intervals = []
+    for agent_id, status, start, end in records.intervals:
+        # Whole seconds (shifts, breaks and calls are), else to the microsecond.
+        if start == int(start) and end == int(end):
+            started, ended = stamps[base + int(start)], stamps[base + int(end)]
+        else:
+            started = (midnight + timedelta(seconds=start)).isoformat(sep=" ")
+            ended = (midnight + timedelta(seconds=end)).isoformat(sep=" ")
+        intervals.append(f"{agent_id}\t{status}\t{started}\t{ended}\n")
     records.caller_lines, records.agent_lines, records.visit_lines = callers, agents, visits
-    records.interval_lines = [
-        f"{agent_id}\t{status}\t{after(midnight, base, start)}\t{after(midnight, base, end)}\n"
-        for agent_id, status, start, end in records.intervals
-    ]
+    records.interval_lines = intervals
+    stamps.new_day()
 
 
 def _next_ids(cursor, model, count: int) -> list[int]:
@@ -808,7 +839,7 @@ def _next_ids(cursor, model, count: int) -> list[int]:
 
 def _copy_day(records: DayRecords, tables) -> None:
     """The day's COPY text into the three tables, one COPY each, in the open transaction."""
-    calls, visits, intervals = tables
+    calls, visits, intervals = tables.calls, tables.visits, tables.intervals
     now = timezone.now()
     call_tail, visit_tail, interval_tail = (table.tail(now) for table in tables)
     callers, agents = records.caller_lines, records.agent_lines
@@ -831,6 +862,10 @@ def _copy_day(records: DayRecords, tables) -> None:
             )
         with cursor.cursor.copy(intervals.sql) as copy:
             copy.write("".join(f"{interval_tail}{line}" for line in records.interval_lines))
+        # The foreign keys' checks (deferred to the commit by Django) run now: a run in one
+        # transaction would otherwise queue them all until its end, a year of them in the
+        # database's memory, and the indexes could not be built with checks pending.
+        _check_deferred(cursor)
 
 
 def _day_write(records: DayRecords, *, seed: int, tables) -> None:
@@ -862,6 +897,60 @@ def _day_write(records: DayRecords, *, seed: int, tables) -> None:
         AgentHourStats.objects.filter(hour_start__gt=midnight - HOUR, hour_start__lt=until).delete()
 
 
+# The tables generate_traffic writes; their plain indexes are set aside during a bulk load.
+BULK_TABLES = (Call, QueueVisit, AgentStatusInterval)
+
+
+def _mostly_new(visits: int) -> bool:
+    """Whether the run writes more visits than the table holds (by PostgreSQL's estimate, so
+    that asking costs nothing): then building the indexes once at the end is cheaper than
+    keeping them up to date row by row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+            [QueueVisit._meta.db_table],
+        )
+        [held] = cursor.fetchone()
+    return visits * 0.75 > held
+
+
+@contextmanager
+def _indexes_set_aside():
+    """Drop the plain (not unique, no constraint's) indexes of BULK_TABLES, and create them
+    again on the way out with the definitions PostgreSQL gave for them (``pg_get_indexdef``:
+    name, columns, order, operator classes, conditions, storage parameters), exactly as they
+    were. Must run inside a transaction: DDL is transactional in PostgreSQL, so whatever
+    happens in between, the indexes are either all back or never went away; the tables are
+    locked for the others meanwhile. Primary keys, unique indexes and constraints stay: they
+    keep checking every row."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes can only be set aside inside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid = ANY(%s::regclass[])
+              AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY 1
+            """,
+            [[model._meta.db_table for model in BULK_TABLES]],
+        )
+        indexes = cursor.fetchall()
+        # Earlier writes of this transaction may have checks pending on these tables.
+        _check_deferred(cursor)
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        _check_deferred(cursor)
+        # Sorting a year of keys in memory rather than in temporary files.
+        cursor.execute("SET LOCAL maintenance_work_mem TO '512MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+
+
 def traffic_generate(
     *,
     days: int,
@@ -870,9 +959,14 @@ def traffic_generate(
     end: date,
     progress: Callable[[int, date, Totals], None] | None = None,
     copy: bool | None = None,
+    rebuild_indexes: bool | None = None,
 ) -> Totals:
     """Write `days` days of history ending with local date `end`; the same seed and end give
     the same rows. ``copy``: write with COPY (the default on PostgreSQL) or with bulk_create.
+    ``rebuild_indexes`` (COPY only; by default when the tables hold fewer visits than the run
+    writes): the whole run in one transaction, the tables' plain indexes dropped at its start
+    and created again, exactly as they were, at its end (see _indexes_set_aside); otherwise a
+    transaction per day with the indexes in place.
 
     One thread simulates the days in order and makes their rows, while this one writes the day
     before (the database does its share of the work meanwhile, in its own process): the rows
@@ -916,19 +1010,36 @@ def traffic_generate(
             _copy_lines(records, seed, stamps)
         return records
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate_traffic") as simulator:
-        upcoming = simulator.submit(simulate, 0)
-        for day_index in range(days):
-            records = upcoming.result()
-            if day_index + 1 < days:
-                upcoming = simulator.submit(simulate, day_index + 1)
-            _day_write(records, seed=seed, tables=tables)
-            totals.calls += len(records.visits) + records.agent_legs
-            totals.visits += len(records.visits)
-            totals.intervals += len(records.intervals)
-            if progress:
-                progress(day_index + 1, records.day, totals)
-            del records
+    def write_days():
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic") as simulator:
+            upcoming = simulator.submit(simulate, 0)
+            for day_index in range(days):
+                records = upcoming.result()
+                if day_index + 1 < days:
+                    upcoming = simulator.submit(simulate, day_index + 1)
+                _day_write(records, seed=seed, tables=tables)
+                totals.calls += len(records.visits) + records.agent_legs
+                totals.visits += len(records.visits)
+                totals.intervals += len(records.intervals)
+                if progress:
+                    progress(day_index + 1, records.day, totals)
+                del records
+
+    if copy and rebuild_indexes is None:
+        rebuild_indexes = _mostly_new(days * calls_per_day)
+    # Millions of short-lived tuples and strings, no reference cycles among them: the cyclic
+    # garbage collector would walk them over and over for nothing.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        if copy and rebuild_indexes:
+            totals.indexes_rebuilt = True
+            with transaction.atomic(), _indexes_set_aside():
+                write_days()
+        else:
+            write_days()
+    finally:
+        gc.set_threshold(*thresholds)
     # Add up the settled hours now rather than in the first report someone opens.
     begin = datetime.combine(first_day, time(), tzinfo=zone)
     stop = min(
