@@ -757,6 +757,15 @@ def _copy_tables() -> _CopyTables:
     )
 
 
+def _bulk_session(cursor) -> None:
+    """For the rest of the transaction: no statement timeout (the web's DATABASE_STATEMENT_TIMEOUT
+    would cancel a day's COPY on a busy machine, and building an index over a year of rows),
+    and no wait for each commit's WAL flush (a database crash could lose the last days
+    committed, never leave a day half written)."""
+    cursor.execute("SET LOCAL statement_timeout TO 0")
+    cursor.execute("SET LOCAL synchronous_commit TO off")
+
+
 def _check_deferred(cursor) -> None:
     """Run the pending checks of the foreign keys from or to BULK_TABLES that wait for the
     commit (Django makes them deferrable, initially deferred), and defer them again."""
@@ -872,9 +881,7 @@ def _day_write(records: DayRecords, *, seed: int, tables) -> None:
     with transaction.atomic():
         if tables:
             with connection.cursor() as cursor:
-                # Not waiting for each day's WAL flush; a database crash could lose the last
-                # days committed, never leave a day half written.
-                cursor.execute("SET LOCAL synchronous_commit TO off")
+                _bulk_session(cursor)
             _copy_day(records, tables)
         else:
             rows, intervals = _model_rows(records, seed)
@@ -933,6 +940,7 @@ def _indexes_set_aside():
             [[model._meta.db_table for model in BULK_TABLES]],
         )
         indexes = cursor.fetchall()
+        _bulk_session(cursor)
         # Earlier writes of this transaction may have checks pending on these tables.
         _check_deferred(cursor)
         for name, _definition in indexes:
@@ -1042,5 +1050,10 @@ def traffic_generate(
         datetime.combine(end + timedelta(days=1), time(), tzinfo=zone),
     )
     if stop > begin:
-        settled_hours(queues=[queue for queue, _plan, _pool in plans], start=begin, stop=stop)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # A year of visits is added up in one query.
+                    cursor.execute("SET LOCAL statement_timeout TO 0")
+            settled_hours(queues=[queue for queue, _plan, _pool in plans], start=begin, stop=stop)
     return totals
