@@ -65,6 +65,7 @@ def prepare(days: int, calls_per_day: int, seed: int):
     from zoneinfo import ZoneInfo
 
     today = datetime.now(ZoneInfo(env.get("TIME_ZONE", "Asia/Tokyo"))).date().isoformat()
+    print(f"generating {days} days at {calls_per_day} calls a weekday ({_load()})", flush=True)
     started = time.perf_counter()
     subprocess.run(
         [
