@@ -139,7 +139,8 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
-        self.join()
+        if self.ident is not None:  # started
+            self.join()
         worker_heartbeat_end(worker_id=self.worker_id)
 
 
@@ -149,12 +150,14 @@ def run_worker(*, interval: float = 0.2) -> None:
     from .tasks import HEARTBEAT_EVERY
 
     worker = _worker(interval)
-    worker.configure_signals()
     heartbeat = Heartbeat(worker.worker_id, HEARTBEAT_EVERY.total_seconds())
-    heartbeat.beat()  # alive before the first claim
-    heartbeat.start()
-    logger.info("worker %s started", worker.worker_id)
     try:
+        # A stop signal exits from wherever the worker is (SystemExit): from the first beat on,
+        # the heartbeat is removed on the way out.
+        worker.configure_signals()
+        heartbeat.beat()  # alive before the first claim
+        heartbeat.start()
+        logger.info("worker %s started", worker.worker_id)
         worker.loop()
     finally:
         heartbeat.stop()
