@@ -92,9 +92,9 @@ class Plan:
 
     def talk_time(self) -> float:
         """Talk time that keeps the agents about 60 % busy: busy agents = arrivals per second ×
-        seconds per call (ring + talk + ~2 s of bridging and hanging up), but at least 6 s: the
-        scripted agent's talk starts when they accept, and the caller joins only after the
-        worker has moved them out of the queue and they have heard the connect message."""
+        seconds per call (ring + talk + ~2 s of bridging and hanging up), but at least 6 s.
+        The scripted agent's talk starts when the caller joins its conference (after the
+        worker moved them out of the queue and they heard the connect message)."""
         if self.talk_seconds:
             return self.talk_seconds
         return max(6.0, round(0.6 * self.agents / self.rate - self.answer_after - 2.0, 1))
@@ -155,7 +155,13 @@ def register_devices(twilio_url: str, agents: list, plan: Plan) -> None:
             "/emulator/devices",
             {
                 "token": access_token_for(agent),
-                "auto_answer": {"after": plan.answer_after, "talk": talk},
+                # The talk starts when the caller joins, however long the app takes to bring
+                # them in (a person talks with the caller, not with the connecting silence).
+                "auto_answer": {
+                    "after": plan.answer_after,
+                    "talk": talk,
+                    "talk_from": "connected",
+                },
             },
         )
         if status != 201:
@@ -303,7 +309,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from queues.models import Queue, QueueVisit
     from reports import metrics
     from reports.routers import REPORTS_ALIAS, reading_from_replica, replica_configured
-    from routing.models import Offer
+    from routing.models import BridgeParticipant, Offer, ParticipantRole
     from telephony.models import Call, WebhookEvent
 
     out = Outcome()
@@ -313,6 +319,20 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
         )
     )
     out.figures["offers"] = len(offers)
+    # The agent accepted -> the caller joined the bridge (the silence the agent waits through:
+    # the app's answer, the bridge task, the caller's queue exit and join requests).
+    joined = [
+        (customer - accepted).total_seconds()
+        for accepted, customer in BridgeParticipant.objects.filter(
+            role=ParticipantRole.CUSTOMER,
+            bridge__offer__started_at__gte=since,
+            joined_at__isnull=False,
+        ).values_list("bridge__offer__ended_at", "joined_at")
+    ]
+    out.figures["accepted -> caller's join request p50/p99/max (s)"] = tuple(
+        round(value, 3)
+        for value in (_percentile(joined, 0.5), _percentile(joined, 0.99), max(joined or [0]))
+    )
     out.figures["offer outcomes"] = dict(Counter(offer["outcome"] or "open" for offer in offers))
 
     # 1. No double offer: per agent and per caller, offers never overlap.

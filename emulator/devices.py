@@ -16,9 +16,18 @@ class Device:
     calls: dict = field(default_factory=dict)  # CallSid -> "incoming" | "outgoing" | "accepted"
     rejected: set = field(default_factory=set)
     # A scripted device (load tests, training): accepts every incoming call after answer_after
-    # seconds of ringing and hangs up talk_seconds after accepting (None: never by itself).
+    # seconds of ringing and hangs up talk_seconds after accepting (None: never by itself) or,
+    # with talk_from "connected", talk_seconds after the call is first connected to somebody
+    # (a bridge, or a conference with another participant): a person talks with whoever the
+    # app connects them to, however long the connecting takes. Nobody within
+    # GIVE_UP_SECONDS of accepting: it hangs up then.
     answer_after: float | None = None
     talk_seconds: float | None = None
+    talk_from: str = "accept"  # accept | connected
+
+
+TALK_FROM = ("accept", "connected")
+GIVE_UP_SECONDS = 60.0
 
 
 class Devices:
@@ -29,6 +38,9 @@ class Devices:
         self.devices: dict[str, Device] = {}
         self._changed = threading.Condition()
         self._seq = itertools.count(1)
+        # Accepted calls of scripted devices waiting to be connected before their talk starts:
+        # CallSid -> (device, give-up timer).
+        self.waiting: dict[str, tuple] = {}
         emulator.observers.append(self._observe)
 
     # --- registry (emulator thread) -------------------------------------------------------------
@@ -38,12 +50,14 @@ class Devices:
         *,
         answer_after: float | None = None,
         talk_seconds: float | None = None,
+        talk_from: str = "accept",
     ) -> Device:
         device = Device(
             id="DE" + uuid.uuid4().hex,
             identity=identity,
             answer_after=answer_after,
             talk_seconds=talk_seconds,
+            talk_from=talk_from,
         )
         self.devices[device.id] = device
         agent = self.emulator.agents.get(identity) or self.emulator.add_agent(
@@ -98,6 +112,24 @@ class Devices:
                         self.emulator.now + device.answer_after, self._auto_accept, device, leg.sid
                     )
             return
+        if kind == "connected":
+            self._connected([leg.sid])
+            return
+        if kind == "conference-join" and self.waiting:
+            # The joiner and everyone already in its conference (the joiner's own participant
+            # is not attached to its leg yet, but it is in the conference's list).
+            sid = entry.attrs.get("conference_sid")
+            for waiting in [leg.sid, *self.waiting]:
+                other = self.emulator.call_by_sid(waiting)
+                room = getattr(getattr(other, "participant", None), "conference", None)
+                if room is not None and room.sid == sid and len(room.participants) >= 2:
+                    self._connected(list(room.participants))
+                    return
+            if leg.sid in self.waiting:
+                room = next((c for c in reversed(self.emulator.conferences) if c.sid == sid), None)
+                if room is not None and len(room.participants) >= 2:
+                    self._connected(list(room.participants))
+            return
         if kind not in ("answered", "end"):
             return
         for device in list(self.devices.values()):
@@ -109,6 +141,9 @@ class Devices:
                 self.emit(device, "accept", leg)
             elif kind == "end":
                 del device.calls[leg.sid]
+                waiting = self.waiting.pop(leg.sid, None)
+                if waiting is not None:
+                    self.emulator.sim.cancel(waiting[1])
                 if state == "accepted":
                     self.emit(device, "disconnect", leg)
                 elif leg.sid not in device.rejected:
@@ -118,12 +153,33 @@ class Devices:
     def _auto_accept(self, device: Device, sid: str) -> None:
         if device.id not in self.devices or not self.accept(device, sid):
             return  # unregistered, or the call stopped ringing (cancelled, taken elsewhere)
-        if device.talk_seconds is not None:
-            self.emulator.sim.schedule(
-                self.emulator.now + device.talk_seconds, self._auto_hangup, device, sid
+        if device.talk_seconds is None:
+            return
+        sim = self.emulator.sim
+        leg = self.emulator.call_by_sid(sid)
+        bridged = leg is not None and leg.bridge is not None and leg.bridge.connected_at is not None
+        if device.talk_from == "accept" or bridged:
+            sim.schedule(self.emulator.now + device.talk_seconds, self._auto_hangup, device, sid)
+        else:
+            self.waiting[sid] = (
+                device,
+                sim.schedule(self.emulator.now + GIVE_UP_SECONDS, self._auto_hangup, device, sid),
             )
 
+    def _connected(self, sids) -> None:
+        """These calls now talk with somebody: a scripted device waiting for that starts its
+        talk."""
+        for sid in sids:
+            waiting = self.waiting.pop(sid, None)
+            if waiting is not None:
+                device, give_up = waiting
+                self.emulator.sim.cancel(give_up)
+                self.emulator.sim.schedule(
+                    self.emulator.now + device.talk_seconds, self._auto_hangup, device, sid
+                )
+
     def _auto_hangup(self, device: Device, sid: str) -> None:
+        self.waiting.pop(sid, None)
         if device.calls.get(sid) == "accepted":
             self.hangup(device, sid)
 

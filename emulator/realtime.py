@@ -202,7 +202,8 @@ class WebhookPool:
 
 
 class StatusCallbackSender:
-    """Status callbacks on the real clock, sent from `threads` threads of their own so that a
+    """Without the webhook pool (``--http-threads 0``; with it they go to the pool, a lane per
+    leg): status callbacks on the real clock, sent from `threads` threads of their own so that a
     slow app delays no call: Twilio sends them asynchronously too, and the calls do not wait
     for their answer. One leg's callbacks always go through the same thread, so they arrive in
     the order they happened (SequenceNumber order); callbacks of different legs may arrive in

@@ -22,7 +22,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .actors import Caller
 from .conference import party_address
-from .devices import Devices, press_keys
+from .devices import TALK_FROM, Devices, press_keys
 from .engine import Emulator
 from .realtime import PumpingTransport, RealTimeRunner, StatusCallbackSender, WebhookPool
 from .recordings import recording_wav
@@ -432,13 +432,24 @@ class LocalTwilio:
                 answer_after = float(auto["after"])
                 talk = auto.get("talk")
                 talk_seconds = None if talk is None else float(talk)
+                talk_from = auto.get("talk_from", "accept")
+                if talk_from not in TALK_FROM:
+                    raise ValueError(talk_from)
             except (TypeError, KeyError, ValueError):
                 raise HttpError(
-                    400, {"message": 'auto_answer: {"after": seconds, "talk": seconds or null}'}
+                    400,
+                    {
+                        "message": 'auto_answer: {"after": seconds, "talk": seconds or null,'
+                        ' "talk_from": "accept" or "connected"}'
+                    },
                 ) from None
             if answer_after < 0 or (talk_seconds is not None and talk_seconds < 0):
                 raise HttpError(400, {"message": "auto_answer: seconds must not be negative"})
-            scripted = {"answer_after": answer_after, "talk_seconds": talk_seconds}
+            scripted = {
+                "answer_after": answer_after,
+                "talk_seconds": talk_seconds,
+                "talk_from": talk_from,
+            }
         device = self.runner.call(self.devices.register, identity, **scripted)
         return 201, {"id": device.id, "identity": identity}
 

@@ -208,3 +208,17 @@ def test_a_call_redirected_while_the_app_thinks_fetches_its_new_twiml_at_once(tw
     assert moved_started < voice_done  # not held behind the request the call moved away from
     heard = twilio.runner.call(lambda: leg(twilio, sid).heard())
     assert heard == ["Moved."]
+
+
+def test_status_callbacks_of_many_calls_wait_for_a_slow_app_at_the_same_time(twilio, app):
+    # Sent from the pool like the other webhooks, not from a few threads of their own: behind
+    # a busy app those fell a minute behind (docs/benchmarks.md, *Routing at load*).
+    app.delays["/status"] = 1.0
+    app.docs["/voice"] = "<Response><Hangup/></Response>"
+
+    sids = [place(twilio) for _ in range(8)]
+    until(lambda: len(app.to("/status")) == 8)
+
+    starts = sorted(started for _fields, started, _finished in app.to("/status"))
+    assert starts[-1] - starts[0] < 0.8  # all eight were sent at once
+    assert {fields["CallSid"] for fields, _s, _f in app.to("/status")} == set(sids)

@@ -59,8 +59,35 @@ def test_a_scripted_device_does_not_answer_a_call_that_stopped_ringing(twilio): 
     assert wait_for_status(client, created.sid, "no-answer", 4) == "no-answer"
 
 
+ROOM = "<Response><Dial><Conference>room</Conference></Dial></Response>"
+
+
+def test_a_scripted_device_talking_from_connected_waits_for_somebody(twilio):  # noqa: F811
+    # The app may take longer to bring the caller in than the agent talks: a scripted agent
+    # with talk_from "connected" talks `talk` seconds with whoever joins, not from the accept.
+    waiting = {"after": 0.2, "talk": 1, "talk_from": "connected"}
+    call(twilio, "POST", "/emulator/devices", {"token": token(), "auto_answer": waiting})
+    joining = {"after": 0.2, "talk": None}
+    call(twilio, "POST", "/emulator/devices", {"token": token("agent2"), "auto_answer": joining})
+    client = rest(twilio)
+
+    first = client.calls.create(to="client:agent1", from_="+815012345678", twiml=ROOM)
+    assert wait_for_status(client, first.sid, "in-progress", 3) == "in-progress"
+    time.sleep(2.0)  # alone in the conference for longer than the talk
+    assert client.calls(first.sid).fetch().status == "in-progress"
+    second = client.calls.create(to="client:agent2", from_="+815012345678", twiml=ROOM)
+    assert wait_for_status(client, first.sid, "completed", 4) == "completed"
+
+    legs = {leg.sid: leg for leg in twilio.emulator.calls}
+    met = legs[second.sid].answered_at
+    assert 0.9 <= legs[first.sid].ended_at - met <= 1.6
+    truth = twilio.runner.call(twilio.emulator.conference_truth)
+    assert [p["call_sid"] for p in truth[0]["participants"]] == [first.sid, second.sid]
+    client.calls(second.sid).update(status="completed")
+
+
 def test_bad_auto_answer_settings_are_refused(twilio):  # noqa: F811
-    for auto in ({"talk": 3}, {"after": -1}, {"after": "soon"}):
+    for auto in ({"talk": 3}, {"after": -1}, {"after": "soon"}, {"after": 1, "talk_from": "x"}):
         status, body = call(
             twilio, "POST", "/emulator/devices", {"token": token(), "auto_answer": auto}
         )
