@@ -414,36 +414,21 @@ def _simulate_day(
             before = timedelta(seconds=uniform(12, 40)) // MICROSECOND
             number = choice(numbers)
             result = outcome["result"]
-            if result == QueueResult.BRIDGED:
-                visits.append(
-                    (
-                        n,
-                        queue,
-                        entered,
-                        entered * 1_000_000 - before,
-                        number,
-                        result,
-                        int(outcome["wait"]),
-                        int(outcome["talk"]),
-                        int(outcome["wrap"]),
-                        outcome["agent"].identity,
-                    )
+            bridged = result == QueueResult.BRIDGED
+            visits.append(
+                (
+                    n,
+                    queue,
+                    entered,
+                    entered * 1_000_000 - before,
+                    number,
+                    result,
+                    int(outcome["wait"]),
+                    int(outcome["talk"]) if bridged else None,
+                    int(outcome["wrap"]) if bridged else None,
+                    outcome["agent"].identity if bridged else "",
                 )
-            else:
-                visits.append(
-                    (
-                        n,
-                        queue,
-                        entered,
-                        entered * 1_000_000 - before,
-                        number,
-                        result,
-                        int(outcome["wait"]),
-                        None,
-                        None,
-                        "",
-                    )
-                )
+            )
         for agent in pool:
             agent.end_day(day_seconds)
         intervals.extend(_agent_intervals(pool))

@@ -266,20 +266,7 @@ def _exit_bridged(*, queue: Queue, call: Call, params, now: datetime) -> QueueVi
         f" RETURNING {', '.join(_EXIT_COLUMNS)}"
     )
     params_sql = [QueueResult.BRIDGED.value, left_at, _sid(params, "QueueSid"), queue.pk, call.pk]
-    visits = list(QueueVisit.objects.raw(sql, params_sql))
-    if not visits:
-        return None
-    visit = visits[0]
-    # The receivers of a saved visit (reports: a stored hour to forget) hear of it as of a save.
-    post_save.send(
-        sender=QueueVisit,
-        instance=visit,
-        created=False,
-        update_fields=frozenset({"result", "left_at", "queue_sid"}),
-        raw=False,
-        using=visit._state.db,
-    )
-    return visit
+    return _visit_updated(sql, params_sql, fields={"result", "left_at", "queue_sid"})
 
 
 def _visit_record_exit_locked(*, queue: Queue, call: Call, params, now: datetime) -> QueueVisit:
@@ -384,22 +371,15 @@ def _connect_open_visit(
         queue.pk,
         call.pk,
     ]
-    visits = list(QueueVisit.objects.raw(sql, values))
-    if not visits:
-        return None
-    visit = visits[0]
-    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
-    post_save.send(
-        sender=QueueVisit,
-        instance=visit,
-        created=False,
-        update_fields=frozenset(
-            {"answered_at", "wait_seconds", "agent_call_sid", "agent_identity", "result", "left_at"}
-        ),
-        raw=False,
-        using=visit._state.db,
-    )
-    return visit
+    answered = {
+        "answered_at",
+        "wait_seconds",
+        "agent_call_sid",
+        "agent_identity",
+        "result",
+        "left_at",
+    }
+    return _visit_updated(sql, values, queue=queue, fields=answered)
 
 
 def _agent_identity(agent_call_sid: str) -> str:
@@ -549,20 +529,9 @@ def _talk_onto_taken_visit(*, queue: Queue, agent_call: Call, seconds: int) -> Q
         " ORDER BY entry DESC LIMIT 1) AND talk_seconds IS NULL"
         f" RETURNING {', '.join(_EXIT_COLUMNS)}"
     )
-    visits = list(QueueVisit.objects.raw(sql, [seconds, queue.pk, agent_call.sid]))
-    if not visits:
-        return None
-    visit = visits[0]
-    visit.queue = queue  # the visit was found in this queue: its receivers need not read it
-    post_save.send(
-        sender=QueueVisit,
-        instance=visit,
-        created=False,
-        update_fields=frozenset({"talk_seconds"}),
-        raw=False,
-        using=visit._state.db,
+    return _visit_updated(
+        sql, [seconds, queue.pk, agent_call.sid], queue=queue, fields={"talk_seconds"}
     )
-    return visit
 
 
 def visit_record_wrap_up(
@@ -594,14 +563,7 @@ def visit_wrap_up_written(*, visit: QueueVisit, seconds: int) -> None:
     """``visit``'s wrap-up was written by a statement of the caller's own (agents' move of the
     agent on PostgreSQL): the instance follows, and the receivers of a saved visit hear of it."""
     visit.wrap_up_seconds = seconds
-    post_save.send(
-        sender=QueueVisit,
-        instance=visit,
-        created=False,
-        update_fields=frozenset({"wrap_up_seconds"}),
-        raw=False,
-        using=visit._state.db,
-    )
+    _saved(visit, {"wrap_up_seconds"})
 
 
 # --- Twilio Queue sync -------------------------------------------------------------------------
@@ -688,3 +650,29 @@ def queue_delete(*, queue: Queue) -> None:
                     raise QueueSyncError(exc) from exc
             except TWILIO_UNREACHABLE as exc:
                 raise QueueSyncError(exc) from exc
+
+
+def _saved(visit: QueueVisit, fields: set[str]) -> None:
+    """A visit written by a statement of its own (not ``save``): the receivers of a saved visit
+    (reports: a stored hour to forget) hear of it as of a save of ``fields``."""
+    post_save.send(
+        sender=QueueVisit,
+        instance=visit,
+        created=False,
+        update_fields=frozenset(fields),
+        raw=False,
+        using=visit._state.db,
+    )
+
+
+def _visit_updated(sql: str, values, *, fields: set[str], queue: Queue | None = None):
+    """The visit an ``UPDATE … RETURNING`` of ``_EXIT_COLUMNS`` wrote (None: no row matched),
+    announced as saved. ``queue``: the queue it was found in, so its receivers need not read it."""
+    visits = list(QueueVisit.objects.raw(sql, values))
+    if not visits:
+        return None
+    visit = visits[0]
+    if queue is not None:
+        visit.queue = queue
+    _saved(visit, fields)
+    return visit
