@@ -935,6 +935,9 @@ def main(argv=None) -> int:
     parser.add_argument("--kill", action="store_true", help="SIGKILL a node and a worker")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers per node")
     parser.add_argument("--workers", type=int, default=1, help="workers per node (1)")
+    parser.add_argument(
+        "--worker-threads", type=int, default=1, help="tasks each worker runs at once (1)"
+    )
     parser.add_argument("--cps", type=float, default=100.0, help="REST calls per second")
     parser.add_argument(
         "--http-threads", type=int, default=32, help="the local Twilio's webhook threads (32)"
@@ -1009,8 +1012,9 @@ def main(argv=None) -> int:
                 ],
                 env,
             )  # fmt: skip
+        worker = [sys.executable, "manage.py", "worker", "--threads", str(args.worker_threads)]
         for n in range(1, args.workers * len(nodes) + 1):
-            stack.start(f"worker{n}", [sys.executable, "manage.py", "worker"], env)
+            stack.start(f"worker{n}", worker, env)
         app_url = f"http://127.0.0.1:{nodes[0]}" if single else f"http://127.0.0.1:{PORTS['nginx']}"
         if not single:
             start_nginx(stack, nodes)
@@ -1045,7 +1049,7 @@ def main(argv=None) -> int:
             if single:
                 # The only worker is gone: another starts at once, as a supervisor
                 # (systemd's Restart=always) would start it.
-                stack.start("worker1b", [sys.executable, "manage.py", "worker"], env)
+                stack.start("worker1b", worker, env)
 
         print("load running …", flush=True)
         load_started = time.monotonic()

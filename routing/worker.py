@@ -1,12 +1,16 @@
 """The background worker: django-tasks-db's worker loop, plus the periodic jobs.
 
-``manage.py worker`` runs :func:`run_worker` until SIGTERM / SIGINT (the task in hand is
+``manage.py worker`` runs :func:`run_worker` until SIGTERM / SIGINT (the tasks in hand are
 finished first). Every pass of the loop asks the clocks whether a periodic job is due; only one
-worker wins each period, so several workers never run a job twice. :func:`run_pending_tasks`
-runs the same loop until the queue is empty (tests, ``--batch``).
+worker wins each period, so several workers never run a job twice. With ``--threads N`` one
+process runs N tasks at once, each thread claiming its own (a task mostly waits on Twilio's REST
+API or the database). :func:`run_pending_tasks` runs the same loop until the queue is empty
+(tests, ``--batch``).
 """
 
 import logging
+import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -60,7 +64,43 @@ def schedule_periodic(*, now=None) -> list[str]:
 
 
 class RoutingWorker(Worker):
-    """django-tasks-db's Worker, one task per call of :meth:`run_one`."""
+    """django-tasks-db's Worker, one task per call of :meth:`run_one`.
+
+    A stop signal never raises where the worker happens to be (django-tasks-db's own handler
+    exits from a sleep with ``SystemExit``, which could also land in the middle of a database
+    statement): the first one only asks every lane to stop after the task in hand, and the
+    loop notices within ``STOP_CHECK_EVERY``; a second one stops the process at once."""
+
+    STOP_CHECK_EVERY = 0.2
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.lanes: list[RoutingWorker] = [self]
+
+    def lane(self) -> "RoutingWorker":
+        """Another loop of this worker (same id and heartbeat), for a thread of its own."""
+        other = _worker(self.interval, worker_id=self.worker_id)
+        self.lanes.append(other)
+        return other
+
+    def shutdown(self, signum: int, frame) -> None:
+        name = signal.strsignal(signum)
+        if not self.running:
+            logger.warning("Received %s again - stopping with the tasks in hand.", name)
+            self.reset_signals()
+            sys.exit(1)
+        logger.warning("Received %s - finishing the tasks in hand, then stopping.", name)
+        self.stop()
+
+    def stop(self) -> None:
+        for lane in self.lanes:
+            lane.running = False
+
+    def pause(self) -> None:
+        """Wait ``interval`` before looking for a task again, or less when asked to stop."""
+        deadline = time.monotonic() + self.interval
+        while self.running and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, self.STOP_CHECK_EVERY))
 
     def run_one(self) -> bool:
         """Claim and run one ready task; False when there was none."""
@@ -96,12 +136,11 @@ class RoutingWorker(Worker):
             if until_empty:
                 return ran
             close_old_connections()
-            if self.running:
-                time.sleep(self.interval)
+            self.pause()
         return ran
 
 
-def _worker(interval: float) -> RoutingWorker:
+def _worker(interval: float, *, worker_id: str | None = None) -> RoutingWorker:
     return RoutingWorker(
         queue_names=["*"],
         interval=interval,
@@ -109,7 +148,7 @@ def _worker(interval: float) -> RoutingWorker:
         backend_name=DEFAULT_TASK_BACKEND_ALIAS,
         startup_delay=False,
         max_tasks=None,
-        worker_id=get_random_string(32),
+        worker_id=worker_id or get_random_string(32),
         excluded_queue_names=[],
     )
 
@@ -144,23 +183,56 @@ class Heartbeat(threading.Thread):
         worker_heartbeat_end(worker_id=self.worker_id)
 
 
-def run_worker(*, interval: float = 0.2) -> None:
-    """Run until stopped; SIGTERM or SIGINT lets the task in hand finish, then exits (and
-    removes this worker's heartbeat)."""
+class Lane(threading.Thread):
+    """One more loop of a worker, in a thread (and database connection) of its own; the periodic
+    jobs are left to the main loop. A lane that fails (the database gone, say) stops the whole
+    worker, as a failing main loop does, so that its supervisor starts it again whole."""
+
+    def __init__(self, main: RoutingWorker, number: int):
+        super().__init__(name=f"lane-{number}-{main.worker_id[:8]}", daemon=True)
+        self.main = main
+        self.worker = main.lane()
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.worker.loop(periodic=False)
+        except Exception as exc:
+            self.failure = exc
+            logger.exception("worker %s: a task thread failed; stopping", self.main.worker_id)
+            self.main.stop()
+        finally:
+            connection.close()
+
+
+def run_worker(*, interval: float = 0.2, threads: int = 1, started=None) -> None:
+    """Run until stopped, ``threads`` tasks at a time; SIGTERM or SIGINT lets the tasks in hand
+    finish, then exits (and removes this worker's heartbeat). ``started()`` is called once the
+    stop signals are handled and the heartbeat is written."""
     from .tasks import HEARTBEAT_EVERY
 
     worker = _worker(interval)
     heartbeat = Heartbeat(worker.worker_id, HEARTBEAT_EVERY.total_seconds())
+    lanes = [Lane(worker, number) for number in range(1, max(threads, 1))]
+    worker.configure_signals()
     try:
-        # A stop signal exits from wherever the worker is (SystemExit): from the first beat on,
-        # the heartbeat is removed on the way out.
-        worker.configure_signals()
         heartbeat.beat()  # alive before the first claim
         heartbeat.start()
-        logger.info("worker %s started", worker.worker_id)
+        for lane in lanes:
+            lane.start()
+        logger.info("worker %s started, %d task(s) at a time", worker.worker_id, len(lanes) + 1)
+        if started is not None:
+            started()
         worker.loop()
     finally:
+        worker.stop()
+        for lane in lanes:
+            if lane.ident is not None:
+                lane.join()
         heartbeat.stop()
+    failed = [lane.failure for lane in lanes if lane.failure is not None]
+    if failed:
+        raise RuntimeError("a task thread of this worker failed") from failed[0]
 
 
 def run_pending_tasks(*, periodic: bool = False) -> int:

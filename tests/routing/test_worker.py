@@ -68,6 +68,50 @@ def test_the_worker_command_runs_tasks_and_stops_on_sigterm(migrated):
             worker.wait()
 
 
+def _rows(path, sql):
+    with sqlite3.connect(path, timeout=10) as db:
+        return db.execute(sql).fetchall()
+
+
+def test_a_worker_with_threads_runs_tasks_at_once_and_finishes_them_on_sigterm(migrated):
+    path, env = migrated
+    code = "from tests.routing.worker_tasks import hold; [hold.enqueue(1.5) for _ in range(3)]"
+    done = manage_py("shell", "-c", code, env=env)
+    assert done.returncode == 0, done.stderr
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.1", "--threads", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    held = "select status from django_tasks_database_dbtaskresult where task_path like '%.hold'"
+    try:
+        lines = [worker.stdout.readline() for _ in range(3)]
+        assert any("Worker started (3 task(s) at a time)" in line for line in lines), lines
+        deadline = time.monotonic() + 30
+        while [status for (status,) in _rows(path, held)] != ["RUNNING"] * 3:
+            assert time.monotonic() < deadline, _rows(path, held)
+            time.sleep(0.05)
+        # All three are in hand at once; the stop signal lets each of them finish.
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert [status for (status,) in _rows(path, held)] == ["SUCCESSFUL"] * 3
+    assert _rows(path, "select name from routing_clock where name like 'worker:%'") == []
+
+
+def test_the_worker_refuses_no_threads(migrated):
+    path, env = migrated
+    done = manage_py("worker", "--threads", "0", env=env)
+    assert done.returncode == 1
+    assert "--threads must be 1 or more" in done.stderr
+
+
 def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
     now = timezone.now()
     first = schedule_periodic(now=now)
