@@ -296,9 +296,14 @@ def _mean(total: int, count: int) -> float | None:
 # UNION ALL: no per-row time-zone arithmetic, and PostgreSQL runs the parts in parallel. More
 # periods are grouped by truncating each visit's time instead.
 UNION_MAX_PERIODS = 100
-# A visit is final (result, wait, talk, wrap-up known) well within a day of entering the queue;
-# hours older than this are added up once and kept in QueueHourStats.
-SETTLED_AFTER = timedelta(hours=24)
+# Hours that ended this long ago are added up once and kept (QueueHourStats, AgentHourStats);
+# later hours are added up from the visits and status intervals at each request. Almost every
+# visit is final (result, wait, talk, hold, wrap-up) within two hours of entering its queue, and
+# a change to an older one drops its stored hour (reports.receivers), so this only weighs what a
+# request adds up live (the wallboard: at most the last three hours of today) against how often
+# a long call drops a stored hour. Closing a status interval never changes a stored hour: it
+# closes now, and a stored hour counted the open interval through to its end.
+SETTLED_AFTER = timedelta(hours=2)
 HOUR = timedelta(hours=1)
 
 
@@ -315,7 +320,7 @@ def queue_report(
     included, so that tables and charts show quiet hours too.
 
     Settled hours come from QueueHourStats (filled from the visits the first time they are
-    needed); the last day comes straight from the visits. Both are the same aggregates."""
+    needed); the last hours come straight from the visits. Both are the same aggregates."""
     if not queues:
         return []
     now = now or timezone.now()
@@ -808,29 +813,17 @@ def _seconds(duration: timedelta | None) -> int:
 WALLBOARD_FIGURES = ("offered", "answered", "abandoned", "short_abandoned", "answered_in_sl")
 
 
-def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
-    """Per queue: who is waiting and which agents are free now, and today's figures so far."""
-    today = DateRange(local_today(now), local_today(now))
+def wallboard(*, now: datetime, queues: list[Queue], today: dict | None = None) -> list[dict]:
+    """Per queue: who is waiting and which agents are free now, and today's figures so far
+    (``today``: today_figures() with at least WALLBOARD_FIGURES, when the caller has them)."""
     waiting = waiting_stats(now=now)
     agents = agent_status_counts()
     ringing = ringing_counts()
     callbacks_waiting = callbacks_waiting_counts()
-    # Only what the wallboard shows, by the same definitions: it is asked every few seconds.
-    counted = (
-        QueueVisit.objects.reported()
-        .filter(
-            queue__in=[queue.pk for queue in queues],
-            entered_at__gte=today.start_at,
-            entered_at__lt=today.end_at,
-        )
-        .values("queue_id")
-        .annotate(**_visit_aggregates(queues, WALLBOARD_FIGURES))
-        .order_by()
-    )
-    counted = {row["queue_id"]: row for row in counted}
+    counted = today or today_figures(now=now, queues=queues, names=WALLBOARD_FIGURES)
     rows = []
     for queue in queues:
-        today_row = counted.get(queue.pk, dict.fromkeys(WALLBOARD_FIGURES, 0))
+        today_row = counted[queue.pk]
         queue_waiting = waiting.get(queue.pk, {})
         queue_agents = agents.get(queue.pk, {})
         rows.append(
@@ -858,20 +851,39 @@ def wallboard(*, now: datetime, queues: list[Queue]) -> list[dict]:
     return rows
 
 
+def today_figures(*, now: datetime, queues: list[Queue], names) -> dict[int, dict]:
+    """Per queue id, today's figures ``names`` (of SUMMED) so far: the settled hours of today
+    from QueueHourStats, the rest from the visits. Asked every few seconds by wallboards, so what
+    it adds up live is the last few hours, however busy the day."""
+    today = DateRange(local_today(now), local_today(now))
+    start, end = today.start_at.astimezone(UTC), today.end_at.astimezone(UTC)
+    split = min(max(settled_until(now).astimezone(UTC), start), end)
+    totals = {queue.pk: dict.fromkeys(names, 0) for queue in queues}
+    # Asked even before the first hour of the day is settled (one query for nothing), so that
+    # a wallboard costs the same number of queries at any time of day.
+    for hour in settled_hours(queues=queues, start=start, stop=split):
+        for name in names:
+            totals[hour["queue_id"]][name] += hour[name] or 0
+    if split < end:
+        live = (
+            QueueVisit.objects.reported()
+            .filter(
+                queue__in=[queue.pk for queue in queues],
+                entered_at__gte=split,
+                entered_at__lt=end,
+            )
+            .values("queue_id")
+            .annotate(**_visit_aggregates(queues, names))
+            .order_by()
+        )
+        for row in live:
+            for name in names:
+                totals[row["queue_id"]][name] += row[name] or 0
+    return totals
+
+
 def overflowed_today(*, now: datetime, queues: list[Queue]) -> dict[int, int]:
     """Today's overflowed visits per queue id (left at the max wait or redirected, not
-    answered; the queue report's ``overflowed``), for the wallboard. One query."""
-    today = DateRange(local_today(now), local_today(now))
-    rows = (
-        QueueVisit.objects.reported()
-        .filter(
-            OVERFLOWED,
-            queue__in=[queue.pk for queue in queues],
-            entered_at__gte=today.start_at,
-            entered_at__lt=today.end_at,
-        )
-        .values("queue_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["queue_id"]: row["n"] for row in rows}
+    answered; the queue report's ``overflowed``), for the wallboard."""
+    counted = today_figures(now=now, queues=queues, names=("overflowed",))
+    return {queue_id: row["overflowed"] for queue_id, row in counted.items()}

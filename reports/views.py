@@ -291,11 +291,13 @@ def wallboard(request):
     now = timezone.now()
     queues = selectors.all_queues()
     by_slug = {queue.slug: queue for queue in queues}
-    overflowed = metrics.overflowed_today(now=now, queues=queues)
-    rows = metrics.wallboard(now=now, queues=queues)
+    today = metrics.today_figures(
+        now=now, queues=queues, names=(*metrics.WALLBOARD_FIGURES, "overflowed")
+    )
+    rows = metrics.wallboard(now=now, queues=queues, today=today)
     for row in rows:
         queue = by_slug[row["queue"]]
-        row["overflowed"] = overflowed.get(queue.pk, 0)
+        row["overflowed"] = today[queue.pk]["overflowed"]
         row["service_level_target"] = queue.service_level_target
         row["longest_wait_alert_seconds"] = queue.longest_wait_alert_seconds
         row.update(wallboard_warnings(row, queue))

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from agents.models import AgentStatus, AgentStatusInterval
 from queues.models import QueueResult, QueueVisit
+from reports import metrics
 from reports.metrics import DateRange, agent_report
 from reports.models import AgentHourStats
 from tests.factories import make_agent, make_visit, tokyo
@@ -41,27 +42,34 @@ def midnight_after(day):
     return tokyo(day.year, day.month, day.day) + timedelta(days=1)
 
 
-def test_stored_live_and_mixed_ranges_give_identical_rows(history):
+def test_stored_live_and_mixed_ranges_give_identical_rows(history, monkeypatch):
     end = midnight_after(LAST)
     assert not AgentHourStats.objects.exists()
     for day in (LAST, FIRST):
-        # A day right after it ended: nothing of it settled yet, all from the live tables.
-        live = report(day, day, midnight_after(day) + timedelta(minutes=30))
         of_day = AgentHourStats.objects.filter(
             hour_start__gte=midnight_after(day) - timedelta(days=1),
             hour_start__lt=midnight_after(day),
+            agent_identity="",
         )
+        # Were no hour settled for two days: a day right after it ended, all from the live
+        # tables.
+        with monkeypatch.context() as patched:
+            patched.setattr(metrics, "SETTLED_AFTER", timedelta(days=2))
+            live = report(day, day, midnight_after(day) + timedelta(minutes=30))
         assert not of_day.exists()
         assert sum(row["answered"] for row in live) > 0
         assert sum(row["available_seconds"] for row in live) > 0
-        # Half of it settled (stored) and half live; then all of it stored.
-        mixed = report(day, day, midnight_after(day) + timedelta(hours=12))
+        # Half an hour after it ended, all of it but its last two hours settled (stored) and
+        # those live; then all of it stored.
+        mixed = report(day, day, midnight_after(day) + timedelta(minutes=30))
+        assert of_day.count() == 22
         stored = report(day, day, end + timedelta(days=30))
+        assert of_day.count() == 24
         assert live == mixed == stored
     week_later = end + timedelta(days=7)
     stored = report(FIRST, LAST, week_later)
     assert AgentHourStats.objects.filter(agent_identity="", hour_start__lt=end).count() == 72
-    assert report(FIRST, LAST, end + timedelta(hours=5)) == stored  # the last day live
+    assert report(FIRST, LAST, end + timedelta(minutes=30)) == stored  # the last hours live
     AgentHourStats.objects.all().delete()
     assert report(FIRST, LAST, week_later) == stored  # added up again
 

@@ -245,8 +245,8 @@ class TestSettledHours:
     def test_stored_live_and_mixed_give_the_same_rows(self, busy, interval):
         live = self.report(busy, tokyo(2026, 11, 1, 0), interval)
         assert QueueHourStats.objects.count() == 0
-        # A day after 10:30 on the 2nd: hours up to 10:00 on the 2nd are settled.
-        mixed = self.report(busy, tokyo(2026, 11, 3, 10, 30), interval)
+        # Two hours after 10:30 on the 2nd: hours up to 10:00 on the 2nd are settled.
+        mixed = self.report(busy, tokyo(2026, 11, 2, 12, 30), interval)
         assert QueueHourStats.objects.count() == 24 + 10
         settled = self.report(busy, tokyo(2027, 1, 1), interval)
         assert QueueHourStats.objects.count() == 72
