@@ -4,7 +4,9 @@ PostgreSQL and SQLite both make wait for (and exclude) any other writer of that 
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
 
 from .models import Clock
 
@@ -52,13 +54,30 @@ def clock_unmark(*, name: str) -> None:
 
 def clock_next_slot(*, name: str, now: datetime, spacing: timedelta) -> datetime:
     """The next free moment of a pacer: slots are ``spacing`` apart across all processes. The
-    caller waits until the returned moment before acting."""
-    with transaction.atomic():
+    caller waits until the returned moment before acting. One UPDATE moves the clock to the
+    later of ``now`` and its last slot plus ``spacing`` (it waits for any other writer of the
+    row), so no two callers get the same slot."""
+    slot = _advance(name, now, spacing)
+    if slot is None:
         _ensure(name, now - spacing)
-        clock = Clock.objects.select_for_update().get(name=name)
-        Clock.objects.filter(name=name).update(at=clock.at)  # SQLite: take the write lock first
-        clock.refresh_from_db()
-        slot = max(now, clock.at + spacing)
-        clock.at = slot
-        clock.save(update_fields=["at"])
+        slot = _advance(name, now, spacing)
     return slot
+
+
+def _advance(name: str, now: datetime, spacing: timedelta) -> datetime | None:
+    database = connections[Clock.objects.db]
+    if database.vendor == "postgresql":  # the new moment comes back with the UPDATE itself
+        with database.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Clock._meta.db_table} SET at = GREATEST(%s, at + %s)"
+                " WHERE name = %s RETURNING at",
+                [now, spacing, name],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    with transaction.atomic():
+        if not Clock.objects.filter(name=name).update(
+            at=Greatest(Value(now, output_field=DateTimeField()), F("at") + spacing)
+        ):
+            return None
+        return Clock.objects.values_list("at", flat=True).get(name=name)

@@ -23,6 +23,29 @@ def test_call_slots_are_a_second_apart_across_callers():
     assert clock_next_slot(name=REST_PACER, now=later, spacing=spacing) == later
 
 
+@pytest.mark.django_db(transaction=True)
+def test_callers_in_many_threads_at_once_each_get_their_own_slot():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers of one row: run with DATABASE_URL=postgres://…")
+    now = timezone.now()
+    spacing = timedelta(milliseconds=10)
+
+    def take(_):
+        try:
+            return [clock_next_slot(name=REST_PACER, now=now, spacing=spacing) for _ in range(5)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        slots = sorted(slot for taken in pool.map(take, range(8)) for slot in taken)
+
+    assert slots == [now + n * spacing for n in range(40)]
+
+
 def test_a_request_refused_for_rate_is_retried_with_backoff():
     waits = []
     attempts = []

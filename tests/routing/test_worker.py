@@ -129,6 +129,26 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_workers():
     assert DBTaskResult.objects.filter(task_path="routing.tasks.routing_sweep").count() == 2
 
 
+def test_a_busy_worker_asks_the_periodic_clocks_once_a_second_not_before_every_task():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from routing.worker import _worker
+
+    for _ in range(4):
+        tasks.prune_task_results.enqueue()
+    worker = _worker(0)
+    worker.PERIODIC_CHECK_EVERY = 60  # however slow this machine, the nine tasks take less
+    with CaptureQueriesContext(connection) as queries:
+        ran = worker.loop(periodic=True, until_empty=True)
+
+    assert ran == 4 + 5  # and the five periodic jobs, due at the first look
+    asked = [query for query in queries.captured_queries if "periodic:" in query["sql"]]
+    # Once: per job "does the clock exist?", its creation (a new database) and its conditional
+    # UPDATE.
+    assert len(asked) == 3 * 5
+
+
 def test_run_pending_tasks_runs_what_tasks_enqueue_until_nothing_is_left(settings):
     settings.WEBHOOK_EVENT_RETENTION_DAYS = 0
     tasks.purge_webhook_events.enqueue()
