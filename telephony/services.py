@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from . import rows
@@ -88,9 +88,12 @@ def parse_timestamp(params, *, default: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_STATUSES = frozenset(CallStatus.values)
+
+
 def _status_from(params) -> str:
     status = params.get("CallStatus", "")
-    if status and status not in CallStatus.values:
+    if status and status not in _STATUSES:
         raise MalformedWebhook(f"unknown CallStatus {status!r}")
     return status
 
@@ -281,12 +284,12 @@ def _json_value(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _attached_json(attached: AttachedRows) -> str:
+def _attached_json(attached: AttachedRows, db) -> str:
     _, fields = _attached_columns(attached)
     return json.dumps(
         [
             {
-                field.column: _json_value(field.get_db_prep_save(value, connection))
+                field.column: _json_value(field.get_db_prep_save(value, db))
                 for field, value in zip(fields, row, strict=True)
             }
             for row in attached.rows
@@ -294,15 +297,14 @@ def _attached_json(attached: AttachedRows) -> str:
     )
 
 
-def _attached_insert(cursor, attached: AttachedRows, call_id: int) -> None:
+def _attached_insert(cursor, attached: AttachedRows, call_id: int, db) -> None:
     """The attached rows in one INSERT of their own (SQLite)."""
     call_column, fields = _attached_columns(attached)
     params, values = [], []
     for row in attached.rows:
         params += [call_id]
         params += [
-            field.get_db_prep_save(value, connection)
-            for field, value in zip(fields, row, strict=True)
+            field.get_db_prep_save(value, db) for field, value in zip(fields, row, strict=True)
         ]
         values.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
     columns = ", ".join([call_column, *(field.column for field in fields)])
@@ -312,11 +314,9 @@ def _attached_insert(cursor, attached: AttachedRows, call_id: int) -> None:
     )
 
 
-def _event_values(event: dict) -> dict:
+def _event_values(event: dict, db) -> dict:
     return {
-        f"e{index}": field.get_db_prep_save(
-            event.get(field.attname, field.get_default()), connection
-        )
+        f"e{index}": field.get_db_prep_save(event.get(field.attname, field.get_default()), db)
         for index, field in enumerate(_EVENT_COLUMNS)
     }
 
@@ -366,8 +366,12 @@ def call_upsert_from_webhook(
     _call_apply(call=fresh, params=params, now=now)
     mark = timezone.now()
     fresh.updated_at = mark
+    # This thread's connection, looked up once (each use of the ``connection`` proxy looks it
+    # up again).
+    db = connections[DEFAULT_DB_ALIAS]
+    adapt = db.ops.adapt_datetimefield_value  # what get_db_prep_save does to an aware datetime
     values = {
-        f"v{index}": field.get_db_prep_save(getattr(fresh, field.attname), connection)
+        f"v{index}": field.get_db_prep_save(getattr(fresh, field.attname), db)
         for index, field in enumerate(_UPSERT_COLUMNS)
     }
     ended_field = Call._meta.get_field("ended_at")
@@ -377,25 +381,21 @@ def call_upsert_from_webhook(
         is_final=int(status in FINAL_STATUSES),
         param_ended_at=ended_field.get_db_prep_save(
             parse_timestamp(params, default=now) if status in FINAL_STATUSES else None,
-            connection,
+            db,
         ),
         param_duration=parse_int_field(params, "CallDuration"),
-        mark_other=ended_field.get_db_prep_save(
-            mark + timedelta(microseconds=_OTHER_CHANGE), connection
-        ),
+        mark_other=adapt(mark + timedelta(microseconds=_OTHER_CHANGE)),
         **{
-            f"mark_{offset}": ended_field.get_db_prep_save(
-                mark + timedelta(microseconds=offset), connection
-            )
+            f"mark_{offset}": adapt(mark + timedelta(microseconds=offset))
             for offset in range(1, len(_STATUS_ORDER) + 1)
         },
     )
     event_id, attached_stored, attached_read = None, False, None
-    with connection.cursor() as cursor:
-        if read is not None and event is not None and connection.vendor == "postgresql":
-            values.update(_event_values(event))
+    with db.cursor() as cursor:
+        if read is not None and event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db))
             values.update(
-                (f"r{i}", read.model._meta.get_field(name).get_db_prep_save(value, connection))
+                (f"r{i}", read.model._meta.get_field(name).get_db_prep_save(value, db))
                 for i, (name, value) in enumerate(read.filters)
             )
             filters = tuple(name for name, _ in read.filters)
@@ -406,18 +406,18 @@ def call_upsert_from_webhook(
             width = len(Call._meta.concrete_fields) + 1
             event_id, found = row[width], row[width + 1 :]
             attached_read = (read, rows.from_row(read.model, found) if found[0] else None)
-        elif attached is not None and attached.rows and connection.vendor == "postgresql":
+        elif attached is not None and attached.rows and db.vendor == "postgresql":
             if event is not None:
-                values.update(_event_values(event))
-            values.update(attached=_attached_json(attached), attached_token=attached.token)
+                values.update(_event_values(event, db))
+            values.update(attached=_attached_json(attached, db), attached_token=attached.token)
             sql = _upsert_attached_sql(
                 attached.model, attached.call_field, attached.fields, event is not None
             )
             cursor.execute(sql, values)
             row = cursor.fetchone()
             event_id, attached_stored = row[-2], row[-1] > 0
-        elif event is not None and connection.vendor == "postgresql":
-            values.update(_event_values(event))
+        elif event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db))
             cursor.execute(_UPSERT_WITH_EVENT_SQL, values)
             row = cursor.fetchone()
             event_id = row[-1]
@@ -427,10 +427,10 @@ def call_upsert_from_webhook(
             if event is not None:
                 # After the leg: a failed upsert leaves no event behind, for the decorator to
                 # store as failed, once.
-                cursor.execute(_EVENT_INSERT_SQL, _event_values(event))
+                cursor.execute(_EVENT_INSERT_SQL, _event_values(event, db))
                 event_id = cursor.fetchone()[0]
             if attached is not None and attached.rows and row[-1] == attached.token:
-                _attached_insert(cursor, attached, row[0])
+                _attached_insert(cursor, attached, row[0], db)
                 attached_stored = True
     call = _call_from_row(row)
     call.webhook_event_id = event_id
