@@ -43,6 +43,40 @@ def permissions_policy_middleware(get_response):
     return middleware
 
 
+def webhook_csp_middleware(get_response):
+    """django-csp's Content-Security-Policy (and -Report-Only) headers for the webhook chain,
+    built once per chain instead of for every response: a webhook sets no per-view policy and
+    uses no nonce, so the policy is the settings' every time, and the headers are the ones
+    csp.middleware.CSPMiddleware writes (none on a 404 or 500 under DEBUG, none under an
+    excluded prefix, none already set)."""
+    from csp.constants import HEADER, HEADER_REPORT_ONLY
+    from csp.utils import build_policy
+
+    def prefixes(name):
+        return tuple((getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
+
+    headers = [
+        (HEADER, build_policy(), prefixes("CONTENT_SECURITY_POLICY")),
+        (
+            HEADER_REPORT_ONLY,
+            build_policy(report_only=True),
+            prefixes("CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ),
+    ]
+    headers = [header for header in headers if header[1]]
+
+    def middleware(request):
+        response = get_response(request)
+        if response.status_code in (404, 500) and settings.DEBUG:
+            return response
+        for name, policy, excluded in headers:
+            if name not in response and not request.path_info.startswith(excluded):
+                response[name] = policy
+        return response
+
+    return middleware
+
+
 def default_language_middleware(get_response):
     """The site's language (LANGUAGE_CODE) for a request that negotiates none: a webhook's
     thread may have served a page in another language just before."""

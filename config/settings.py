@@ -342,7 +342,8 @@ WEBHOOK_PATHS = [r"^twilio/", r"^agent/twilio/"]
 WEBHOOK_MIDDLEWARE = [
     "telephony.middleware.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # CSPMiddleware's headers, built once (no per-view policy, no nonce in a webhook).
+    "config.middleware.webhook_csp_middleware",
     "config.middleware.permissions_policy_middleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.default_language_middleware",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from telephony.configcache import config_changed
 from telephony.models import Call
 from telephony.recordings import https_url
-from telephony.services import MalformedWebhook, parse_int_field
+from telephony.services import AttachedRows, MalformedWebhook, parse_int_field
 
 from .models import BusinessHours, CallPathEntry, Flow, Step, Voicemail
 
@@ -27,19 +27,14 @@ class PathMark:
     digits: str = ""
 
 
-def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
-    """Record, in order, what one webhook's TwiML made the call go through: one INSERT of all
-    the rows, and no transaction of its own (bulk_create would wrap it in BEGIN … COMMIT, two
-    more round trips for a webhook that runs in autocommit)."""
-    if not marks:
-        return
-    meta = CallPathEntry._meta
-    names = ["call_id", "at", "flow_id", "step_id", "step_name", "kind", "digits", "outcome"]
-    fields = [meta.get_field(name) for name in names]
-    rows, params = [], []
-    for mark in marks:
-        values = [
-            call.pk,
+# The columns of a call path entry besides the call, in the order of path_rows' tuples.
+PATH_FIELDS = ("at", "flow", "step", "step_name", "kind", "digits", "outcome")
+
+
+def path_rows(marks, now: datetime) -> tuple[tuple, ...]:
+    """The call path entries of ``marks`` at ``now``, as values of PATH_FIELDS."""
+    return tuple(
+        (
             now,
             mark.flow_id,
             mark.step_id,
@@ -47,12 +42,38 @@ def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
             mark.kind,
             mark.digits[:40],
             mark.outcome,
-        ]
+        )
+        for mark in marks
+    )
+
+
+def path_attached(*, marks, now: datetime, token: str) -> AttachedRows:
+    """The call path entries of ``marks``, to be stored with the leg's upsert when the
+    configuration token it reads is ``token`` (telephony.services.AttachedRows)."""
+    return AttachedRows(
+        model=CallPathEntry,
+        call_field="call",
+        fields=PATH_FIELDS,
+        rows=path_rows(marks, now),
+        token=token,
+    )
+
+
+def path_record(*, call: Call, marks: list[PathMark], now: datetime) -> None:
+    """Record, in order, what one webhook's TwiML made the call go through: one INSERT of all
+    the rows, and no transaction of its own (bulk_create would wrap it in BEGIN … COMMIT, two
+    more round trips for a webhook that runs in autocommit)."""
+    if not marks:
+        return
+    meta = CallPathEntry._meta
+    fields = [meta.get_field(name) for name in ("call", *PATH_FIELDS)]
+    rows, params = [], []
+    for row in path_rows(marks, now):
         params += [
             field.get_db_prep_save(value, connection)
-            for field, value in zip(fields, values, strict=True)
+            for field, value in zip(fields, (call.pk, *row), strict=True)
         ]
-        rows.append("(" + ", ".join(["%s"] * len(names)) + ")")
+        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -33,6 +33,9 @@ class FlowRenderer:
         self.response = VoiceResponse()
         self.marks: list[PathMark] = []
         self._chained: set[int] = set()
+        # Whether the document depends on nothing but the flow, the request's origin and the
+        # caller's input: False once a step read the clock (business hours).
+        self.timeless = True
 
     # --- helpers -------------------------------------------------------------------------------
     def url(self, name: str, step: StepSnapshot | None = None, **query) -> str:
@@ -147,6 +150,7 @@ class FlowRenderer:
         return None
 
     def _render_hours(self, step: StepSnapshot) -> StepSnapshot | None:
+        self.timeless = False
         is_open = step.schedule is not None and step.schedule.is_open(self.now)
         return self._continue_to(step.open_id if is_open else step.closed_id)
 

@@ -1,5 +1,8 @@
 """Twilio webhooks of call flows, and the voicemail list (mounted at /voicemails/)."""
 
+from dataclasses import dataclass
+
+from django.http import HttpResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from queues import selectors as queue_selectors
@@ -8,10 +11,11 @@ from queues import twiml as queue_twiml
 from queues.models import Queue, QueueResult
 from telephony import configcache
 from telephony.twiml import apology, twiml_response
-from telephony.webhooks import twilio_webhook
+from telephony.webhooks import PreparedAnswer, twilio_webhook
 
 from . import selectors, services
 from .models import Step
+from .services import PathMark
 from .twiml import FlowRenderer
 
 # After these the caller is still on the line and the flow goes on (docs/twilio.md §4).
@@ -54,54 +58,171 @@ def _attempt(request) -> int:
         return 0
 
 
-@twilio_webhook(required=("CallSid", "To"), atomic=False)
+# --- Answers kept per configuration -------------------------------------------------------------
+# A step's document and the path it records depend on the flow (its configuration token), the
+# request's origin (the URLs in it) and the caller's input, unless a step read the clock
+# (business hours). Such an answer is kept in the process under the token it was rendered for;
+# a later request for the same answer takes it from there, and before its upsert: the path rows
+# go with the leg's upsert, conditioned on that token (telephony PreparedAnswer; one round trip
+# on PostgreSQL). When the token read differs, the view renders again as usual.
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: str  # the TwiML document
+    marks: tuple[PathMark, ...]
+
+
+def _answer_key(request, name: str, *parts):
+    # The origin (scheme and host) is in every URL of the document.
+    return ("ivr:answer", name, request.build_absolute_uri("/"), *parts)
+
+
+def _answered(request, key, render) -> HttpResponse:
+    """The answer kept under ``key`` for the token this request read, else ``render()``'s: a
+    FlowRenderer that ran (or None for the apology) and whether its answer may be kept, which it
+    is when it is also the same for every request with this key; its path is recorded."""
+    token = configcache.request_config_token(request)
+    kept = configcache.kept(key)
+    if kept is not None and kept[0] == token:
+        answer = kept[1]
+    else:
+        renderer, keep = render()
+        if renderer is None:
+            return twiml_response(apology())
+        answer = Answer(str(renderer.response), tuple(renderer.marks))
+        if keep and renderer.timeless:
+            configcache.keep(key, token, answer)
+    services.path_record(
+        call=request.twilio_call, marks=answer.marks, now=request.twilio_received_at
+    )
+    return _text_response(answer.body)
+
+
+def _text_response(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="text/xml; charset=utf-8")
+
+
+def _prepared(key_of):
+    """``prepare=`` of a step's webhook: the answer kept for ``key_of(request)``, if any."""
+
+    def prepare(request) -> PreparedAnswer | None:
+        kept = configcache.kept(key_of(request))
+        if kept is None:
+            return None
+        token, answer = kept
+        rows = services.path_attached(
+            marks=answer.marks, now=request.twilio_received_at, token=token
+        )
+        return PreparedAnswer(rows=rows, respond=lambda: _text_response(answer.body))
+
+    return prepare
+
+
+def _incoming_key(request):
+    return _answer_key(request, "incoming", request.POST.get("To", ""))
+
+
+def _start_key(request):
+    return _answer_key(request, "start", request.resolver_match.kwargs["flow_id"])
+
+
+def _step_key(request):
+    kwargs = request.resolver_match.kwargs
+    return _answer_key(request, "step", kwargs["flow_id"], kwargs["step_id"])
+
+
+def _gather_key(request):
+    kwargs = request.resolver_match.kwargs
+    digits = request.POST.get("Digits", "")
+    return _answer_key(
+        request, "gather", kwargs["flow_id"], kwargs["step_id"], digits, _attempt(request)
+    )
+
+
+def _no_input_key(request):
+    kwargs = request.resolver_match.kwargs
+    return _answer_key(request, "no-input", kwargs["flow_id"], kwargs["step_id"], _attempt(request))
+
+
+# Keys a caller's input can multiply are kept only for the menu's own keys and attempts.
+def _keeps(menu, digits: str, attempt: int) -> bool:
+    return attempt <= menu.max_retries and (not digits or digits in menu.options)
+
+
+@twilio_webhook(required=("CallSid", "To"), atomic=False, prepare=_prepared(_incoming_key))
 def voice_incoming(request):
     """Each number's Voice URL: the flow bound to the called number, else the apology."""
-    token = configcache.request_config_token(request)
-    flow = selectors.flow_for_number(request.POST.get("To", ""), token)
-    if flow is None or flow.step(flow.start_id) is None:
-        return twiml_response(apology())
-    renderer = FlowRenderer(request=request, flow=flow, now=request.twilio_received_at)
-    return _respond(request, renderer, renderer.run(flow.start_id))
+
+    def render():
+        token = configcache.request_config_token(request)
+        flow = selectors.flow_for_number(request.POST.get("To", ""), token)
+        if flow is None or flow.step(flow.start_id) is None:
+            return None, False
+        renderer = FlowRenderer(request=request, flow=flow, now=request.twilio_received_at)
+        renderer.run(flow.start_id)
+        return renderer, True
+
+    return _answered(request, _incoming_key(request), render)
 
 
-@twilio_webhook(atomic=False)
+@twilio_webhook(atomic=False, prepare=_prepared(_start_key))
 def flow_start(request, flow_id):
     """A flow's start step (goto from another flow, "Try this flow")."""
-    renderer = _renderer(request, flow_id)
-    if renderer is None or renderer.flow.step(renderer.flow.start_id) is None:
-        return twiml_response(apology())
-    return _respond(request, renderer, renderer.run(renderer.flow.start_id))
+
+    def render():
+        renderer = _renderer(request, flow_id)
+        if renderer is None or renderer.flow.step(renderer.flow.start_id) is None:
+            return None, False
+        renderer.run(renderer.flow.start_id)
+        return renderer, True
+
+    return _answered(request, _start_key(request), render)
 
 
-@twilio_webhook(atomic=False)
+@twilio_webhook(atomic=False, prepare=_prepared(_step_key))
 def step(request, flow_id, step_id):
-    renderer = _renderer(request, flow_id)
-    current = _step_of(renderer, step_id)
-    if current is None:
-        return twiml_response(apology())
-    return _respond(request, renderer, renderer.run(current.id))
+    def render():
+        renderer = _renderer(request, flow_id)
+        current = _step_of(renderer, step_id)
+        if current is None:
+            return None, False
+        renderer.run(current.id)
+        return renderer, True
+
+    return _answered(request, _step_key(request), render)
 
 
-@twilio_webhook(atomic=False)
+@twilio_webhook(atomic=False, prepare=_prepared(_gather_key))
 def gather(request, flow_id, step_id):
     """A menu's Gather action: the keys pressed."""
-    renderer = _renderer(request, flow_id)
-    menu = _step_of(renderer, step_id, Step.Kind.MENU)
-    if menu is None:
-        return twiml_response(apology())
-    digits = request.POST.get("Digits", "")
-    return _respond(request, renderer, renderer.menu_answer(menu, digits, _attempt(request)))
+    digits, attempt = request.POST.get("Digits", ""), _attempt(request)
+
+    def render():
+        renderer = _renderer(request, flow_id)
+        menu = _step_of(renderer, step_id, Step.Kind.MENU)
+        if menu is None:
+            return None, False
+        renderer.menu_answer(menu, digits, attempt)
+        return renderer, _keeps(menu, digits, attempt)
+
+    return _answered(request, _gather_key(request), render)
 
 
-@twilio_webhook(atomic=False)
+@twilio_webhook(atomic=False, prepare=_prepared(_no_input_key))
 def no_input(request, flow_id, step_id):
     """Reached by the <Redirect> after a menu's Gather: the caller pressed nothing."""
-    renderer = _renderer(request, flow_id)
-    menu = _step_of(renderer, step_id, Step.Kind.MENU)
-    if menu is None:
-        return twiml_response(apology())
-    return _respond(request, renderer, renderer.menu_silence(menu, _attempt(request)))
+    attempt = _attempt(request)
+
+    def render():
+        renderer = _renderer(request, flow_id)
+        menu = _step_of(renderer, step_id, Step.Kind.MENU)
+        if menu is None:
+            return None, False
+        renderer.menu_silence(menu, attempt)
+        return renderer, _keeps(menu, "", attempt)
+
+    return _answered(request, _no_input_key(request), render)
 
 
 @twilio_webhook(

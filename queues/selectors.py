@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from telephony import configcache, rows
 from telephony.models import FINAL_STATUSES
+from telephony.services import AttachedRead
 
 from .models import Queue, QueueResult, QueueVisit
 
@@ -58,6 +59,35 @@ def latest_visit(*, queue: Queue, call) -> QueueVisit | None:
         cursor.execute(_LATEST_VISIT_SQL, [queue.pk, call.pk])
         row = cursor.fetchone()
     return rows.from_row(QueueVisit, row) if row is not None else None
+
+
+def latest_visit_read(slug: str) -> AttachedRead | None:
+    """What the wait loop's leg upsert may read with it (telephony.services.AttachedRead): the
+    caller's latest visit of the queue this process keeps for ``slug``, when it keeps one, for
+    the configuration token it keeps it under. No query."""
+    kept = configcache.kept(("queues:queue", slug))
+    if kept is None or kept[1] is None:
+        return None
+    token, queue = kept
+    return AttachedRead(
+        model=QueueVisit,
+        call_field="call",
+        filters=(("queue", queue.pk),),
+        order_by="entry",
+        token=token,
+    )
+
+
+def latest_visit_from_leg(call, queue: Queue, token: str | None):
+    """(the visit, True) when the leg's upsert read it for ``queue`` under ``token`` (the
+    configuration token this request read; ``latest_visit_read``), else (None, False)."""
+    read = getattr(call, "attached_read", None)
+    if read is None or not token:
+        return None, False
+    asked, visit = read
+    if asked.token != token or asked.filters != (("queue", queue.pk),):
+        return None, False
+    return visit, True
 
 
 def _copy(queue: Queue) -> Queue:

@@ -107,8 +107,17 @@ def wait_fields_check(params) -> None:
     _sid(params, "QueueSid")
 
 
+_UNREAD = object()
+
+
 def visit_record_wait(
-    *, queue: Queue, call: Call, params, now: datetime, caller_priority: int = 0
+    *,
+    queue: Queue,
+    call: Call,
+    params,
+    now: datetime,
+    caller_priority: int = 0,
+    latest=_UNREAD,
 ) -> WaitStep:
     """The wait URL: open the visit on the first request; decide whether the position is due
     (at most every ``announce_every_seconds`` of QueueTime). A late request, after the call or
@@ -116,11 +125,14 @@ def visit_record_wait(
 
     The loop itself (the visit already open) reads the visit without a lock and outside a
     transaction; an announcement is written with a compare-and-set UPDATE, so of two copies of
-    one request only one announces. Opening a visit takes the lock, in a transaction."""
+    one request only one announces. Opening a visit takes the lock, in a transaction.
+    ``latest``: the call's latest visit of the queue (or None) when the caller read it already
+    (with the leg's upsert: ``latest_visit_read``)."""
     queue_time = parse_int_field(params, "QueueTime", required=True)
     position = parse_int_field(params, "QueuePosition")
     entered_at = _entered_at(now, queue_time)
-    latest = latest_visit(queue=queue, call=call)
+    if latest is _UNREAD:
+        latest = latest_visit(queue=queue, call=call)
     if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
         with transaction.atomic():
             latest = _latest_visit(queue=queue, call=call)

@@ -13,7 +13,7 @@ from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
 from . import services, signals, twiml
-from .selectors import queue_by_slug
+from .selectors import latest_visit_from_leg, latest_visit_read, queue_by_slug
 
 logger = logging.getLogger("queues")
 
@@ -51,15 +51,20 @@ def shed_when_behind(request):
     atomic=False,
     check=services.wait_fields_check,
     shed=shed_when_behind,
+    read=lambda request: latest_visit_read(request.resolver_match.kwargs["slug"]),
 )
 def wait(request, slug):
-    queue = queue_by_slug(slug, configcache.request_config_token(request))
+    token = configcache.request_config_token(request)
+    queue = queue_by_slug(slug, token)
+    # The visit, when the leg's upsert read it for this queue and configuration.
+    visit, read = latest_visit_from_leg(request.twilio_call, queue, token)
     step = services.visit_record_wait(
         queue=queue,
         call=request.twilio_call,
         params=request.POST,
         now=request.twilio_received_at,
         caller_priority=_priority(request.GET.get("priority")),
+        **({"latest": visit} if read else {}),
     )
     return twiml_response(
         twiml.wait_response(

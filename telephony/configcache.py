@@ -61,6 +61,18 @@ def cached(key, token: str | None, build):
     return value
 
 
+def keep(key, token: str | None, value) -> None:
+    """Keep ``value`` under ``key`` for configuration ``token`` (what ``cached`` does with what
+    it built), for a value kept only when it turns out to be the same for every request."""
+    global _token, _entries
+    if not token:
+        return
+    with _lock:
+        if token != _token:
+            _token, _entries = token, {}
+        _entries[key] = value
+
+
 def cached_current(key, build):
     """``cached`` under the token this process last checked: for code a webhook runs after it
     read the configuration for its own token (e.g. the wait loop's queue), so that token is
@@ -74,6 +86,16 @@ def peek(key):
     take no query at all, where a slightly old value is better than none."""
     with _lock:
         return _entries.get(key)
+
+
+def kept(key) -> tuple[str, object] | None:
+    """(token, value) of what this process keeps under ``key`` for the last token it saw,
+    without a query: for an answer prepared before the request reads the token, which holds
+    only if the token the request then reads is this one (None when nothing is kept)."""
+    with _lock:
+        if _token is None or key not in _entries:
+            return None
+        return _token, _entries[key]
 
 
 def clear() -> None:

@@ -3,7 +3,7 @@ that skip the ORM's query building (docs/architecture.md §7): what the ORM woul
 same row, the database's values converted as a query converts them (SQLite's datetimes and
 booleans, for example), at the cost of a tuple and a loop."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _converters: dict = {}
 
@@ -15,15 +15,16 @@ def column_list(model) -> str:
 
 def from_row(model, row):
     """An instance of ``model`` from a row whose first columns are ``column_list(model)``."""
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once, not at each use of the proxy
     fields = model._meta.concrete_fields
     values = list(row[: len(fields)])
-    for index, converters in _converters_of(model):
+    for index, converters in _converters_of(model, db):
         for converter, column in converters:
-            values[index] = converter(values[index], column, connection)
-    return model.from_db(connection.alias, None, values)
+            values[index] = converter(values[index], column, db)
+    return model.from_db(db.alias, None, values)
 
 
-def _converters_of(model) -> list:
+def _converters_of(model, connection) -> list:
     """(index, [(converter, column)]) of the model's columns this database converts."""
     key = (connection.vendor, model._meta.label)
     found = _converters.get(key)

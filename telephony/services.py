@@ -1,10 +1,13 @@
 """Writes about call legs. Every webhook goes through call_upsert_from_webhook."""
 
+import functools
+import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from . import rows
@@ -85,9 +88,12 @@ def parse_timestamp(params, *, default: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_STATUSES = frozenset(CallStatus.values)
+
+
 def _status_from(params) -> str:
     status = params.get("CallStatus", "")
-    if status and status not in CallStatus.values:
+    if status and status not in _STATUSES:
         raise MalformedWebhook(f"unknown CallStatus {status!r}")
     return status
 
@@ -122,7 +128,9 @@ def _upsert_sql() -> str:
     table = Call._meta.db_table
     old = f"{_ROW}.%s"
     columns = ", ".join(field.column for field in _UPSERT_COLUMNS)
-    values = ", ".join(f"%({field.attname})s" for field in _UPSERT_COLUMNS)
+    # Short placeholder names (v0, v1, …): the statement with the attached rows must stay under
+    # psycopg's 4,096 characters too.
+    values = ", ".join(f"%(v{index})s" for index in range(len(_UPSERT_COLUMNS)))
     moves = f"(%(rank)s > {_rank_sql(old % 'status')})"
     final_statuses = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
     final_after = (
@@ -187,11 +195,128 @@ _UPSERT_WITH_EVENT_SQL = (
 )
 
 
-def _event_values(event: dict) -> dict:
-    return {
-        f"e{index}": field.get_db_prep_save(
-            event.get(field.attname, field.get_default()), connection
+@dataclass(frozen=True)
+class AttachedRows:
+    """Rows of a higher app that belong to the leg a webhook names, stored with the leg's upsert
+    only when the configuration token that statement reads is ``token``: what a view rendered
+    from the configuration this process keeps, before the request read the token (the call
+    path of a flow step; docs/architecture.md §7). On PostgreSQL they are one more
+    data-modifying ``WITH`` of the upsert's statement; SQLite has none, so there they are one
+    ``INSERT`` after the upsert, made when the token read matches.
+
+    ``call_field`` is the model's ForeignKey to Call (it gets the leg's id); each row gives the
+    values of ``fields`` (attnames), in that order."""
+
+    model: type
+    call_field: str
+    fields: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    token: str
+
+
+def _attached_columns(attached: AttachedRows) -> tuple[str, list]:
+    meta = attached.model._meta
+    call_column = meta.get_field(attached.call_field).column
+    fields = [meta.get_field(name) for name in attached.fields]
+    return call_column, fields
+
+
+@functools.cache
+def _upsert_attached_sql(model, call_field: str, fields: tuple[str, ...], with_event: bool) -> str:
+    """The upsert (and the raw event) with the attached rows, PostgreSQL: the leg's upsert
+    becomes a WITH of its own (``leg``), whose RETURNING row the rows' INSERT reads for the
+    leg's id and the token; the rows come as one JSON parameter, so the text is the same
+    whatever their number (and short enough for psycopg to keep its parsed form)."""
+    call_column, columns = _attached_columns(AttachedRows(model, call_field, fields, (), ""))
+    record = ", ".join(
+        f"{field.column} {field.db_type(connection)}".replace(
+            "timestamp with time zone", "timestamptz"
         )
+        for field in columns
+    )
+    names = ", ".join(field.column for field in columns)
+    event = f"webhook_event AS ({_EVENT_INSERT_SQL}), " if with_event else ""
+    event_id = "(SELECT id FROM webhook_event)" if with_event else "NULL"
+    return (
+        f"WITH {event}leg AS ({_UPSERT_SQL}),"
+        f" attached AS (INSERT INTO {model._meta.db_table} ({call_column}, {names})"
+        f" SELECT leg.id, r.* FROM leg, jsonb_to_recordset(%(attached)s::jsonb) AS r({record})"
+        " WHERE leg.config_token = %(attached_token)s RETURNING 1)"
+        f" SELECT leg.*, {event_id}, (SELECT count(*) FROM attached) FROM leg"
+    )
+
+
+@dataclass(frozen=True)
+class AttachedRead:
+    """A row of a higher app read by the leg's upsert statement (PostgreSQL; on SQLite nothing
+    is read): the first row of ``model`` whose ``call_field`` is the leg and whose ``filters``
+    (attname, value) match, latest ``order_by`` first (the wait loop's visit). The leg's
+    ``attached_read`` is then (this AttachedRead, the instance or None); it holds for a view
+    that reads the configuration token ``token``, under which the filters were chosen."""
+
+    model: type
+    call_field: str
+    filters: tuple[tuple[str, object], ...]
+    order_by: str
+    token: str
+
+
+@functools.cache
+def _upsert_read_sql(model, call_field: str, filters: tuple[str, ...], order_by: str) -> str:
+    """The upsert and the raw event with the attached read, PostgreSQL: the leg's upsert becomes
+    a WITH of its own (``leg``), and the row is read for its id (LEFT JOIN LATERAL)."""
+    meta = model._meta
+    where = " AND ".join(
+        [
+            f"{meta.get_field(call_field).column} = leg.id",
+            *(f"{meta.get_field(name).column} = %(r{i})s" for i, name in enumerate(filters)),
+        ]
+    )
+    return (
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_UPSERT_SQL})"
+        " SELECT leg.*, (SELECT id FROM webhook_event), v.* FROM leg LEFT JOIN LATERAL"
+        f" (SELECT {rows.column_list(model)} FROM {meta.db_table} WHERE {where}"
+        f" ORDER BY {meta.get_field(order_by).column} DESC LIMIT 1) v ON true"
+    )
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _attached_json(attached: AttachedRows, db) -> str:
+    _, fields = _attached_columns(attached)
+    return json.dumps(
+        [
+            {
+                field.column: _json_value(field.get_db_prep_save(value, db))
+                for field, value in zip(fields, row, strict=True)
+            }
+            for row in attached.rows
+        ]
+    )
+
+
+def _attached_insert(cursor, attached: AttachedRows, call_id: int, db) -> None:
+    """The attached rows in one INSERT of their own (SQLite)."""
+    call_column, fields = _attached_columns(attached)
+    params, values = [], []
+    for row in attached.rows:
+        params += [call_id]
+        params += [
+            field.get_db_prep_save(value, db) for field, value in zip(fields, row, strict=True)
+        ]
+        values.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
+    columns = ", ".join([call_column, *(field.column for field in fields)])
+    cursor.execute(
+        f"INSERT INTO {attached.model._meta.db_table} ({columns}) VALUES " + ", ".join(values),
+        params,
+    )
+
+
+def _event_values(event: dict, db) -> dict:
+    return {
+        f"e{index}": field.get_db_prep_save(event.get(field.attname, field.get_default()), db)
         for index, field in enumerate(_EVENT_COLUMNS)
     }
 
@@ -203,14 +328,25 @@ def _call_from_row(row) -> Call:
     return call
 
 
-def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None) -> Call:
+def call_upsert_from_webhook(
+    *,
+    params,
+    now: datetime,
+    event: dict | None = None,
+    attached: AttachedRows | None = None,
+    read: AttachedRead | None = None,
+) -> Call:
     """Create or update the leg named by CallSid; its status only ever moves forward. One
     statement; the configuration token read with it is kept on the leg as ``config_token``.
 
     ``event`` (WebhookEvent's field values) stores the webhook's raw request with the leg: in
     the same statement on PostgreSQL, in one just after it on SQLite. Its id is then
-    ``webhook_event_id`` on the leg (else None). Nothing is written when the request is
-    malformed (MalformedWebhook is raised before any statement)."""
+    ``webhook_event_id`` on the leg (else None). ``attached`` rows are stored with the leg
+    when the token read is theirs; ``attached_stored`` on the leg says whether they were. With
+    ``event``, ``read`` is read by the same statement on PostgreSQL (``attached_read`` on the
+    leg; None where it was not read).
+    Nothing is written when the request is malformed (MalformedWebhook is raised before any
+    statement)."""
     sid = params["CallSid"]
     if not CALL_SID.match(sid):
         raise MalformedWebhook(f"field CallSid is not a call SID: {sid[:40]!r}")
@@ -230,9 +366,13 @@ def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None
     _call_apply(call=fresh, params=params, now=now)
     mark = timezone.now()
     fresh.updated_at = mark
+    # This thread's connection, looked up once (each use of the ``connection`` proxy looks it
+    # up again).
+    db = connections[DEFAULT_DB_ALIAS]
+    adapt = db.ops.adapt_datetimefield_value  # what get_db_prep_save does to an aware datetime
     values = {
-        field.attname: field.get_db_prep_save(getattr(fresh, field.attname), connection)
-        for field in _UPSERT_COLUMNS
+        f"v{index}": field.get_db_prep_save(getattr(fresh, field.attname), db)
+        for index, field in enumerate(_UPSERT_COLUMNS)
     }
     ended_field = Call._meta.get_field("ended_at")
     values.update(
@@ -241,23 +381,43 @@ def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None
         is_final=int(status in FINAL_STATUSES),
         param_ended_at=ended_field.get_db_prep_save(
             parse_timestamp(params, default=now) if status in FINAL_STATUSES else None,
-            connection,
+            db,
         ),
         param_duration=parse_int_field(params, "CallDuration"),
-        mark_other=ended_field.get_db_prep_save(
-            mark + timedelta(microseconds=_OTHER_CHANGE), connection
-        ),
+        mark_other=adapt(mark + timedelta(microseconds=_OTHER_CHANGE)),
         **{
-            f"mark_{offset}": ended_field.get_db_prep_save(
-                mark + timedelta(microseconds=offset), connection
-            )
+            f"mark_{offset}": adapt(mark + timedelta(microseconds=offset))
             for offset in range(1, len(_STATUS_ORDER) + 1)
         },
     )
-    event_id = None
-    with connection.cursor() as cursor:
-        if event is not None and connection.vendor == "postgresql":
-            values.update(_event_values(event))
+    event_id, attached_stored, attached_read = None, False, None
+    with db.cursor() as cursor:
+        if read is not None and event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db))
+            values.update(
+                (f"r{i}", read.model._meta.get_field(name).get_db_prep_save(value, db))
+                for i, (name, value) in enumerate(read.filters)
+            )
+            filters = tuple(name for name, _ in read.filters)
+            cursor.execute(
+                _upsert_read_sql(read.model, read.call_field, filters, read.order_by), values
+            )
+            row = cursor.fetchone()
+            width = len(Call._meta.concrete_fields) + 1
+            event_id, found = row[width], row[width + 1 :]
+            attached_read = (read, rows.from_row(read.model, found) if found[0] else None)
+        elif attached is not None and attached.rows and db.vendor == "postgresql":
+            if event is not None:
+                values.update(_event_values(event, db))
+            values.update(attached=_attached_json(attached, db), attached_token=attached.token)
+            sql = _upsert_attached_sql(
+                attached.model, attached.call_field, attached.fields, event is not None
+            )
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+            event_id, attached_stored = row[-2], row[-1] > 0
+        elif event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db))
             cursor.execute(_UPSERT_WITH_EVENT_SQL, values)
             row = cursor.fetchone()
             event_id = row[-1]
@@ -267,10 +427,15 @@ def call_upsert_from_webhook(*, params, now: datetime, event: dict | None = None
             if event is not None:
                 # After the leg: a failed upsert leaves no event behind, for the decorator to
                 # store as failed, once.
-                cursor.execute(_EVENT_INSERT_SQL, _event_values(event))
+                cursor.execute(_EVENT_INSERT_SQL, _event_values(event, db))
                 event_id = cursor.fetchone()[0]
+            if attached is not None and attached.rows and row[-1] == attached.token:
+                _attached_insert(cursor, attached, row[0], db)
+                attached_stored = True
     call = _call_from_row(row)
     call.webhook_event_id = event_id
+    call.attached_stored = attached_stored
+    call.attached_read = attached_read
     offset = round((call.updated_at - mark).total_seconds() * 1_000_000)
     if offset == 0 and call.updated_at == mark:
         # Inserted: a new leg, with its first status if the request had one.

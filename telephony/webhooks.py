@@ -12,6 +12,7 @@ import functools
 import hmac
 import logging
 import traceback
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -25,10 +26,10 @@ from twilio.request_validator import RequestValidator
 
 from .middleware import public_url
 from .models import FINAL_STATUSES, WebhookEvent
-from .services import MalformedWebhook, call_upsert_from_webhook
+from .services import AttachedRead, AttachedRows, MalformedWebhook, call_upsert_from_webhook
 from .twiml import apology, twiml_response
 
-__all__ = ["public_url", "signature_is_valid", "twilio_webhook"]
+__all__ = ["PreparedAnswer", "public_url", "signature_is_valid", "twilio_webhook"]
 
 logger = logging.getLogger("telephony.webhooks")
 
@@ -76,11 +77,29 @@ def signature_is_valid(request, url: str) -> bool:
     if not signature or not token:
         return False
     validator, given = RequestValidator(token), signature.encode()
-    for candidate in (url, _other_port_form(url)):
-        expected = validator.compute_signature(candidate, request.POST)
-        if hmac.compare_digest(expected.encode(), given):
-            return True
-    return False
+    expected = validator.compute_signature(url, request.POST)
+    if hmac.compare_digest(expected.encode(), given):
+        return True
+    # The other form is built only on a mismatch.
+    expected = validator.compute_signature(_other_port_form(url), request.POST)
+    return hmac.compare_digest(expected.encode(), given)
+
+
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """A view's answer made before the request read the configuration token, from what this
+    process keeps for token ``rows.token`` (``prepare=``): it stands when the leg's upsert reads
+    that same token, which then also stored ``rows`` with the leg (on PostgreSQL in the same
+    statement); otherwise the view runs as usual."""
+
+    rows: AttachedRows
+    respond: Callable[[], HttpResponse]
+
+
+def _prepared_stands(call, prepared: PreparedAnswer) -> bool:
+    if call is None or call.config_token != prepared.rows.token:
+        return False
+    return call.attached_stored or not prepared.rows.rows
 
 
 @dataclass(frozen=True)
@@ -196,11 +215,21 @@ def _settle(event_id: int, verdict: _Verdict, usual: int) -> HttpResponse:
     return verdict.response
 
 
-def _upsert(request, received_at, *, event: dict | None = None) -> int | None:
-    """Upsert the leg the request names; with ``event``, its raw request is stored with it.
-    Returns the stored event's id (None when none was stored)."""
+def _upsert(
+    request,
+    received_at,
+    *,
+    event: dict | None = None,
+    attached: AttachedRows | None = None,
+    read: AttachedRead | None = None,
+) -> int | None:
+    """Upsert the leg the request names; with ``event``, its raw request is stored with it (and
+    ``attached`` rows when the configuration token is theirs; ``read`` read with it). Returns
+    the stored event's id (None when none was stored)."""
     if "CallSid" in request.POST:
-        call = call_upsert_from_webhook(params=request.POST, now=received_at, event=event)
+        call = call_upsert_from_webhook(
+            params=request.POST, now=received_at, event=event, attached=attached, read=read
+        )
         request.twilio_call = call
         request.twilio_config_token = call.config_token
         return call.webhook_event_id
@@ -223,6 +252,8 @@ def twilio_webhook(
     check=None,
     shed=None,
     answers=200,
+    prepare=None,
+    read=None,
 ):
     """Guard a Twilio webhook view.
 
@@ -249,6 +280,14 @@ def twilio_webhook(
     ``shed(request)``, when given, runs once the request is screened and before anything
     touches the database: a response it returns is the answer, and nothing is stored (the
     queue wait loop when the app is behind; docs/architecture.md §7).
+
+    ``prepare(request)``, when given, runs in autocommit once the request is screened and
+    checked, before the upsert, and must send no query: a PreparedAnswer made from what this
+    process keeps, or None. When the upsert reads the token it was made for, its rows are
+    stored with the leg and it is the answer, without the view (the flows' steps: one round
+    trip on PostgreSQL); else the view runs as usual. ``read(request)``, likewise before the
+    upsert and without a query, names a row the upsert's statement reads too (an AttachedRead,
+    or None): the view finds it as ``request.twilio_call.attached_read`` (PostgreSQL).
     """
 
     # What the event stored with the leg says until the view's answer says otherwise.
@@ -274,6 +313,9 @@ def twilio_webhook(
                 try:
                     if check is not None:
                         check(request.POST)
+                    prepared = None
+                    if prepare is not None and not in_transaction:
+                        prepared = prepare(request)
                     with transaction.atomic() if in_transaction else nullcontext():
                         event_id = _upsert(
                             request,
@@ -281,8 +323,15 @@ def twilio_webhook(
                             event=None
                             if in_transaction
                             else _event(request, url, received_at, usual),
+                            attached=prepared.rows if prepared is not None else None,
+                            read=read(request) if read is not None and not in_transaction else None,
                         )
-                        response = view_func(request, *args, **kwargs)
+                        if prepared is not None and _prepared_stands(
+                            getattr(request, "twilio_call", None), prepared
+                        ):
+                            response = prepared.respond()
+                        else:
+                            response = view_func(request, *args, **kwargs)
                         processed = _Verdict(WebhookEvent.Outcome.PROCESSED, response)
                         if event_id is not None:
                             return _settle(event_id, processed, answers)

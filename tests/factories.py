@@ -460,3 +460,13 @@ def autocommit_queries(on_sqlite: int) -> int:
     from django.db import connection
 
     return on_sqlite - 1 if connection.vendor == "postgresql" else on_sqlite
+
+
+def kept_queries(on_sqlite: int) -> int:
+    """What a flow step whose answer this process keeps for the current configuration, or a
+    wait-loop pass whose queue it keeps, sends the database, given what it sends on SQLite: on
+    PostgreSQL one statement, the leg's upsert with the raw event and the path entries (or the
+    visit read) (docs/architecture.md §7, *Answers kept*)."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "postgresql" else on_sqlite

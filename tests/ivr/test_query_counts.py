@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import call_fields
-from tests.factories import autocommit_queries
+from tests.factories import kept_queries
 
 from .conftest import import_flow
 
@@ -55,10 +55,9 @@ def test_the_incoming_webhook_costs_a_fixed_number_of_queries(
     twilio.post("/twilio/voice/incoming", call_fields(To=NUMBER, CallSid="CA" + "9" * 32))
 
     # autocommit, no transaction: the call leg upsert (one statement, which also reads the
-    # configuration token; on PostgreSQL it also stores the webhook event, on SQLite that is an
-    # insert of its own); the path insert. The number's flow is
-    # kept in this process for that token.
-    with django_assert_num_queries(autocommit_queries(3)):
+    # configuration token; on PostgreSQL it also stores the webhook event and the path entries
+    # kept with the answer for that token, on SQLite those are an insert each).
+    with django_assert_num_queries(kept_queries(3)):
         response = twilio.post("/twilio/voice/incoming", call_fields(To=NUMBER))
 
     assert response.status_code == 200
@@ -73,8 +72,8 @@ def test_the_gather_action_costs_a_fixed_number_of_queries(twilio, size, django_
 
     # autocommit: the call leg upsert (reading the configuration token); the path insert (the
     # answer and the steps chained after it, one statement); the webhook event (its own insert
-    # on SQLite only)
-    with django_assert_num_queries(autocommit_queries(3)):
+    # on SQLite only). On PostgreSQL all in the upsert's statement (the answer is kept).
+    with django_assert_num_queries(kept_queries(3)):
         response = twilio.post(url, call_fields(Digits="3"))
 
     assert response.status_code == 200

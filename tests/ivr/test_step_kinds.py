@@ -131,6 +131,22 @@ def test_an_hours_step_branches_on_the_schedule_in_its_time_zone(
     assert root.find("Say").text == heard
 
 
+def test_an_answer_that_read_the_clock_is_not_kept_for_the_next_call(
+    twilio, hours_flow, monkeypatch
+):
+    """Answers are kept per configuration only when they depend on nothing else; an hours step
+    is decided again at each call, in the same process and configuration."""
+    for n, (moment, heard) in enumerate(
+        [
+            (datetime(2026, 11, 30, 1, 0, tzinfo=UTC), "We are open."),
+            (datetime(2026, 11, 30, 10, 0, tzinfo=UTC), "We are closed."),
+            (datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "We are open."),
+        ]
+    ):
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        assert incoming(twilio, CallSid=f"CA{n:032d}").find("Say").text == heard
+
+
 @pytest.fixture
 def voicemail_flow(db):
     return import_flow(

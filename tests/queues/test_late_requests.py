@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from queues.models import QueueResult, QueueVisit
 from tests.conftest import call_fields
-from tests.factories import autocommit_queries
+from tests.factories import kept_queries
 
 from .conftest import CALLER, post_connect, post_exit, post_wait, twiml, verbs
 
@@ -17,9 +17,9 @@ def test_a_wait_request_after_the_hang_up_opens_no_second_visit(
     twilio, queue, django_assert_num_queries
 ):
     post_exit(twilio, queue, result="hangup", queue_time=2)
-    # the call upsert with the event (one statement on PostgreSQL), the latest visit
-    # (autocommit; the queue is kept in memory for this configuration)
-    with django_assert_num_queries(autocommit_queries(3)):
+    # the call upsert with the event and the latest visit (one statement on PostgreSQL;
+    # autocommit; the queue is kept in memory for this configuration)
+    with django_assert_num_queries(kept_queries(3)):
         root = twiml(post_wait(twilio, queue, queue_time=3, position=1))
     assert [verb[0] for verb in verbs(root)] == ["Pause"]  # nothing announced
     assert visits() == [(1, QueueResult.HANGUP)]

@@ -68,6 +68,18 @@ def test_a_webhook_keeps_the_security_headers(twilio, demo):
     assert "Permissions-Policy" in response
 
 
+def test_a_webhooks_content_security_policy_is_the_one_csp_middleware_writes(twilio, demo, rf):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    expected = CSPMiddleware(lambda request: HttpResponse("<Response/>"))(rf.post("/x"))
+
+    response = incoming(twilio)
+
+    assert response["Content-Security-Policy"] == expected["Content-Security-Policy"]
+    assert "Content-Security-Policy-Report-Only" not in response
+
+
 def test_a_webhook_answer_is_sized_so_its_connection_can_be_reused(twilio, demo):
     response = incoming(twilio)
 

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
-from ivr.models import Step
+from ivr.models import CallPathEntry, Step
 from ivr.services import flow_touch
 from queues.models import Queue, QueueVisit
 from telephony import configcache
@@ -40,16 +40,27 @@ def _config_token(db):
     configcache.config_changed()
 
 
-# Incoming, gather, no-input, the wait loop, a bridged caller's exit, a status callback that ends
-# nothing: the leg's upsert with the raw event, and the view's one statement. On PostgreSQL
-# the raw event is stored by the upsert's own statement (a data-modifying WITH); SQLite has
-# no such WITH, so there it is one INSERT more, just after the upsert.
+# A bridged caller's exit, a status callback that ends nothing, and a flow step or the wait loop
+# when this process does not keep what they need for the current configuration: the leg's upsert
+# with the raw event, and the view's one statement. On PostgreSQL the raw event is stored by the
+# upsert's own statement (a data-modifying WITH); SQLite has no such WITH, so there it is one
+# INSERT more, just after the upsert.
 HOT_POSTGRESQL = 2
 HOT_SQLITE = 3
+# Incoming, gather, no-input with their answer kept for the current configuration, and the wait
+# loop with the queue kept: the call path entries go with the upsert's statement (conditioned on
+# the token), the wait loop's visit is read by it. SQLite: the upsert, the event, the path
+# entries or the visit read, one statement each.
+KEPT_POSTGRESQL = 1
+KEPT_SQLITE = 3
 
 
 def hot() -> int:
     return HOT_POSTGRESQL if connection.vendor == "postgresql" else HOT_SQLITE
+
+
+def kept() -> int:
+    return KEPT_POSTGRESQL if connection.vendor == "postgresql" else KEPT_SQLITE
 
 
 def assert_leg_and_event_first(sql):
@@ -57,10 +68,20 @@ def assert_leg_and_event_first(sql):
     if connection.vendor == "postgresql":
         assert sql[0].startswith("WITH webhook_event AS (INSERT INTO telephony_webhookevent")
         assert "INSERT INTO telephony_call" in sql[0] and "ON CONFLICT" in sql[0]
+        first = 1
     else:
         assert "INSERT INTO telephony_call" in sql[0] and "ON CONFLICT" in sql[0]
         assert sql[1].startswith("INSERT INTO telephony_webhookevent")
-    assert not any("telephony_webhookevent" in statement for statement in sql[hot() - 1 :])
+        first = 2
+    assert not any("telephony_webhookevent" in statement for statement in sql[first:])
+
+
+def path_of(call_sid=CALLER_SID):
+    return list(
+        CallPathEntry.objects.filter(call__sid=call_sid)
+        .order_by("id")
+        .values_list("step_name", "kind", "outcome", "digits")
+    )
 
 
 # Connect and the agent's dial action run in one transaction with the agent's presence
@@ -94,28 +115,57 @@ def _in_the_queue(twilio, queue):
     post_wait(twilio, queue, queue_time=5)
 
 
-def test_an_incoming_call_costs_two_round_trips_with_the_raw_event(twilio, demo):
-    incoming(twilio, call_sid="CA" + "9" * 32)  # this process reads the flow once
+def test_an_incoming_call_costs_one_round_trip_with_the_raw_event_and_its_path(twilio, demo):
+    first = incoming(twilio, call_sid="CA" + "9" * 32)  # this process renders the answer once
 
     response, sql = round_trips(lambda: incoming(twilio))
 
     assert response.status_code == 200
-    assert len(sql) == hot(), "\n".join(s[:160] for s in sql)
+    assert response.content == first.content  # the answer kept, byte for byte
+    assert len(sql) == kept(), "\n".join(s[:160] for s in sql)
     assert_leg_and_event_first(sql)
     assert "ivr_callpathentry" in sql[-1]
     assert not any(statement in ("BEGIN", "COMMIT") for statement in sql)  # autocommit
     event = WebhookEvent.objects.get(call_sid=CALLER_SID)
     assert (event.outcome, event.response_status, event.error) == ("processed", 200, "")
     assert event.fields["To"] == "+815012345678"
+    assert path_of() == path_of("CA" + "9" * 32) == [("main-menu", "menu", "entered", "")]
 
 
-def test_a_menu_key_and_a_silent_menu_cost_two_round_trips(twilio, demo):
+def test_an_answer_kept_for_an_old_configuration_is_rendered_again(twilio, demo):
+    """Another process changed the flow: the answer this process kept is for the old token.
+    Its path entries, conditioned on that token, are not stored; the view renders the new flow
+    and stores its own."""
+    incoming(twilio, call_sid="CA" + "9" * 32)
+    old = incoming(twilio, call_sid="CA" + "8" * 32)
+    menu = _menu()
+    with connection.cursor() as cursor:  # no model save: no signal in this process
+        cursor.execute("UPDATE ivr_step SET name = %s WHERE id = %s", ["welcome", menu.pk])
+        cursor.execute("UPDATE ivr_flow SET version = version + 1 WHERE id = %s", [menu.flow_id])
+        cursor.execute("UPDATE telephony_configversion SET token = %s WHERE id = 1", ["c" * 32])
+
+    response, sql = round_trips(lambda: incoming(twilio))
+
+    assert response.status_code == 200
+    assert len(sql) > kept(), "\n".join(s[:160] for s in sql)  # rendered again
+    assert path_of() == [("welcome", "menu", "entered", "")]  # once, the new flow's
+    assert response.content == old.content  # the document does not show the step's name
+    event = WebhookEvent.objects.get(call_sid=CALLER_SID)
+    assert (event.outcome, event.response_status, event.error) == ("processed", 200, "")
+    # The new answer is kept in turn.
+    _, sql = round_trips(lambda: incoming(twilio, call_sid="CA" + "7" * 32))
+    assert len(sql) == kept()
+    assert path_of("CA" + "7" * 32) == [("welcome", "menu", "entered", "")]
+
+
+def test_a_menu_key_and_a_silent_menu_cost_one_round_trip(twilio, demo):
     menu = _menu()
     gather = reverse("ivr:gather", kwargs={"flow_id": menu.flow_id, "step_id": menu.id})
     no_input = reverse("ivr:no-input", kwargs={"flow_id": menu.flow_id, "step_id": menu.id})
-    earlier = "CA" + "9" * 32  # an earlier caller: this process has read the flow and queue
+    earlier = "CA" + "9" * 32  # an earlier caller: this process has kept the answers
     incoming(twilio, call_sid=earlier)
     twilio.post(gather, call_fields(earlier, Digits="1", CallStatus="in-progress"))
+    twilio.post(no_input, call_fields(earlier, CallStatus="in-progress"))
     incoming(twilio)
 
     response, sql = round_trips(
@@ -123,28 +173,72 @@ def test_a_menu_key_and_a_silent_menu_cost_two_round_trips(twilio, demo):
     )
     assert response.status_code == 200
     assert "Enqueue" in verbs(twiml(response))
-    assert len(sql) == hot(), "\n".join(s[:160] for s in sql)
+    assert len(sql) == kept(), "\n".join(s[:160] for s in sql)
     assert_leg_and_event_first(sql)
 
     response, sql = round_trips(
         lambda: twilio.post(no_input, call_fields(CALLER_SID, CallStatus="in-progress"))
     )
     assert response.status_code == 200
-    assert len(sql) <= hot(), "\n".join(s[:160] for s in sql)
+    assert len(sql) == kept(), "\n".join(s[:160] for s in sql)
     assert_leg_and_event_first(sql)
+    assert (
+        path_of()
+        == path_of(earlier)
+        == [
+            ("main-menu", "menu", "entered", ""),
+            ("main-menu", "menu", "valid", "1"),
+            ("to-operator", "say", "entered", ""),
+            ("support-queue", "queue", "entered", ""),
+            ("main-menu", "menu", "no-input", ""),
+            ("support-queue", "queue", "entered", ""),
+        ]
+    )
 
 
-def test_the_wait_loop_costs_two_round_trips(twilio, demo):
+def test_a_key_no_menu_offers_is_rendered_at_each_request(twilio, demo):
+    """Keys a caller chooses could be anything: only the menu's own are kept."""
+    menu = _menu()
+    gather = reverse("ivr:gather", kwargs={"flow_id": menu.flow_id, "step_id": menu.id})
+    incoming(twilio)
+    fields = call_fields(CALLER_SID, Digits="7", CallStatus="in-progress")
+    first = twilio.post(gather, fields)
+
+    response, sql = round_trips(lambda: twilio.post(gather, fields))
+
+    assert response.content == first.content
+    assert "Gather" in verbs(twiml(response))
+    assert len(sql) == hot()
+    assert path_of()[-2:] == [("main-menu", "menu", "invalid", "7")] * 2
+
+
+def test_the_wait_loop_costs_one_round_trip(twilio, demo):
     queue = Queue.objects.get(slug="support")
     _in_the_queue(twilio, queue)
 
     response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=10))
 
     assert response.status_code == 200
-    assert len(sql) == hot(), "\n".join(s[:160] for s in sql)
+    assert len(sql) == kept(), "\n".join(s[:160] for s in sql)
     assert_leg_and_event_first(sql)
-    assert sql[-1].startswith("SELECT") and "queues_queuevisit" in sql[-1]  # the visit read
+    assert "queues_queuevisit" in sql[-1]  # the visit read (by the upsert on PostgreSQL)
     assert not any(statement in ("BEGIN", "COMMIT") for statement in sql)
+
+
+def test_the_wait_loop_reads_the_visit_again_when_the_configuration_changed(twilio, demo):
+    queue = Queue.objects.get(slug="support")
+    _in_the_queue(twilio, queue)
+    due = queue.announce_every_seconds
+    with connection.cursor() as cursor:  # another process saved something
+        cursor.execute("UPDATE telephony_configversion SET token = %s WHERE id = 1", ["d" * 32])
+
+    response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=due, position=2))
+
+    assert "Say" in verbs(twiml(response))  # announced: the visit read again, as it is
+    assert sum(s.startswith("SELECT") and "queues_queuevisit" in s for s in sql) == 1
+    assert QueueVisit.objects.get().announced_at_queue_time == due
+    again = twiml(post_wait(twilio, queue, queue_time=due, position=2))
+    assert "Say" not in verbs(again)
 
 
 def test_an_announcement_in_the_wait_loop_is_one_compare_and_set_update(twilio, demo):
@@ -155,7 +249,7 @@ def test_an_announcement_in_the_wait_loop_is_one_compare_and_set_update(twilio, 
     response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=due, position=2))
 
     assert "Say" in verbs(twiml(response))
-    assert len(sql) == hot() + 1, sql
+    assert len(sql) == kept() + 1, sql
     assert QueueVisit.objects.get().announced_at_queue_time == due
     # A copy of the same request a moment later announces nothing again.
     again = twiml(post_wait(twilio, queue, queue_time=due, position=2))
@@ -330,4 +424,4 @@ def test_a_callback_offer_in_the_wait_loop_reads_the_callback_hours_from_memory(
     response, sql = round_trips(lambda: post_wait(twilio, queue, queue_time=later, position=2))
 
     assert "Gather" in verbs(twiml(response))  # the callback offer
-    assert len(sql) == hot() + 1, "\n".join(s[:160] for s in sql)
+    assert len(sql) == kept() + 1, "\n".join(s[:160] for s in sql)
