@@ -34,16 +34,21 @@ def migrated(tmp_path):
     return path, env
 
 
-def test_the_worker_command_runs_tasks_and_stops_on_sigterm(migrated):
-    path, env = migrated
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--interval", "0.1"],
+def start_worker(env, *options):
+    """`manage.py worker` in a process of its own, its output readable line by line."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.1", *options],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_the_worker_command_runs_tasks_and_stops_on_sigterm(migrated):
+    path, env = migrated
+    worker = start_worker(env)
     try:
         lines = [worker.stdout.readline() for _ in range(3)]
         assert any("Worker started" in line for line in lines), lines
@@ -78,14 +83,7 @@ def test_a_worker_with_threads_runs_tasks_at_once_and_finishes_them_on_sigterm(m
     code = "from tests.routing.worker_tasks import hold; [hold.enqueue(1.5) for _ in range(3)]"
     done = manage_py("shell", "-c", code, env=env)
     assert done.returncode == 0, done.stderr
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--interval", "0.1", "--threads", "3"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(env, "--threads", "3")
     held = "select status from django_tasks_database_dbtaskresult where task_path like '%.hold'"
     try:
         lines = [worker.stdout.readline() for _ in range(3)]
