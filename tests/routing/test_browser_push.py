@@ -107,7 +107,7 @@ def a_caller_presses_1_and_the_desk_accepts(browser, local_twilio, desk):
     call = phone.locator(".phone-call").first
     expect(call.locator(".state")).to_have_attribute("data-state", "menu", timeout=WAIT)
     call.locator("[data-key='1']").click()
-    expect(desk.locator("#incoming")).to_be_visible(timeout=WAIT)
+    expect(desk.locator("#incoming-offer")).to_be_visible(timeout=WAIT)
     desk.click("#accept-btn")
     expect(desk.locator("#call-panel")).to_be_visible(timeout=WAIT)
     return phone, call
