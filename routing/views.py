@@ -12,7 +12,6 @@ from twilio.twiml.voice_response import VoiceResponse
 from agents.views import agent_api
 from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
-from telephony.services import call_record_status_callback
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -92,12 +91,9 @@ def offer_answer(request, offer_id):
     return _agent_into_bridge(request, bridge)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"))
+@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
 def offer_status(request, offer_id):
     """Status callback of the agent's leg: a ring that ended unanswered ends its offer."""
-    call_record_status_callback(
-        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
-    )
     status = request.POST["CallStatus"]
     if status in services.RING_END_OUTCOMES:
         services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
@@ -303,16 +299,13 @@ def transfer_agent_answer(request, transfer_id):
     return _agent_into_bridge(request, bridge)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"))
+@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
 def transfer_agent_status(request, transfer_id):
     """Status callback of a transfer's ring, a consulted colleague's leg or an outside number
     added to the call (a colleague's presence follows their leg; a third party who answered is
     in the bridge; a ring that ended unanswered ends its attempt and its offer)."""
     from .control import third_party_status
 
-    call_record_status_callback(
-        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
-    )
     third_party_status(
         transfer_id=transfer_id,
         call_sid=request.POST["CallSid"],
@@ -507,12 +500,9 @@ def callback_conference_event(request, callback_id):
     return HttpResponse(status=204)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"))
+@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
 def callback_status(request, callback_id):
     """Status callback of the customer's leg: not reached → retried later, or failed."""
-    call_record_status_callback(
-        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
-    )
     callbacks.callback_customer_status(
         callback_id=callback_id,
         status=request.POST["CallStatus"],
@@ -667,14 +657,11 @@ def monitor_leave(request):
     return JsonResponse({"monitoring": None})
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"))
+@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
 def monitoring_status(request, monitoring_id):
     """Status callback of a supervisor's monitoring leg: answered, or gone."""
     from .supervision import monitoring_leg_status
 
-    call_record_status_callback(
-        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
-    )
     monitoring_leg_status(
         monitoring_id=monitoring_id,
         call_sid=request.POST["CallSid"],

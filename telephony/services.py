@@ -195,6 +195,61 @@ _UPSERT_WITH_EVENT_SQL = (
 )
 
 
+# A status callback kept once per (leg, SequenceNumber) (CallStatusEvent): on PostgreSQL by the
+# leg's statement too, one more data-modifying WITH that reads the leg's id; SQLite has none, so
+# there it is its own INSERT after the upsert and the event. ON CONFLICT DO NOTHING: a copy of a
+# callback adds nothing.
+_STATUS_EVENT_FIELDS = [
+    CallStatusEvent._meta.get_field(name)
+    for name in ("sequence_number", "status", "timestamp", "duration_seconds")
+]
+_STATUS_EVENT_INSERT = (
+    f"INSERT INTO {CallStatusEvent._meta.db_table}"
+    f" ({CallStatusEvent._meta.get_field('call').column},"
+    f" {', '.join(field.column for field in _STATUS_EVENT_FIELDS)})"
+)
+_STATUS_EVENT_CONFLICT = " ON CONFLICT (call_id, sequence_number) DO NOTHING"
+
+
+@functools.cache
+def _upsert_status_sql() -> str:
+    """The upsert, the raw event and the status callback's row in one statement (PostgreSQL)."""
+    values = ", ".join(
+        f"CAST(%(s{index})s AS {field.cast_db_type(connection)})"
+        for index, field in enumerate(_STATUS_EVENT_FIELDS)
+    )
+    return (
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_UPSERT_SQL}),"
+        f" status_event AS ({_STATUS_EVENT_INSERT} SELECT leg.id, {values} FROM leg"
+        f"{_STATUS_EVENT_CONFLICT}) SELECT leg.*, (SELECT id FROM webhook_event) FROM leg"
+    )
+
+
+_STATUS_EVENT_SQLITE = (
+    f"{_STATUS_EVENT_INSERT} VALUES (%(call_id)s,"
+    f" {', '.join(f'%(s{index})s' for index in range(len(_STATUS_EVENT_FIELDS)))})"
+    f"{_STATUS_EVENT_CONFLICT}"
+)
+
+
+def _status_event_values(params, now: datetime, db) -> dict | None:
+    """The status callback's CallStatusEvent values; None without a SequenceNumber (nothing to
+    tell copies apart by: the status ladder alone keeps it safe)."""
+    sequence = parse_int_field(params, "SequenceNumber")
+    if sequence is None:
+        return None
+    values = (
+        sequence,
+        params.get("CallStatus", ""),
+        parse_timestamp(params, default=now),
+        parse_int_field(params, "CallDuration"),
+    )
+    return {
+        f"s{index}": field.get_db_prep_save(value, db)
+        for index, (field, value) in enumerate(zip(_STATUS_EVENT_FIELDS, values, strict=True))
+    }
+
+
 @dataclass(frozen=True)
 class AttachedRows:
     """Rows of a higher app that belong to the leg a webhook names, stored with the leg's upsert
@@ -335,6 +390,7 @@ def call_upsert_from_webhook(
     event: dict | None = None,
     attached: AttachedRows | None = None,
     read: AttachedRead | None = None,
+    status_event: bool = False,
 ) -> Call:
     """Create or update the leg named by CallSid; its status only ever moves forward. One
     statement; the configuration token read with it is kept on the leg as ``config_token``.
@@ -344,7 +400,9 @@ def call_upsert_from_webhook(
     ``webhook_event_id`` on the leg (else None). ``attached`` rows are stored with the leg
     when the token read is theirs; ``attached_stored`` on the leg says whether they were. With
     ``event``, ``read`` is read by the same statement on PostgreSQL (``attached_read`` on the
-    leg; None where it was not read).
+    leg; None where it was not read). ``status_event``: the request is a status callback, kept
+    once per (leg, SequenceNumber) as a CallStatusEvent (by the same statement on PostgreSQL
+    when ``event`` is given; a copy adds nothing).
     Nothing is written when the request is malformed (MalformedWebhook is raised before any
     statement)."""
     sid = params["CallSid"]
@@ -390,9 +448,15 @@ def call_upsert_from_webhook(
             for offset in range(1, len(_STATUS_ORDER) + 1)
         },
     )
+    status_values = _status_event_values(params, now, db) if status_event else None
     event_id, attached_stored, attached_read = None, False, None
     with db.cursor() as cursor:
-        if read is not None and event is not None and db.vendor == "postgresql":
+        if status_values is not None and event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db), **status_values)
+            cursor.execute(_upsert_status_sql(), values)
+            row = cursor.fetchone()
+            event_id, status_values = row[-1], None
+        elif read is not None and event is not None and db.vendor == "postgresql":
             values.update(_event_values(event, db))
             values.update(
                 (f"r{i}", read.model._meta.get_field(name).get_db_prep_save(value, db))
@@ -432,6 +496,8 @@ def call_upsert_from_webhook(
             if attached is not None and attached.rows and row[-1] == attached.token:
                 _attached_insert(cursor, attached, row[0], db)
                 attached_stored = True
+        if status_values is not None:
+            cursor.execute(_STATUS_EVENT_SQLITE, {"call_id": row[0], **status_values})
     call = _call_from_row(row)
     call.webhook_event_id = event_id
     call.attached_stored = attached_stored
@@ -479,41 +545,11 @@ def _call_apply(*, call: Call, params, now: datetime) -> list[str]:
 
 
 def status_fields_check(params) -> None:
-    """Raises MalformedWebhook for any field of a status callback call_record_status_callback
-    refuses (checked before anything is written)."""
+    """Raises MalformedWebhook for any field of a status callback the leg's upsert would refuse
+    (checked before anything is written)."""
     parse_int_field(params, "SequenceNumber")
     parse_int_field(params, "CallDuration")
     parse_timestamp(params, default=datetime.now(UTC))
-
-
-def call_record_status_callback(*, call: Call, params, now: datetime) -> bool:
-    """Keep one status callback per (CallSid, SequenceNumber). Returns False for a duplicate."""
-    sequence = parse_int_field(params, "SequenceNumber")
-    if sequence is None:
-        # Without a SequenceNumber there is nothing to de-duplicate on; the ladder keeps it safe.
-        return True
-    # One statement: INSERT … ON CONFLICT DO NOTHING RETURNING gives a row only when inserted.
-    fields = {
-        "call_id": call.pk,
-        "sequence_number": sequence,
-        "status": params.get("CallStatus", ""),
-        "timestamp": parse_timestamp(params, default=now),
-        "duration_seconds": parse_int_field(params, "CallDuration"),
-    }
-    meta = CallStatusEvent._meta
-    values = {
-        name: meta.get_field(name).get_db_prep_save(value, connection)
-        for name, value in fields.items()
-    }
-    columns = ", ".join(meta.get_field(name).column for name in fields)
-    placeholders = ", ".join(f"%({name})s" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({placeholders})"
-            " ON CONFLICT (call_id, sequence_number) DO NOTHING RETURNING id",
-            values,
-        )
-        return cursor.fetchone() is not None
 
 
 def webhook_events_purge(*, before: datetime, batch_size: int = 5000) -> int:

@@ -3,7 +3,7 @@ import logging
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from .services import call_record_status_callback, status_fields_check
+from .services import status_fields_check
 from .twiml import apology, twiml_response
 from .webhooks import public_url, signature_is_valid, twilio_webhook
 
@@ -18,12 +18,14 @@ def voice_incoming(request):
 
 
 @twilio_webhook(
-    required=("CallSid", "CallStatus"), atomic=False, check=status_fields_check, answers=204
+    required=("CallSid", "CallStatus"),
+    atomic=False,
+    check=status_fields_check,
+    answers=204,
+    status_callback=True,
 )
 def voice_status(request):
-    call_record_status_callback(
-        call=request.twilio_call, params=request.POST, now=request.twilio_received_at
-    )
+    # The leg's upsert moved its status and kept the callback (status_callback=True).
     return HttpResponse(status=204)
 
 

@@ -3,9 +3,9 @@
 A request is screened (method 405, signature 403, malformed or missing fields 400), then its
 view runs in one transaction with the upsert of the call leg it names. Whatever happens, the
 request is stored once as a WebhookEvent: with the view's effect when it succeeded, on its own
-when it was refused or the view failed (the effect rolled back). A view that runs in autocommit
-(``atomic=False``) has its event written by the leg's upsert itself, before the view runs, and
-updated only when the answer is not the usual 200 (docs/architecture.md §7).
+when it was refused or the view failed (the effect rolled back). A request naming a call has its
+event written by the leg's upsert itself, before the view runs, and updated only when the answer
+is not the usual one (docs/architecture.md §7).
 """
 
 import functools
@@ -222,13 +222,19 @@ def _upsert(
     event: dict | None = None,
     attached: AttachedRows | None = None,
     read: AttachedRead | None = None,
+    status_event: bool = False,
 ) -> int | None:
     """Upsert the leg the request names; with ``event``, its raw request is stored with it (and
     ``attached`` rows when the configuration token is theirs; ``read`` read with it). Returns
     the stored event's id (None when none was stored)."""
     if "CallSid" in request.POST:
         call = call_upsert_from_webhook(
-            params=request.POST, now=received_at, event=event, attached=attached, read=read
+            params=request.POST,
+            now=received_at,
+            event=event,
+            attached=attached,
+            read=read,
+            status_event=status_event,
         )
         request.twilio_call = call
         request.twilio_config_token = call.config_token
@@ -254,6 +260,7 @@ def twilio_webhook(
     answers=200,
     prepare=None,
     read=None,
+    status_callback=False,
 ):
     """Guard a Twilio webhook view.
 
@@ -263,7 +270,9 @@ def twilio_webhook(
     invalid, 400, for MalformedWebhook), and Twilio hears ``on_error()`` (the apology;
     documents with fewer allowed verbs pass their own).
 
-    ``atomic=True``: the upsert, the view and the stored WebhookEvent are one transaction.
+    ``atomic=True``: the upsert, the view and the stored WebhookEvent are one transaction; the
+    event is written by the upsert's statement (PostgreSQL), and stored again on its own when
+    the view fails and the transaction is rolled back.
     ``atomic=False`` is for the hot webhooks whose view writes at most one statement, or
     statements each of which stands on its own (docs/architecture.md §7):
     the upsert, the view's statements and the event insert each commit on their own, with no
@@ -288,6 +297,10 @@ def twilio_webhook(
     trip on PostgreSQL); else the view runs as usual. ``read(request)``, likewise before the
     upsert and without a query, names a row the upsert's statement reads too (an AttachedRead,
     or None): the view finds it as ``request.twilio_call.attached_read`` (PostgreSQL).
+
+    ``status_callback=True``: the request is a call's status callback, kept once per (CallSid,
+    SequenceNumber) as a CallStatusEvent by the leg's upsert (the same statement on
+    PostgreSQL); pass ``check=status_fields_check`` or refuse its fields in the view.
     """
 
     # What the event stored with the leg says until the view's answer says otherwise.
@@ -307,8 +320,9 @@ def twilio_webhook(
             if verdict is None:
                 request.twilio_received_at = received_at
                 in_transaction = atomic or _needs_transaction(request)
-                # In autocommit the raw event is written by the upsert's statement, before the
-                # view runs, as processed with 200; a different answer or a failure updates it.
+                # The raw event is written by the upsert's statement, before the view runs, as
+                # processed with the usual answer; a different answer or a failure updates it
+                # (in a transaction, a failure rolls it back: it is stored again below).
                 event_id = None
                 try:
                     if check is not None:
@@ -320,11 +334,10 @@ def twilio_webhook(
                         event_id = _upsert(
                             request,
                             received_at,
-                            event=None
-                            if in_transaction
-                            else _event(request, url, received_at, usual),
+                            event=_event(request, url, received_at, usual),
                             attached=prepared.rows if prepared is not None else None,
                             read=read(request) if read is not None and not in_transaction else None,
+                            status_event=status_callback,
                         )
                         if prepared is not None and _prepared_stands(
                             getattr(request, "twilio_call", None), prepared
@@ -345,7 +358,7 @@ def twilio_webhook(
                         twiml_response(on_error()),
                         traceback.format_exc(),
                     )
-                if event_id is not None:
+                if event_id is not None and not in_transaction:
                     # Autocommit: the event stored with the leg stays, and says what happened.
                     return _settle(event_id, verdict, answers)
             # Refused, or the view's effect was rolled back: the request is kept on its own.
