@@ -12,6 +12,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from agents.views import agent_api
 from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
+from telephony.models import FINAL_STATUSES
+from telephony.services import status_fields_check
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -91,13 +93,23 @@ def offer_answer(request, offer_id):
     return _agent_into_bridge(request, bridge)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
+@twilio_webhook(
+    required=("CallSid", "CallStatus"),
+    atomic=False,
+    check=status_fields_check,
+    answers=204,
+    status_callback=True,
+)
 def offer_status(request, offer_id):
-    """Status callback of the agent's leg: a ring that ended unanswered ends its offer."""
+    """Status callback of the agent's leg: a ring that ended unanswered ends its offer.
+
+    Three of a ring's four callbacks (initiated, ringing, answered) change nothing but the leg:
+    they run in autocommit, one statement on PostgreSQL. A final status gets its transaction
+    from the decorator, and only a final status writes here."""
     status = request.POST["CallStatus"]
     if status in services.RING_END_OUTCOMES:
         services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
-    if request.twilio_call.is_final:
+    if status in FINAL_STATUSES:
         callbacks.callback_agent_leg_ended(
             offer_id=offer_id, call=request.twilio_call, now=request.twilio_received_at
         )

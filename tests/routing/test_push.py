@@ -10,7 +10,8 @@ from agents.models import Agent, AgentStatus, Customer
 from agents.services import agent_choose_status, agent_report_device
 from queues.models import Queue, QueueResult, QueueVisit
 from routing.models import Offer, OfferOutcome
-from tests.factories import new_sid, twiml, verb_details
+from telephony.models import Call, CallStatusEvent
+from tests.factories import OWN_INSERT, new_sid, twiml, verb_details
 
 from .helpers import (
     agent_answers,
@@ -174,6 +175,34 @@ def test_ring_timeout_moves_the_caller_to_the_next_agent_and_the_first_to_missed
     third = ready_agent(django_user_model, "third", support)
     work()
     assert only_open_offer(agent=third).visit.call.sid == early
+
+
+def test_a_rings_callbacks_before_its_end_change_only_the_leg_in_one_statement(
+    twilio, rest, support, django_user_model, django_assert_num_queries
+):
+    ready_agent(django_user_model, "agent1", support)
+    caller_waits(twilio, support, new_sid())
+    work()
+    offer = Offer.objects.select_related("visit__call", "agent").get(outcome=OfferOutcome.OPEN)
+
+    for sequence, status in enumerate(("initiated", "ringing"), start=1):
+        # Autocommit: the leg with the raw event and the status event (PostgreSQL: one
+        # statement; SQLite: one each); no transaction, nothing of routing's.
+        with django_assert_num_queries(1 + 2 * OWN_INSERT):
+            assert ring_ends(twilio, offer, status, sequence=sequence).status_code == 204
+
+    offer.refresh_from_db()
+    assert offer.outcome == OfferOutcome.OPEN
+    assert Call.objects.get(sid=offer.agent_call_sid).status == "ringing"
+    assert list(
+        CallStatusEvent.objects.filter(call__sid=offer.agent_call_sid).values_list(
+            "sequence_number", "status"
+        )
+    ) == [(1, "initiated"), (2, "ringing")]
+    # The final one still ends the offer, in its transaction.
+    assert ring_ends(twilio, offer, "no-answer", sequence=3).status_code == 204
+    offer.refresh_from_db()
+    assert offer.outcome == OfferOutcome.MISSED
 
 
 def test_the_missed_state_clears_itself_after_the_queue_setting(
