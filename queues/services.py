@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -54,12 +54,41 @@ def _visit_create(
     visit = QueueVisit(
         queue=queue, call=call, entry=entry, entered_at=entered_at, queue_sid=queue_sid, **fields
     )
-    try:
-        with transaction.atomic():
-            visit.save(force_insert=True)
-    except IntegrityError:
+    if not _visit_insert(visit):
         return QueueVisit.objects.get(queue=queue, call=call, entry=entry), False
     return visit, True
+
+
+_INSERT_FIELDS = [field for field in QueueVisit._meta.concrete_fields if not field.primary_key]
+_VISIT_INSERT_SQL = (
+    f"INSERT INTO {QueueVisit._meta.db_table}"
+    f" ({', '.join(field.column for field in _INSERT_FIELDS)})"
+    f" VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))})"
+    # visit_call_queue_entry_uniq: a concurrent copy of the request opened this entry first.
+    " ON CONFLICT (call_id, queue_id, entry) DO NOTHING RETURNING id"
+)
+
+
+def _visit_insert(visit: QueueVisit) -> bool:
+    """Insert a new visit in one statement (no savepoint around it, as an INSERT that may fail
+    on the unique entry would need); False, and nothing written, when the entry exists. Its
+    receivers hear of it as of a created visit's save."""
+    db = router.db_for_write(QueueVisit, instance=visit)
+    values = [
+        field.get_db_prep_save(field.pre_save(visit, add=True), connections[db])
+        for field in _INSERT_FIELDS
+    ]
+    with connections[db].cursor() as cursor:
+        cursor.execute(_VISIT_INSERT_SQL, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    visit.pk = row[0]
+    visit._state.adding, visit._state.db = False, db
+    post_save.send(
+        sender=QueueVisit, instance=visit, created=True, update_fields=None, raw=False, using=db
+    )
+    return True
 
 
 def _sid(params, name: str) -> str:
@@ -133,9 +162,15 @@ def visit_record_wait(
     entered_at = _entered_at(now, queue_time)
     if latest is _UNREAD:
         latest = latest_visit(queue=queue, call=call)
+    leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
+    created = False
     if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
         with transaction.atomic():
-            latest = _latest_visit(queue=queue, call=call)
+            if latest is not None:
+                # A stay after one that ended: decided again under that visit's lock. With no
+                # visit at all there is no row to lock; two copies of the first request open
+                # one visit all the same (the unique entry: the second gets the first's).
+                latest = _latest_visit(queue=queue, call=call)
             if _opens_a_visit(latest=latest, call=call, entered_at=entered_at):
                 latest, created = _visit_create(
                     queue=queue,
@@ -144,16 +179,20 @@ def visit_record_wait(
                     entered_at=entered_at,
                     queue_sid=_sid(params, "QueueSid"),
                     caller_priority=caller_priority,
+                    # Nothing was announced on a visit not yet open: the first pass announces,
+                    # written with the row (a copy that finds it open sees it announced).
+                    announced_at_queue_time=None if leaving or position is None else queue_time,
                 )
                 if created:
                     signals.caller_enqueued.send(sender=QueueVisit, visit=latest)
     visit = latest
     waiting = visit is not None and visit.result == QueueResult.WAITING
     last = visit.announced_at_queue_time if visit is not None else None
-    leaving = queue.max_wait_seconds is not None and queue_time >= queue.max_wait_seconds
     due = last is None or queue_time - last >= queue.announce_every_seconds or queue_time < last
     announce = not leaving and position is not None and due and waiting
-    if announce:
+    if created:
+        announce = last is not None
+    elif announce:
         # Compare and set: a copy of this request that announced a moment ago wins.
         announce = bool(
             QueueVisit.objects.filter(pk=visit.pk, announced_at_queue_time=last).update(

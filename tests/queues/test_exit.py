@@ -53,8 +53,8 @@ def test_queue_full_creates_a_refused_visit_and_says_the_message(
 ):
     # call upsert (one statement); queue; messages (first read in this process for this
     # configuration); then the visit's transaction (savepoint): latest visit, visit insert
-    # (savepoint, insert, release), visit update, release; event insert
-    with django_assert_num_queries(autocommit_queries(11)):
+    # (INSERT … ON CONFLICT DO NOTHING), visit update, release; event insert
+    with django_assert_num_queries(autocommit_queries(9)):
         root = twiml(post_exit(twilio, queue, result="queue-full"))
     assert [v[1] for v in verb_details(root)] == ["ただいま大変混み合っております。"]
     visit = QueueVisit.objects.get()

@@ -11,11 +11,11 @@ def test_the_first_request_opens_the_visit_and_announces_the_position(
     twilio, queue, django_assert_num_queries
 ):
     # the call upsert (one statement, autocommit); queue; messages (first read in this process
-    # for this configuration); latest visit; then, to open it, a transaction (savepoint):
-    # latest visit locked; visit insert (savepoint, insert, release); routing's task for the
-    # new caller (push queue); release; the announcement (compare and set); event insert (on
-    # PostgreSQL in the upsert's statement)
-    with django_assert_num_queries(autocommit_queries(13)):
+    # for this configuration); latest visit (none); then, to open it, a transaction
+    # (savepoint): the visit inserted with its first announcement (INSERT … ON CONFLICT DO
+    # NOTHING: no lock, no savepoint of its own); routing's task for the new caller (push
+    # queue); release; event insert (on PostgreSQL in the upsert's statement)
+    with django_assert_num_queries(autocommit_queries(9)):
         root = twiml(post_wait(twilio, queue, queue_time=0, position=3))
     assert verb_details(root) == [
         ("Pause", "", {"length": "3"}),
