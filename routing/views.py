@@ -137,7 +137,7 @@ def bridge_join(request, bridge_id):
     return twiml_response(response)
 
 
-@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
+@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"), answers=204)
 def bridge_conference_event(request, bridge_id):
     """The bridge's conference events: the caller joined (recording queues: caller and agent
     are bridged, recording starts); the caller was put on hold, taken off it, or left (the
@@ -154,7 +154,7 @@ def bridge_conference_event(request, bridge_id):
     return HttpResponse(status=204)
 
 
-@twilio_webhook(required=("RecordingSid", "RecordingStatus"))
+@twilio_webhook(required=("RecordingSid", "RecordingStatus"), answers=204)
 def recording_status(request):
     """A recording's status callback: its duration and final status."""
     recordings.recording_status_record(params=request.POST, now=request.twilio_received_at)
@@ -500,7 +500,7 @@ def callback_answer(request, callback_id):
     return twiml_response(response)
 
 
-@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"))
+@twilio_webhook(required=("ConferenceSid", "StatusCallbackEvent"), answers=204)
 def callback_conference_event(request, callback_id):
     """The callback conference's events (recording queues only): the customer joined the agent;
     recording starts."""
