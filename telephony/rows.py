@@ -3,9 +3,15 @@ that skip the ORM's query building (docs/architecture.md §7): what the ORM woul
 same row, the database's values converted as a query converts them (SQLite's datetimes and
 booleans, for example), at the cost of a tuple and a loop."""
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from datetime import datetime
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 _converters: dict = {}
+# The plain kinds of field whose values prepare() hands over itself (exact types: a subclass
+# may prepare its values its own way).
+_TEXT = (models.CharField, models.TextField)
+_kinds: dict = {}
 
 
 def column_list(model) -> str:
@@ -39,3 +45,32 @@ def _converters_of(model, connection) -> list:
                 found.append((index, [(converter, column) for converter in converters]))
         _converters[key] = found
     return found
+
+
+def prepare(fields, values, connection) -> list:
+    """What ``field.get_db_prep_save(value, connection)`` gives for each field and value, for
+    the parameters of a hot hand-written statement: text given as ``str`` and aware datetimes
+    are handed over as Django would hand them (the text as it is, the datetime through the
+    backend's adapter) without the calls in between; any other field or value goes through
+    ``get_db_prep_save``."""
+    adapt = connection.ops.adapt_datetimefield_value
+    prepared = []
+    for field, value in zip(fields, values, strict=True):
+        kind = _kinds.get(field)
+        if kind is None:
+            kind = _kinds[field] = (
+                "text"
+                if type(field) in _TEXT
+                else "datetime"
+                if type(field) is models.DateTimeField
+                else "other"
+            )
+        if value is None and kind != "other":
+            prepared.append(None)
+        elif kind == "text" and type(value) is str:
+            prepared.append(value)
+        elif kind == "datetime" and isinstance(value, datetime) and value.tzinfo is not None:
+            prepared.append(adapt(value))
+        else:
+            prepared.append(field.get_db_prep_save(value, connection))
+    return prepared

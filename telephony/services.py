@@ -344,8 +344,8 @@ def _attached_json(attached: AttachedRows, db) -> str:
     return json.dumps(
         [
             {
-                field.column: _json_value(field.get_db_prep_save(value, db))
-                for field, value in zip(fields, row, strict=True)
+                field.column: _json_value(value)
+                for field, value in zip(fields, rows.prepare(fields, row, db), strict=True)
             }
             for row in attached.rows
         ]
@@ -370,9 +370,9 @@ def _attached_insert(cursor, attached: AttachedRows, call_id: int, db) -> None:
 
 
 def _event_values(event: dict, db) -> dict:
+    values = [event.get(field.attname, field.get_default()) for field in _EVENT_COLUMNS]
     return {
-        f"e{index}": field.get_db_prep_save(event.get(field.attname, field.get_default()), db)
-        for index, field in enumerate(_EVENT_COLUMNS)
+        f"e{index}": value for index, value in enumerate(rows.prepare(_EVENT_COLUMNS, values, db))
     }
 
 
@@ -429,8 +429,12 @@ def call_upsert_from_webhook(
     db = connections[DEFAULT_DB_ALIAS]
     adapt = db.ops.adapt_datetimefield_value  # what get_db_prep_save does to an aware datetime
     values = {
-        f"v{index}": field.get_db_prep_save(getattr(fresh, field.attname), db)
-        for index, field in enumerate(_UPSERT_COLUMNS)
+        f"v{index}": value
+        for index, value in enumerate(
+            rows.prepare(
+                _UPSERT_COLUMNS, [getattr(fresh, field.attname) for field in _UPSERT_COLUMNS], db
+            )
+        )
     }
     ended_field = Call._meta.get_field("ended_at")
     values.update(
