@@ -90,3 +90,27 @@ def test_a_few_push_routed_calls_keep_every_invariant(local_twilio, worker):
     assert outcome.figures["overlapping offers (agent / caller)"] == (0, 0)
     assert outcome.figures["callers placed / stored"] == (len(placed), len(placed))
     assert outcome.figures["webhook requests answered 2xx but not stored"] == 0
+
+
+def test_callers_a_full_queue_refuses_are_rejected_in_the_report_and_the_truth(
+    local_twilio, worker
+):
+    # The local Twilio's queue holds one caller: with one agent, callers who arrive while
+    # another waits are refused (queue-full). The app counts them rejected, not offered, and the
+    # ground truth must too.
+    local_twilio.runner.call(lambda: local_twilio.emulator.add_queue("support", max_size=1))
+    plan = Plan(rate=3.0, seconds=3, agents=1, answer_after=0.5, talk_seconds=1, seed=3)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    agents = prepare_agents(plan.agents)
+    register_devices(local_twilio.url, agents, plan)
+
+    placed = drive_arrivals(local_twilio.url, plan)
+    report = drain(local_twilio.url, seconds=60)
+    wait_until_settled(seconds=30)
+    outcome = check_invariants(report, since=since, ring_p99_limit=5.0)
+
+    assert placed, "no caller was placed"
+    assert outcome.failures == [], format_outcome(outcome)
+    refused = outcome.figures["ground truth queue results"].get("queue-full", 0)
+    assert refused > 0, format_outcome(outcome)
+    assert outcome.figures["queue report (offered/answered/abandoned/rejected)"][3] == refused
