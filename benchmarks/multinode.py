@@ -559,8 +559,19 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     # A task a killed worker had claimed is handed back to another worker once the lease is over
     # (TASK_LEASE_SECONDS, routing/leases.py); one still running here was not (or the run ended
     # less than the lease plus the reclaim period after the kill).
+    # A live worker may be running a task at this very moment (the periodic sweep): it ends in
+    # milliseconds, where a killed worker's task stays RUNNING; so only a task still running
+    # two seconds later counts.
+    running_ids = set(DBTaskResult.objects.filter(status="RUNNING").values_list("id", flat=True))
+    if running_ids:
+        time.sleep(2)
+        running_ids = set(
+            DBTaskResult.objects.filter(status="RUNNING", id__in=running_ids).values_list(
+                "id", flat=True
+            )
+        )
     running = Counter(
-        DBTaskResult.objects.filter(status="RUNNING").values_list("task_path", flat=True)
+        DBTaskResult.objects.filter(id__in=running_ids).values_list("task_path", flat=True)
     )
     out.figures["tasks left running (claimed by a killed worker)"] = dict(running)
     out.check(not running, f"tasks never finished: {dict(running)}")
