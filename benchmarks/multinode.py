@@ -57,6 +57,8 @@ AGENT_PREFIX = "mn-agent"
 # (without one, other databases' traffic on a shared primary can recycle it first).
 SLOT = "tsunagu_multinode_bench"
 FALLBACK_PATH = "/twilio/voice/fallback"
+# The caller's request once taken out of the queue to an agent (routing:bridge-join).
+JOIN_PATH = re.compile(r"/twilio/routing/bridges/\d+/join")
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -307,6 +309,7 @@ class GroundTruth:
     answered_by: Counter  # agent identity -> callers answered
     raced: list  # (caller CallSid, agent identity): see ground_truth
     cut_off: list  # (caller CallSid, agent identity): see ground_truth
+    join_failed: list  # (caller CallSid, agent identity): see ground_truth
 
 
 def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
@@ -325,6 +328,12 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
       `redirected` (answered, for both reports), and the agent sat alone in the conference.
       The agent is whose softphone the answered leg rang (`agent_legs`, caller CallSid ->
       agent CallSid, from the app's rows), provided that leg joined a conference.
+    - `join_failed`: the same, but the caller's request for the join URL (JOIN_PATH) got no
+      2xx: the node serving it was killed (nginx does not pass a POST already sent on to the
+      other node, and answers 502), Twilio fell back and the fallback's apology hung the caller
+      up. The app had answered the visit when the agent accepted, as Twilio did.
+
+    Any other answered caller who never reached a conference is not explained away.
     """
     truth = [visit for visit in report["visits"] if visit["queue"] == QUEUE]
     results = Counter(visit["result"] for visit in truth)
@@ -346,19 +355,26 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
                 talked[leg["sid"]] = agents_in[0]
     raced = [(sid, identity) for sid, identity in raced if sid not in talked]
     hung_up_by_drain = set(report.get("hung_up_by_drain", ()))
-    cut_off = []
+    join_failures = {
+        sid
+        for sid, _method, url, status in report.get("requests", ())
+        if JOIN_PATH.fullmatch(urlsplit(url).path) and (status is None or not 200 <= status < 300)
+    }
+    cut_off, join_failed = [], []
     for visit in truth:
         sid = visit["call_sid"]
         agent_leg = legs.get(agent_legs.get(sid, ""))
         if (
             visit["result"] in ("redirected", "bridged")
-            and sid in hung_up_by_drain
             and sid not in in_a_conference
             and agent_leg is not None
             and agent_leg["sid"] in in_a_conference
             and agent_leg["to"].startswith("client:")
         ):
-            cut_off.append((sid, agent_leg["to"][len("client:") :]))
+            if sid in hung_up_by_drain:
+                cut_off.append((sid, agent_leg["to"][len("client:") :]))
+            elif sid in join_failures:
+                join_failed.append((sid, agent_leg["to"][len("client:") :]))
     answered = results.get("redirected", 0) + results.get("bridged", 0)
     return GroundTruth(
         results=results,
@@ -370,9 +386,11 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
         },
         answered_by=Counter(talked.values())
         + Counter(identity for _sid, identity in raced)
-        + Counter(identity for _sid, identity in cut_off),
+        + Counter(identity for _sid, identity in cut_off)
+        + Counter(identity for _sid, identity in join_failed),
         raced=raced,
         cut_off=cut_off,
+        join_failed=join_failed,
     )
 
 
@@ -512,6 +530,9 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     out.figures["accepted, caller hung up before the bridge"] = len(truth.raced)
     out.figures["taken out of the queue, hung up by the drain before the conference"] = len(
         truth.cut_off
+    )
+    out.figures["taken out of the queue, join request failed (node killed), fell back"] = len(
+        truth.join_failed
     )
     today = timezone.localdate()
     date_range = metrics.DateRange(start=today - timedelta(days=1), end=today)

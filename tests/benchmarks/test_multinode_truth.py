@@ -18,7 +18,11 @@ def _agent_leg(sid: str, identity: str) -> dict:
     return {"sid": sid, "direction": "outbound-api", "to": f"client:{identity}"}
 
 
-def _report(*, hung_up_by_drain=("CAcut",), cut_joined_alone=False) -> dict:
+def _request(sid: str, path: str, status: int | None) -> list:
+    return [sid, "POST", f"http://127.0.0.1:8700{path}", status]
+
+
+def _report(*, hung_up_by_drain=("CAcut",), cut_joined_alone=False, requests=()) -> dict:
     conferences = [
         # The caller met the agent: counted for the agent by the conference alone.
         {"friendly_name": "visit-1", "started": True, "joined": ["CAagent1", "CAmet"]},
@@ -46,6 +50,7 @@ def _report(*, hung_up_by_drain=("CAcut",), cut_joined_alone=False) -> dict:
         ],
         "conferences": conferences,
         "hung_up_by_drain": list(hung_up_by_drain),
+        "requests": list(requests),
     }
 
 
@@ -84,3 +89,64 @@ def test_a_caller_who_reached_a_conference_is_not_cut_off():
 
     assert truth.cut_off == []
     assert "mn-agent2" not in truth.answered_by
+
+
+def test_a_caller_whose_join_request_failed_was_answered_by_the_agent():
+    # The node serving the caller's join request was killed: nginx answered 502, Twilio fell
+    # back and its apology hung the caller up; the agent sat alone in the conference.
+    failed = [
+        _request("CAcut", "/twilio/routing/bridges/4/join", 502),
+        _request("CAcut", "/twilio/voice/fallback", 200),
+    ]
+    truth = ground_truth(
+        _report(hung_up_by_drain=(), requests=failed), raced=RACED, agent_legs=AGENT_LEGS
+    )
+
+    assert truth.cut_off == []
+    assert truth.join_failed == [("CAcut", "mn-agent2")]
+    assert truth.queue["answered"] == 3
+    assert truth.answered_by == {"mn-agent1": 1, "mn-agent2": 1, "mn-agent3": 1}
+
+
+def test_a_join_request_that_timed_out_failed_too():
+    timed_out = [_request("CAcut", "/twilio/routing/bridges/4/join", None)]
+    truth = ground_truth(
+        _report(hung_up_by_drain=(), requests=timed_out), raced=RACED, agent_legs=AGENT_LEGS
+    )
+
+    assert truth.join_failed == [("CAcut", "mn-agent2")]
+
+
+def test_a_join_request_answered_or_another_request_failing_explains_nothing():
+    requests = [
+        _request("CAcut", "/twilio/routing/bridges/4/join", 200),
+        _request("CAcut", "/twilio/routing/bridges/4/caller-done", 502),
+        _request("CAcut", "/twilio/routing/bridges/4/conference-event", 502),
+    ]
+    truth = ground_truth(
+        _report(hung_up_by_drain=(), requests=requests), raced=RACED, agent_legs=AGENT_LEGS
+    )
+
+    assert truth.join_failed == []
+    assert "mn-agent2" not in truth.answered_by
+
+
+def test_a_caller_whose_join_failed_but_who_reached_a_conference_is_not_counted_twice():
+    failed = [_request("CAcut", "/twilio/routing/bridges/4/join", 502)]
+    truth = ground_truth(
+        _report(hung_up_by_drain=(), cut_joined_alone=True, requests=failed),
+        raced=RACED,
+        agent_legs=AGENT_LEGS,
+    )
+
+    assert truth.join_failed == []
+    assert "mn-agent2" not in truth.answered_by
+
+
+def test_the_drain_is_named_first():
+    failed = [_request("CAcut", "/twilio/routing/bridges/4/join", 502)]
+    truth = ground_truth(_report(requests=failed), raced=RACED, agent_legs=AGENT_LEGS)
+
+    assert truth.cut_off == [("CAcut", "mn-agent2")]
+    assert truth.join_failed == []
+    assert truth.answered_by["mn-agent2"] == 1
