@@ -237,13 +237,25 @@
     loadOffer(c);
   }
 
-  // A call the app pushed to this agent (push routing): who is calling, before accepting.
-  function loadOffer(c) {
+  // A call the app pushed to this agent (push routing): who is calling, before accepting. The
+  // ring can reach the softphone a moment before the app has noted which ring it is (the
+  // answer of calls.create): asked again, a few times, while it still rings.
+  var OFFER_TRIES = 10;
+  var OFFER_RETRY_MS = 500;
+
+  function loadOffer(c, tries) {
     var sid = (c.parameters && c.parameters.CallSid) || "";
     if (!sid || !urls.offerUrl) return;
+    tries = tries || 1;
     request("GET", urls.offerUrl + "?" + new URLSearchParams({ call_sid: sid })).then(function (body) {
       var offer = body.offer;
-      if (!offer || call !== c) return;
+      if (call !== c) return;
+      if (!offer) {
+        if (tries < OFFER_TRIES && !$("incoming").hidden) {
+          setTimeout(function () { loadOffer(c, tries + 1); }, OFFER_RETRY_MS);
+        }
+        return;
+      }
       c.offer = offer;
       clearMessage("offer");
       $("offer-customer").textContent = offer.customer ? offer.customer.name : T.unknownCustomer;
