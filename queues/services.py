@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from telephony import rows
 from telephony.client import get_client, twilio_is_configured
 from telephony.models import Call
 from telephony.services import MalformedWebhook, parse_int_field
@@ -93,10 +94,11 @@ def _visit_insert(visit: QueueVisit) -> bool:
     on the unique entry would need); False, and nothing written, when the entry exists. Its
     receivers hear of it as of a created visit's save."""
     db = router.db_for_write(QueueVisit, instance=visit)
-    values = [
-        field.get_db_prep_save(field.pre_save(visit, add=True), connections[db])
-        for field in _INSERT_FIELDS
-    ]
+    values = rows.prepare(
+        _INSERT_FIELDS,
+        [field.pre_save(visit, add=True) for field in _INSERT_FIELDS],
+        connections[db],
+    )
     with connections[db].cursor() as cursor:
         cursor.execute(_VISIT_INSERT_SQL, values)
         row = cursor.fetchone()

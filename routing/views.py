@@ -13,7 +13,6 @@ from agents.views import agent_api
 from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
 from telephony.models import FINAL_STATUSES
-from telephony.services import status_fields_check
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
@@ -93,13 +92,7 @@ def offer_answer(request, offer_id):
     return _agent_into_bridge(request, bridge)
 
 
-@twilio_webhook(
-    required=("CallSid", "CallStatus"),
-    atomic=False,
-    check=status_fields_check,
-    answers=204,
-    status_callback=True,
-)
+@twilio_webhook(atomic=False, answers=204, status_callback=True)
 def offer_status(request, offer_id):
     """Status callback of the agent's leg: a ring that ended unanswered ends its offer.
 
@@ -311,7 +304,7 @@ def transfer_agent_answer(request, transfer_id):
     return _agent_into_bridge(request, bridge)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
+@twilio_webhook(answers=204, status_callback=True)
 def transfer_agent_status(request, transfer_id):
     """Status callback of a transfer's ring, a consulted colleague's leg or an outside number
     added to the call (a colleague's presence follows their leg; a third party who answered is
@@ -512,7 +505,7 @@ def callback_conference_event(request, callback_id):
     return HttpResponse(status=204)
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
+@twilio_webhook(answers=204, status_callback=True)
 def callback_status(request, callback_id):
     """Status callback of the customer's leg: not reached → retried later, or failed."""
     callbacks.callback_customer_status(
@@ -669,7 +662,7 @@ def monitor_leave(request):
     return JsonResponse({"monitoring": None})
 
 
-@twilio_webhook(required=("CallSid", "CallStatus"), answers=204, status_callback=True)
+@twilio_webhook(answers=204, status_callback=True)
 def monitoring_status(request, monitoring_id):
     """Status callback of a supervisor's monitoring leg: answered, or gone."""
     from .supervision import monitoring_leg_status

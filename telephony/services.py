@@ -245,8 +245,8 @@ def _status_event_values(params, now: datetime, db) -> dict | None:
         parse_int_field(params, "CallDuration"),
     )
     return {
-        f"s{index}": field.get_db_prep_save(value, db)
-        for index, (field, value) in enumerate(zip(_STATUS_EVENT_FIELDS, values, strict=True))
+        f"s{index}": value
+        for index, value in enumerate(rows.prepare(_STATUS_EVENT_FIELDS, values, db))
     }
 
 
@@ -358,9 +358,7 @@ def _attached_insert(cursor, attached: AttachedRows, call_id: int, db) -> None:
     params, values = [], []
     for row in attached.rows:
         params += [call_id]
-        params += [
-            field.get_db_prep_save(value, db) for field, value in zip(fields, row, strict=True)
-        ]
+        params += rows.prepare(fields, row, db)
         values.append("(" + ", ".join(["%s"] * (len(fields) + 1)) + ")")
     columns = ", ".join([call_column, *(field.column for field in fields)])
     cursor.execute(

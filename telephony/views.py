@@ -3,7 +3,6 @@ import logging
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from .services import status_fields_check
 from .twiml import apology, twiml_response
 from .webhooks import public_url, signature_is_valid, twilio_webhook
 
@@ -17,13 +16,7 @@ def voice_incoming(request):
     return twiml_response(apology())
 
 
-@twilio_webhook(
-    required=("CallSid", "CallStatus"),
-    atomic=False,
-    check=status_fields_check,
-    answers=204,
-    status_callback=True,
-)
+@twilio_webhook(atomic=False, answers=204, status_callback=True)
 def voice_status(request):
     # The leg's upsert moved its status and kept the callback (status_callback=True).
     return HttpResponse(status=204)

@@ -26,7 +26,13 @@ from twilio.request_validator import RequestValidator
 
 from .middleware import public_url
 from .models import FINAL_STATUSES, WebhookEvent
-from .services import AttachedRead, AttachedRows, MalformedWebhook, call_upsert_from_webhook
+from .services import (
+    AttachedRead,
+    AttachedRows,
+    MalformedWebhook,
+    call_upsert_from_webhook,
+    status_fields_check,
+)
 from .twiml import apology, twiml_response
 
 __all__ = ["PreparedAnswer", "public_url", "signature_is_valid", "twilio_webhook"]
@@ -298,10 +304,14 @@ def twilio_webhook(
     upsert and without a query, names a row the upsert's statement reads too (an AttachedRead,
     or None): the view finds it as ``request.twilio_call.attached_read`` (PostgreSQL).
 
-    ``status_callback=True``: the request is a call's status callback, kept once per (CallSid,
-    SequenceNumber) as a CallStatusEvent by the leg's upsert (the same statement on
-    PostgreSQL); pass ``check=status_fields_check`` or refuse its fields in the view.
+    ``status_callback=True``: the request is a call's status callback (CallStatus required),
+    kept once per (CallSid, SequenceNumber) as a CallStatusEvent by the leg's upsert (the same
+    statement on PostgreSQL); its fields are checked before anything is written
+    (``status_fields_check``, unless ``check`` is given).
     """
+    if status_callback:
+        required = tuple(dict.fromkeys((*required, "CallStatus")))
+        check = check or status_fields_check
 
     # What the event stored with the leg says until the view's answer says otherwise.
     usual = _Verdict(WebhookEvent.Outcome.PROCESSED, HttpResponse(status=answers))

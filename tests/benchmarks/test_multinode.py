@@ -68,11 +68,9 @@ def worker(local_twilio):
     thread.join(timeout=10)
 
 
-def test_a_few_push_routed_calls_keep_every_invariant(local_twilio, worker):
-    # The agents talk 1 s: less than the app takes to bring the caller in after the accept
-    # (the answer, the bridge task, the queue exit, the connect message), so the agent report
-    # equals who met whom only if the talk counts from the caller's join.
-    plan = Plan(rate=1.0, seconds=4, agents=3, answer_after=0.5, talk_seconds=1, seed=2)
+def run_and_check(local_twilio, plan):
+    """The benchmark's core on ``plan``: agents registered, callers placed and drained, every
+    check run; no failure allowed. → the callers placed and the checks' outcome."""
     since = datetime.now(UTC) - timedelta(seconds=1)
     agents = prepare_agents(plan.agents)
     register_devices(local_twilio.url, agents, plan)
@@ -86,6 +84,17 @@ def test_a_few_push_routed_calls_keep_every_invariant(local_twilio, worker):
 
     assert placed, "no caller was placed"
     assert outcome.failures == [], format_outcome(outcome)
+    return placed, outcome
+
+
+def test_a_few_push_routed_calls_keep_every_invariant(local_twilio, worker):
+    # The agents talk 1 s: less than the app takes to bring the caller in after the accept
+    # (the answer, the bridge task, the queue exit, the connect message), so the agent report
+    # equals who met whom only if the talk counts from the caller's join.
+    plan = Plan(rate=1.0, seconds=4, agents=3, answer_after=0.5, talk_seconds=1, seed=2)
+
+    placed, outcome = run_and_check(local_twilio, plan)
+
     assert outcome.figures["offers"] >= len(placed) - 1  # a caller may give up before a ring
     assert outcome.figures["overlapping offers (agent / caller)"] == (0, 0)
     assert outcome.figures["callers placed / stored"] == (len(placed), len(placed))
@@ -100,17 +109,9 @@ def test_callers_a_full_queue_refuses_are_rejected_in_the_report_and_the_truth(
     # ground truth must too.
     local_twilio.runner.call(lambda: local_twilio.emulator.add_queue("support", max_size=1))
     plan = Plan(rate=3.0, seconds=3, agents=1, answer_after=0.5, talk_seconds=1, seed=3)
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    agents = prepare_agents(plan.agents)
-    register_devices(local_twilio.url, agents, plan)
 
-    placed = drive_arrivals(local_twilio.url, plan)
-    report = drain(local_twilio.url, seconds=60)
-    wait_until_settled(seconds=30)
-    outcome = check_invariants(report, since=since, ring_p99_limit=5.0)
+    _placed, outcome = run_and_check(local_twilio, plan)
 
-    assert placed, "no caller was placed"
-    assert outcome.failures == [], format_outcome(outcome)
     refused = outcome.figures["ground truth queue results"].get("queue-full", 0)
     assert refused > 0, format_outcome(outcome)
     assert outcome.figures["queue report (offered/answered/abandoned/rejected)"][3] == refused
