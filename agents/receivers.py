@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from queues.models import QueueVisit
 from queues.signals import caller_connected, talk_recorded
-from telephony.signals import call_status_changed
+from telephony.services import AttachedRead
+from telephony.signals import call_status_changed, leg_ending
 
 from .models import Agent, AgentStatus
 from .selectors import CLIENT_PREFIX
@@ -23,6 +24,40 @@ def on_talk_recorded(sender, visit, **kwargs):
     agent_talk_ended(visit=visit, now=timezone.now())
 
 
+def _agent_identity(*addresses: str) -> str | None:
+    """The identity of the first softphone (client:) address."""
+    for address in addresses:
+        if address.startswith(CLIENT_PREFIX):
+            return address[len(CLIENT_PREFIX) :]
+    return None
+
+
+def _agent_read_with(call, identity: str) -> tuple[Agent | None, bool]:
+    """The agent named ``identity``, and whether its row is locked: as the leg's upsert read
+    it (on_leg_ending), else read now."""
+    read = getattr(call, "attached_read", None)
+    if read is not None and read[0].model is Agent and read[0].filters == (("identity", identity),):
+        return read[1], read[0].lock
+    return Agent.objects.filter(identity=identity).first(), False
+
+
+@receiver(leg_ending, dispatch_uid="agents.on_leg_ending")
+def on_leg_ending(sender, params, **kwargs):
+    """A leg is ending: when it is an agent's softphone, the leg's upsert reads the agent
+    (locked, as on_call_status_changed would) in the same statement."""
+    identity = _agent_identity(params.get("From", ""), params.get("To", ""))
+    if identity is None:
+        return None
+    return AttachedRead(
+        model=Agent,
+        call_field=None,
+        filters=(("identity", identity),),
+        order_by=None,
+        token="",
+        lock=True,
+    )
+
+
 @receiver(call_status_changed, dispatch_uid="agents.on_call_status_changed")
 def on_call_status_changed(sender, call, previous_status, **kwargs):
     """The agent's own leg ended (the TwiML App's status callback, or a pushed call's leg)."""
@@ -30,7 +65,8 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
         return
     for address in (call.from_number, call.to_number):
         if address.startswith(CLIENT_PREFIX):
-            agent = Agent.objects.filter(identity=address[len(CLIENT_PREFIX) :]).first()
+            identity = address[len(CLIENT_PREFIX) :]
+            agent, locked = _agent_read_with(call, identity)
             if agent is None:
                 continue
             if agent.status != AgentStatus.ON_CALL or (
@@ -45,5 +81,6 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
                 agent_call_sid=call.sid,
                 queue=visit.queue if visit is not None else None,
                 now=call.ended_at or timezone.now(),
+                locked=locked,
             )
             return

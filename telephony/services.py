@@ -109,35 +109,45 @@ _OTHER_CHANGE = len(_STATUS_ORDER) + 1  # offsets 1..len: moved from _STATUS_ORD
 _UPSERT_COLUMNS = [field for field in Call._meta.concrete_fields if not field.primary_key]
 
 
-def _rank_sql(column: str) -> str:
-    # The final statuses share the top rank: written as the ELSE, the expression (five times in
-    # the statement) is short. A stored status is always '' or one of CallStatus.
-    top = max(STATUS_RANK.values())
-    whens = " ".join(
-        f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items() if rank != top
-    )
-    return f"(CASE {column} {whens} WHEN '' THEN -1 ELSE {top} END)"
-
-
 # The stored row is named by a short alias (c): the statement then stays under the length up to
 # which psycopg keeps its parsed form (4,096 characters), so it is not parsed again per request.
 _ROW = "c"
 
 
-def _upsert_sql() -> str:
+def _statuses_sql(statuses) -> str:
+    return ", ".join(f"'{status}'" for status in statuses)
+
+
+@functools.cache
+def _upsert_sql(rank: int) -> str:
+    """The upsert for a request whose status has ``rank`` (-1: it has none). The rank is known
+    before the statement is sent, so the ladder is written out for it: the status moves when
+    the stored one is below it (a list of literals), which keeps the statement short (one text
+    per rank, each parsed once by psycopg and cheaper for the server to parse)."""
     table = Call._meta.db_table
     old = f"{_ROW}.%s"
     columns = ", ".join(field.column for field in _UPSERT_COLUMNS)
     # Short placeholder names (v0, v1, …): the statement with the attached rows must stay under
     # psycopg's 4,096 characters too.
     values = ", ".join(f"%(v{index})s" for index in range(len(_UPSERT_COLUMNS)))
-    moves = f"(%(rank)s > {_rank_sql(old % 'status')})"
-    final_statuses = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
+    # A stored status is always '' or one of CallStatus; '' is below every status.
+    below = [status for status in _STATUS_ORDER if rank >= 0 and STATUS_RANK.get(status, -1) < rank]
+    moves = f"({old % 'status'} IN ({_statuses_sql(below)}))" if below else None
+    final = rank == max(STATUS_RANK.values())
+    # Whether the leg's status is final once the statement ran: always, for a final status (it
+    # moves there, or the stored one is final too); else only when the stored one was.
     final_after = (
-        f"((CASE WHEN {moves} THEN %(status)s ELSE {old % 'status'} END) IN ({final_statuses}))"
+        None if final else f"({old % 'status'} IN ({_statuses_sql(sorted(FINAL_STATUSES))}))"
     )
     takes_duration = (
-        f"(%(param_duration)s IS NOT NULL AND {old % 'duration_seconds'} IS NULL AND {final_after})"
+        " AND ".join(
+            [
+                "(%(param_duration)s IS NOT NULL",
+                f"{old % 'duration_seconds'} IS NULL",
+                *([final_after] if final_after else []),
+            ]
+        )
+        + ")"
     )
     set_once = {
         field: f"({old % field} = '' AND excluded.{field} <> '')"
@@ -151,11 +161,16 @@ def _upsert_sql() -> str:
     moved_from = " ".join(
         f"WHEN '{status}' THEN %(mark_{offset})s"
         for offset, status in enumerate(_STATUS_ORDER, start=1)
+        if status in below
     )
-    assignments = [
-        f"status = CASE WHEN {moves} THEN %(status)s ELSE {old % 'status'} END",
-        f"ended_at = CASE WHEN {moves} AND %(is_final)s = 1 THEN %(param_ended_at)s"
-        f" ELSE {old % 'ended_at'} END",
+    assignments = []
+    if moves:
+        assignments.append(f"status = CASE WHEN {moves} THEN %(status)s ELSE {old % 'status'} END")
+        if final:
+            assignments.append(
+                f"ended_at = CASE WHEN {moves} THEN %(param_ended_at)s ELSE {old % 'ended_at'} END"
+            )
+    assignments += [
         f"duration_seconds = CASE WHEN {takes_duration} THEN %(param_duration)s"
         f" ELSE {old % 'duration_seconds'} END",
         *(
@@ -164,8 +179,9 @@ def _upsert_sql() -> str:
         ),
         f"recording_duration_seconds = CASE WHEN {takes_recording_duration}"
         f" THEN excluded.recording_duration_seconds ELSE {old % 'recording_duration_seconds'} END",
-        f"updated_at = CASE WHEN {moves} THEN (CASE {old % 'status'} {moved_from} END)"
-        f" WHEN {other_change} THEN %(mark_other)s ELSE {old % 'updated_at'} END",
+        "updated_at = CASE"
+        + (f" WHEN {moves} THEN (CASE {old % 'status'} {moved_from} END)" if moves else "")
+        + f" WHEN {other_change} THEN %(mark_other)s ELSE {old % 'updated_at'} END",
     ]
     returning = rows.column_list(Call)
     return (
@@ -175,8 +191,6 @@ def _upsert_sql() -> str:
         + f" RETURNING {returning}, {CONFIG_TOKEN_SQL} AS config_token"
     )
 
-
-_UPSERT_SQL = _upsert_sql()
 
 # The raw request of a webhook (telephony.WebhookEvent), stored by the same statement as the leg
 # where the database allows it: PostgreSQL runs an INSERT in a WITH clause (a data-modifying
@@ -189,10 +203,14 @@ _EVENT_INSERT_SQL = (
     f" VALUES ({', '.join(f'%(e{index})s' for index in range(len(_EVENT_COLUMNS)))})"
     " RETURNING id"
 )
-_UPSERT_WITH_EVENT_SQL = (
-    f"WITH webhook_event AS ({_EVENT_INSERT_SQL}) {_UPSERT_SQL},"
-    " (SELECT id FROM webhook_event) AS webhook_event_id"
-)
+
+
+@functools.cache
+def _upsert_with_event_sql(rank: int) -> str:
+    return (
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}) {_upsert_sql(rank)},"
+        " (SELECT id FROM webhook_event) AS webhook_event_id"
+    )
 
 
 # A status callback kept once per (leg, SequenceNumber) (CallStatusEvent): on PostgreSQL by the
@@ -211,17 +229,24 @@ _STATUS_EVENT_INSERT = (
 _STATUS_EVENT_CONFLICT = " ON CONFLICT (call_id, sequence_number) DO NOTHING"
 
 
-@functools.cache
-def _upsert_status_sql() -> str:
-    """The upsert, the raw event and the status callback's row in one statement (PostgreSQL)."""
+def _status_event_with() -> str:
+    """The status callback's row, a data-modifying WITH that reads the leg's id."""
     values = ", ".join(
         f"CAST(%(s{index})s AS {field.cast_db_type(connection)})"
         for index, field in enumerate(_STATUS_EVENT_FIELDS)
     )
     return (
-        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_UPSERT_SQL}),"
-        f" status_event AS ({_STATUS_EVENT_INSERT} SELECT leg.id, {values} FROM leg"
-        f"{_STATUS_EVENT_CONFLICT}) SELECT leg.*, (SELECT id FROM webhook_event) FROM leg"
+        f", status_event AS ({_STATUS_EVENT_INSERT} SELECT leg.id, {values} FROM leg"
+        f"{_STATUS_EVENT_CONFLICT})"
+    )
+
+
+@functools.cache
+def _upsert_status_sql(rank: int) -> str:
+    """The upsert, the raw event and the status callback's row in one statement (PostgreSQL)."""
+    return (
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(rank)})"
+        f"{_status_event_with()} SELECT leg.*, (SELECT id FROM webhook_event) FROM leg"
     )
 
 
@@ -277,7 +302,9 @@ def _attached_columns(attached: AttachedRows) -> tuple[str, list]:
 
 
 @functools.cache
-def _upsert_attached_sql(model, call_field: str, fields: tuple[str, ...], with_event: bool) -> str:
+def _upsert_attached_sql(
+    rank: int, model, call_field: str, fields: tuple[str, ...], with_event: bool
+) -> str:
     """The upsert (and the raw event) with the attached rows, PostgreSQL: the leg's upsert
     becomes a WITH of its own (``leg``), whose RETURNING row the rows' INSERT reads for the
     leg's id and the token; the rows come as one JSON parameter, so the text is the same
@@ -293,7 +320,7 @@ def _upsert_attached_sql(model, call_field: str, fields: tuple[str, ...], with_e
     event = f"webhook_event AS ({_EVENT_INSERT_SQL}), " if with_event else ""
     event_id = "(SELECT id FROM webhook_event)" if with_event else "NULL"
     return (
-        f"WITH {event}leg AS ({_UPSERT_SQL}),"
+        f"WITH {event}leg AS ({_upsert_sql(rank)}),"
         f" attached AS (INSERT INTO {model._meta.db_table} ({call_column}, {names})"
         f" SELECT leg.id, r.* FROM leg, jsonb_to_recordset(%(attached)s::jsonb) AS r({record})"
         " WHERE leg.config_token = %(attached_token)s RETURNING 1)"
@@ -304,34 +331,57 @@ def _upsert_attached_sql(model, call_field: str, fields: tuple[str, ...], with_e
 @dataclass(frozen=True)
 class AttachedRead:
     """A row of a higher app read by the leg's upsert statement (PostgreSQL; on SQLite nothing
-    is read): the first row of ``model`` whose ``call_field`` is the leg and whose ``filters``
-    (attname, value) match, latest ``order_by`` first (the wait loop's visit). The leg's
-    ``attached_read`` is then (this AttachedRead, the instance or None); it holds for a view
-    that reads the configuration token ``token``, under which the filters were chosen."""
+    is read): the first row of ``model`` whose ``filters`` (attname, value) match and, with a
+    ``call_field``, whose ``call_field`` is the leg; latest ``order_by`` first when given (the
+    wait loop's visit; the agent a softphone leg is, when it ends). The leg's
+    ``attached_read`` is then (this AttachedRead, the instance or None); a read whose filters
+    were chosen from configuration holds for a view that reads the configuration token
+    ``token`` ("" when they come from the request alone).
+
+    A plain read sees the database as the statement began. With ``lock`` (in a transaction
+    only), the row is read FOR UPDATE once the leg's upsert took the leg's row: its latest
+    committed version, locked until the transaction ends (the order every writer of such a
+    row keeps: the leg, then the row)."""
 
     model: type
-    call_field: str
+    call_field: str | None
     filters: tuple[tuple[str, object], ...]
-    order_by: str
+    order_by: str | None
     token: str
+    lock: bool = False
 
 
 @functools.cache
-def _upsert_read_sql(model, call_field: str, filters: tuple[str, ...], order_by: str) -> str:
-    """The upsert and the raw event with the attached read, PostgreSQL: the leg's upsert becomes
-    a WITH of its own (``leg``), and the row is read for its id (LEFT JOIN LATERAL)."""
+def _upsert_read_sql(
+    rank: int,
+    model,
+    call_field: str | None,
+    filters: tuple[str, ...],
+    order_by: str | None,
+    lock: bool,
+    status: bool,
+) -> str:
+    """The upsert and the raw event with the attached read, PostgreSQL: the leg's upsert
+    becomes a WITH of its own (``leg``), and the row is read for its row (LEFT JOIN LATERAL);
+    with ``status``, the status callback's row is kept too (as ``_upsert_status_sql``)."""
     meta = model._meta
+    # The read names the leg even when it is not tied to it (leg.id IS NOT NULL): it is then
+    # evaluated for the leg's row, once the upsert has run, never before it.
+    leg = f"{meta.get_field(call_field).column} = leg.id" if call_field else None
     where = " AND ".join(
         [
-            f"{meta.get_field(call_field).column} = leg.id",
+            leg or "leg.id IS NOT NULL",
             *(f"{meta.get_field(name).column} = %(r{i})s" for i, name in enumerate(filters)),
         ]
     )
+    order = f" ORDER BY {meta.get_field(order_by).column} DESC" if order_by else ""
+    locking = f" FOR UPDATE OF {meta.db_table}" if lock else ""
     return (
-        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_UPSERT_SQL})"
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(rank)})"
+        f"{_status_event_with() if status else ''}"
         " SELECT leg.*, (SELECT id FROM webhook_event), v.* FROM leg LEFT JOIN LATERAL"
         f" (SELECT {rows.column_list(model)} FROM {meta.db_table} WHERE {where}"
-        f" ORDER BY {meta.get_field(order_by).column} DESC LIMIT 1) v ON true"
+        f"{order} LIMIT 1{locking}) v ON true"
     )
 
 
@@ -435,10 +485,9 @@ def call_upsert_from_webhook(
         )
     }
     ended_field = Call._meta.get_field("ended_at")
+    rank = STATUS_RANK[status] if status else -1
     values.update(
         status=status,
-        rank=STATUS_RANK[status] if status else -1,
-        is_final=int(status in FINAL_STATUSES),
         param_ended_at=ended_field.get_db_prep_save(
             parse_timestamp(params, default=now) if status in FINAL_STATUSES else None,
             db,
@@ -453,42 +502,51 @@ def call_upsert_from_webhook(
     status_values = _status_event_values(params, now, db) if status_event else None
     event_id, attached_stored, attached_read = None, False, None
     with db.cursor() as cursor:
-        if status_values is not None and event is not None and db.vendor == "postgresql":
-            values.update(_event_values(event, db), **status_values)
-            cursor.execute(_upsert_status_sql(), values)
-            row = cursor.fetchone()
-            event_id, status_values = row[-1], None
-        elif read is not None and event is not None and db.vendor == "postgresql":
+        if read is not None and event is not None and db.vendor == "postgresql":
             values.update(_event_values(event, db))
+            if status_values is not None:
+                values.update(status_values)
             values.update(
                 (f"r{i}", read.model._meta.get_field(name).get_db_prep_save(value, db))
                 for i, (name, value) in enumerate(read.filters)
             )
             filters = tuple(name for name, _ in read.filters)
-            cursor.execute(
-                _upsert_read_sql(read.model, read.call_field, filters, read.order_by), values
+            sql = _upsert_read_sql(
+                rank,
+                read.model,
+                read.call_field,
+                filters,
+                read.order_by,
+                read.lock,
+                status_values is not None,
             )
+            cursor.execute(sql, values)
             row = cursor.fetchone()
             width = len(Call._meta.concrete_fields) + 1
-            event_id, found = row[width], row[width + 1 :]
+            event_id, found, status_values = row[width], row[width + 1 :], None
             attached_read = (read, rows.from_row(read.model, found) if found[0] else None)
+        elif status_values is not None and event is not None and db.vendor == "postgresql":
+            values.update(_event_values(event, db), **status_values)
+            cursor.execute(_upsert_status_sql(rank), values)
+            row = cursor.fetchone()
+            event_id, status_values = row[-1], None
         elif attached is not None and attached.rows and db.vendor == "postgresql":
             if event is not None:
                 values.update(_event_values(event, db))
             values.update(attached=_attached_json(attached, db), attached_token=attached.token)
             sql = _upsert_attached_sql(
-                attached.model, attached.call_field, attached.fields, event is not None
+                rank, attached.model, attached.call_field, attached.fields, event is not None
             )
             cursor.execute(sql, values)
             row = cursor.fetchone()
             event_id, attached_stored = row[-2], row[-1] > 0
         elif event is not None and db.vendor == "postgresql":
             values.update(_event_values(event, db))
-            cursor.execute(_UPSERT_WITH_EVENT_SQL, values)
+            cursor.execute(_upsert_with_event_sql(rank), values)
             row = cursor.fetchone()
             event_id = row[-1]
         else:
-            cursor.execute(_UPSERT_SQL, values)
+            cursor.execute(_upsert_sql(rank), values)
             row = cursor.fetchone()
             if event is not None:
                 # After the leg: a failed upsert leaves no event behind, for the decorator to

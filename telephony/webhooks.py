@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
 from .middleware import public_url
-from .models import FINAL_STATUSES, WebhookEvent
+from .models import FINAL_STATUSES, Call, WebhookEvent
 from .services import (
     AttachedRead,
     AttachedRows,
@@ -33,6 +33,7 @@ from .services import (
     call_upsert_from_webhook,
     status_fields_check,
 )
+from .signals import leg_ending
 from .twiml import apology, twiml_response
 
 __all__ = ["PreparedAnswer", "public_url", "signature_is_valid", "twilio_webhook"]
@@ -255,6 +256,18 @@ def _needs_transaction(request) -> bool:
     return request.POST.get("CallStatus", "") in FINAL_STATUSES
 
 
+def _read(request, read, in_transaction: bool, status_callback: bool) -> AttachedRead | None:
+    """What the leg's upsert reads with it: the view's ``read`` in autocommit; when a status
+    callback ends the leg, the row a receiver of its end asks for (signals.leg_ending)."""
+    if not in_transaction:
+        return read(request) if read is not None else None
+    if status_callback and request.POST.get("CallStatus", "") in FINAL_STATUSES:
+        for _, asked in leg_ending.send(sender=Call, params=request.POST):
+            if asked is not None:
+                return asked
+    return None
+
+
 def twilio_webhook(
     view=None,
     *,
@@ -301,13 +314,15 @@ def twilio_webhook(
     process keeps, or None. When the upsert reads the token it was made for, its rows are
     stored with the leg and it is the answer, without the view (the flows' steps: one round
     trip on PostgreSQL); else the view runs as usual. ``read(request)``, likewise before the
-    upsert and without a query, names a row the upsert's statement reads too (an AttachedRead,
-    or None): the view finds it as ``request.twilio_call.attached_read`` (PostgreSQL).
+    upsert and without a query, names a row the upsert's statement reads too in autocommit (an
+    AttachedRead, or None): the view finds it as ``request.twilio_call.attached_read`` (PostgreSQL).
 
     ``status_callback=True``: the request is a call's status callback (CallStatus required),
     kept once per (CallSid, SequenceNumber) as a CallStatusEvent by the leg's upsert (the same
     statement on PostgreSQL); its fields are checked before anything is written
-    (``status_fields_check``, unless ``check`` is given).
+    (``status_fields_check``, unless ``check`` is given). When its status is final, the row a
+    receiver of the leg's end asks for (``signals.leg_ending``: the agent a softphone leg is)
+    is read by that statement too, instead of by a query of its own.
     """
     if status_callback:
         required = tuple(dict.fromkeys((*required, "CallStatus")))
@@ -346,7 +361,7 @@ def twilio_webhook(
                             received_at,
                             event=_event(request, url, received_at, usual),
                             attached=prepared.rows if prepared is not None else None,
-                            read=read(request) if read is not None and not in_transaction else None,
+                            read=_read(request, read, in_transaction, status_callback),
                             status_event=status_callback,
                         )
                         if prepared is not None and _prepared_stands(

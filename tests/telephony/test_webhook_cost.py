@@ -95,10 +95,11 @@ DIAL_ACTION = 6 if POSTGRES else 11
 # A completed status callback still runs in a transaction (the receivers of a final status may
 # write): BEGIN, the leg with the raw event and the callback's CallStatusEvent in one statement,
 # COMMIT. An inbound leg routing never put in a bridge (Call.bridged) needs no bridge lookup;
-# the agent's leg also reads the agent, who the dial action already freed. SQLite: the event and
-# the CallStatusEvent are one INSERT each.
+# the agent's leg also reads the agent (who the dial action already freed), on PostgreSQL in
+# that same statement (telephony.signals.leg_ending). SQLite: the event and the
+# CallStatusEvent are one INSERT each, and the agent one SELECT.
 STATUS_CALLER_COMPLETED = 3 if POSTGRES else 5
-STATUS_AGENT_COMPLETED = 4 if POSTGRES else 6
+STATUS_AGENT_COMPLETED = 3 if POSTGRES else 6
 
 
 def round_trips(send):
