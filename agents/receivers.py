@@ -43,9 +43,14 @@ def _agent_read_with(call, identity: str) -> tuple[Agent | None, bool]:
 
 @receiver(leg_ending, dispatch_uid="agents.on_leg_ending")
 def on_leg_ending(sender, params, **kwargs):
-    """A leg is ending: when it is an agent's softphone, the leg's upsert reads the agent
-    (locked, as on_call_status_changed would) in the same statement."""
-    identity = _agent_identity(params.get("From", ""), params.get("To", ""))
+    """A leg is ending: when an agent's softphone placed it (the TwiML App's legs: a call
+    taken from a queue, a call out), the leg's upsert reads the agent, locked as
+    on_call_status_changed would lock it, in the same statement.
+
+    Not for a leg that rang the agent (routing's rings and transfers, To=client:): routing
+    ends their offers after, and takes an offer's lock before its agent's elsewhere (the
+    sweep), so the agent is read after the leg's statement, the old way."""
+    identity = _agent_identity(params.get("From", ""))
     if identity is None:
         return None
     return AttachedRead(
