@@ -12,14 +12,15 @@ it prints the SQL round trips of one request (its statements, with the BEGIN and
 transaction, which Django logs too) and the p50 / p99 latency in milliseconds. Counting and
 timing are separate passes: the timing pass records no queries. ``--quick``: 30 calls.
 
-``--cpu N`` measures instead what N requests of each of the hottest kinds (incoming, gather,
-the wait loop, the static fallback) cost in CPU time, the app's process and its PostgreSQL
-backend together (``/proc``: user and system time, so the kernel's side of the socket between
-them is in it too), each request handed to Django's WSGI handler as gunicorn hands it (an
-urlencoded body, no test client). CPU time, unlike latency, hardly depends on what else the
-machine runs. ``--kinds`` picks some of them; ``--reuse-database`` skips the (re)creation, so
-that ``valgrind --tool=callgrind`` can count the instructions of a run of N requests against a
-run of 0 (their difference over N is one request's Python instructions).
+``--cpu N`` measures instead what N requests of each of the hottest kinds (incoming, gather, the
+wait loop, the static fallback) cost in CPU time, the app's process and its PostgreSQL backend
+together (``/proc``: user and system time, so the kernel's side of the socket between them is in
+it too), and in wall-clock time one request at a time; each request is handed to Django's WSGI
+handler as gunicorn hands it (an urlencoded body, no test client). CPU time, unlike latency,
+hardly depends on what else the machine runs. ``--kinds`` picks some of them; ``--reuse-
+database`` skips the (re)creation, so that ``valgrind --tool=callgrind`` can count the
+instructions of a run of N requests against a run of 0 (their difference over N is one request's
+Python instructions).
 docs/benchmarks.md.
 """
 
@@ -371,7 +372,10 @@ def cpu_cost(
     if callgrind:  # what a dump itself costs (callgrind_control runs as a child process)
         _callgrind_dump("start")
         overhead = min(_callgrind_dump("empty") for _ in range(3))
-    header = f"{'webhook':<12} {'requests':>8} {'app ms':>8} {'db ms':>8} {'CPU ms/request':>15}"
+    header = (
+        f"{'webhook':<12} {'requests':>8} {'app ms':>8} {'db ms':>8} {'CPU ms/request':>15}"
+        f" {'wall ms/request':>16}"
+    )
     print(header + (f" {'app instructions/request':>25}" if callgrind else ""))
     for kind in kinds:
         sids = [new_sid(3, next(serial)) for _ in range(count)]
@@ -380,13 +384,17 @@ def cpu_cost(
                 incoming(sid)
         if callgrind:
             _callgrind_dump("before " + kind)
-        app0, db0 = time.process_time(), _cpu_seconds(backend)
+        app0, db0, wall0 = time.process_time(), _cpu_seconds(backend), time.perf_counter()
         for sid in sids:
             run[kind](sid)
+        wall = time.perf_counter() - wall0
         app, db = time.process_time() - app0, _cpu_seconds(backend) - db0
         instructions = _callgrind_dump(kind) if callgrind else None
         per = 1000 / count if count else 0.0
-        line = f"{kind:<12} {count:>8} {app * per:>8.3f} {db * per:>8.3f} {(app + db) * per:>15.3f}"
+        line = (
+            f"{kind:<12} {count:>8} {app * per:>8.3f} {db * per:>8.3f} {(app + db) * per:>15.3f}"
+            f" {wall * per:>16.3f}"
+        )
         if instructions is not None and count:
             line += f" {(instructions - overhead) / count:>25,.0f}"
         print(line, flush=True)

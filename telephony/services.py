@@ -119,11 +119,13 @@ def _statuses_sql(statuses) -> str:
 
 
 @functools.cache
-def _upsert_sql(rank: int) -> str:
-    """The upsert for a request whose status has ``rank`` (-1: it has none). The rank is known
-    before the statement is sent, so the ladder is written out for it: the status moves when
-    the stored one is below it (a list of literals), which keeps the statement short (one text
-    per rank, each parsed once by psycopg and cheaper for the server to parse)."""
+def _upsert_sql(rank: int, duration: bool) -> str:
+    """The upsert for a request whose status has ``rank`` (-1: it has none), carrying a
+    CallDuration or not. Both are known before the statement is sent, so the ladder is written
+    out for them: the status moves when the stored one is below it (a list of literals), and
+    only a request with a duration may write one. That keeps the statement short (one text
+    per case, each parsed once by psycopg and cheaper for the server to parse), and every
+    parameter's type is told by the column it goes to."""
     table = Call._meta.db_table
     old = f"{_ROW}.%s"
     columns = ", ".join(field.column for field in _UPSERT_COLUMNS)
@@ -131,7 +133,7 @@ def _upsert_sql(rank: int) -> str:
     # psycopg's 4,096 characters too.
     values = ", ".join(f"%(v{index})s" for index in range(len(_UPSERT_COLUMNS)))
     # A stored status is always '' or one of CallStatus; '' is below every status.
-    below = [status for status in _STATUS_ORDER if rank >= 0 and STATUS_RANK.get(status, -1) < rank]
+    below = [s for s in _STATUS_ORDER if rank >= 0 and STATUS_RANK.get(s, -1) < rank]
     moves = f"({old % 'status'} IN ({_statuses_sql(below)}))" if below else None
     final = rank == max(STATUS_RANK.values())
     # Whether the leg's status is final once the statement ran: always, for a final status (it
@@ -139,16 +141,12 @@ def _upsert_sql(rank: int) -> str:
     final_after = (
         None if final else f"({old % 'status'} IN ({_statuses_sql(sorted(FINAL_STATUSES))}))"
     )
-    takes_duration = (
-        " AND ".join(
-            [
-                "(%(param_duration)s IS NOT NULL",
-                f"{old % 'duration_seconds'} IS NULL",
-                *([final_after] if final_after else []),
-            ]
+    takes_duration = None
+    if duration:
+        takes_duration = (
+            " AND ".join([f"({old % 'duration_seconds'} IS NULL", *filter(None, [final_after])])
+            + ")"
         )
-        + ")"
-    )
     set_once = {
         field: f"({old % field} = '' AND excluded.{field} <> '')"
         for field in ("parent_sid", "recording_sid", "recording_url")
@@ -157,7 +155,9 @@ def _upsert_sql(rank: int) -> str:
         f"({old % 'recording_duration_seconds'} IS NULL"
         " AND excluded.recording_duration_seconds IS NOT NULL)"
     )
-    other_change = " OR ".join([takes_duration, *set_once.values(), takes_recording_duration])
+    other_change = " OR ".join(
+        filter(None, [takes_duration, *set_once.values(), takes_recording_duration])
+    )
     moved_from = " ".join(
         f"WHEN '{status}' THEN %(mark_{offset})s"
         for offset, status in enumerate(_STATUS_ORDER, start=1)
@@ -170,9 +170,12 @@ def _upsert_sql(rank: int) -> str:
             assignments.append(
                 f"ended_at = CASE WHEN {moves} THEN %(param_ended_at)s ELSE {old % 'ended_at'} END"
             )
+    if takes_duration:
+        assignments.append(
+            f"duration_seconds = CASE WHEN {takes_duration} THEN %(param_duration)s"
+            f" ELSE {old % 'duration_seconds'} END"
+        )
     assignments += [
-        f"duration_seconds = CASE WHEN {takes_duration} THEN %(param_duration)s"
-        f" ELSE {old % 'duration_seconds'} END",
         *(
             f"{field} = CASE WHEN {condition} THEN excluded.{field} ELSE {old % field} END"
             for field, condition in set_once.items()
@@ -206,9 +209,9 @@ _EVENT_INSERT_SQL = (
 
 
 @functools.cache
-def _upsert_with_event_sql(rank: int) -> str:
+def _upsert_with_event_sql(shape: tuple[int, bool]) -> str:
     return (
-        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}) {_upsert_sql(rank)},"
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}) {_upsert_sql(*shape)},"
         " (SELECT id FROM webhook_event) AS webhook_event_id"
     )
 
@@ -242,10 +245,10 @@ def _status_event_with() -> str:
 
 
 @functools.cache
-def _upsert_status_sql(rank: int) -> str:
+def _upsert_status_sql(shape: tuple[int, bool]) -> str:
     """The upsert, the raw event and the status callback's row in one statement (PostgreSQL)."""
     return (
-        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(rank)})"
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(*shape)})"
         f"{_status_event_with()} SELECT leg.*, (SELECT id FROM webhook_event) FROM leg"
     )
 
@@ -303,7 +306,7 @@ def _attached_columns(attached: AttachedRows) -> tuple[str, list]:
 
 @functools.cache
 def _upsert_attached_sql(
-    rank: int, model, call_field: str, fields: tuple[str, ...], with_event: bool
+    shape: tuple[int, bool], model, call_field: str, fields: tuple[str, ...], with_event: bool
 ) -> str:
     """The upsert (and the raw event) with the attached rows, PostgreSQL: the leg's upsert
     becomes a WITH of its own (``leg``), whose RETURNING row the rows' INSERT reads for the
@@ -320,7 +323,7 @@ def _upsert_attached_sql(
     event = f"webhook_event AS ({_EVENT_INSERT_SQL}), " if with_event else ""
     event_id = "(SELECT id FROM webhook_event)" if with_event else "NULL"
     return (
-        f"WITH {event}leg AS ({_upsert_sql(rank)}),"
+        f"WITH {event}leg AS ({_upsert_sql(*shape)}),"
         f" attached AS (INSERT INTO {model._meta.db_table} ({call_column}, {names})"
         f" SELECT leg.id, r.* FROM leg, jsonb_to_recordset(%(attached)s::jsonb) AS r({record})"
         " WHERE leg.config_token = %(attached_token)s RETURNING 1)"
@@ -353,7 +356,7 @@ class AttachedRead:
 
 @functools.cache
 def _upsert_read_sql(
-    rank: int,
+    shape: tuple[int, bool],
     model,
     call_field: str | None,
     filters: tuple[str, ...],
@@ -377,7 +380,7 @@ def _upsert_read_sql(
     order = f" ORDER BY {meta.get_field(order_by).column} DESC" if order_by else ""
     locking = f" FOR UPDATE OF {meta.db_table}" if lock else ""
     return (
-        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(rank)})"
+        f"WITH webhook_event AS ({_EVENT_INSERT_SQL}), leg AS ({_upsert_sql(*shape)})"
         f"{_status_event_with() if status else ''}"
         " SELECT leg.*, (SELECT id FROM webhook_event), v.* FROM leg LEFT JOIN LATERAL"
         f" (SELECT {rows.column_list(model)} FROM {meta.db_table} WHERE {where}"
@@ -485,14 +488,16 @@ def call_upsert_from_webhook(
         )
     }
     ended_field = Call._meta.get_field("ended_at")
-    rank = STATUS_RANK[status] if status else -1
+    duration = parse_int_field(params, "CallDuration")
+    # What the statement's text is written for (_upsert_sql).
+    shape = (STATUS_RANK[status] if status else -1, duration is not None)
     values.update(
         status=status,
         param_ended_at=ended_field.get_db_prep_save(
             parse_timestamp(params, default=now) if status in FINAL_STATUSES else None,
             db,
         ),
-        param_duration=parse_int_field(params, "CallDuration"),
+        param_duration=duration,
         mark_other=adapt(mark + timedelta(microseconds=_OTHER_CHANGE)),
         **{
             f"mark_{offset}": adapt(mark + timedelta(microseconds=offset))
@@ -512,7 +517,7 @@ def call_upsert_from_webhook(
             )
             filters = tuple(name for name, _ in read.filters)
             sql = _upsert_read_sql(
-                rank,
+                shape,
                 read.model,
                 read.call_field,
                 filters,
@@ -527,7 +532,7 @@ def call_upsert_from_webhook(
             attached_read = (read, rows.from_row(read.model, found) if found[0] else None)
         elif status_values is not None and event is not None and db.vendor == "postgresql":
             values.update(_event_values(event, db), **status_values)
-            cursor.execute(_upsert_status_sql(rank), values)
+            cursor.execute(_upsert_status_sql(shape), values)
             row = cursor.fetchone()
             event_id, status_values = row[-1], None
         elif attached is not None and attached.rows and db.vendor == "postgresql":
@@ -535,18 +540,18 @@ def call_upsert_from_webhook(
                 values.update(_event_values(event, db))
             values.update(attached=_attached_json(attached, db), attached_token=attached.token)
             sql = _upsert_attached_sql(
-                rank, attached.model, attached.call_field, attached.fields, event is not None
+                shape, attached.model, attached.call_field, attached.fields, event is not None
             )
             cursor.execute(sql, values)
             row = cursor.fetchone()
             event_id, attached_stored = row[-2], row[-1] > 0
         elif event is not None and db.vendor == "postgresql":
             values.update(_event_values(event, db))
-            cursor.execute(_upsert_with_event_sql(rank), values)
+            cursor.execute(_upsert_with_event_sql(shape), values)
             row = cursor.fetchone()
             event_id = row[-1]
         else:
-            cursor.execute(_upsert_sql(rank), values)
+            cursor.execute(_upsert_sql(*shape), values)
             row = cursor.fetchone()
             if event is not None:
                 # After the leg: a failed upsert leaves no event behind, for the decorator to

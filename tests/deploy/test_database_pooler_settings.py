@@ -45,7 +45,13 @@ def test_without_a_pooler_the_statement_timeout_is_sent_at_connection():
     default = databases()["default"]
 
     assert not default["DISABLE_SERVER_SIDE_CURSORS"]
-    assert default["OPTIONS"] == {"connect_timeout": 3, "options": "-c statement_timeout=8000"}
+    # Parameters bound by the server: psycopg prepares the statements a connection runs often.
+    assert default["OPTIONS"] == {
+        "connect_timeout": 3,
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c statement_timeout=8000",
+    }
 
 
 def test_an_unknown_pooler_is_refused():
@@ -63,7 +69,12 @@ def test_a_replica_url_adds_the_reports_alias_with_its_own_timeouts():
     replica = aliases["reports"]
     assert (replica["NAME"], replica["PORT"]) == ("tsunagu", 5432)
     # The replica is reached directly, not through the pooler in front of the primary.
-    assert replica["OPTIONS"] == {"connect_timeout": 3, "options": "-c statement_timeout=8000"}
+    assert replica["OPTIONS"] == {
+        "connect_timeout": 3,
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c statement_timeout=8000",
+    }
     assert replica["CONN_MAX_AGE"] == aliases["default"]["CONN_MAX_AGE"]
 
 

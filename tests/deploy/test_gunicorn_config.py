@@ -87,10 +87,20 @@ def postgres_options(**env):
 
 
 def test_postgresql_connections_have_connect_and_statement_timeouts():
-    assert postgres_options() == {"connect_timeout": 3, "options": "-c statement_timeout=8000"}
+    assert postgres_options() == {
+        "connect_timeout": 3,
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c statement_timeout=8000",
+    }
 
 
 def test_the_timeouts_come_from_the_environment():
     options = postgres_options(DATABASE_CONNECT_TIMEOUT="5", DATABASE_STATEMENT_TIMEOUT="30")
 
-    assert options == {"connect_timeout": 5, "options": "-c statement_timeout=30000"}
+    assert options == {
+        "connect_timeout": 5,
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c statement_timeout=30000",
+    }
