@@ -17,10 +17,10 @@ wait loop, the static fallback) cost in CPU time, the app's process and its Post
 together (``/proc``: user and system time, so the kernel's side of the socket between them is in
 it too), and in wall-clock time one request at a time; each request is handed to Django's WSGI
 handler as gunicorn hands it (an urlencoded body, no test client). CPU time, unlike latency,
-hardly depends on what else the machine runs. ``--kinds`` picks some of them; ``--reuse-
-database`` skips the (re)creation, so that ``valgrind --tool=callgrind`` can count the
+hardly depends on what else the machine runs. ``--kinds`` picks some of them;
+``--reuse-database`` skips the (re)creation, so that ``valgrind --tool=callgrind`` can count the
 instructions of a run of N requests against a run of 0 (their difference over N is one request's
-Python instructions).
+Python instructions). See
 docs/benchmarks.md.
 """
 
