@@ -119,6 +119,21 @@ def _statuses_sql(statuses) -> str:
 
 
 @functools.cache
+def _below(rank: int) -> tuple[str, ...]:
+    """The statuses a request whose status has ``rank`` moves a leg from (-1: none). A stored
+    status is always '' or one of CallStatus; '' is below every status."""
+    return tuple(s for s in _STATUS_ORDER if rank >= 0 and STATUS_RANK.get(s, -1) < rank)
+
+
+@functools.cache
+def _moved_from_offsets(rank: int) -> tuple[int, ...]:
+    """The updated_at offsets the statement for ``rank`` may write: one per status it moves
+    from."""
+    below = _below(rank)
+    return tuple(offset for offset, status in enumerate(_STATUS_ORDER, start=1) if status in below)
+
+
+@functools.cache
 def _upsert_sql(rank: int, duration: bool) -> str:
     """The upsert for a request whose status has ``rank`` (-1: it has none), carrying a
     CallDuration or not. Both are known before the statement is sent, so the ladder is written
@@ -132,8 +147,7 @@ def _upsert_sql(rank: int, duration: bool) -> str:
     # Short placeholder names (v0, v1, …): the statement with the attached rows must stay under
     # psycopg's 4,096 characters too.
     values = ", ".join(f"%(v{index})s" for index in range(len(_UPSERT_COLUMNS)))
-    # A stored status is always '' or one of CallStatus; '' is below every status.
-    below = [s for s in _STATUS_ORDER if rank >= 0 and STATUS_RANK.get(s, -1) < rank]
+    below = _below(rank)
     moves = f"({old % 'status'} IN ({_statuses_sql(below)}))" if below else None
     final = rank == max(STATUS_RANK.values())
     # Whether the leg's status is final once the statement ran: always, for a final status (it
@@ -159,9 +173,8 @@ def _upsert_sql(rank: int, duration: bool) -> str:
         filter(None, [takes_duration, *set_once.values(), takes_recording_duration])
     )
     moved_from = " ".join(
-        f"WHEN '{status}' THEN %(mark_{offset})s"
-        for offset, status in enumerate(_STATUS_ORDER, start=1)
-        if status in below
+        f"WHEN '{_STATUS_ORDER[offset - 1]}' THEN %(mark_{offset})s"
+        for offset in _moved_from_offsets(rank)
     )
     assignments = []
     if moves:
@@ -501,7 +514,7 @@ def call_upsert_from_webhook(
         mark_other=adapt(mark + timedelta(microseconds=_OTHER_CHANGE)),
         **{
             f"mark_{offset}": adapt(mark + timedelta(microseconds=offset))
-            for offset in range(1, len(_STATUS_ORDER) + 1)
+            for offset in _moved_from_offsets(shape[0])
         },
     )
     status_values = _status_event_values(params, now, db) if status_event else None
