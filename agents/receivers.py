@@ -9,7 +9,7 @@ from telephony.services import AttachedRead
 from telephony.signals import call_status_changed, leg_ending
 
 from .models import Agent, AgentStatus
-from .selectors import CLIENT_PREFIX
+from .selectors import client_identity
 from .services import agent_call_connected, agent_call_ended, agent_talk_ended
 
 
@@ -22,14 +22,6 @@ def on_caller_connected(sender, visit, **kwargs):
 @receiver(talk_recorded, dispatch_uid="agents.on_talk_recorded")
 def on_talk_recorded(sender, visit, **kwargs):
     agent_talk_ended(visit=visit, now=timezone.now())
-
-
-def _agent_identity(*addresses: str) -> str | None:
-    """The identity of the first softphone (client:) address."""
-    for address in addresses:
-        if address.startswith(CLIENT_PREFIX):
-            return address[len(CLIENT_PREFIX) :]
-    return None
 
 
 def _agent_read_with(call, identity: str) -> tuple[Agent | None, bool]:
@@ -50,7 +42,7 @@ def on_leg_ending(sender, params, **kwargs):
     Not for a leg that rang the agent (routing's rings and transfers, To=client:): routing
     ends their offers after, and takes an offer's lock before its agent's elsewhere (the
     sweep), so the agent is read after the leg's statement, the old way."""
-    identity = _agent_identity(params.get("From", ""))
+    identity = client_identity(params.get("From", ""))
     if identity is None:
         return None
     return AttachedRead(
@@ -69,23 +61,22 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
     if not call.is_final:
         return
     for address in (call.from_number, call.to_number):
-        if address.startswith(CLIENT_PREFIX):
-            identity = address[len(CLIENT_PREFIX) :]
-            agent, locked = _agent_read_with(call, identity)
-            if agent is None:
-                continue
-            if agent.status != AgentStatus.ON_CALL or (
-                agent.current_call_sid and agent.current_call_sid != call.sid
-            ):
-                return  # not on this call: agent_call_ended would change nothing
-            visit = (
-                QueueVisit.objects.select_related("queue").filter(agent_call_sid=call.sid).first()
-            )
-            agent_call_ended(
-                agent=agent,
-                agent_call_sid=call.sid,
-                queue=visit.queue if visit is not None else None,
-                now=call.ended_at or timezone.now(),
-                locked=locked,
-            )
-            return
+        identity = client_identity(address)
+        if identity is None:
+            continue
+        agent, locked = _agent_read_with(call, identity)
+        if agent is None:
+            continue
+        if agent.status != AgentStatus.ON_CALL or (
+            agent.current_call_sid and agent.current_call_sid != call.sid
+        ):
+            return  # not on this call: agent_call_ended would change nothing
+        visit = QueueVisit.objects.select_related("queue").filter(agent_call_sid=call.sid).first()
+        agent_call_ended(
+            agent=agent,
+            agent_call_sid=call.sid,
+            queue=visit.queue if visit is not None else None,
+            now=call.ended_at or timezone.now(),
+            locked=locked,
+        )
+        return

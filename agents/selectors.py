@@ -37,11 +37,18 @@ def agent_for_user(user) -> Agent | None:
     return Agent.objects.filter(user=user, is_active=True).first()
 
 
-def agent_for_client(address: str) -> Agent | None:
-    """The agent behind ``client:<identity>`` if it may use the softphone now, else None."""
+def client_identity(address: str) -> str | None:
+    """The identity of a softphone address (``client:<identity>``), else None."""
     if not address.startswith(CLIENT_PREFIX):
         return None
-    identity = address[len(CLIENT_PREFIX) :]
+    return address[len(CLIENT_PREFIX) :]
+
+
+def agent_for_client(address: str) -> Agent | None:
+    """The agent behind ``client:<identity>`` if it may use the softphone now, else None."""
+    identity = client_identity(address)
+    if identity is None:
+        return None
     agent = (
         Agent.objects.select_related("user")
         .filter(identity=identity, is_active=True, user__is_active=True)

@@ -20,8 +20,7 @@ handler as gunicorn hands it (an urlencoded body, no test client). CPU time, unl
 hardly depends on what else the machine runs. ``--kinds`` picks some of them;
 ``--reuse-database`` skips the (re)creation, so that ``valgrind --tool=callgrind`` can count the
 instructions of a run of N requests against a run of 0 (their difference over N is one request's
-Python instructions). See
-docs/benchmarks.md.
+Python instructions). See docs/benchmarks.md.
 """
 
 import argparse

@@ -4,46 +4,29 @@ tests make another transaction hold the leg and move the agent while that statem
 check that the status callback decides on the agent as that transaction left it."""
 
 import threading
-import time
 
 import pytest
-from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
 from agents.services import agent_call_started, agent_set_status
 from telephony.models import Call
+from tests.agents.concurrency import in_another_transaction, postgres_only
 from tests.conftest import call_fields
 from tests.factories import AGENT_SID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions: run with DATABASE_URL=postgres://…")
-
-
 def _holding_the_leg(move, started: threading.Event, errors: list):
     """Another web process: lock the agent's leg, ``move(agent)`` under the agent's lock, and
     commit a moment later (while the status callback under test waits for the leg)."""
 
-    def run():
-        try:
-            with transaction.atomic():
-                Call.objects.select_for_update().get(sid=AGENT_SID)
-                agent = Agent.objects.select_for_update().get(identity="agent1")
-                move(agent)
-                started.set()
-                time.sleep(1.0)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-            started.set()
-        finally:
-            close_old_connections()
-            connection.close()
+    def hold_and_move():
+        Call.objects.select_for_update().get(sid=AGENT_SID)
+        move(Agent.objects.select_for_update().get(identity="agent1"))
 
-    return threading.Thread(target=run)
+    return in_another_transaction(hold_and_move, started, errors)
 
 
 def _agent_leg_ringing(twilio):
@@ -68,7 +51,7 @@ def _completed(twilio):
 
 
 def test_an_agent_put_on_the_call_while_its_end_waits_frees_the_agent(twilio, demo):
-    _postgres_only()
+    postgres_only()
     _agent_leg_ringing(twilio)
     agent = Agent.objects.get(identity="agent1")
     agent_set_status(agent=agent, status=AgentStatus.AVAILABLE, now=timezone.now())
@@ -96,7 +79,7 @@ def test_an_agent_put_on_the_call_while_its_end_waits_frees_the_agent(twilio, de
 
 
 def test_an_agent_moved_off_the_call_while_its_end_waits_is_left_alone(twilio, demo):
-    _postgres_only()
+    postgres_only()
     _agent_leg_ringing(twilio)
     agent_call_started(
         agent=Agent.objects.get(identity="agent1"),

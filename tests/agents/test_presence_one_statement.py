@@ -6,24 +6,18 @@ for the agent's lock, and check that the intervals still tell the truth (one ope
 each closed when the next began)."""
 
 import threading
-import time
 
 import pytest
-from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, AgentStatusInterval
 from agents.services import agent_set_status
 from queues.models import Queue, QueueVisit
+from tests.agents.concurrency import in_another_transaction, postgres_only
 from tests.conftest import call_fields
 from tests.factories import AGENT_SID, incoming, post_connect, post_dial_action, post_wait
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions: run with DATABASE_URL=postgres://…")
 
 
 def _caller_waiting_and_agent_dialling(twilio):
@@ -41,21 +35,11 @@ def _move_while_holding_the_lock(status, started: threading.Event, errors: list)
     """Another web process: lock agent1, move them to ``status``, and commit a moment later
     (while the request under test waits for that lock)."""
 
-    def run():
-        try:
-            with transaction.atomic():
-                agent = Agent.objects.select_for_update().get(identity="agent1")
-                agent_set_status(agent=agent, status=status, now=timezone.now(), locked=True)
-                started.set()
-                time.sleep(1.0)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-            started.set()
-        finally:
-            close_old_connections()
-            connection.close()
+    def move():
+        agent = Agent.objects.select_for_update().get(identity="agent1")
+        agent_set_status(agent=agent, status=status, now=timezone.now(), locked=True)
 
-    return threading.Thread(target=run)
+    return in_another_transaction(move, started, errors)
 
 
 def _intervals():
@@ -75,7 +59,7 @@ def _assert_truthful(intervals):
 
 
 def test_a_move_committed_while_connect_waits_for_the_agent_is_not_overwritten(twilio, demo):
-    _postgres_only()
+    postgres_only()
     queue = _caller_waiting_and_agent_dialling(twilio)
     started, errors = threading.Event(), []
     other = _move_while_holding_the_lock(AgentStatus.BREAK, started, errors)
@@ -96,7 +80,7 @@ def test_a_move_committed_while_connect_waits_for_the_agent_is_not_overwritten(t
 
 
 def test_a_move_committed_while_the_dial_action_waits_for_the_agent_is_kept(twilio, demo):
-    _postgres_only()
+    postgres_only()
     queue = _caller_waiting_and_agent_dialling(twilio)
     post_connect(twilio, queue, queue_time=30)
     started, errors = threading.Event(), []
