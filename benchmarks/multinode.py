@@ -330,8 +330,10 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
       agent CallSid, from the app's rows), provided that leg joined a conference.
     - `join_failed`: the same, but the caller's request for the join URL (JOIN_PATH) got no
       2xx: the node serving it was killed (nginx does not pass a POST already sent on to the
-      other node, and answers 502), Twilio fell back and the fallback's apology hung the caller
-      up. The app had answered the visit when the agent accepted, as Twilio did.
+      other node, and answers 502), Twilio fell back, the fallback sent the caller back to the
+      join URL, that failed too, and the fallback's apology hung the caller up (a join whose
+      retry succeeded meets the agent: it is counted as any other). The app had answered the
+      visit when the agent accepted, as Twilio did.
 
     Any other answered caller who never reached a conference is not explained away.
     """

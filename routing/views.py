@@ -109,7 +109,7 @@ def offer_status(request, offer_id):
     return HttpResponse(status=204)
 
 
-@twilio_webhook
+@twilio_webhook(repeatable=True)  # the participant is kept once (get_or_create)
 def bridge_join(request, bridge_id):
     """The caller, just taken out of the queue: the queue's connect message, then the bridge."""
     bridge = selectors.bridge_for_webhook(bridge_id)

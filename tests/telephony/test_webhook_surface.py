@@ -192,7 +192,10 @@ def test_the_fallback_answers_with_no_database_at_all(twilio, django_assert_num_
     with django_assert_num_queries(0):
         response = twilio.post(
             "/twilio/voice/fallback",
-            call_fields(ErrorCode="11200", ErrorUrl="http://testserver/twilio/voice/incoming"),
+            call_fields(
+                ErrorCode="11200",
+                ErrorUrl="http://testserver/twilio/voice/incoming?fallback-retry=1",
+            ),
         )
 
     root = twiml(response)
