@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -410,6 +410,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from reports.routers import REPORTS_ALIAS, reading_from_replica, replica_configured
     from routing.models import BridgeParticipant, Offer, ParticipantRole
     from telephony.models import Call, WebhookEvent
+    from telephony.webhooks import RETRY_PARAM
 
     out = Outcome()
     offers = list(
@@ -612,8 +613,11 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     out.check(not lost_visits, f"{len(lost_visits)} queue visit(s) missing")
     answered = Counter()
     failed = Counter()
+    retried = Counter()
     for sid, _method, url, status in report["requests"]:
         key = (sid, urlsplit(url).path)
+        if RETRY_PARAM in parse_qs(urlsplit(url).query):
+            retried["2xx" if status is not None and 200 <= status < 300 else str(status)] += 1
         if key[1] == FALLBACK_PATH:
             # Answers with the database down, so it stores nothing (docs/deploy.md).
             out.figures["fallback requests"] = out.figures.get("fallback requests", 0) + 1
@@ -637,6 +641,8 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
         path: round(count / callers, 2) for path, count in by_path.most_common()
     }
     out.figures["webhook requests 2xx / not 2xx"] = (sum(answered.values()), dict(failed))
+    # The fallback sends a call back once to a repeatable URL that got no answer.
+    out.figures["sent back by the fallback, answered"] = dict(retried)
     out.figures["webhook requests answered 2xx but not stored"] = lost
     out.check(lost == 0, f"{lost} webhook request(s) answered 2xx but not stored")
     out.figures["local Twilio lateness p50/p99/max (s), samples"] = (
