@@ -258,12 +258,9 @@ class HttpMixin:
             if ctx != "main":
                 raise QueueWaitError(error.message) from None
             if leg.fallback_url and not nxt.is_fallback:
-                fallback = Next(
-                    leg.fallback_url,
-                    leg.fallback_method,
-                    {"ErrorCode": str(error.code), "ErrorUrl": nxt.url},
-                    is_fallback=True,
-                )
+                # The same fields as the request that failed (a Gather's Digits too), and the error.
+                fields = {**nxt.fields, "ErrorCode": str(error.code), "ErrorUrl": nxt.url}
+                fallback = Next(leg.fallback_url, leg.fallback_method, fields, is_fallback=True)
                 return (yield from self._document(leg, fallback, ctx))
         # Twilio's own last words.
         if leg.answered_at is None:

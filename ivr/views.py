@@ -195,7 +195,9 @@ def step(request, flow_id, step_id):
     return _answered(request, _step_key(request), render)
 
 
-@twilio_webhook(atomic=False, prepare=_prepared(_gather_key))
+@twilio_webhook(
+    atomic=False, prepare=_prepared(_gather_key), repeatable=True, retry_fields=("Digits",)
+)
 def gather(request, flow_id, step_id):
     """A menu's Gather action: the keys pressed."""
     digits, attempt = request.POST.get("Digits", ""), _attempt(request)

@@ -128,7 +128,24 @@ def fallback_retry_url(request, url: str) -> str | None:
         return None
     if not getattr(match.func, "twilio_repeatable", False):
         return None
-    return failed._replace(query=urlencode([*query, (RETRY_PARAM, "1")])).geturl()
+    carried = [
+        (name, value)
+        for name in match.func.twilio_retry_fields
+        for value in request.POST.getlist(name)[:1]
+    ]
+    if len(carried) != len(match.func.twilio_retry_fields):
+        return None  # the view could not answer as it would have: the apology
+    return failed._replace(query=urlencode([*query, *carried, (RETRY_PARAM, "1")])).geturl()
+
+
+def _carry_back(request, names) -> None:
+    """A request the fallback sent back (signed by Twilio, URL included): the fields of the
+    failed request it carried in the URL, back into ``request.POST`` for the view."""
+    fields = request.POST.copy()
+    for name in names:
+        if name not in fields and name in request.GET:
+            fields.setlist(name, request.GET.getlist(name)[:1])
+    request.POST = fields
 
 
 @dataclass(frozen=True)
@@ -320,6 +337,7 @@ def twilio_webhook(
     read=None,
     status_callback=False,
     repeatable=False,
+    retry_fields=(),
 ):
     """Guard a Twilio webhook view.
 
@@ -364,10 +382,12 @@ def twilio_webhook(
     receiver of the leg's end asks for (``signals.leg_ending``: the agent a softphone leg is)
     is read by that statement too, instead of by a query of its own.
 
-    ``repeatable=True``: the same request again does no harm and needs only the fields every
-    request of a call carries (its view reads no Digits, QueueResult…), so when this URL got no
-    answer (the node serving it died, say), Twilio's fallback sends the call back to it once
-    (views.voice_fallback, ``fallback_retry_url``).
+    ``repeatable=True``: the same request again does no harm, so when this URL got no answer
+    (the node serving it died, say), Twilio's fallback sends the call back to it once
+    (views.voice_fallback, ``fallback_retry_url``). A ``<Redirect>`` request carries only the
+    fields every request of a call carries; ``retry_fields`` names the fields of this webhook's
+    own request its view needs (a menu's Digits): the fallback sends the call back only when its
+    request has them, in the URL's query, and here they are put back into ``request.POST``.
     """
     if status_callback:
         required = tuple(dict.fromkeys((*required, "CallStatus")))
@@ -383,6 +403,8 @@ def twilio_webhook(
             received_at = request.META.get(VIRTUAL_NOW_ENVIRON) or timezone.now()
             url = public_url(request)
             verdict = _screen(request, url, required)
+            if verdict is None and retry_fields and RETRY_PARAM in request.GET:
+                _carry_back(request, retry_fields)
             if verdict is None and shed is not None:
                 shed_response = shed(request)
                 if shed_response is not None:
@@ -436,6 +458,7 @@ def twilio_webhook(
 
         wrapper.twilio_webhook = True
         wrapper.twilio_repeatable = repeatable
+        wrapper.twilio_retry_fields = tuple(retry_fields)
         return wrapper
 
     if view is not None:

@@ -57,3 +57,18 @@ def test_a_broken_wait_document_takes_the_caller_out_with_queue_result_error(emu
     assert (at, fields["QueueResult"]) == (1, "error")
     assert call.errors[0]["code"] == 11217
     assert emu.ground_truth()[0]["result"] == "error"
+
+
+def test_the_fallback_request_has_the_failed_requests_own_fields(emu, received, rest):
+    emu.add_number(NUMBER, voice_url="/t/menu", fallback_url="/t/fallback")
+    # Silent at the first menu, key 7 at the second: the Gather whose action fails.
+    call = emu.place_call(to=NUMBER, from_="+819011112222", caller=Caller(digits=["-", "7"]))
+    emu.run(until=1)
+    rest.calls(call.sid).update(
+        twiml='<Response><Gather numDigits="1" action="/t/server-error"/></Response>'
+    )
+    emu.run()
+
+    [(_at, fields)] = requests_to(call, "/t/fallback")
+    assert (fields["Digits"], fields["ErrorCode"]) == ("7", "11217")
+    assert fields["ErrorUrl"] == "http://testserver/t/server-error"

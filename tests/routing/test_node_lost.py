@@ -92,3 +92,13 @@ def test_a_caller_whose_first_request_was_lost_hears_the_menu_and_meets_the_agen
     visit = QueueVisit.objects.get(call__sid=leg.sid)
     assert (visit.agent_identity, visit.talk_seconds) == ("agent1", 20)
     assert APOLOGY_JA not in leg.heard()
+
+
+def test_a_caller_whose_key_press_was_lost_still_reaches_the_queue_and_the_agent(emu):
+    emu.transport = NodeLost(emu.transport, lost=lambda path: path.endswith("/gather"))
+
+    leg = _answered_call(emu)
+
+    visit = QueueVisit.objects.get(call__sid=leg.sid)
+    assert (visit.agent_identity, visit.talk_seconds) == ("agent1", 20)
+    assert APOLOGY_JA not in leg.heard()

@@ -89,9 +89,9 @@ def _apologises(response) -> bool:
         # A document the app answered wrongly would be answered wrongly again.
         ("12100", JOIN),
         ("12300", "http://testserver/twilio/voice/incoming"),
-        # Requests carrying their own fields (the keys pressed, the queue's result): a redirect
-        # would come without them.
-        ("11217", "http://testserver/twilio/ivr/flows/3/steps/4/gather"),
+        # Requests carrying their own fields: a redirect would come without them. A menu's
+        # keys are carried in the URL, but only when the fallback's request has them (not here).
+        ("11217", "http://testserver/twilio/ivr/flows/3/steps/4/gather?attempt=0"),
         ("11217", "http://testserver/twilio/ivr/flows/3/steps/4/queue-exit"),
         ("11217", "http://testserver/twilio/routing/bridges/7/caller-done"),
         # Not this app's webhook, or not at this origin.
@@ -127,5 +127,15 @@ def test_only_webhooks_a_repeat_cannot_harm_are_marked_repeatable():
         "ivr.views.flow_start",
         "ivr.views.step",
         "ivr.views.no_input",
+        "ivr.views.gather",
         "routing.views.bridge_join",
     }
+
+
+@pytest.mark.django_db(False)
+def test_a_menus_keys_go_back_with_the_caller_in_the_url(twilio):
+    gather = "http://testserver/twilio/ivr/flows/3/steps/4/gather?attempt=0"
+
+    response = twilio.post(URL, call_fields(ErrorCode="11217", ErrorUrl=gather, Digits="1"))
+
+    assert _redirect(response) == ("POST", gather + "&Digits=1&fallback-retry=1")
