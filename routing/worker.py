@@ -20,7 +20,7 @@ from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -48,6 +48,43 @@ def _periodic_jobs() -> list[Periodic]:
         Periodic("periodic:purge-recordings", timedelta(days=1), "purge_recordings"),
         Periodic("periodic:prune-task-results", timedelta(hours=1), "prune_task_results"),
     ]
+
+
+# A dispatch decides from every waiting caller and free agent as they are when it runs. So the
+# dispatches with the same arguments that wait unclaimed when one is claimed (each enqueued by
+# an event already committed) are done by it: they are marked finished, joined to it. When the
+# workers are behind, a burst of events would otherwise leave a dispatch each, every one
+# searching again, and the backlog would grow with the work it causes.
+DISPATCH_TASK = "routing.tasks.dispatch"
+JOIN_AT_MOST = 500
+
+
+def dispatches_join(claimed: DBTaskResult, *, worker_id: str, now=None) -> int:
+    """In the transaction that claimed ``claimed``: the other unclaimed dispatches with its
+    arguments finished, joined to it (a row another worker is claiming is skipped). How many."""
+    if claimed.task_path != DISPATCH_TASK:
+        return 0
+    now = now or timezone.now()
+    same = (
+        DBTaskResult.objects.ready()
+        .filter(
+            backend_name=claimed.backend_name,
+            task_path=claimed.task_path,
+            args_kwargs=claimed.args_kwargs,
+        )
+        .exclude(pk=claimed.pk)
+        .select_for_update(skip_locked=True)
+    )
+    joined = list(same.values_list("pk", flat=True)[:JOIN_AT_MOST])
+    if not joined:
+        return 0
+    return DBTaskResult.objects.filter(pk__in=joined).update(
+        status=TaskResultStatus.SUCCESSFUL,
+        started_at=now,
+        finished_at=now,
+        return_value={"joined": str(claimed.pk)},
+        worker_ids=[worker_id],
+    )
 
 
 def schedule_periodic(*, now=None) -> list[str]:
@@ -112,6 +149,7 @@ class RoutingWorker(Worker):
                 task_result = tasks.get_locked()
                 if task_result is not None:
                     task_result.claim(self.worker_id)
+                    dispatches_join(task_result, worker_id=self.worker_id)
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
