@@ -260,13 +260,20 @@ def routing_dispatch(
             # Dated when the lock is ours, not when we began waiting for it: an offer the
             # previous holder ended then ended before any offer this decision starts.
             now = timezone.now()
+
+        def dated() -> datetime:
+            # Each offer is dated when it is made, after its agent's row was read (and locked):
+            # the agent's move to available, which that read saw committed, is dated before it.
+            # The decision's reads see what was committed after `now` too.
+            return timezone.now() if clock_now else now
+
         if agent_id is not None:
             agent = eligible_agents(now=now).filter(pk=agent_id).first()
             visit = _best_visit_for(agent, now=now) if agent is not None else None
             # Only if no better agent is free for that caller (a task may run late).
             best = _best_agent_for(visit, now=now, exclude=set()) if visit is not None else None
             if visit is not None and best is not None and best.pk == agent.pk:
-                offer = _offer_create(agent=agent, visit=visit, now=now)
+                offer = _offer_create(agent=agent, visit=visit, now=dated())
                 if offer is not None:
                     offers.append(offer)
         free = eligible_agents(now=now).count()
@@ -293,7 +300,7 @@ def routing_dispatch(
                 if not members.exclude(pk__in=taken_agents).exists():
                     queues_without_agents.add(visit.queue_id)  # not just this caller's decliners
                 continue
-            offer = _offer_create(agent=agent, visit=visit, now=now)
+            offer = _offer_create(agent=agent, visit=visit, now=dated())
             if offer is not None:
                 offers.append(offer)
                 taken_agents.add(agent.pk)
