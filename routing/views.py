@@ -171,7 +171,7 @@ def bridge_agent_done(request, bridge_id):
     return twiml_response(response)
 
 
-@twilio_webhook
+@twilio_webhook(repeatable=True)
 def bridge_caller_done(request, bridge_id):
     """The caller's conference Dial action: the conversation is over."""
     response = VoiceResponse()

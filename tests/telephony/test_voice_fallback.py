@@ -61,6 +61,7 @@ def _redirect(response):
     ("failed", "again"),
     [
         (JOIN, JOIN + "?fallback-retry=1"),
+        ("http://testserver/twilio/routing/bridges/7/caller-done", None),
         ("http://testserver/twilio/voice/incoming", None),
         (NO_INPUT, NO_INPUT + "&fallback-retry=1"),
         ("http://testserver/twilio/ivr/flows/3/start", None),
@@ -93,7 +94,6 @@ def _apologises(response) -> bool:
         # keys are carried in the URL, but only when the fallback's request has them (not here).
         ("11217", "http://testserver/twilio/ivr/flows/3/steps/4/gather?attempt=0"),
         ("11217", "http://testserver/twilio/ivr/flows/3/steps/4/queue-exit"),
-        ("11217", "http://testserver/twilio/routing/bridges/7/caller-done"),
         # Not this app's webhook, or not at this origin.
         ("11217", "http://testserver/no/such/page"),
         ("11217", "https://example.com/twilio/routing/bridges/7/join"),
@@ -129,6 +129,7 @@ def test_only_webhooks_a_repeat_cannot_harm_are_marked_repeatable():
         "ivr.views.no_input",
         "ivr.views.gather",
         "routing.views.bridge_join",
+        "routing.views.bridge_caller_done",
     }
 
 
