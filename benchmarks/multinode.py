@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -330,10 +330,8 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
       agent CallSid, from the app's rows), provided that leg joined a conference.
     - `join_failed`: the same, but the caller's request for the join URL (JOIN_PATH) got no
       2xx: the node serving it was killed (nginx does not pass a POST already sent on to the
-      other node, and answers 502), Twilio fell back, the fallback sent the caller back to the
-      join URL, that failed too, and the fallback's apology hung the caller up (a join whose
-      retry succeeded meets the agent: it is counted as any other). The app had answered the
-      visit when the agent accepted, as Twilio did.
+      other node, and answers 502), Twilio fell back and the fallback's apology hung the caller
+      up. The app had answered the visit when the agent accepted, as Twilio did.
 
     Any other answered caller who never reached a conference is not explained away.
     """
@@ -410,7 +408,6 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from reports.routers import REPORTS_ALIAS, reading_from_replica, replica_configured
     from routing.models import BridgeParticipant, Offer, ParticipantRole
     from telephony.models import Call, WebhookEvent
-    from telephony.webhooks import RETRY_PARAM
 
     out = Outcome()
     offers = list(
@@ -613,11 +610,8 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     out.check(not lost_visits, f"{len(lost_visits)} queue visit(s) missing")
     answered = Counter()
     failed = Counter()
-    retried = Counter()
     for sid, _method, url, status in report["requests"]:
         key = (sid, urlsplit(url).path)
-        if RETRY_PARAM in parse_qs(urlsplit(url).query):
-            retried["2xx" if status is not None and 200 <= status < 300 else str(status)] += 1
         if key[1] == FALLBACK_PATH:
             # Answers with the database down, so it stores nothing (docs/deploy.md).
             out.figures["fallback requests"] = out.figures.get("fallback requests", 0) + 1
@@ -641,8 +635,6 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
         path: round(count / callers, 2) for path, count in by_path.most_common()
     }
     out.figures["webhook requests 2xx / not 2xx"] = (sum(answered.values()), dict(failed))
-    # The fallback sends a call back once to a repeatable URL that got no answer.
-    out.figures["sent back by the fallback, answered"] = dict(retried)
     out.figures["webhook requests answered 2xx but not stored"] = lost
     out.check(lost == 0, f"{lost} webhook request(s) answered 2xx but not stored")
     out.figures["local Twilio lateness p50/p99/max (s), samples"] = (

@@ -150,9 +150,7 @@ def _keeps(menu, digits: str, attempt: int) -> bool:
     return attempt <= menu.max_retries and (not digits or digits in menu.options)
 
 
-@twilio_webhook(
-    required=("CallSid", "To"), atomic=False, prepare=_prepared(_incoming_key), repeatable=True
-)
+@twilio_webhook(required=("CallSid", "To"), atomic=False, prepare=_prepared(_incoming_key))
 def voice_incoming(request):
     """Each number's Voice URL: the flow bound to the called number, else the apology."""
 
@@ -168,7 +166,7 @@ def voice_incoming(request):
     return _answered(request, _incoming_key(request), render)
 
 
-@twilio_webhook(atomic=False, prepare=_prepared(_start_key), repeatable=True)
+@twilio_webhook(atomic=False, prepare=_prepared(_start_key))
 def flow_start(request, flow_id):
     """A flow's start step (goto from another flow, "Try this flow")."""
 
@@ -182,7 +180,7 @@ def flow_start(request, flow_id):
     return _answered(request, _start_key(request), render)
 
 
-@twilio_webhook(atomic=False, prepare=_prepared(_step_key), repeatable=True)
+@twilio_webhook(atomic=False, prepare=_prepared(_step_key))
 def step(request, flow_id, step_id):
     def render():
         renderer = _renderer(request, flow_id)
@@ -195,9 +193,7 @@ def step(request, flow_id, step_id):
     return _answered(request, _step_key(request), render)
 
 
-@twilio_webhook(
-    atomic=False, prepare=_prepared(_gather_key), repeatable=True, retry_fields=("Digits",)
-)
+@twilio_webhook(atomic=False, prepare=_prepared(_gather_key))
 def gather(request, flow_id, step_id):
     """A menu's Gather action: the keys pressed."""
     digits, attempt = request.POST.get("Digits", ""), _attempt(request)
@@ -213,7 +209,7 @@ def gather(request, flow_id, step_id):
     return _answered(request, _gather_key(request), render)
 
 
-@twilio_webhook(atomic=False, prepare=_prepared(_no_input_key), repeatable=True)
+@twilio_webhook(atomic=False, prepare=_prepared(_no_input_key))
 def no_input(request, flow_id, step_id):
     """Reached by the <Redirect> after a menu's Gather: the caller pressed nothing."""
     attempt = _attempt(request)

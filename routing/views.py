@@ -109,7 +109,7 @@ def offer_status(request, offer_id):
     return HttpResponse(status=204)
 
 
-@twilio_webhook(repeatable=True)  # the participant is kept once (get_or_create)
+@twilio_webhook
 def bridge_join(request, bridge_id):
     """The caller, just taken out of the queue: the queue's connect message, then the bridge."""
     bridge = selectors.bridge_for_webhook(bridge_id)
@@ -171,7 +171,7 @@ def bridge_agent_done(request, bridge_id):
     return twiml_response(response)
 
 
-@twilio_webhook(repeatable=True)
+@twilio_webhook
 def bridge_caller_done(request, bridge_id):
     """The caller's conference Dial action: the conversation is over."""
     response = VoiceResponse()

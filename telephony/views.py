@@ -2,10 +2,9 @@ import logging
 
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
-from twilio.twiml.voice_response import VoiceResponse
 
 from .twiml import apology, twiml_response
-from .webhooks import fallback_retry_url, public_url, signature_is_valid, twilio_webhook
+from .webhooks import public_url, signature_is_valid, twilio_webhook
 
 logger = logging.getLogger("telephony.webhooks")
 
@@ -25,9 +24,7 @@ def voice_status(request):
 
 @csrf_exempt
 def voice_fallback(request):
-    """Twilio's last resort when a document of the call could not be had. A repeatable webhook
-    that got no answer (a node lost mid-request) is asked once more; otherwise, or when that
-    failed too, the apology. Must answer with the database down."""
+    """Twilio's last resort when the Voice URL failed. Must answer with the database down."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     url = public_url(request)
@@ -40,9 +37,4 @@ def voice_fallback(request):
         request.POST.get("ErrorCode", ""),
         request.POST.get("ErrorUrl", ""),
     )
-    retry = fallback_retry_url(request, url)
-    if retry is not None:
-        response = VoiceResponse()
-        response.redirect(retry, method="POST")
-        return twiml_response(response)
     return twiml_response(apology())

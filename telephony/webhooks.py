@@ -15,12 +15,11 @@ import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
@@ -37,13 +36,7 @@ from .services import (
 from .signals import leg_ending
 from .twiml import apology, twiml_response
 
-__all__ = [
-    "PreparedAnswer",
-    "fallback_retry_url",
-    "public_url",
-    "signature_is_valid",
-    "twilio_webhook",
-]
+__all__ = ["PreparedAnswer", "public_url", "signature_is_valid", "twilio_webhook"]
 
 logger = logging.getLogger("telephony.webhooks")
 
@@ -97,55 +90,6 @@ def signature_is_valid(request, url: str) -> bool:
     # The other form is built only on a mismatch.
     expected = validator.compute_signature(_other_port_form(url), request.POST)
     return hmac.compare_digest(expected.encode(), given)
-
-
-# Twilio's fallback after a request that got no answer from the app: a failed retrieval
-# (11200), no connection or no answer in time (11205: a node that is down, or one that died
-# mid-request with no proxy in front), an HTTP error status (11217: the 502 a proxy answers for
-# a node it lost mid-request). Not a document the app answered wrongly (12100, 12300…): that
-# answer would come again. A node that is merely slow costs the caller one more wait at most.
-RETRIED_ERROR_CODES = frozenset({"11200", "11205", "11217"})
-# Marks a URL the fallback already sent the call back to: it is never retried twice.
-RETRY_PARAM = "fallback-retry"
-
-
-def fallback_retry_url(request, url: str) -> str | None:
-    """Where Twilio's fallback request ``request`` (received at ``url``) sends the call back,
-    once: the failed URL (``ErrorUrl``) when it is a webhook of this app at the same origin
-    marked ``repeatable`` and it got no answer (RETRIED_ERROR_CODES), with RETRY_PARAM added;
-    else None (the apology). Sends no query: the fallback answers with the database down."""
-    if request.POST.get("ErrorCode", "") not in RETRIED_ERROR_CODES:
-        return None
-    failed, ours = urlsplit(request.POST.get("ErrorUrl", "")), urlsplit(url)
-    if (failed.scheme, failed.netloc) != (ours.scheme, ours.netloc):
-        return None
-    query = parse_qsl(failed.query, keep_blank_values=True)
-    if any(name == RETRY_PARAM for name, _value in query):
-        return None
-    try:
-        match = resolve(failed.path)
-    except Resolver404:
-        return None
-    if not getattr(match.func, "twilio_repeatable", False):
-        return None
-    carried = [
-        (name, value)
-        for name in match.func.twilio_retry_fields
-        for value in request.POST.getlist(name)[:1]
-    ]
-    if len(carried) != len(match.func.twilio_retry_fields):
-        return None  # the view could not answer as it would have: the apology
-    return failed._replace(query=urlencode([*query, *carried, (RETRY_PARAM, "1")])).geturl()
-
-
-def _carry_back(request, names) -> None:
-    """A request the fallback sent back (signed by Twilio, URL included): the fields of the
-    failed request it carried in the URL, back into ``request.POST`` for the view."""
-    fields = request.POST.copy()
-    for name in names:
-        if name not in fields and name in request.GET:
-            fields.setlist(name, request.GET.getlist(name)[:1])
-    request.POST = fields
 
 
 @dataclass(frozen=True)
@@ -336,8 +280,6 @@ def twilio_webhook(
     prepare=None,
     read=None,
     status_callback=False,
-    repeatable=False,
-    retry_fields=(),
 ):
     """Guard a Twilio webhook view.
 
@@ -381,13 +323,6 @@ def twilio_webhook(
     (``status_fields_check``, unless ``check`` is given). When its status is final, the row a
     receiver of the leg's end asks for (``signals.leg_ending``: the agent a softphone leg is)
     is read by that statement too, instead of by a query of its own.
-
-    ``repeatable=True``: the same request again does no harm, so when this URL got no answer
-    (the node serving it died, say), Twilio's fallback sends the call back to it once
-    (views.voice_fallback, ``fallback_retry_url``). A ``<Redirect>`` request carries only the
-    fields every request of a call carries; ``retry_fields`` names the fields of this webhook's
-    own request its view needs (a menu's Digits): the fallback sends the call back only when its
-    request has them, in the URL's query, and here they are put back into ``request.POST``.
     """
     if status_callback:
         required = tuple(dict.fromkeys((*required, "CallStatus")))
@@ -403,8 +338,6 @@ def twilio_webhook(
             received_at = request.META.get(VIRTUAL_NOW_ENVIRON) or timezone.now()
             url = public_url(request)
             verdict = _screen(request, url, required)
-            if verdict is None and retry_fields and RETRY_PARAM in request.GET:
-                _carry_back(request, retry_fields)
             if verdict is None and shed is not None:
                 shed_response = shed(request)
                 if shed_response is not None:
@@ -457,8 +390,6 @@ def twilio_webhook(
             return _store(request, url, received_at, verdict)
 
         wrapper.twilio_webhook = True
-        wrapper.twilio_repeatable = repeatable
-        wrapper.twilio_retry_fields = tuple(retry_fields)
         return wrapper
 
     if view is not None:

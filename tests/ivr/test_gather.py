@@ -84,20 +84,3 @@ def test_it_rejects_a_forged_gather(twilio, demo_flow):
 
     assert response.status_code == 403
     assert not CallPathEntry.objects.exists()
-
-
-def test_sent_back_by_the_fallback_the_keys_carried_in_the_url_are_the_answer(twilio, demo_flow):
-    # The fallback's <Redirect> request has only the call's usual fields; Digits is in the URL.
-    url = gather_url(demo_flow) + "&Digits=2&fallback-retry=1"
-
-    root = twiml(twilio.post(url, call_fields()))
-
-    assert verbs(root) == ["Say", "Hangup"]
-    assert path() == [("main-menu", "valid", "2"), ("product-info", "entered", "")]
-
-
-def test_keys_in_the_url_of_a_request_the_fallback_did_not_send_back_are_ignored(twilio, demo_flow):
-    root = twiml(twilio.post(gather_url(demo_flow) + "&Digits=2", call_fields()))
-
-    assert verbs(root) != ["Say", "Hangup"]
-    assert path()[0] == ("main-menu", "no-input", "")

@@ -192,10 +192,7 @@ def test_the_fallback_answers_with_no_database_at_all(twilio, django_assert_num_
     with django_assert_num_queries(0):
         response = twilio.post(
             "/twilio/voice/fallback",
-            call_fields(
-                ErrorCode="11200",
-                ErrorUrl="http://testserver/twilio/voice/incoming?fallback-retry=1",
-            ),
+            call_fields(ErrorCode="11200", ErrorUrl="http://testserver/twilio/voice/incoming"),
         )
 
     root = twiml(response)
