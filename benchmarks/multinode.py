@@ -329,9 +329,10 @@ def ground_truth(report: dict, *, raced: list, agent_legs: dict) -> GroundTruth:
       The agent is whose softphone the answered leg rang (`agent_legs`, caller CallSid ->
       agent CallSid, from the app's rows), provided that leg joined a conference.
     - `join_failed`: the same, but the caller's request for the join URL (JOIN_PATH) got no
-      2xx: the node serving it was killed (nginx does not pass a POST already sent on to the
-      other node, and answers 502), Twilio fell back and the fallback's apology hung the caller
-      up. The app had answered the visit when the agent accepted, as Twilio did.
+      2xx: the node serving it was killed and nginx answered 502 (it passes a request a node
+      took and never answered to the other node, but not after `proxy_next_upstream_timeout`,
+      nor a third time), Twilio fell back and the fallback's apology hung the caller up. The
+      app had answered the visit when the agent accepted, as Twilio did.
 
     Any other answered caller who never reached a conference is not explained away.
     """
@@ -957,7 +958,11 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
-            proxy_next_upstream error timeout;
+            # As docs/deploy.md, *Several app nodes*: a request a node took and never
+            # answered (killed mid-request) goes to the other node, POST included.
+            proxy_next_upstream error timeout non_idempotent;
+            proxy_next_upstream_tries 2;
+            proxy_next_upstream_timeout 5s;
             proxy_connect_timeout 2s;
             proxy_read_timeout 15s;
         }}
