@@ -275,6 +275,18 @@ def wait_until_settled(seconds: float = 60) -> None:
 # --- the checks -----------------------------------------------------------------------------
 
 
+def became_available(start: datetime, leg_ends: list[datetime]) -> datetime:
+    """The moment an agent's available interval really began. The app dates an agent's move
+    after a call by Twilio's `Timestamp` of the leg's end, which has whole seconds: an interval
+    starting on a whole second began at the end, within that second, of one of the agent's
+    legs as the local Twilio recorded it (``leg_ends``, to the microsecond), when there is one;
+    otherwise ``start`` stands."""
+    if start.microsecond:
+        return start
+    within = [end for end in leg_ends if start <= end < start + timedelta(seconds=1)]
+    return max(within, default=start)
+
+
 def _percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
@@ -403,7 +415,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from agents.models import AgentStatus, AgentStatusInterval
+    from agents.models import Agent, AgentStatus, AgentStatusInterval
     from queues.models import Queue, QueueVisit
     from reports import metrics
     from reports.routers import REPORTS_ALIAS, reading_from_replica, replica_configured
@@ -456,6 +468,11 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
         visit["id"]: visit
         for visit in QueueVisit.objects.filter(entered_at__gte=since).values("id", "entered_at")
     }
+    identities = dict(Agent.objects.values_list("id", "identity"))
+    leg_ends = defaultdict(list)
+    for leg in report["calls"]:
+        if leg["to"].startswith("client:") and leg["ended_at"]:
+            leg_ends[leg["to"][len("client:") :]].append(datetime.fromisoformat(leg["ended_at"]))
     intervals = defaultdict(list)
     for interval in AgentStatusInterval.objects.filter(
         started_at__gte=since - timedelta(minutes=5), status=AgentStatus.AVAILABLE
@@ -474,6 +491,10 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
             ),
             default=None,
         )
+        if available is not None:
+            available = became_available(
+                available, leg_ends[identities.get(offer["agent_id"], "")]
+            )
         candidates = [
             moment
             for moment in (

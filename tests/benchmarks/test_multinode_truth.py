@@ -1,6 +1,10 @@
 """The routing-at-load benchmark's ground truth (benchmarks/multinode.py, ``ground_truth``): what
-the queue and agent reports must say, from the local Twilio's load report. Pure: no server."""
+the queue and agent reports must say, from the local Twilio's load report; and when an agent
+became available (``became_available``). Pure: no server."""
 
+from datetime import UTC, datetime, timedelta
+
+from benchmarks import multinode
 from benchmarks.multinode import QUEUE, ground_truth
 
 NUMBER = "+815012345678"
@@ -150,3 +154,26 @@ def test_the_drain_is_named_first():
     assert truth.cut_off == [("CAcut", "mn-agent2")]
     assert truth.join_failed == []
     assert truth.answered_by["mn-agent2"] == 1
+
+
+# --- When an agent became available ----------------------------------------------------------
+
+SECOND = datetime(2026, 11, 30, 20, 48, 13, tzinfo=UTC)
+
+
+def test_an_interval_dated_by_twilios_whole_second_began_when_the_agents_leg_ended():
+    ends = [SECOND - timedelta(seconds=30), SECOND + timedelta(milliseconds=870)]
+
+    assert multinode.became_available(SECOND, ends) == SECOND + timedelta(milliseconds=870)
+
+
+def test_an_interval_dated_to_the_microsecond_stands():
+    start = SECOND + timedelta(microseconds=250)
+
+    assert multinode.became_available(start, [SECOND + timedelta(milliseconds=900)]) == start
+
+
+def test_without_a_leg_ending_in_that_second_the_whole_second_stands():
+    ends = [SECOND - timedelta(milliseconds=1), SECOND + timedelta(seconds=1)]
+
+    assert multinode.became_available(SECOND, ends) == SECOND
