@@ -492,9 +492,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
             default=None,
         )
         if available is not None:
-            available = became_available(
-                available, leg_ends[identities.get(offer["agent_id"], "")]
-            )
+            available = became_available(available, leg_ends[identities.get(offer["agent_id"], "")])
         candidates = [
             moment
             for moment in (
