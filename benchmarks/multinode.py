@@ -416,6 +416,7 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     from django_tasks_db.models import DBTaskResult
 
     from agents.models import Agent, AgentStatus, AgentStatusInterval
+    from agents.selectors import client_identity
     from queues.models import Queue, QueueVisit
     from reports import metrics
     from reports.routers import REPORTS_ALIAS, reading_from_replica, replica_configured
@@ -471,8 +472,9 @@ def check_invariants(report: dict, *, since: datetime, ring_p99_limit: float = 1
     identities = dict(Agent.objects.values_list("id", "identity"))
     leg_ends = defaultdict(list)
     for leg in report["calls"]:
-        if leg["to"].startswith("client:") and leg["ended_at"]:
-            leg_ends[leg["to"][len("client:") :]].append(datetime.fromisoformat(leg["ended_at"]))
+        identity = client_identity(leg["to"])
+        if identity is not None and leg["ended_at"]:
+            leg_ends[identity].append(datetime.fromisoformat(leg["ended_at"]))
     intervals = defaultdict(list)
     for interval in AgentStatusInterval.objects.filter(
         started_at__gte=since - timedelta(minutes=5), status=AgentStatus.AVAILABLE

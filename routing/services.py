@@ -262,9 +262,9 @@ def routing_dispatch(
             now = timezone.now()
 
         def dated() -> datetime:
-            # Each offer is dated when it is made, after its agent's row was read (and locked):
-            # the agent's move to available, which that read saw committed, is dated before it.
-            # The decision's reads see what was committed after `now` too.
+            # Each offer is dated when it is made, after its agent was read available: the
+            # agent's move, which that read saw committed, is dated before it. The decision's
+            # reads see what was committed after `now` too.
             return timezone.now() if clock_now else now
 
         if agent_id is not None:

@@ -55,16 +55,17 @@ def _periodic_jobs() -> list[Periodic]:
 # an event already committed) are done by it: they are marked finished, joined to it. When the
 # workers are behind, a burst of events would otherwise leave a dispatch each, every one
 # searching again, and the backlog would grow with the work it causes.
-DISPATCH_TASK = "routing.tasks.dispatch"
 JOIN_AT_MOST = 500
 
 
-def dispatches_join(claimed: DBTaskResult, *, worker_id: str, now=None) -> int:
+def dispatches_join(claimed: DBTaskResult, *, worker_id: str) -> int:
     """In the transaction that claimed ``claimed``: the other unclaimed dispatches with its
     arguments finished, joined to it (a row another worker is claiming is skipped). How many."""
-    if claimed.task_path != DISPATCH_TASK:
+    from .tasks import dispatch
+
+    if claimed.task_path != dispatch.module_path:
         return 0
-    now = now or timezone.now()
+    now = timezone.now()
     same = (
         DBTaskResult.objects.ready()
         .filter(

@@ -4,6 +4,7 @@ project's folder, so it reads gunicorn.conf.py) and a database that accepts and 
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,3 +112,49 @@ def silent_listener():
         for connection in held:
             connection.close()
         server.close()
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+{server}
+}}
+"""
+
+
+def nginx_binary():
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
+    assert found, "nginx is missing: apt-get install nginx (make test installs it as root)"
+    return found
+
+
+@contextlib.contextmanager
+def nginx(folder: Path, server: str, port: int):
+    """nginx with ``server`` (its server and upstream blocks) in ``folder``, serving once ``port``
+    listens; stopped at the end, the tail of its error log printed (pytest shows stdout when a
+    test fails)."""
+    conf = folder / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=folder, server=server))
+    process = subprocess.Popen(
+        [nginx_binary(), "-p", folder, "-e", folder / "error.log", "-c", conf,
+         "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        print((folder / "error.log").read_text()[-3000:])

@@ -15,9 +15,8 @@ import pytest
 
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, call_fields
 
-from .servers import ROOT, free_port, gunicorn, production_env, wait_for_port
+from .servers import ROOT, free_port, gunicorn, nginx, production_env
 from .test_hung_database import signed_post
-from .test_production_path import NGINX_CONF, nginx_binary
 
 pytestmark = pytest.mark.deploy
 
@@ -71,14 +70,16 @@ def dying_node():
         server.close()
 
 
-@contextlib.contextmanager
-def nginx(folder, *, lost_port, app_port, next_upstream):
-    """nginx on a free port: the lost node first, the app after it (``backup``: nginx turns to
-    it only when the first fails, so the first attempt is always the lost node's)."""
+def _status_callback_via_proxy(tmp_path, app_port, sid, next_upstream):
+    """A signed status callback through nginx whose first node is lost: the lost node first,
+    the app after it (``backup``: nginx turns to it only when the first fails, so the first
+    attempt is always the lost node's). (status, paths the lost node received)."""
+    folder = tmp_path / "nginx"
     folder.mkdir()
-    folder.chmod(0o755)
+    folder.chmod(0o755)  # nginx's workers (nobody) reach their temporary folders
     port = free_port()
-    server = f"""
+    with dying_node() as (lost_port, received):
+        server = f"""
     upstream nodes {{
         server 127.0.0.1:{lost_port} max_fails=1 fail_timeout=10s;
         server 127.0.0.1:{app_port} backup;
@@ -93,19 +94,12 @@ def nginx(folder, *, lost_port, app_port, next_upstream):
         }}
     }}
 """
-    conf = folder / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=folder, server=server))
-    process = subprocess.Popen(
-        [nginx_binary(), "-p", folder, "-e", folder / "error.log", "-c", conf,
-         "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+        with nginx(folder, server, port):
+            status, _body, _seconds = signed_post(
+                f"http://127.0.0.1:{port}/twilio/voice/status",
+                call_fields(sid, CallStatus="ringing"),
+            )
+    return status, received
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +131,8 @@ def _stored(database, call_sid) -> int:
 def test_a_status_callback_a_lost_node_took_is_answered_by_the_other_node(app, tmp_path):
     app_port, database = app
     sid = "CA" + "a" * 32
-    with (
-        dying_node() as (lost_port, received),
-        nginx(
-            tmp_path / "nginx", lost_port=lost_port, app_port=app_port, next_upstream=NEXT_UPSTREAM
-        ) as proxy,
-    ):
-        status, _body, _seconds = signed_post(
-            f"{proxy}/twilio/voice/status", call_fields(sid, CallStatus="ringing")
-        )
+
+    status, received = _status_callback_via_proxy(tmp_path, app_port, sid, NEXT_UPSTREAM)
 
     assert received == ["/twilio/voice/status"]  # the lost node had it first
     assert status == 204
@@ -155,18 +142,8 @@ def test_a_status_callback_a_lost_node_took_is_answered_by_the_other_node(app, t
 def test_without_non_idempotent_the_request_is_lost_with_the_node(app, tmp_path):
     app_port, database = app
     sid = "CA" + "b" * 32
-    with (
-        dying_node() as (lost_port, received),
-        nginx(
-            tmp_path / "nginx",
-            lost_port=lost_port,
-            app_port=app_port,
-            next_upstream=WITHOUT_NON_IDEMPOTENT,
-        ) as proxy,
-    ):
-        status, _body, _seconds = signed_post(
-            f"{proxy}/twilio/voice/status", call_fields(sid, CallStatus="ringing")
-        )
+
+    status, received = _status_callback_via_proxy(tmp_path, app_port, sid, WITHOUT_NON_IDEMPOTENT)
 
     assert received == ["/twilio/voice/status"]
     assert status == 502

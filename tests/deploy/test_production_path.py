@@ -7,7 +7,6 @@ https URL. Runs on the suite's database engine (a database of its own on Postgre
 import json
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, call_fields
 
-from .servers import ROOT, free_port, gunicorn, production_env, wait_for_port
+from .servers import ROOT, free_port, gunicorn, nginx, production_env
 
 pytestmark = pytest.mark.deploy
 
@@ -58,22 +57,6 @@ FLOWS = {
     "numbers": [{"number": NUMBER, "name": "Main", "flow": "Main", "twilio_sid": ""}],
 }
 
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-{server}
-}}
-"""
-
 
 def nginx_server_block(*, https_port, app_port, certificate, key):
     """The server block of docs/deploy.md's example, on loopback ports."""
@@ -98,14 +81,6 @@ def nginx_server_block(*, https_port, app_port, certificate, key):
         }}
     }}
 """
-
-
-def nginx_binary():
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
-    assert found, "nginx is missing: apt-get install nginx (make test installs it as root)"
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -178,28 +153,12 @@ def site(tmp_path_factory, database_url):
         assert done.returncode == 0, f"manage.py {command[0]}: {done.stdout}{done.stderr}"
 
     with gunicorn(env, workers=2) as app_port:
-        conf = folder / "nginx.conf"
-        conf.write_text(
-            NGINX_CONF.format(
-                dir=folder,
-                server=nginx_server_block(
-                    https_port=https_port, app_port=app_port, certificate=certificate, key=key
-                ),
-            )
+        server = nginx_server_block(
+            https_port=https_port, app_port=app_port, certificate=certificate, key=key
         )
-        nginx = subprocess.Popen(
-            [nginx_binary(), "-p", folder, "-e", folder / "error.log", "-c", conf,
-             "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            wait_for_port(https_port, nginx)
+        with nginx(folder, server, https_port):
             context = ssl.create_default_context(cafile=certificate)  # verified, not ignored
             yield public, context
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=15)
-            print((folder / "error.log").read_text()[-3000:])
 
 
 def browser(context):
