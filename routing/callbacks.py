@@ -113,13 +113,16 @@ def callback_create(*, visit: QueueVisit, now: datetime) -> Callback:
 # --- Whose turn ------------------------------------------------------------------------------
 
 
-def due_callbacks(*, now: datetime):
+def due_callbacks(*, now: datetime, closed: set[int] | None = None):
     """Callbacks whose turn may come now: requested, retry delay over, no ringing offer, within
-    their queue's callback hours — annotated like waiting callers (``effective_priority``,
-    ``entered_at``) so both can be ordered together."""
+    their queue's callback hours (``closed``: the queues closed at ``now``, when already read)
+    — annotated like waiting callers (``effective_priority``, ``entered_at``) so both can be
+    ordered together."""
+    if closed is None:
+        closed = closed_queue_ids(now=now)
     return (
         Callback.objects.filter(status=CallbackStatus.REQUESTED, next_attempt_at__lte=now)
-        .exclude(queue_id__in=closed_queue_ids(now=now))
+        .exclude(queue_id__in=closed)
         .exclude(Exists(Offer.objects.filter(callback=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         .annotate(
             effective_priority=effective_priority("visit__call__from_number"),
@@ -129,10 +132,12 @@ def due_callbacks(*, now: datetime):
     )
 
 
-def best_callback_for(agent: Agent, *, now: datetime, declined) -> Callback | None:
+def best_callback_for(
+    agent: Agent, *, now: datetime, declined, closed: set[int] | None = None
+) -> Callback | None:
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     return (
-        due_callbacks(now=now)
+        due_callbacks(now=now, closed=closed)
         .filter(queue__memberships__agent=agent)
         .exclude(declined)
         .annotate(level=Subquery(level.values("priority")[:1]))

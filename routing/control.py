@@ -183,6 +183,15 @@ def _holding_agent(bridge: Bridge) -> Agent | None:
     return leg.agent if leg is not None else None
 
 
+def hold_event_changes(params) -> bool:
+    """Whether a conference event may start or end a hold (hold_event_record): a participant
+    leaving off hold changes nothing, so its webhook reads no bridge."""
+    event = params.get("StatusCallbackEvent", "")
+    if event in ("participant-hold", "participant-unhold"):
+        return True
+    return event == "participant-leave" and params.get("Hold", "").lower() == "true"
+
+
 def hold_event_record(*, bridge: Bridge, params, now: datetime) -> None:
     """The bridge's conference reports the caller's hold: ``participant-hold`` starts a hold,
     ``participant-unhold`` ends it, and so does ``participant-leave`` with ``Hold=true`` (the
@@ -193,14 +202,12 @@ def hold_event_record(*, bridge: Bridge, params, now: datetime) -> None:
     from telephony.services import parse_timestamp
 
     event = params.get("StatusCallbackEvent", "")
-    if params.get("CallSid", "") != bridge.visit.call.sid:
+    if not hold_event_changes(params) or params.get("CallSid", "") != bridge.visit.call.sid:
         return
     at = parse_timestamp(params, default=now)
     if event == "participant-hold":
         _hold_started(bridge, at)
-    elif event == "participant-unhold" or (
-        event == "participant-leave" and params.get("Hold", "").lower() == "true"
-    ):
+    else:
         _hold_ended(bridge, at)
 
 

@@ -12,7 +12,13 @@ from ivr.selectors import call_path_for
 from .models import Bridge, Hold, Offer, OfferOutcome
 
 
+def bridge_of_call(bridge_id: int) -> Bridge | None:
+    """The bridge with its caller's visit, queue and leg (one statement)."""
+    return Bridge.objects.select_related("visit__queue", "visit__call").filter(pk=bridge_id).first()
+
+
 def bridge_for_webhook(bridge_id: int) -> Bridge | None:
+    """The bridge as the caller's join URL needs it: with the queue's messages too."""
     return (
         Bridge.objects.select_related("visit__queue", "visit__call")
         .prefetch_related("visit__queue__messages")

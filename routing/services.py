@@ -144,14 +144,15 @@ def waiting_visits(*, now: datetime):
     )
 
 
-def _best_agent_for(visit, *, now: datetime, exclude: set[int]) -> Agent | None:
+def _best_agent_for(visit, *, now: datetime, exclude: set[int], eligible=None) -> Agent | None:
     """Skill level in the visit's (or callback's) queue (membership priority, 1 first), then
-    longest idle."""
+    longest idle. ``eligible``: eligible_agents(now=now), when the caller has it already."""
     level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=visit.queue_id)
     target = "callback" if isinstance(visit, Callback) else "visit"
+    if eligible is None:
+        eligible = eligible_agents(now=now)
     return (
-        eligible_agents(now=now)
-        .filter(memberships__queue_id=visit.queue_id)
+        eligible.filter(memberships__queue_id=visit.queue_id)
         .exclude(pk__in=exclude)
         .exclude(
             _declined_recently(now=now, agent_ref=OuterRef("pk"), visit_ref=visit.pk, target=target)
@@ -162,9 +163,10 @@ def _best_agent_for(visit, *, now: datetime, exclude: set[int]) -> Agent | None:
     )
 
 
-def _best_visit_for(agent: Agent, *, now: datetime):
+def _best_visit_for(agent: Agent, *, now: datetime, closed: set[int]):
     """The queues' priority first, then the agent's skill level in each queue (their best
-    queue), then the callers' order — waiting callers and due callbacks together."""
+    queue), then the callers' order — waiting callers and due callbacks together (``closed``:
+    the queues whose callback hours are closed)."""
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     visit = (
         waiting_visits(now=now)
@@ -177,6 +179,7 @@ def _best_visit_for(agent: Agent, *, now: datetime):
     callback = callbacks.best_callback_for(
         agent,
         now=now,
+        closed=closed,
         declined=_declined_recently(
             now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk"), target="callback"
         ),
@@ -267,20 +270,29 @@ def routing_dispatch(
             # reads see what was committed after `now` too.
             return timezone.now() if clock_now else now
 
+        # Read once per decision: who may ring, and the queues whose callback hours are closed.
+        eligible = eligible_agents(now=now)
+        closed = None
         if agent_id is not None:
-            agent = eligible_agents(now=now).filter(pk=agent_id).first()
-            visit = _best_visit_for(agent, now=now) if agent is not None else None
+            agent = eligible.filter(pk=agent_id).first()
+            if agent is not None:
+                closed = callbacks.closed_queue_ids(now=now)
+            visit = _best_visit_for(agent, now=now, closed=closed) if agent is not None else None
             # Only if no better agent is free for that caller (a task may run late).
-            best = _best_agent_for(visit, now=now, exclude=set()) if visit is not None else None
+            best = (
+                _best_agent_for(visit, now=now, exclude=set(), eligible=eligible)
+                if visit is not None
+                else None
+            )
             if visit is not None and best is not None and best.pk == agent.pk:
                 offer = _offer_create(agent=agent, visit=visit, now=dated())
                 if offer is not None:
                     offers.append(offer)
-        free = eligible_agents(now=now).count()
+        free = eligible.count()
         if not free:
             return offers
         visits = waiting_visits(now=now).select_related("queue")
-        due = callbacks.due_callbacks(now=now).select_related("queue")
+        due = callbacks.due_callbacks(now=now, closed=closed).select_related("queue")
         if queue_ids is not None:
             visits = visits.filter(queue_id__in=list(queue_ids))
             due = due.filter(queue_id__in=list(queue_ids))
@@ -294,9 +306,9 @@ def routing_dispatch(
                 break  # every free agent rings: the lock is held no longer than needed
             if _target(visit) in taken_visits or visit.queue_id in queues_without_agents:
                 continue
-            agent = _best_agent_for(visit, now=now, exclude=taken_agents)
+            agent = _best_agent_for(visit, now=now, exclude=taken_agents, eligible=eligible)
             if agent is None:
-                members = eligible_agents(now=now).filter(memberships__queue_id=visit.queue_id)
+                members = eligible.filter(memberships__queue_id=visit.queue_id)
                 if not members.exclude(pk__in=taken_agents).exists():
                     queues_without_agents.add(visit.queue_id)  # not just this caller's decliners
                 continue
@@ -318,10 +330,11 @@ def _offer_target(offer: Offer) -> tuple[str, int]:
     return ("visit", offer.visit_id)
 
 
-def _end(offer: Offer, *, outcome: str, now: datetime) -> None:
+def _end(offer: Offer, *, outcome: str, now: datetime, also=()) -> None:
+    """The offer ends with ``outcome`` (saved with the fields ``also`` names, in one UPDATE)."""
     offer.outcome = outcome
     offer.ended_at = max(now, offer.started_at)
-    offer.save(update_fields=["outcome", "ended_at"])
+    offer.save(update_fields=["outcome", "ended_at", *also])
 
 
 def _open_offers_locked(**filters):
@@ -384,7 +397,7 @@ def _url(base: str, name: str, **kwargs) -> str:
     return base + reverse(name, kwargs=kwargs)
 
 
-def offer_ring(*, offer_id: int) -> Offer | None:
+def offer_ring(*, offer_id: int) -> None:
     """Ring the agent's softphone for an open offer (calls.create to client:<identity>),
     paced and retried; the agent's leg is kept on the offer. An offer ended meanwhile is not
     rung, or its ring is cancelled at once.
@@ -394,20 +407,20 @@ def offer_ring(*, offer_id: int) -> Offer | None:
     written before calls.create) but never recorded is ended as missed, its caller offered
     again, since nobody knows whether the softphone rang."""
     with transaction.atomic():
+        # A callback's visit and call, rarely needed, are read below when it is one.
         offer = (
             Offer.objects.select_for_update(of=("self",))
-            .select_related("agent", "visit__call", "queue", "callback__visit__call")
+            .select_related("agent", "visit__call")
             .get(pk=offer_id)
         )
         if not offer.is_open or offer.agent_call_sid:
-            return offer
+            return
     marker = RING_MARK + str(offer.pk)
     if not clock_mark(name=marker, now=timezone.now()):
         logger.warning("ring of offer %s begun by a lost worker: not rung again", offer.pk)
         offer_ring_ended(offer_id=offer.pk, status="failed", now=timezone.now())
         clock_unmark(name=marker)
-        offer.refresh_from_db()
-        return offer
+        return
     visit = offer.visit or (offer.callback.visit if offer.callback_id else None)
     base = public_base_url(visit.call if visit else None)
     client = get_client()
@@ -427,7 +440,7 @@ def offer_ring(*, offer_id: int) -> Offer | None:
         logger.warning("could not ring %s for offer %s: %s", offer.agent, offer.pk, exc)
         offer_ring_ended(offer_id=offer.pk, status="failed", now=timezone.now())
         clock_unmark(name=marker)
-        return offer
+        return
     now = timezone.now()
     rang = Offer.objects.filter(pk=offer.pk, outcome=OfferOutcome.OPEN).update(
         agent_call_sid=call.sid, rang_at=now
@@ -437,8 +450,6 @@ def offer_ring(*, offer_id: int) -> Offer | None:
         Offer.objects.filter(pk=offer.pk).update(agent_call_sid=call.sid)
         ring_cancel(agent_call_sid=call.sid)
     clock_unmark(name=marker)
-    offer.refresh_from_db()
-    return offer
 
 
 def _ring_from(offer: Offer) -> str:
@@ -519,8 +530,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
             return None
         if not offer.agent_call_sid:
             offer.agent_call_sid = agent_call.sid
-        _end(offer, outcome=OfferOutcome.ACCEPTED, now=now)
-        offer.save(update_fields=["agent_call_sid"])
+        _end(offer, outcome=OfferOutcome.ACCEPTED, now=now, also=["agent_call_sid"])
         visit = visit_record_handoff(
             visit_id=offer.visit_id,
             agent_call_sid=agent_call.sid,

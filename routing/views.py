@@ -135,12 +135,15 @@ def bridge_conference_event(request, bridge_id):
     """The bridge's conference events: the caller joined (recording queues: caller and agent
     are bridged, recording starts); the caller was put on hold, taken off it, or left (the
     hold's start and end are the events' Timestamps)."""
-    from .control import hold_event_record
+    from .control import hold_event_changes, hold_event_record
 
-    bridge = selectors.bridge_for_webhook(bridge_id)
+    joined = request.POST["StatusCallbackEvent"] == "participant-join"
+    if not joined and not hold_event_changes(request.POST):
+        return HttpResponse(status=204)  # most events: a participant left, off hold
+    bridge = selectors.bridge_of_call(bridge_id)
     if bridge is None:
         return HttpResponse(status=204)
-    if request.POST["StatusCallbackEvent"] == "participant-join":
+    if joined:
         recordings.recording_caller_joined(bridge=bridge, call_sid=request.POST.get("CallSid", ""))
     else:
         hold_event_record(bridge=bridge, params=request.POST, now=request.twilio_received_at)
@@ -158,7 +161,7 @@ def recording_status(request):
 def bridge_agent_done(request, bridge_id):
     """The agent's conference Dial action: talk seconds (DialCallDuration) onto the visit; the
     agent's call ends as after any queued call (wrap-up or available)."""
-    bridge = selectors.bridge_for_webhook(bridge_id)
+    bridge = selectors.bridge_of_call(bridge_id)
     if bridge is not None:
         visit_record_talk(
             queue=bridge.visit.queue,
@@ -196,7 +199,7 @@ def desk_offer(request):
 def bridge_hold_music(request, bridge_id):
     """What a caller on hold hears (the participant's hold_url): the queue's hold music, else
     silence, looped by Twilio for as long as the hold lasts."""
-    bridge = selectors.bridge_for_webhook(bridge_id)
+    bridge = selectors.bridge_of_call(bridge_id)
     response = VoiceResponse()
     music = bridge.visit.queue.hold_music_url if bridge is not None else ""
     if music:

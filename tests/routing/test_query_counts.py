@@ -59,3 +59,28 @@ def test_answer_and_bridge_webhooks_stay_cheap(twilio, rung, support):
 def test_a_ring_ending_stays_cheap(twilio, rung):
     offer, _ = rung
     assert count(lambda: ring_ends(twilio, offer, "no-answer")) <= 32
+
+
+def test_a_participant_leaving_off_hold_reads_no_bridge(twilio, rung, support):
+    """Most of a bridge's conference events are its two legs leaving, off hold: the event is
+    stored with the leg, and nothing else is read or written."""
+    offer, caller = rung
+    agent_answers(twilio, offer)
+    work()
+    bridge = offer.visit.bridge
+    event = f"/twilio/routing/bridges/{bridge.pk}/conference-event"
+    fields = call_fields(
+        caller,
+        CallStatus="in-progress",
+        ConferenceSid="CF" + "0" * 32,
+        FriendlyName=bridge.friendly_name,
+        StatusCallbackEvent="participant-leave",
+        Hold="false",
+        SequenceNumber="4",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = twilio.post(event, fields)
+    assert response.status_code == 204
+    tables = " ".join(query["sql"] for query in queries)
+    assert "routing_bridge" not in tables
+    assert len(queries) <= 4
