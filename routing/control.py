@@ -148,7 +148,7 @@ def call_resume(*, agent: Agent, now: datetime) -> Hold | None:
 def holds_close(*, bridge_id: int, now: datetime) -> int:
     """End the bridge's open hold (resumed, or the call ended) and add its seconds to the
     bridge. Returns the seconds added."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here is caught: no savepoint needed
         hold = (
             Hold.objects.select_for_update()
             .filter(bridge_id=bridge_id, ended_at__isnull=True)
@@ -830,7 +830,7 @@ def bridge_party_left(*, bridge: Bridge, call_sid: str, now: datetime) -> bool:
     False: the bridge is to end (the caller left, or fewer than two remain)."""
     from .tasks import settle_bridge
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here is caught: no savepoint needed
         leg = (
             BridgeParticipant.objects.select_for_update()
             .filter(bridge=bridge, call_sid=call_sid, left_at__isnull=True)

@@ -17,16 +17,6 @@ def bridge_of_call(bridge_id: int) -> Bridge | None:
     return Bridge.objects.select_related("visit__queue", "visit__call").filter(pk=bridge_id).first()
 
 
-def bridge_for_webhook(bridge_id: int) -> Bridge | None:
-    """The bridge as the caller's join URL needs it: with the queue's messages too."""
-    return (
-        Bridge.objects.select_related("visit__queue", "visit__call")
-        .prefetch_related("visit__queue__messages")
-        .filter(pk=bridge_id)
-        .first()
-    )
-
-
 def offer_for_desk(*, agent: Agent, call_sid: str, now: datetime) -> dict | None:
     """The offer that rings this agent's softphone with leg ``call_sid``: the caller (number,
     customer, VIP), the queue, the wait so far, the IVR path, and whether it is still open."""

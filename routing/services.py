@@ -485,7 +485,8 @@ def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | No
     outcome = RING_END_OUTCOMES.get(status)
     if outcome is None:
         return None
-    with transaction.atomic():
+    # No savepoint inside a status callback's transaction: nothing here is caught and retried.
+    with transaction.atomic(savepoint=False):
         offer = (
             Offer.objects.select_for_update(of=("self",))
             .select_related("queue")
@@ -515,7 +516,8 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
     is taken out of the queue into the bridge (a task). None: the caller is gone (withdrawn)."""
     from .tasks import bridge_caller
 
-    with transaction.atomic():
+    # No savepoint inside the webhook's transaction: nothing here is caught and retried.
+    with transaction.atomic(savepoint=False):
         offer = (
             Offer.objects.select_for_update(of=("self",))
             .select_related("agent", "queue")
@@ -544,6 +546,8 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
 
             dispatch.enqueue(agent_id=offer.agent_id)
             return None
+        if visit.queue_id == offer.queue_id:
+            visit.queue = offer.queue  # read with the offer: the bridge's TwiML asks for it
         bridge = Bridge.objects.create(
             visit=visit, offer=offer, friendly_name=f"visit-{visit.pk}", created_at=now
         )
@@ -673,12 +677,17 @@ def legs_bridged(*, call_ids) -> None:
 
 
 def bridge_customer_joined(*, bridge: Bridge, call: Call, now: datetime) -> None:
-    _, created = BridgeParticipant.objects.get_or_create(
-        bridge=bridge,
-        call_sid=call.sid,
-        defaults={"role": ParticipantRole.CUSTOMER, "joined_at": now},
+    """The caller's join request: the caller is a participant (once, however often Twilio
+    asks: one INSERT that skips an existing row), and their leg is marked bridged."""
+    BridgeParticipant.objects.bulk_create(
+        [
+            BridgeParticipant(
+                bridge=bridge, call_sid=call.sid, role=ParticipantRole.CUSTOMER, joined_at=now
+            )
+        ],
+        ignore_conflicts=True,
     )
-    if created and not call.bridged and call.direction == "inbound":
+    if not call.bridged and call.direction == "inbound":
         legs_bridged(call_ids=[call.pk])
 
 

@@ -10,8 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.views import agent_api
+from queues.selectors import queue_by_slug
 from queues.services import TWILIO_UNREACHABLE, visit_record_talk
 from queues.twiml import connect_response
+from telephony import configcache
 from telephony.models import FINAL_STATUSES
 from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
@@ -100,9 +102,12 @@ def offer_status(request, offer_id):
     they run in autocommit, one statement on PostgreSQL. A final status gets its transaction
     from the decorator, and only a final status writes here."""
     status = request.POST["CallStatus"]
+    offer = None
     if status in services.RING_END_OUTCOMES:
-        services.offer_ring_ended(offer_id=offer_id, status=status, now=request.twilio_received_at)
-    if status in FINAL_STATUSES:
+        offer = services.offer_ring_ended(
+            offer_id=offer_id, status=status, now=request.twilio_received_at
+        )
+    if status in FINAL_STATUSES and (offer is None or offer.callback_id is not None):
         callbacks.callback_agent_leg_ended(
             offer_id=offer_id, call=request.twilio_call, now=request.twilio_received_at
         )
@@ -112,7 +117,7 @@ def offer_status(request, offer_id):
 @twilio_webhook
 def bridge_join(request, bridge_id):
     """The caller, just taken out of the queue: the queue's connect message, then the bridge."""
-    bridge = selectors.bridge_for_webhook(bridge_id)
+    bridge = selectors.bridge_of_call(bridge_id)
     if bridge is None:
         response = VoiceResponse()
         response.hangup()
@@ -120,7 +125,10 @@ def bridge_join(request, bridge_id):
     services.bridge_customer_joined(
         bridge=bridge, call=request.twilio_call, now=request.twilio_received_at
     )
-    response = connect_response(queue=bridge.visit.queue)
+    # The queue's messages as this process keeps them for the configuration the leg's upsert
+    # read (no query when the wait loop already read them).
+    queue = queue_by_slug(bridge.visit.queue.slug, configcache.request_config_token(request))
+    response = connect_response(queue=queue)
     _conference(
         response,
         request=request,
