@@ -19,6 +19,11 @@ SWEEP_EVERY = timedelta(seconds=5)
 # How often a worker beats, and how often tasks of silent workers are looked for.
 HEARTBEAT_EVERY = timedelta(seconds=5)
 RECLAIM_EVERY = timedelta(seconds=10)
+# Tasks acting on a call in progress — someone is on the line waiting for this step (an agent's
+# ring, a caller taken to the agent who answered, a leg hung up) — are claimed before the
+# decisions (dispatch) and the periodic jobs when the workers are behind (django-tasks-db
+# claims the highest priority first, then the oldest).
+LIVE = 10
 
 
 @task()
@@ -26,39 +31,39 @@ def dispatch(*, agent_id: int | None = None, queue_ids: list[int] | None = None)
     return len(services.routing_dispatch(agent_id=agent_id, queue_ids=queue_ids))
 
 
-@task()
+@task(priority=LIVE)
 def ring_offer(*, offer_id: int) -> None:
     services.offer_ring(offer_id=offer_id)
 
 
-@task()
+@task(priority=LIVE)
 def cancel_ring(*, agent_call_sid: str) -> None:
     services.ring_cancel(agent_call_sid=agent_call_sid)
 
 
-@task()
+@task(priority=LIVE)
 def withdraw_offers(*, visit_id: int | None = None, agent_id: int | None = None) -> int:
     return len(services.offers_withdraw(now=timezone.now(), visit_id=visit_id, agent_id=agent_id))
 
 
-@task()
+@task(priority=LIVE)
 def bridge_caller(*, bridge_id: int) -> None:
     services.bridge_caller_join(bridge_id=bridge_id)
 
 
-@task()
+@task(priority=LIVE)
 def end_bridge(*, bridge_id: int) -> list[str]:
     return services.bridge_hang_up(bridge_id=bridge_id)
 
 
-@task()
+@task(priority=LIVE)
 def release_agent(*, bridge_id: int, call_sid: str) -> None:
     from .control import bridge_release_agent
 
     bridge_release_agent(bridge_id=bridge_id, call_sid=call_sid)
 
 
-@task()
+@task(priority=LIVE)
 def dial_callback(*, callback_id: int) -> None:
     from .callbacks import callback_dial
     from .models import Callback
@@ -67,7 +72,7 @@ def dial_callback(*, callback_id: int) -> None:
     callback_dial(callback_id=callback_id, base_url=services.public_base_url(callback.visit.call))
 
 
-@task()
+@task(priority=LIVE)
 def tell_agent_not_reached(*, agent_call_sid: str) -> None:
     from django.urls import reverse
 
@@ -77,7 +82,7 @@ def tell_agent_not_reached(*, agent_call_sid: str) -> None:
     tell_agent(agent_call_sid=agent_call_sid, url=base + reverse("routing:callback-not-reached"))
 
 
-@task()
+@task(priority=LIVE)
 def start_recording(*, bridge_id: int | None = None, callback_id: int | None = None) -> str | None:
     """Record a bridge's caller, or a connected callback's customer."""
     from .recordings import recording_start
@@ -137,7 +142,7 @@ def prune_task_results() -> int:
     return deleted
 
 
-@task()
+@task(priority=LIVE)
 def settle_bridge(*, bridge_id: int) -> None:
     from .control import bridge_settle
 

@@ -179,3 +179,18 @@ def test_finished_task_results_are_pruned_after_a_day():
     assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
         "routing.tasks.prune_task_results"
     ]
+
+
+def test_a_task_on_a_call_in_progress_runs_before_an_earlier_dispatch():
+    """When the workers are behind, a step someone on the line waits for (here: offers
+    withdrawn) is claimed before a decision enqueued earlier."""
+    decision = tasks.dispatch.enqueue(queue_ids=[1])
+    live = tasks.withdraw_offers.enqueue(visit_id=1)
+
+    assert run_pending_tasks() == 2
+
+    started = {
+        str(row.pk): row.started_at
+        for row in DBTaskResult.objects.filter(pk__in=[decision.id, live.id])
+    }
+    assert started[live.id] < started[decision.id]
