@@ -133,8 +133,10 @@ def due_callbacks(*, now: datetime, closed: set[int] | None = None):
 
 
 def best_callback_for(
-    agent: Agent, *, now: datetime, declined, closed: set[int] | None = None
+    agent: Agent, *, now: datetime, declined, closed: set[int]
 ) -> Callback | None:
+    """The agent's best due callback (``closed``: the queues whose callback hours are closed at
+    ``now``)."""
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     return (
         due_callbacks(now=now, closed=closed)

@@ -144,13 +144,11 @@ def waiting_visits(*, now: datetime):
     )
 
 
-def _best_agent_for(visit, *, now: datetime, exclude: set[int], eligible=None) -> Agent | None:
+def _best_agent_for(visit, *, now: datetime, exclude: set[int], eligible) -> Agent | None:
     """Skill level in the visit's (or callback's) queue (membership priority, 1 first), then
-    longest idle. ``eligible``: eligible_agents(now=now), when the caller has it already."""
+    longest idle; among ``eligible`` (the decision's eligible_agents(now=now))."""
     level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=visit.queue_id)
     target = "callback" if isinstance(visit, Callback) else "visit"
-    if eligible is None:
-        eligible = eligible_agents(now=now)
     return (
         eligible.filter(memberships__queue_id=visit.queue_id)
         .exclude(pk__in=exclude)
