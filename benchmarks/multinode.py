@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.nginx import nginx_conf  # noqa: E402
+
 NUMBER = "+815012345678"
 QUEUE = "support"
 DATABASE = "tsunagu_multinode_bench"
@@ -956,19 +958,7 @@ def start_nginx(stack: Stack, nodes: list[int]) -> None:
     upstream = "\n".join(
         f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in nodes
     )
-    (folder / "nginx.conf").write_text(
-        f"""worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 2048; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    upstream app {{
+    http = f"""    upstream app {{
 {upstream}
         keepalive 32;
     }}
@@ -988,9 +978,8 @@ http {{
             proxy_read_timeout 15s;
         }}
     }}
-}}
 """
-    )
+    (folder / "nginx.conf").write_text(nginx_conf(folder, http, connections=2048))
     binary = ensure_debian_package("nginx", "nginx")
     stack.start(
         "nginx",

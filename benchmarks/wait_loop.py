@@ -45,6 +45,8 @@ if str(ROOT) not in sys.path:
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from benchmarks.nginx import nginx_conf  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tsunagu_waitbench"
 DATABASE_PREFIX = "tsunagu_waitbench"
 NUMBER = "+815012345678"  # the demo number (seed_demo)
@@ -668,25 +670,10 @@ def gunicorn_command(app: str, port: int, args) -> list[str]:
     return command
 
 
-NGINX_CONF = """
-worker_processes 1;
-worker_rlimit_nofile {files};
-pid {dir}/nginx.pid;
-error_log {dir}/error.log error;
-events {{ worker_connections {connections}; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    # When nginx received the request, in milliseconds since the epoch ($msec is s.mmm).
-    map $msec $request_start {{
+# When nginx received the request, in milliseconds since the epoch ($msec is s.mmm).
+REQUEST_START_MAP = """    map $msec $request_start {
         "~^(?<seconds>[0-9]+)\\.(?<millis>[0-9]+)$" "t=$seconds$millis";
-    }}
-{servers}
-}}
+    }
 """
 
 NGINX_SERVER = """
@@ -714,8 +701,12 @@ def nginx_config(folder: Path, routes: list[tuple[int, int]], connections: int) 
     """docs/deploy.md's server block without TLS, one per (listen port, upstream port), plus
     X-Request-Start: t=<epoch ms> stamped when nginx received the request."""
     servers = "".join(NGINX_SERVER.format(port=port, upstream=up) for port, up in routes)
-    return NGINX_CONF.format(
-        dir=folder, servers=servers, connections=connections, files=connections * 2 + 100
+    return nginx_conf(
+        folder,
+        REQUEST_START_MAP + servers,
+        connections=connections,
+        error_level="error",
+        files=connections * 2 + 100,
     )
 
 

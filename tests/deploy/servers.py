@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.nginx import nginx_conf
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -114,23 +116,6 @@ def silent_listener():
         server.close()
 
 
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-{server}
-}}
-"""
-
-
 def nginx_binary():
     found = shutil.which("nginx") or (
         "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
@@ -145,7 +130,7 @@ def nginx(folder: Path, server: str, port: int):
     listens; stopped at the end, the tail of its error log printed (pytest shows stdout when a
     test fails)."""
     conf = folder / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=folder, server=server))
+    conf.write_text(nginx_conf(folder, server, connections=64))
     process = subprocess.Popen(
         [nginx_binary(), "-p", folder, "-e", folder / "error.log", "-c", conf,
          "-g", "daemon off;"],
