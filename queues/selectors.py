@@ -124,9 +124,20 @@ def _waiting_q(now: datetime) -> Q:
     Still without a result, not answered, entered within the horizon, and its call not ended
     (a visit whose call already ended is not waiting, even if its Enqueue action never came).
     """
+    return waiting_since_q(waiting_since(now))
+
+
+def waiting_since(now: datetime) -> datetime:
+    """The earliest entry of a visit that may still be waiting at ``now``."""
+    return now - WAITING_HORIZON
+
+
+def waiting_since_q(since) -> Q:
+    """ "Waiting now" given ``waiting_since(now)`` (a moment, or a prepared statement's
+    parameter)."""
     return (
         Q(result=QueueResult.WAITING, answered_at__isnull=True)
-        & Q(entered_at__gte=now - WAITING_HORIZON)
+        & Q(entered_at__gte=since)
         & ~Q(call__status__in=FINAL_STATUSES)
     )
 
@@ -202,8 +213,3 @@ def queues_with_live_figures(queryset, *, now: datetime | None = None):
         answered_today=_count(today & OFFERED & ANSWERED),
         abandoned_today=_count(today & OFFERED & ABANDONED),
     )
-
-
-def waiting_now_q(now: datetime) -> Q:
-    """The filter of visits "waiting now" (for routing's own queries of waiting callers)."""
-    return _waiting_q(now)

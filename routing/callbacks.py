@@ -132,11 +132,10 @@ def due_callbacks(*, now: datetime, closed: set[int] | None = None):
     )
 
 
-def best_callback_for(
-    agent: Agent, *, now: datetime, declined, closed: set[int]
-) -> Callback | None:
-    """The agent's best due callback (``closed``: the queues whose callback hours are closed at
-    ``now``)."""
+def best_callbacks(agent, *, now, declined, closed: set[int]):
+    """The agent's due callbacks, best first (``agent``: the agent or its id; ``closed``: the
+    queues whose callback hours are closed at ``now``). ``agent``, ``now`` and ``declined`` may
+    be a prepared statement's parameters."""
     level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     return (
         due_callbacks(now=now, closed=closed)
@@ -144,7 +143,6 @@ def best_callback_for(
         .exclude(declined)
         .annotate(level=Subquery(level.values("priority")[:1]))
         .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")
-        .first()
     )
 
 

@@ -15,7 +15,9 @@ offer; offer → visit → agent (the answer).
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,6 +25,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -42,10 +45,11 @@ from agents.services import (
     agent_set_missed,
 )
 from queues.models import QueueResult, QueueVisit, RoutingMode
-from queues.selectors import waiting_now_q
+from queues.selectors import waiting_since, waiting_since_q
 from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
 from telephony.models import FINAL_STATUSES, Call, WebhookEvent
+from telephony.prepared import Param, Prepared
 
 from . import callbacks
 from .clocks import ROUTING_LOCK, clock_lock, clock_mark, clock_unmark
@@ -97,12 +101,17 @@ def _epoch() -> datetime:
 def eligible_agents(*, now: datetime):
     """Agents who may be offered a call now: active, available, softphone registered, no
     ringing offer (a call in hand or wrap-up, break, missed are other statuses)."""
+    return _eligible(device_registered_since(now))
+
+
+def _eligible(device_since):
+    """``eligible_agents`` given ``device_registered_since(now)`` (or a Param)."""
     return (
         Agent.objects.filter(
             is_active=True,
             user__is_active=True,
             status=AgentStatus.AVAILABLE,
-            device_seen_at__gt=device_registered_since(now),
+            device_seen_at__gt=device_since,
         )
         .exclude(Exists(Offer.objects.filter(agent=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         # A supervisor listening to a call from their softphone is not offered callers.
@@ -116,13 +125,15 @@ def eligible_agents(*, now: datetime):
     )
 
 
-def _declined_recently(*, now: datetime, agent_ref, visit_ref, target="visit"):
+def _declined_recently(*, since, agent_ref, visit_ref, target="visit"):
+    """An offer of the target to the agent missed or rejected after ``since`` (the decision's
+    ``now`` − REOFFER_SAME_AGENT_AFTER)."""
     return Exists(
         Offer.objects.filter(
             agent=agent_ref,
             **{target: visit_ref},
             outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
-            ended_at__gt=now - REOFFER_SAME_AGENT_AFTER,
+            ended_at__gt=since,
         )
     )
 
@@ -131,9 +142,14 @@ def waiting_visits(*, now: datetime):
     """Callers waiting in push queues with no ringing offer, in the order they are served:
     queue priority, then caller priority (VIP raised), then the longest wait (original
     entry)."""
+    return _waiting(waiting_since(now))
+
+
+def _waiting(since):
+    """``waiting_visits`` given ``waiting_since(now)`` (or a Param)."""
     return (
         QueueVisit.objects.reported()
-        .filter(waiting_now_q(now), queue__routing_mode=RoutingMode.PUSH)
+        .filter(waiting_since_q(since), queue__routing_mode=RoutingMode.PUSH)
         .filter(callback_requested_at__isnull=True)  # leaving for a callback, which waits
         .exclude(Exists(Offer.objects.filter(visit=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
         .annotate(
@@ -144,43 +160,157 @@ def waiting_visits(*, now: datetime):
     )
 
 
-def _best_agent_for(visit, *, now: datetime, exclude: set[int], eligible) -> Agent | None:
-    """Skill level in the visit's (or callback's) queue (membership priority, 1 first), then
-    longest idle; among ``eligible`` (the decision's eligible_agents(now=now))."""
-    level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=visit.queue_id)
-    target = "callback" if isinstance(visit, Callback) else "visit"
+# A decision's reads, built and compiled once per process (telephony.prepared): a dispatch runs
+# them for every caller and agent, and building them cost more than running them. Their
+# parameters: the decision's moments (``device_since``, ``waiting_since``, ``declined_since``,
+# ``now``) and the ids of its agent, caller and queue.
+def _param(name: str) -> Param:
+    return Param(name, DateTimeField() if name.endswith(("since", "now")) else IntegerField())
+
+
+_ELIGIBLE_AGENT = Prepared(
+    lambda: _eligible(_param("device_since")).filter(pk=_param("agent_id")).order_by("pk")[:1]
+)
+_ELIGIBLE_COUNT = Prepared(lambda: _eligible(_param("device_since")))
+_MEMBERS_FREE = Prepared(
+    lambda: _eligible(_param("device_since")).filter(memberships__queue_id=_param("queue_id"))
+)
+
+
+def _best_agents(target: str):
+    """Eligible members of the target's queue who did not just decline it: skill level in the
+    queue (membership priority, 1 first), then longest idle."""
+    level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=_param("queue_id"))
     return (
-        eligible.filter(memberships__queue_id=visit.queue_id)
-        .exclude(pk__in=exclude)
+        _eligible(_param("device_since"))
+        .filter(memberships__queue_id=_param("queue_id"))
         .exclude(
-            _declined_recently(now=now, agent_ref=OuterRef("pk"), visit_ref=visit.pk, target=target)
+            _declined_recently(
+                since=_param("declined_since"),
+                agent_ref=OuterRef("pk"),
+                visit_ref=_param("target_id"),
+                target=target,
+            )
         )
         .annotate(level=Subquery(level.values("priority")[:1]))
-        .order_by("level", "idle_since", "pk")
-        .first()
+        .order_by("level", "idle_since", "pk")[:1]
     )
 
 
-def _best_visit_for(agent: Agent, *, now: datetime, closed: set[int]):
+_BEST_AGENT = {target: Prepared(partial(_best_agents, target)) for target in ("visit", "callback")}
+
+
+def _best_visits():
+    level = QueueMembership.objects.filter(agent=_param("agent_id"), queue_id=OuterRef("queue_id"))
+    return (
+        _waiting(_param("waiting_since"))
+        .filter(queue__memberships__agent=_param("agent_id"))
+        .exclude(
+            _declined_recently(
+                since=_param("declined_since"),
+                agent_ref=_param("agent_id"),
+                visit_ref=OuterRef("pk"),
+            )
+        )
+        .annotate(level=Subquery(level.values("priority")[:1]))
+        .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")[:1]
+    )
+
+
+_BEST_VISIT = Prepared(_best_visits)
+# The callers and callbacks a dispatch looks at, per (queues, closed queues): a decision's
+# queues are all push queues or one; closed queues change with the callback hours.
+_turns_statements: dict = {}
+
+
+def _turns_of(queue_ids, closed: frozenset) -> tuple[Prepared, Prepared]:
+    key = (None if queue_ids is None else tuple(sorted(set(queue_ids))), closed)
+    found = _turns_statements.get(key)
+    if found is None:
+
+        def of_queues(rows):
+            return rows if key[0] is None else rows.filter(queue_id__in=key[0])
+
+        found = _turns_statements[key] = (
+            Prepared(
+                lambda: of_queues(_waiting(_param("waiting_since"))).select_related("queue")[
+                    :DISPATCH_BATCH
+                ]
+            ),
+            Prepared(
+                lambda: of_queues(
+                    callbacks.due_callbacks(now=_param("now"), closed=closed)
+                ).select_related("queue")[:DISPATCH_BATCH]
+            ),
+        )
+    return found
+
+
+_best_callback_statements: dict = {}
+
+
+def _best_callback_of(closed: frozenset) -> Prepared:
+    found = _best_callback_statements.get(closed)
+    if found is None:
+        found = _best_callback_statements[closed] = Prepared(
+            lambda: callbacks.best_callbacks(
+                _param("agent_id"),
+                now=_param("now"),
+                closed=closed,
+                declined=_declined_recently(
+                    since=_param("declined_since"),
+                    agent_ref=_param("agent_id"),
+                    visit_ref=OuterRef("pk"),
+                    target="callback",
+                ),
+            )[:1]
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """A decision's moments, as its prepared reads take them."""
+
+    now: datetime
+    device_since: datetime
+    waiting_since: datetime
+    declined_since: datetime
+
+    @classmethod
+    def at(cls, now: datetime) -> "_Moments":
+        return cls(
+            now=now,
+            device_since=device_registered_since(now),
+            waiting_since=waiting_since(now),
+            declined_since=now - REOFFER_SAME_AGENT_AFTER,
+        )
+
+
+def _best_agent_for(visit, *, moments: _Moments) -> Agent | None:
+    """Skill level in the visit's (or callback's) queue (membership priority, 1 first), then
+    longest idle, among the eligible agents. An agent offered a caller earlier in the same
+    decision is no longer eligible: that offer is open."""
+    target = "callback" if isinstance(visit, Callback) else "visit"
+    return _BEST_AGENT[target].first(
+        device_since=moments.device_since,
+        declined_since=moments.declined_since,
+        queue_id=visit.queue_id,
+        target_id=visit.pk,
+    )
+
+
+def _best_visit_for(agent: Agent, *, moments: _Moments, closed: frozenset):
     """The queues' priority first, then the agent's skill level in each queue (their best
     queue), then the callers' order — waiting callers and due callbacks together (``closed``:
     the queues whose callback hours are closed)."""
-    level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
-    visit = (
-        waiting_visits(now=now)
-        .filter(queue__memberships__agent=agent)
-        .exclude(_declined_recently(now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk")))
-        .annotate(level=Subquery(level.values("priority")[:1]))
-        .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")
-        .first()
+    visit = _BEST_VISIT.first(
+        waiting_since=moments.waiting_since,
+        declined_since=moments.declined_since,
+        agent_id=agent.pk,
     )
-    callback = callbacks.best_callback_for(
-        agent,
-        now=now,
-        closed=closed,
-        declined=_declined_recently(
-            now=now, agent_ref=agent.pk, visit_ref=OuterRef("pk"), target="callback"
-        ),
+    callback = _best_callback_of(closed).first(
+        now=moments.now, declined_since=moments.declined_since, agent_id=agent.pk
     )
     candidates = [c for c in (visit, callback) if c is not None]
     return min(candidates, key=_turn_key, default=None)
@@ -210,16 +340,7 @@ def _offer_create(*, agent: Agent, visit, now: datetime) -> Offer | None:
     # Lock both rows, skipping any a concurrent change holds (the caller leaving, the agent's
     # status moving): that change's receivers then see this offer once it is committed, and a
     # skipped agent or caller is offered again by the task that change enqueues.
-    visit_free = QueueVisit.objects.select_for_update(skip_locked=True).filter(
-        pk=visit.pk,
-        result=QueueResult.WAITING,
-        answered_at__isnull=True,
-        callback_requested_at__isnull=True,
-    )
-    agent_free = Agent.objects.select_for_update(skip_locked=True).filter(
-        pk=agent.pk, status=AgentStatus.AVAILABLE
-    )
-    if not visit_free.exists() or not agent_free.exists():
+    if not _VISIT_FREE.exists(visit_id=visit.pk) or not _AGENT_FREE.exists(agent_id=agent.pk):
         return None
     try:
         with transaction.atomic():
@@ -241,9 +362,33 @@ def offer_marked(*, agent_id: int, visit_id: int | None = None) -> None:
     """An offer was created (the agent's row, and the visit's, locked): mark that the agent
     (Agent.may_have_offer) and the caller (QueueVisit.offered) may have an open one, so that
     taking a call looks for a ring to stop (receivers). Nothing when already marked."""
-    Agent.objects.filter(pk=agent_id, may_have_offer=False).update(may_have_offer=True)
+    _MARK_AGENT.update(agent_id=agent_id)
     if visit_id is not None:
-        QueueVisit.objects.filter(pk=visit_id, offered=False).update(offered=True)
+        _MARK_VISIT.update(visit_id=visit_id)
+
+
+_VISIT_FREE = Prepared(
+    lambda: QueueVisit.objects.select_for_update(skip_locked=True).filter(
+        pk=_param("visit_id"),
+        result=QueueResult.WAITING,
+        answered_at__isnull=True,
+        callback_requested_at__isnull=True,
+    )
+)
+_AGENT_FREE = Prepared(
+    lambda: Agent.objects.select_for_update(skip_locked=True).filter(
+        pk=_param("agent_id"), status=AgentStatus.AVAILABLE
+    )
+)
+_MARK_AGENT = Prepared(
+    lambda: (
+        Agent.objects.filter(pk=_param("agent_id"), may_have_offer=False),
+        {"may_have_offer": True},
+    )
+)
+_MARK_VISIT = Prepared(
+    lambda: (QueueVisit.objects.filter(pk=_param("visit_id"), offered=False), {"offered": True})
+)
 
 
 def routing_dispatch(
@@ -268,52 +413,54 @@ def routing_dispatch(
             # reads see what was committed after `now` too.
             return timezone.now() if clock_now else now
 
-        # Read once per decision: who may ring, and the queues whose callback hours are closed.
-        eligible = eligible_agents(now=now)
+        moments = _Moments.at(now)
         closed = None
         if agent_id is not None:
-            agent = eligible.filter(pk=agent_id).first()
+            agent = _ELIGIBLE_AGENT.first(device_since=moments.device_since, agent_id=agent_id)
             if agent is not None:
-                closed = callbacks.closed_queue_ids(now=now)
-            visit = _best_visit_for(agent, now=now, closed=closed) if agent is not None else None
-            # Only if no better agent is free for that caller (a task may run late).
-            best = (
-                _best_agent_for(visit, now=now, exclude=set(), eligible=eligible)
-                if visit is not None
+                closed = frozenset(callbacks.closed_queue_ids(now=now))
+            visit = (
+                _best_visit_for(agent, moments=moments, closed=closed)
+                if agent is not None
                 else None
             )
+            # Only if no better agent is free for that caller (a task may run late).
+            best = _best_agent_for(visit, moments=moments) if visit is not None else None
             if visit is not None and best is not None and best.pk == agent.pk:
                 offer = _offer_create(agent=agent, visit=visit, now=dated())
                 if offer is not None:
                     offers.append(offer)
-        free = eligible.count()
+        free = _ELIGIBLE_COUNT.count(device_since=moments.device_since)
         if not free:
             return offers
-        visits = waiting_visits(now=now).select_related("queue")
-        due = callbacks.due_callbacks(now=now, closed=closed).select_related("queue")
-        if queue_ids is not None:
-            visits = visits.filter(queue_id__in=list(queue_ids))
-            due = due.filter(queue_id__in=list(queue_ids))
-        taken_agents = {offer.agent_id for offer in offers}
+        if closed is None:
+            closed = frozenset(callbacks.closed_queue_ids(now=now))
+        visits, due = _turns_of(queue_ids, closed)
         taken_visits = {_offer_target(offer) for offer in offers}
         queues_without_agents: set[int] = set()
         # Waiting callers and due callbacks in one line: a callback keeps its caller's place.
-        turns = sorted([*visits[:DISPATCH_BATCH], *due[:DISPATCH_BATCH]], key=_turn_key)
+        turns = sorted(
+            [
+                *visits.rows(waiting_since=moments.waiting_since),
+                *due.rows(now=moments.now),
+            ],
+            key=_turn_key,
+        )
         for visit in turns[:DISPATCH_BATCH]:
             if free <= 0:
                 break  # every free agent rings: the lock is held no longer than needed
             if _target(visit) in taken_visits or visit.queue_id in queues_without_agents:
                 continue
-            agent = _best_agent_for(visit, now=now, exclude=taken_agents, eligible=eligible)
+            agent = _best_agent_for(visit, moments=moments)
             if agent is None:
-                members = eligible.filter(memberships__queue_id=visit.queue_id)
-                if not members.exclude(pk__in=taken_agents).exists():
+                if not _MEMBERS_FREE.exists(
+                    device_since=moments.device_since, queue_id=visit.queue_id
+                ):
                     queues_without_agents.add(visit.queue_id)  # not just this caller's decliners
                 continue
             offer = _offer_create(agent=agent, visit=visit, now=dated())
             if offer is not None:
                 offers.append(offer)
-                taken_agents.add(agent.pk)
                 free -= 1
     return offers
 
