@@ -1,10 +1,12 @@
 """Presence follows calls: the queues and telephony apps say what happened, agents listen."""
 
+from django.db.models import CharField
 from django.dispatch import receiver
 from django.utils import timezone
 
 from queues.models import QueueVisit
 from queues.signals import caller_connected, talk_recorded
+from telephony.prepared import Param, Prepared
 from telephony.services import AttachedRead
 from telephony.signals import call_status_changed, leg_ending
 
@@ -30,7 +32,20 @@ def _agent_read_with(call, identity: str) -> tuple[Agent | None, bool]:
     read = getattr(call, "attached_read", None)
     if read is not None and read[0].model is Agent and read[0].filters == (("identity", identity),):
         return read[1], read[0].lock
-    return Agent.objects.filter(identity=identity).first(), False
+    return _AGENT_BY_IDENTITY.first(identity=identity), False
+
+
+_AGENT_BY_IDENTITY = Prepared(
+    lambda: Agent.objects.filter(identity=Param("identity", CharField())).order_by("pk")[:1]
+)
+# The visit an agent's leg answered, with its queue.
+_VISIT_OF_AGENT_LEG = Prepared(
+    lambda: (
+        QueueVisit.objects.select_related("queue")
+        .filter(agent_call_sid=Param("call_sid", CharField()))
+        .order_by("pk")[:1]
+    )
+)
 
 
 @receiver(leg_ending, dispatch_uid="agents.on_leg_ending")
@@ -71,7 +86,7 @@ def on_call_status_changed(sender, call, previous_status, **kwargs):
             agent.current_call_sid and agent.current_call_sid != call.sid
         ):
             return  # not on this call: agent_call_ended would change nothing
-        visit = QueueVisit.objects.select_related("queue").filter(agent_call_sid=call.sid).first()
+        visit = _VISIT_OF_AGENT_LEG.first(call_sid=call.sid)
         agent_call_ended(
             agent=agent,
             agent_call_sid=call.sid,

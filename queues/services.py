@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, connections, router, transaction
+from django.db.models import IntegerField
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -18,6 +19,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from telephony import rows
 from telephony.client import get_client, twilio_is_configured
 from telephony.models import Call
+from telephony.prepared import Param, Prepared
 from telephony.services import MalformedWebhook, parse_int_field
 
 from . import signals
@@ -32,12 +34,18 @@ EXIT_RESULTS = frozenset(QueueResult.values) - {QueueResult.WAITING}
 
 def _latest_visit(*, queue: Queue, call: Call) -> QueueVisit | None:
     # Locked (PostgreSQL) so that two copies of one callback apply once, one after the other.
-    return (
+    return _LATEST_VISIT_LOCKED.first(queue_id=queue.pk, call_id=call.pk)
+
+
+_LATEST_VISIT_LOCKED = Prepared(
+    lambda: (
         QueueVisit.objects.select_for_update()
-        .filter(queue=queue, call=call)
-        .order_by("-entry")
-        .first()
+        .filter(
+            queue_id=Param("queue_id", IntegerField()), call_id=Param("call_id", IntegerField())
+        )
+        .order_by("-entry")[:1]
     )
+)
 
 
 def _visit_create(
@@ -509,6 +517,16 @@ def visit_record_connect(*, queue: Queue, call: Call, params, now: datetime) -> 
     return visit
 
 
+_VISIT_WITH_CALL_LOCKED = Prepared(
+    lambda: (
+        QueueVisit.objects.select_for_update()
+        .select_related("call")
+        .filter(pk=Param("visit_id", IntegerField()))
+        .order_by("pk")[:1]
+    )
+)
+
+
 def visit_record_handoff(
     *, visit_id: int, agent_call_sid: str, agent_identity: str, now: datetime
 ) -> QueueVisit | None:
@@ -516,7 +534,9 @@ def visit_record_handoff(
     taken out of the queue to join them. The visit is answered now (the connect point of push
     routing); its wait becomes the QueueTime of the redirect when the Enqueue action brings it
     (until then, now − entered). None when the caller no longer waits."""
-    visit = QueueVisit.objects.select_for_update().select_related("call").get(pk=visit_id)
+    visit = _VISIT_WITH_CALL_LOCKED.first(visit_id=visit_id)
+    if visit is None:
+        raise QueueVisit.DoesNotExist(f"no visit {visit_id}")
     if visit.result != QueueResult.WAITING or visit.answered_at is not None or visit.call.is_final:
         return None
     visit.answered_at = now

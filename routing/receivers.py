@@ -2,7 +2,7 @@
 unreachable (agents). Each receiver runs in the transaction of the event and only enqueues a
 task or ends offers, so the event's own request stays short."""
 
-from django.db.models import Exists, Q
+from django.db.models import Exists, IntegerField
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -24,6 +24,7 @@ from queues.signals import (
     caller_left,
 )
 from telephony.configcache import config_changed
+from telephony.prepared import Param, Prepared
 from telephony.signals import call_status_changed
 
 from . import tasks
@@ -44,7 +45,7 @@ def on_caller_left(sender, visit, **kwargs):
     # this transaction holds that lock (queues' services), so any offer is committed by now.
     if visit.result == QueueResult.QUEUE_FULL:
         return  # never entered, never offered
-    if visit.answered_at is None and _has_open(Q(visit_id=visit.pk)):
+    if visit.answered_at is None and _has_open(visit_id=visit.pk):
         offers_withdraw(now=timezone.now(), visit_id=visit.pk)
 
 
@@ -53,7 +54,7 @@ def on_caller_connected(sender, visit, **kwargs):
     """An agent took the caller (by hand, or by answering an offer): any other ring for this
     caller stops. (A ring of the agent who took them stops as they go on call:
     on_agent_busy.) A visit never offered (QueueVisit.offered) has none to look for."""
-    if visit.offered and _has_open(Q(visit_id=visit.pk)):
+    if visit.offered and _has_open(visit_id=visit.pk):
         offers_withdraw(now=timezone.now(), visit_id=visit.pk, reroute=False)
 
 
@@ -65,11 +66,7 @@ def on_agent_busy(sender, agent, **kwargs):
     meanwhile); only when one is open is it withdrawn."""
     if not agent.may_have_offer:
         return
-    open_offers = Offer.objects.filter(agent_id=agent.pk, outcome=OfferOutcome.OPEN)
-    cleared = (
-        Agent.objects.filter(pk=agent.pk).exclude(Exists(open_offers)).update(may_have_offer=False)
-    )
-    if cleared:
+    if _CLEAR_OFFER_MARK.update(agent_id=agent.pk):
         agent.may_have_offer = False
         return
     offers_withdraw(now=timezone.now(), agent_id=agent.pk)
@@ -84,12 +81,34 @@ def on_agent_available(sender, agent, **kwargs):
 def on_agent_unreachable(sender, agent, **kwargs):
     """Break, offline or softphone gone while ringing: the ring stops, the caller goes on.
     (An offer is only created with the agent's row locked; a status change holds that lock.)"""
-    if _has_open(Q(agent_id=agent.pk)):
+    if _has_open(agent_id=agent.pk):
         offers_withdraw(now=timezone.now(), agent_id=agent.pk)
 
 
-def _has_open(where: Q) -> bool:
-    return Offer.objects.filter(where, outcome=OfferOutcome.OPEN).exists()
+def _clear_offer_mark():
+    agent_id = Param("agent_id", IntegerField())
+    open_offers = Offer.objects.filter(agent_id=agent_id, outcome=OfferOutcome.OPEN)
+    return (
+        Agent.objects.filter(pk=agent_id).exclude(Exists(open_offers)),
+        {"may_have_offer": False},
+    )
+
+
+_CLEAR_OFFER_MARK = Prepared(_clear_offer_mark)
+_OPEN_OFFERS = {
+    of: Prepared(
+        lambda of=of: Offer.objects.filter(
+            **{of: Param("id", IntegerField())}, outcome=OfferOutcome.OPEN
+        )
+    )
+    for of in ("visit_id", "agent_id")
+}
+
+
+def _has_open(**where) -> bool:
+    """Whether an offer of the visit (``visit_id=``) or of the agent (``agent_id=``) rings."""
+    [(of, value)] = where.items()
+    return _OPEN_OFFERS[of].exists(id=value)
 
 
 @receiver(call_status_changed, dispatch_uid="routing.on_call_status_changed")

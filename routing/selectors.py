@@ -2,19 +2,39 @@
 
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, IntegerField
 
 from agents.models import Agent, Customer
 from agents.phone import to_e164
 from agents.selectors import customer_as_dict
 from ivr.selectors import call_path_for
+from telephony.prepared import Param, Prepared
 
 from .models import Bridge, Hold, Offer, OfferOutcome
 
 
 def bridge_of_call(bridge_id: int) -> Bridge | None:
     """The bridge with its caller's visit, queue and leg (one statement)."""
-    return Bridge.objects.select_related("visit__queue", "visit__call").filter(pk=bridge_id).first()
+    return _BRIDGE_OF_CALL.first(bridge_id=bridge_id)
+
+
+_BRIDGE_OF_CALL = Prepared(
+    lambda: (
+        Bridge.objects.select_related("visit__queue", "visit__call")
+        .filter(pk=Param("bridge_id", IntegerField()))
+        .order_by("pk")[:1]
+    )
+)
+
+
+def offer_is_callbacks(offer_id: int) -> bool:
+    """Whether the offer rings an agent for a callback (not a waiting caller)."""
+    return _CALLBACK_OFFER.exists(offer_id=offer_id)
+
+
+_CALLBACK_OFFER = Prepared(
+    lambda: Offer.objects.filter(pk=Param("offer_id", IntegerField()), callback__isnull=False)
+)
 
 
 def offer_for_desk(*, agent: Agent, call_sid: str, now: datetime) -> dict | None:

@@ -22,6 +22,7 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import (
+    CharField,
     DateTimeField,
     Exists,
     F,
@@ -553,11 +554,9 @@ def offer_ring(*, offer_id: int) -> None:
     again, since nobody knows whether the softphone rang."""
     with transaction.atomic():
         # A callback's visit and call, rarely needed, are read below when it is one.
-        offer = (
-            Offer.objects.select_for_update(of=("self",))
-            .select_related("agent", "visit__call")
-            .get(pk=offer_id)
-        )
+        offer = _OFFER_TO_RING_LOCKED.first(offer_id=offer_id)
+        if offer is None:
+            raise Offer.DoesNotExist(f"no offer {offer_id}")
         if not offer.is_open or offer.agent_call_sid:
             return
     marker = RING_MARK + str(offer.pk)
@@ -632,12 +631,7 @@ def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | No
         return None
     # No savepoint inside a status callback's transaction: nothing here is caught and retried.
     with transaction.atomic(savepoint=False):
-        offer = (
-            Offer.objects.select_for_update(of=("self",))
-            .select_related("queue")
-            .filter(pk=offer_id)
-            .first()
-        )
+        offer = _OFFER_WITH_QUEUE_LOCKED.first(offer_id=offer_id)
         if offer is None or not offer.is_open:
             return offer
         _end(offer, outcome=outcome, now=now)
@@ -652,6 +646,20 @@ def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | No
     return offer
 
 
+def _offer_locked(*related: str):
+    return (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .filter(pk=Param("offer_id", IntegerField()))
+        .order_by("pk")[:1]
+    )
+
+
+_OFFER_WITH_QUEUE_LOCKED = Prepared(partial(_offer_locked, "queue"))
+_OFFER_WITH_AGENT_LOCKED = Prepared(partial(_offer_locked, "agent", "queue"))
+_OFFER_TO_RING_LOCKED = Prepared(partial(_offer_locked, "agent", "visit__call"))
+
+
 # --- The answer and the bridge -------------------------------------------------------------
 
 
@@ -663,12 +671,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
 
     # No savepoint inside the webhook's transaction: nothing here is caught and retried.
     with transaction.atomic(savepoint=False):
-        offer = (
-            Offer.objects.select_for_update(of=("self",))
-            .select_related("agent", "queue")
-            .filter(pk=offer_id)
-            .first()
-        )
+        offer = _OFFER_WITH_AGENT_LOCKED.first(offer_id=offer_id)
         if offer is None:
             return None
         if offer.outcome == OfferOutcome.ACCEPTED:
@@ -712,18 +715,33 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
     return bridge
 
 
+_BRIDGE_TO_JOIN = Prepared(
+    lambda: (
+        Bridge.objects.select_related("visit__call", "visit__queue", "offer")
+        .filter(pk=Param("bridge_id", IntegerField()))
+        .order_by("pk")[:1]
+    )
+)
+_IN_BRIDGE = Prepared(
+    lambda: BridgeParticipant.objects.filter(
+        bridge_id=Param("bridge_id", IntegerField()), call_sid=Param("call_sid", CharField())
+    )
+)
+
+
 def bridge_caller_join(*, bridge_id: int) -> None:
     """Take the caller out of the queue into the bridge: members(<caller>).update(url) on the
     visit's Twilio queue (or calls(<caller>).update(url) when its SID is unknown).
 
     Run again (a task handed back after its worker died) it moves nobody twice: a bridge that
     ended, or whose caller already requested the join URL, is left as it is."""
-    bridge = Bridge.objects.select_related("visit__call", "visit__queue", "offer").get(pk=bridge_id)
+    bridge = _BRIDGE_TO_JOIN.first(bridge_id=bridge_id)
+    if bridge is None:
+        raise Bridge.DoesNotExist(f"no bridge {bridge_id}")
     visit = bridge.visit
-    if (
-        bridge.ended_at is not None
-        or BridgeParticipant.objects.filter(bridge=bridge, call_sid=visit.call.sid).exists()
-    ):
+    if bridge.ended_at is not None:
+        return
+    if _IN_BRIDGE.exists(bridge_id=bridge.pk, call_sid=visit.call.sid):
         return
     base = public_base_url(visit.call)
     url = _url(base, "routing:bridge-join", bridge_id=bridge.pk)
@@ -754,21 +772,38 @@ def bridge_leg_ended(*, call: Call, now: datetime) -> Bridge | None:
     conference, and an agent wait alone for a caller who left."""
     from .control import bridge_party_left
 
-    in_bridge = BridgeParticipant.objects.filter(call_sid=call.sid, bridge=OuterRef("pk"))
-    bridge = (
-        Bridge.objects.filter(ended_at__isnull=True)
-        .filter(Q(visit__call=call) | Q(offer__agent_call_sid=call.sid) | Exists(in_bridge))
-        .first()
-    )
+    bridge = _OPEN_BRIDGE_OF_LEG.first(call_id=call.pk, call_sid=call.sid)
     if bridge is None:
         return None
-    if BridgeParticipant.objects.filter(
-        bridge=bridge, call_sid=call.sid, left_at__isnull=False
-    ).exists():
+    if _LEFT_BRIDGE.exists(bridge_id=bridge.pk, call_sid=call.sid):
         return None  # left on purpose (handed over, transferred, dropped): the call goes on
     if bridge_party_left(bridge=bridge, call_sid=call.sid, now=now):
         return None  # two others go on talking
     return bridge_end(bridge=bridge, now=now)
+
+
+def _open_bridge_of_leg():
+    sid = Param("call_sid", CharField())
+    in_bridge = BridgeParticipant.objects.filter(call_sid=sid, bridge=OuterRef("pk"))
+    return (
+        Bridge.objects.filter(ended_at__isnull=True)
+        .filter(
+            Q(visit__call_id=Param("call_id", IntegerField()))
+            | Q(offer__agent_call_sid=sid)
+            | Exists(in_bridge)
+        )
+        .order_by("pk")[:1]
+    )
+
+
+_OPEN_BRIDGE_OF_LEG = Prepared(_open_bridge_of_leg)
+_LEFT_BRIDGE = Prepared(
+    lambda: BridgeParticipant.objects.filter(
+        bridge_id=Param("bridge_id", IntegerField()),
+        call_sid=Param("call_sid", CharField()),
+        left_at__isnull=False,
+    )
+)
 
 
 def bridge_end(*, bridge: Bridge, now: datetime) -> Bridge | None:
@@ -777,7 +812,7 @@ def bridge_end(*, bridge: Bridge, now: datetime) -> Bridge | None:
     from .control import holds_close, transfer_rings_stop
     from .tasks import end_bridge
 
-    if not Bridge.objects.filter(pk=bridge.pk, ended_at__isnull=True).update(ended_at=now):
+    if not _BRIDGE_END.update(bridge_id=bridge.pk, now=now):
         return None
     holds_close(bridge_id=bridge.pk, now=now)  # a caller on hold who hung up, or was hung up
     transfer_rings_stop(bridge_id=bridge.pk)  # a colleague or a number still ringing
@@ -785,30 +820,46 @@ def bridge_end(*, bridge: Bridge, now: datetime) -> Bridge | None:
     return bridge
 
 
+_BRIDGE_END = Prepared(
+    lambda: (
+        Bridge.objects.filter(pk=Param("bridge_id", IntegerField()), ended_at__isnull=True),
+        {"ended_at": Param("now", DateTimeField())},
+    )
+)
+
+
+def _legs_up():
+    """The legs of a bridge still up: its caller's, its agent's, anyone else in it; but not a
+    leg that left the bridge on purpose (a caller transferred to a queue), which goes on."""
+    bridge_id = Param("bridge_id", IntegerField())
+    bridge = Bridge.objects.filter(pk=bridge_id)
+    in_it = BridgeParticipant.objects.filter(bridge_id=bridge_id)
+    return (
+        Call.objects.filter(
+            Q(pk__in=bridge.values("visit__call_id"))
+            | Q(sid__in=bridge.values("offer__agent_call_sid"))
+            | Q(sid__in=in_it.filter(left_at__isnull=True).values("call_sid"))
+        )
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(sid__in=in_it.filter(left_at__isnull=False).values("call_sid"))
+        .only("sid")
+        .order_by("pk")
+    )
+
+
+_LEGS_UP = Prepared(_legs_up)
+
+
 def bridge_hang_up(*, bridge_id: int) -> list[str]:
     """Hang up every leg of an ended bridge that is still up (calls(CA).update(completed))."""
-    bridge = Bridge.objects.select_related("visit__call", "offer").get(pk=bridge_id)
-    sids = [bridge.visit.call.sid, bridge.offer.agent_call_sid]
-    sids += list(
-        BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True).values_list(
-            "call_sid", flat=True
-        )
-    )
-    # A leg that left the bridge on purpose (a caller transferred to a queue) goes on.
-    gone = BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=False)
-    live = (
-        Call.objects.filter(sid__in=sids)
-        .exclude(status__in=FINAL_STATUSES)
-        .exclude(sid__in=gone.values("call_sid"))
-    )
     client = get_client()
     ended = []
-    for sid in live.values_list("sid", flat=True):
+    for sid in [call.sid for call in _LEGS_UP.rows(bridge_id=bridge_id)]:
         try:
             with_retry(lambda sid=sid: client.calls(sid).update(status="completed"))
             ended.append(sid)
         except TwilioRestException as exc:
-            logger.info("leg %s of bridge %s not hung up: %s", sid, bridge.pk, exc)
+            logger.info("leg %s of bridge %s not hung up: %s", sid, bridge_id, exc)
     return ended
 
 

@@ -19,7 +19,7 @@ from telephony.twiml import twiml_response
 from telephony.webhooks import twilio_webhook
 
 from . import callbacks, recordings, selectors, services
-from .models import Bridge, Callback, Offer
+from .models import Bridge, Callback
 
 
 def _join_conference(response, *, request, name: str, action: str, events: str, event_url: str):
@@ -86,7 +86,7 @@ def offer_answer(request, offer_id):
     """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
     into the bridge; or, when the caller is gone, told so and hung up. For a callback: the
     agent waits in its conference while the customer is called."""
-    if Offer.objects.filter(pk=offer_id, callback__isnull=False).exists():
+    if selectors.offer_is_callbacks(offer_id):
         return _callback_offer_answer(request, offer_id)
     bridge = services.offer_answered(
         offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at

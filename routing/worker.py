@@ -16,14 +16,17 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, router
+from django.db.models import CharField, DateTimeField, JSONField, Q, UUIDField
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from telephony.prepared import Param, Prepared
 
 from .clocks import clock_take_if_due
 from .leases import worker_heartbeat, worker_heartbeat_end
@@ -88,6 +91,52 @@ def dispatches_join(claimed: DBTaskResult, *, worker_id: str) -> int:
     )
 
 
+# The next ready task, locked, skipping rows another worker is claiming: django-tasks-db's
+# ``DBTaskResult.objects.ready()`` and ``get_locked()`` (highest priority, then the earliest to
+# run, then the oldest: the model's order), and its ``claim()`` as one UPDATE, written as
+# statements compiled once (telephony.prepared): the worker claims every task this way.
+_NEXT_READY = Prepared(
+    lambda: (
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, backend_name=Param("backend_name", CharField())
+        )
+        .filter(
+            Q(run_after=Param("never", DateTimeField()))
+            | Q(run_after__lte=Param("now", DateTimeField()))
+        )
+        .select_for_update(skip_locked=True)[:1]
+    )
+)
+_CLAIM = Prepared(
+    lambda: (
+        DBTaskResult.objects.filter(pk=Param("task_id", UUIDField())),
+        {
+            "status": TaskResultStatus.RUNNING,
+            "started_at": Param("started_at", DateTimeField()),
+            "worker_ids": Param("worker_ids", JSONField()),
+        },
+    )
+)
+
+
+def task_claim(*, backend_name: str, worker_id: str) -> DBTaskResult | None:
+    """In a transaction: the next ready task of the backend, claimed by ``worker_id``
+    (running), or None when none is ready."""
+    now = timezone.now()
+    task_result = _NEXT_READY.first(backend_name=backend_name, never=get_date_max(), now=now)
+    if task_result is None:
+        return None
+    task_result.status = TaskResultStatus.RUNNING
+    task_result.started_at = now
+    task_result.worker_ids = [*task_result.worker_ids, worker_id]
+    _CLAIM.update(
+        task_id=task_result.pk,
+        started_at=task_result.started_at,
+        worker_ids=task_result.worker_ids,
+    )
+    return task_result
+
+
 def schedule_periodic(*, now=None) -> list[str]:
     """Enqueue each periodic job that is due (at most once per period over all workers)."""
     from . import tasks
@@ -144,12 +193,10 @@ class RoutingWorker(Worker):
 
     def run_one(self) -> bool:
         """Claim and run one ready task; False when there was none."""
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        with exclusive_transaction(tasks.db):
+        with exclusive_transaction(router.db_for_write(DBTaskResult)):
             try:
-                task_result = tasks.get_locked()
+                task_result = task_claim(backend_name=self.backend_name, worker_id=self.worker_id)
                 if task_result is not None:
-                    task_result.claim(self.worker_id)
                     dispatches_join(task_result, worker_id=self.worker_id)
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
