@@ -194,7 +194,7 @@ TWILIO_REST_CALLS_PER_SECOND = env.float("TWILIO_REST_CALLS_PER_SECOND", default
 
 # Background tasks: rows in the database, written in the transaction of the event that causes
 # them (a rolled-back webhook enqueues nothing); `manage.py worker` runs them. docs/routing.md.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
 
 if TRUSTED_PROXY:
     # The proxy terminates TLS and says so; Django's own is_secure() then agrees with Twilio.

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, IntegerField, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from agents.models import Agent, AgentStatus
 from queues.models import Queue
 from queues.services import TWILIO_UNREACHABLE
 from telephony.client import get_client
+from telephony.prepared import Param, Prepared
 
 from .models import (
     Bridge,
@@ -145,15 +146,20 @@ def call_resume(*, agent: Agent, now: datetime) -> Hold | None:
     return current
 
 
+_OPEN_HOLD_LOCKED = Prepared(
+    lambda: (
+        Hold.objects.select_for_update()
+        .filter(bridge_id=Param("bridge_id", IntegerField()), ended_at__isnull=True)
+        .order_by("pk")[:1]
+    )
+)
+
+
 def holds_close(*, bridge_id: int, now: datetime) -> int:
     """End the bridge's open hold (resumed, or the call ended) and add its seconds to the
     bridge. Returns the seconds added."""
     with transaction.atomic(savepoint=False):  # nothing here is caught: no savepoint needed
-        hold = (
-            Hold.objects.select_for_update()
-            .filter(bridge_id=bridge_id, ended_at__isnull=True)
-            .first()
-        )
+        hold = _OPEN_HOLD_LOCKED.first(bridge_id=bridge_id)
         if hold is None:
             return 0
         hold.ended_at = max(now, hold.started_at)
@@ -497,20 +503,29 @@ def bridge_release_agent(*, bridge_id: int, call_sid: str) -> None:
         logger.info("agent %s not taken out of bridge %s: %s", call_sid, bridge_id, exc)
 
 
+_TRANSFER_RINGS = Prepared(
+    lambda: (
+        Transfer.objects.filter(
+            bridge_id=Param("bridge_id", IntegerField()),
+            kind__in=(TransferKind.AGENT, *THIRD_PARTY_KINDS),
+            connected=False,
+            answered_at__isnull=True,
+            ended_at__isnull=True,
+        )
+        .exclude(call_sid="")
+        .only("call_sid")
+        .order_by("pk")
+    )
+)
+
+
 def transfer_rings_stop(*, bridge_id: int) -> int:
     """The bridge ended while a colleague's softphone or an outside number still rang for it:
     the ring is stopped (a task), so nobody answers into an ended call (or a new, silent
     conference of the same name)."""
     from .tasks import cancel_ring
 
-    rings = Transfer.objects.filter(
-        bridge_id=bridge_id,
-        kind__in=(TransferKind.AGENT, *THIRD_PARTY_KINDS),
-        connected=False,
-        answered_at__isnull=True,
-        ended_at__isnull=True,
-    ).exclude(call_sid="")
-    sids = list(rings.values_list("call_sid", flat=True))
+    sids = [ring.call_sid for ring in _TRANSFER_RINGS.rows(bridge_id=bridge_id)]
     for sid in sids:
         cancel_ring.enqueue(agent_call_sid=sid)
     return len(sids)
@@ -823,6 +838,24 @@ def call_drop(*, agent: Agent, call_sid: str, now: datetime) -> None:
     bridge_settle(bridge_id=bridge.pk, now=now)
 
 
+_LEG_IN_BRIDGE_LOCKED = Prepared(
+    lambda: (
+        BridgeParticipant.objects.select_for_update()
+        .filter(
+            bridge_id=Param("bridge_id", IntegerField()),
+            call_sid=Param("call_sid", CharField()),
+            left_at__isnull=True,
+        )
+        .order_by("pk")[:1]
+    )
+)
+_OTHERS_IN_BRIDGE = Prepared(
+    lambda: BridgeParticipant.objects.filter(
+        bridge_id=Param("bridge_id", IntegerField()), left_at__isnull=True
+    ).exclude(pk=Param("leg_id", IntegerField()))
+)
+
+
 def bridge_party_left(*, bridge: Bridge, call_sid: str, now: datetime) -> bool:
     """Somebody's leg of the bridge ended on its own (hung up). True: the call goes on — an
     agent or a third party left a call of three, and the other two stay; an agent who leaves
@@ -831,17 +864,10 @@ def bridge_party_left(*, bridge: Bridge, call_sid: str, now: datetime) -> bool:
     from .tasks import settle_bridge
 
     with transaction.atomic(savepoint=False):  # nothing here is caught: no savepoint needed
-        leg = (
-            BridgeParticipant.objects.select_for_update()
-            .filter(bridge=bridge, call_sid=call_sid, left_at__isnull=True)
-            .first()
-        )
+        leg = _LEG_IN_BRIDGE_LOCKED.first(bridge_id=bridge.pk, call_sid=call_sid)
         if leg is None or leg.role == ParticipantRole.CUSTOMER:
             return False
-        live = list(
-            BridgeParticipant.objects.filter(bridge=bridge, left_at__isnull=True).exclude(pk=leg.pk)
-        )
-        if len(live) < 2:
+        if _OTHERS_IN_BRIDGE.count(bridge_id=bridge.pk, leg_id=leg.pk) < 2:
             return False
         BridgeParticipant.objects.filter(pk=leg.pk).update(left_at=now)
         transfer = third_party(bridge)
