@@ -636,7 +636,7 @@ def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | No
             return offer
         _end(offer, outcome=outcome, now=now)
         if outcome == OfferOutcome.MISSED:
-            agent = Agent.objects.get(pk=offer.agent_id)
+            agent = _agent(offer.agent_id)
             agent_set_missed(
                 agent=agent, now=now, ready_after=offer.queue.missed_ready_after_seconds
             )
@@ -653,6 +653,17 @@ def _offer_locked(*related: str):
         .filter(pk=Param("offer_id", IntegerField()))
         .order_by("pk")[:1]
     )
+
+
+_AGENT = Prepared(lambda: Agent.objects.filter(pk=Param("agent_id", IntegerField()))[:1])
+
+
+def _agent(agent_id: int) -> Agent:
+    """The agent as stored now (after a move this transaction made)."""
+    agent = _AGENT.first(agent_id=agent_id)
+    if agent is None:
+        raise Agent.DoesNotExist(f"no agent {agent_id}")
+    return agent
 
 
 _OFFER_WITH_QUEUE_LOCKED = Prepared(partial(_offer_locked, "queue"))
@@ -708,7 +719,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
             joined_at=now,
         )
         # The agent may already be on call (visit_record_handoff told agents); make sure.
-        agent = Agent.objects.get(pk=offer.agent_id)
+        agent = _agent(offer.agent_id)
         if agent.status != AgentStatus.ON_CALL:
             agent_call_started(agent=agent, agent_call_sid=agent_call.sid, visit=visit, now=now)
         bridge_caller.enqueue(bridge_id=bridge.pk)
