@@ -50,7 +50,7 @@ from queues.selectors import waiting_since, waiting_since_q
 from queues.services import TWILIO_UNREACHABLE, visit_record_handoff
 from telephony.client import get_client
 from telephony.models import FINAL_STATUSES, Call, WebhookEvent
-from telephony.prepared import Param, Prepared
+from telephony.prepared import Family, Param, Prepared
 
 from . import callbacks
 from .clocks import ROUTING_LOCK, clock_lock, clock_mark, clock_unmark
@@ -219,54 +219,50 @@ def _best_visits():
 
 
 _BEST_VISIT = Prepared(_best_visits)
-# The callers and callbacks a dispatch looks at, per (queues, closed queues): a decision's
-# queues are all push queues or one; closed queues change with the callback hours.
-_turns_statements: dict = {}
 
 
-def _turns_of(queue_ids, closed: frozenset) -> tuple[Prepared, Prepared]:
-    key = (None if queue_ids is None else tuple(sorted(set(queue_ids))), closed)
-    found = _turns_statements.get(key)
-    if found is None:
+def _turns(key) -> tuple[Prepared, Prepared]:
+    """The callers and the due callbacks a dispatch looks at, for ``key``: (its queues — None
+    for every push queue, else a tuple of ids —, the queues whose callback hours are closed)."""
+    queue_ids, closed = key
 
-        def of_queues(rows):
-            return rows if key[0] is None else rows.filter(queue_id__in=key[0])
+    def of_queues(rows):
+        return rows if queue_ids is None else rows.filter(queue_id__in=queue_ids)
 
-        found = _turns_statements[key] = (
-            Prepared(
-                lambda: of_queues(_waiting(_param("waiting_since"))).select_related("queue")[
-                    :DISPATCH_BATCH
-                ]
+    return (
+        Prepared(
+            lambda: of_queues(_waiting(_param("waiting_since"))).select_related("queue")[
+                :DISPATCH_BATCH
+            ]
+        ),
+        Prepared(
+            lambda: of_queues(
+                callbacks.due_callbacks(now=_param("now"), closed=closed)
+            ).select_related("queue")[:DISPATCH_BATCH]
+        ),
+    )
+
+
+def _best_callbacks(closed: frozenset) -> Prepared:
+    return Prepared(
+        lambda: callbacks.best_callbacks(
+            _param("agent_id"),
+            now=_param("now"),
+            closed=closed,
+            declined=_declined_recently(
+                since=_param("declined_since"),
+                agent_ref=_param("agent_id"),
+                visit_ref=OuterRef("pk"),
+                target="callback",
             ),
-            Prepared(
-                lambda: of_queues(
-                    callbacks.due_callbacks(now=_param("now"), closed=closed)
-                ).select_related("queue")[:DISPATCH_BATCH]
-            ),
-        )
-    return found
+        )[:1]
+    )
 
 
-_best_callback_statements: dict = {}
-
-
-def _best_callback_of(closed: frozenset) -> Prepared:
-    found = _best_callback_statements.get(closed)
-    if found is None:
-        found = _best_callback_statements[closed] = Prepared(
-            lambda: callbacks.best_callbacks(
-                _param("agent_id"),
-                now=_param("now"),
-                closed=closed,
-                declined=_declined_recently(
-                    since=_param("declined_since"),
-                    agent_ref=_param("agent_id"),
-                    visit_ref=OuterRef("pk"),
-                    target="callback",
-                ),
-            )[:1]
-        )
-    return found
+# Their shape depends on which queues a decision looks at, and which are closed: the queues
+# of a dispatch are every push queue or one; the closed ones change with the callback hours.
+_TURNS = Family(_turns)
+_BEST_CALLBACK = Family(_best_callbacks)
 
 
 @dataclass(frozen=True)
@@ -310,7 +306,7 @@ def _best_visit_for(agent: Agent, *, moments: _Moments, closed: frozenset):
         declined_since=moments.declined_since,
         agent_id=agent.pk,
     )
-    callback = _best_callback_of(closed).first(
+    callback = _BEST_CALLBACK[closed].first(
         now=moments.now, declined_since=moments.declined_since, agent_id=agent.pk
     )
     candidates = [c for c in (visit, callback) if c is not None]
@@ -436,7 +432,7 @@ def routing_dispatch(
             return offers
         if closed is None:
             closed = frozenset(callbacks.closed_queue_ids(now=now))
-        visits, due = _turns_of(queue_ids, closed)
+        visits, due = _TURNS[None if queue_ids is None else tuple(sorted(set(queue_ids))), closed]
         taken_visits = {_offer_target(offer) for offer in offers}
         queues_without_agents: set[int] = set()
         # Waiting callers and due callbacks in one line: a callback keeps its caller's place.

@@ -197,3 +197,22 @@ class Prepared:
     def update(self, *, using=None, **values) -> int:
         """How many rows ``queryset.update(**changes)`` changed."""
         return self._statement(_Update, using).run(values)
+
+
+class Family:
+    """Prepared statements whose shape depends on a key (a set of queue ids, say): ``make(key)``
+    gives the statement(s) for a key the first time it is asked for. At most ``size`` keys are
+    kept, so keys that keep changing cannot fill the process's memory."""
+
+    def __init__(self, make, *, size: int = 256):
+        self.make = make
+        self.size = size
+        self._by_key: dict = {}
+
+    def __getitem__(self, key):
+        found = self._by_key.get(key)
+        if found is None:
+            if len(self._by_key) >= self.size:
+                self._by_key.clear()
+            found = self._by_key[key] = self.make(key)
+        return found

@@ -21,7 +21,7 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from telephony.models import Call, CallStatusEvent
-from telephony.prepared import Param, Prepared
+from telephony.prepared import Family, Param, Prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +219,24 @@ def test_another_thread_runs_it_on_its_own_connection():
 
     assert failed == []
     assert found == ["CA9"]
+
+
+def test_a_family_makes_a_statement_once_per_key_and_keeps_a_bounded_number():
+    made = []
+
+    def make(statuses):
+        made.append(statuses)
+        return Prepared(lambda: Call.objects.filter(status__in=statuses).order_by("pk"))
+
+    family = Family(make, size=2)
+    _call("CA1", minutes=1, status="ringing")
+    _call("CA2", minutes=2, status="completed")
+
+    assert [c.sid for c in family[("ringing",)].rows()] == ["CA1"]
+    assert [c.sid for c in family[("ringing", "completed")].rows()] == ["CA1", "CA2"]
+    assert [c.sid for c in family[("ringing",)].rows()] == ["CA1"]
+    assert made == [("ringing",), ("ringing", "completed")]
+
+    family[("busy",)]  # a third key: the two kept are let go
+    family[("ringing",)]
+    assert made == [("ringing",), ("ringing", "completed"), ("busy",), ("ringing",)]
