@@ -139,15 +139,10 @@ def _declined_recently(*, since, agent_ref, visit_ref, target="visit"):
     )
 
 
-def waiting_visits(*, now: datetime):
+def _waiting(since):
     """Callers waiting in push queues with no ringing offer, in the order they are served:
     queue priority, then caller priority (VIP raised), then the longest wait (original
-    entry)."""
-    return _waiting(waiting_since(now))
-
-
-def _waiting(since):
-    """``waiting_visits`` given ``waiting_since(now)`` (or a Param)."""
+    entry). ``since``: ``queues.selectors.waiting_since(now)``, or a Param."""
     return (
         QueueVisit.objects.reported()
         .filter(waiting_since_q(since), queue__routing_mode=RoutingMode.PUSH)

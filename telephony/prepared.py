@@ -70,6 +70,9 @@ class _Compiled:
 
 class _Rows(_Compiled):
     def __init__(self, connection, queryset):
+        if queryset._fields is not None or queryset._prefetch_related_lookups:
+            # Neither is replayed here: refused rather than silently ignored.
+            raise ValueError("a prepared read gives instances: no values() nor prefetch_related()")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         super().__init__(connection, sql, params, locks=_locks(connection, queryset.query))

@@ -240,3 +240,18 @@ def test_a_family_makes_a_statement_once_per_key_and_keeps_a_bounded_number():
     family[("busy",)]  # a third key: the two kept are let go
     family[("ringing",)]
     assert made == [("ringing",), ("ringing", "completed"), ("busy",), ("ringing",)]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Call.objects.filter(pk=Param("pk", IntegerField())).values("sid"),
+        lambda: Call.objects.filter(pk=Param("pk", IntegerField())).prefetch_related(
+            "status_events"
+        ),
+    ],
+    ids=["values", "prefetch_related"],
+)
+def test_what_a_prepared_read_cannot_replay_is_refused(build, calls):
+    with pytest.raises(ValueError, match="prepared read gives instances"):
+        Prepared(build).rows(pk=calls[0].pk)
