@@ -230,10 +230,12 @@ def page(browser, live_server, settings):
     _wait_for_requests_in_flight()
 
 
-def _wait_for_requests_in_flight(timeout: float = 5.0) -> None:
+def _wait_for_requests_in_flight(timeout: float = 5.0, quiet: float = 0.3) -> None:
     """Closing the browser does not stop a request the live server is still handling; on
     PostgreSQL its open transaction would deadlock the flush that ends a transactional test.
-    Wait (briefly) until no other connection to the test database is busy."""
+    Wait (briefly) until no other connection to the test database has been busy for ``quiet``
+    seconds: a request the server accepted just before the browser closed may begin its
+    transaction a moment after a first quiet look."""
     import time
 
     from django.db import connection
@@ -241,13 +243,19 @@ def _wait_for_requests_in_flight(timeout: float = 5.0) -> None:
     if connection.vendor != "postgresql":
         return
     deadline = time.monotonic() + timeout
+    quiet_since = None
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
             )
-            if cursor.fetchone()[0] == 0:
+            now = time.monotonic()
+            if cursor.fetchone()[0]:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet:
                 return
             time.sleep(0.05)
 
