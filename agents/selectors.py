@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +28,14 @@ DEVICE_REFRESH_AFTER = timedelta(seconds=30)
 SCREEN_POP_NOTES = 10
 # Columns of the customer CSV, export and import alike.
 CUSTOMER_CSV_COLUMNS = ("phone_number", "name", "company", "email", "notes")
+
+
+def skill_level(*, agent, queue_id) -> Subquery:
+    """The agent's skill level in the queue — its membership priority, 1 first — as a
+    subquery of a routing decision (``agent`` and ``queue_id``: references or parameters)."""
+    return Subquery(
+        QueueMembership.objects.filter(agent=agent, queue_id=queue_id).values("priority")[:1]
+    )
 
 
 def agent_for_user(user) -> Agent | None:

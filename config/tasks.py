@@ -21,12 +21,10 @@ _insert_sql: dict = {}
 def _insert(connection, model) -> str:
     sql = _insert_sql.get(connection.vendor)
     if sql is None:
-        quote = connection.ops.quote_name
-        fields = model._meta.concrete_fields
         sql = _insert_sql[connection.vendor] = "INSERT INTO {} ({}) VALUES ({})".format(
-            quote(model._meta.db_table),
-            ", ".join(quote(field.column) for field in fields),
-            ", ".join(["%s"] * len(fields)),
+            connection.ops.quote_name(model._meta.db_table),
+            rows.column_list(model),
+            ", ".join(["%s"] * len(model._meta.concrete_fields)),
         )
     return sql
 

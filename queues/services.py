@@ -534,9 +534,7 @@ def visit_record_handoff(
     taken out of the queue to join them. The visit is answered now (the connect point of push
     routing); its wait becomes the QueueTime of the redirect when the Enqueue action brings it
     (until then, now − entered). None when the caller no longer waits."""
-    visit = _VISIT_WITH_CALL_LOCKED.first(visit_id=visit_id)
-    if visit is None:
-        raise QueueVisit.DoesNotExist(f"no visit {visit_id}")
+    visit = _VISIT_WITH_CALL_LOCKED.get(visit_id=visit_id)
     if visit.result != QueueResult.WAITING or visit.answered_at is not None or visit.call.is_final:
         return None
     visit.answered_at = now

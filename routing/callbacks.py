@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from agents.models import Agent, AgentStatus, QueueMembership
+from agents.models import Agent, AgentStatus
+from agents.selectors import skill_level
 from agents.services import agent_call_ended, agent_call_started
 from ivr.selectors import ScheduleSnapshot
 from queues.models import QueueVisit
@@ -136,12 +137,11 @@ def best_callbacks(agent, *, now, declined, closed: set[int]):
     """The agent's due callbacks, best first (``agent``: the agent or its id; ``closed``: the
     queues whose callback hours are closed at ``now``). ``agent``, ``now`` and ``declined`` may
     be a prepared statement's parameters."""
-    level = QueueMembership.objects.filter(agent=agent, queue_id=OuterRef("queue_id"))
     return (
         due_callbacks(now=now, closed=closed)
         .filter(queue__memberships__agent=agent)
         .exclude(declined)
-        .annotate(level=Subquery(level.values("priority")[:1]))
+        .annotate(level=skill_level(agent=agent, queue_id=OuterRef("queue_id")))
         .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")
     )
 

@@ -45,7 +45,7 @@ def on_caller_left(sender, visit, **kwargs):
     # this transaction holds that lock (queues' services), so any offer is committed by now.
     if visit.result == QueueResult.QUEUE_FULL:
         return  # never entered, never offered
-    if visit.answered_at is None and _has_open(visit_id=visit.pk):
+    if visit.answered_at is None and _VISIT_RINGS.exists(visit_id=visit.pk):
         offers_withdraw(now=timezone.now(), visit_id=visit.pk)
 
 
@@ -54,7 +54,7 @@ def on_caller_connected(sender, visit, **kwargs):
     """An agent took the caller (by hand, or by answering an offer): any other ring for this
     caller stops. (A ring of the agent who took them stops as they go on call:
     on_agent_busy.) A visit never offered (QueueVisit.offered) has none to look for."""
-    if visit.offered and _has_open(visit_id=visit.pk):
+    if visit.offered and _VISIT_RINGS.exists(visit_id=visit.pk):
         offers_withdraw(now=timezone.now(), visit_id=visit.pk, reroute=False)
 
 
@@ -81,7 +81,7 @@ def on_agent_available(sender, agent, **kwargs):
 def on_agent_unreachable(sender, agent, **kwargs):
     """Break, offline or softphone gone while ringing: the ring stops, the caller goes on.
     (An offer is only created with the agent's row locked; a status change holds that lock.)"""
-    if _has_open(agent_id=agent.pk):
+    if _AGENT_RINGS.exists(agent_id=agent.pk):
         offers_withdraw(now=timezone.now(), agent_id=agent.pk)
 
 
@@ -95,20 +95,17 @@ def _clear_offer_mark():
 
 
 _CLEAR_OFFER_MARK = Prepared(_clear_offer_mark)
-_OPEN_OFFERS = {
-    of: Prepared(
-        lambda of=of: Offer.objects.filter(
-            **{of: Param("id", IntegerField())}, outcome=OfferOutcome.OPEN
-        )
+# Whether an offer of the visit, or of the agent, rings.
+_VISIT_RINGS = Prepared(
+    lambda: Offer.objects.filter(
+        visit_id=Param("visit_id", IntegerField()), outcome=OfferOutcome.OPEN
     )
-    for of in ("visit_id", "agent_id")
-}
-
-
-def _has_open(**where) -> bool:
-    """Whether an offer of the visit (``visit_id=``) or of the agent (``agent_id=``) rings."""
-    [(of, value)] = where.items()
-    return _OPEN_OFFERS[of].exists(id=value)
+)
+_AGENT_RINGS = Prepared(
+    lambda: Offer.objects.filter(
+        agent_id=Param("agent_id", IntegerField()), outcome=OfferOutcome.OPEN
+    )
+)
 
 
 @receiver(call_status_changed, dispatch_uid="routing.on_call_status_changed")

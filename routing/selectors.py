@@ -27,7 +27,7 @@ _BRIDGE_OF_CALL = Prepared(
 )
 
 
-def offer_is_callbacks(offer_id: int) -> bool:
+def offer_is_for_callback(offer_id: int) -> bool:
     """Whether the offer rings an agent for a callback (not a waiting caller)."""
     return _CALLBACK_OFFER.exists(offer_id=offer_id)
 

@@ -29,7 +29,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest
@@ -37,8 +36,8 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.base.exceptions import TwilioRestException
 
-from agents.models import Agent, AgentStatus, QueueMembership
-from agents.selectors import device_registered_since
+from agents.models import Agent, AgentStatus
+from agents.selectors import device_registered_since, skill_level
 from agents.services import (
     agent_call_started,
     agent_expire_missed,
@@ -176,7 +175,6 @@ _MEMBERS_FREE = Prepared(
 def _best_agents(target: str):
     """Eligible members of the target's queue who did not just decline it: skill level in the
     queue (membership priority, 1 first), then longest idle."""
-    level = QueueMembership.objects.filter(agent=OuterRef("pk"), queue_id=_param("queue_id"))
     return (
         _eligible(_param("device_since"))
         .filter(memberships__queue_id=_param("queue_id"))
@@ -188,7 +186,7 @@ def _best_agents(target: str):
                 target=target,
             )
         )
-        .annotate(level=Subquery(level.values("priority")[:1]))
+        .annotate(level=skill_level(agent=OuterRef("pk"), queue_id=_param("queue_id")))
         .order_by("level", "idle_since", "pk")[:1]
     )
 
@@ -197,7 +195,6 @@ _BEST_AGENT = {target: Prepared(partial(_best_agents, target)) for target in ("v
 
 
 def _best_visits():
-    level = QueueMembership.objects.filter(agent=_param("agent_id"), queue_id=OuterRef("queue_id"))
     return (
         _waiting(_param("waiting_since"))
         .filter(queue__memberships__agent=_param("agent_id"))
@@ -208,7 +205,7 @@ def _best_visits():
                 visit_ref=OuterRef("pk"),
             )
         )
-        .annotate(level=Subquery(level.values("priority")[:1]))
+        .annotate(level=skill_level(agent=_param("agent_id"), queue_id=OuterRef("queue_id")))
         .order_by("-queue_priority", "level", "-effective_priority", "entered_at", "pk")[:1]
     )
 
@@ -545,9 +542,7 @@ def offer_ring(*, offer_id: int) -> None:
     again, since nobody knows whether the softphone rang."""
     with transaction.atomic():
         # A callback's visit and call, rarely needed, are read below when it is one.
-        offer = _OFFER_TO_RING_LOCKED.first(offer_id=offer_id)
-        if offer is None:
-            raise Offer.DoesNotExist(f"no offer {offer_id}")
+        offer = _OFFER_TO_RING_LOCKED.get(offer_id=offer_id)
         if not offer.is_open or offer.agent_call_sid:
             return
     marker = RING_MARK + str(offer.pk)
@@ -627,7 +622,7 @@ def offer_ring_ended(*, offer_id: int, status: str, now: datetime) -> Offer | No
             return offer
         _end(offer, outcome=outcome, now=now)
         if outcome == OfferOutcome.MISSED:
-            agent = _agent(offer.agent_id)
+            agent = _AGENT.get(agent_id=offer.agent_id)
             agent_set_missed(
                 agent=agent, now=now, ready_after=offer.queue.missed_ready_after_seconds
             )
@@ -646,15 +641,8 @@ def _offer_locked(*related: str):
     )
 
 
+# The agent as stored now (after a move this transaction made).
 _AGENT = Prepared(lambda: Agent.objects.filter(pk=Param("agent_id", IntegerField()))[:1])
-
-
-def _agent(agent_id: int) -> Agent:
-    """The agent as stored now (after a move this transaction made)."""
-    agent = _AGENT.first(agent_id=agent_id)
-    if agent is None:
-        raise Agent.DoesNotExist(f"no agent {agent_id}")
-    return agent
 
 
 _OFFER_WITH_QUEUE_LOCKED = Prepared(partial(_offer_locked, "queue"))
@@ -710,7 +698,7 @@ def offer_answered(*, offer_id: int, agent_call: Call, now: datetime) -> Bridge 
             joined_at=now,
         )
         # The agent may already be on call (visit_record_handoff told agents); make sure.
-        agent = _agent(offer.agent_id)
+        agent = _AGENT.get(agent_id=offer.agent_id)
         if agent.status != AgentStatus.ON_CALL:
             agent_call_started(agent=agent, agent_call_sid=agent_call.sid, visit=visit, now=now)
         bridge_caller.enqueue(bridge_id=bridge.pk)
@@ -737,9 +725,7 @@ def bridge_caller_join(*, bridge_id: int) -> None:
 
     Run again (a task handed back after its worker died) it moves nobody twice: a bridge that
     ended, or whose caller already requested the join URL, is left as it is."""
-    bridge = _BRIDGE_TO_JOIN.first(bridge_id=bridge_id)
-    if bridge is None:
-        raise Bridge.DoesNotExist(f"no bridge {bridge_id}")
+    bridge = _BRIDGE_TO_JOIN.get(bridge_id=bridge_id)
     visit = bridge.visit
     if bridge.ended_at is not None:
         return

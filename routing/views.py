@@ -86,7 +86,7 @@ def offer_answer(request, offer_id):
     """The agent answered the offer's ring (Twilio fetches the ring's url on the agent's leg):
     into the bridge; or, when the caller is gone, told so and hung up. For a callback: the
     agent waits in its conference while the customer is called."""
-    if selectors.offer_is_callbacks(offer_id):
+    if selectors.offer_is_for_callback(offer_id):
         return _callback_offer_answer(request, offer_id)
     bridge = services.offer_answered(
         offer_id=offer_id, agent_call=request.twilio_call, now=request.twilio_received_at

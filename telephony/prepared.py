@@ -166,6 +166,7 @@ class Prepared:
         self._compiled: dict = {}
 
     def _statement(self, kind, using):
+        built = None
         if using is None:
             if self._route is None:
                 built = self.build()
@@ -179,7 +180,9 @@ class Prepared:
         key = (kind, using or DEFAULT_DB_ALIAS)
         statement = self._compiled.get(key)
         if statement is None:
-            statement = self._compiled[key] = kind(connections[key[1]], self.build())
+            statement = self._compiled[key] = kind(
+                connections[key[1]], built if built is not None else self.build()
+            )
         return statement
 
     def rows(self, *, using=None, **values) -> list:
@@ -190,6 +193,17 @@ class Prepared:
         """The first instance, or None (the queryset gives its order and limit)."""
         found = self.rows(using=using, **values)
         return found[0] if found else None
+
+    def get(self, *, using=None, **values):
+        """The first instance; the model's ``DoesNotExist`` when there is none, as
+        ``QuerySet.get`` raises it."""
+        statement = self._statement(_Rows, using)
+        found = statement.run(values)
+        if not found:
+            raise statement.model.DoesNotExist(
+                f"{statement.model._meta.object_name} matching {values} does not exist."
+            )
+        return found[0]
 
     def exists(self, *, using=None, **values) -> bool:
         return self._statement(_Exists, using).run(values)

@@ -105,7 +105,7 @@ def test_the_queryset_is_built_once_per_database(calls):
     for minutes in range(4):
         recent.rows(since=T0 + timedelta(minutes=minutes))
 
-    assert len(built) == 2  # one to learn the model, one to compile
+    assert len(built) == 1
 
 
 def test_select_related_rows_carry_the_related_instance(calls):
@@ -143,6 +143,14 @@ def test_first_exists_and_count(calls):
     assert of_status.exists(status="busy") is False
     assert of_status.count(status="in-progress") == 2
     assert of_status.count(status="busy") == 0
+
+
+def test_get_gives_the_row_or_raises_the_models_does_not_exist(calls):
+    by_sid = Prepared(lambda: Call.objects.filter(sid=Param("sid", CharField())).order_by("pk")[:1])
+
+    assert by_sid.get(sid="CA2").pk == calls[1].pk
+    with pytest.raises(Call.DoesNotExist):
+        by_sid.get(sid="CA404")
 
 
 def test_count_counts_rows_not_joined_duplicates(calls):
