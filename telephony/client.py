@@ -1,5 +1,6 @@
 """The one place a Twilio REST client is made."""
 
+import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -10,6 +11,14 @@ from twilio.rest import Client
 # Tests and the emulator set this to a twilio.http.HttpClient of their own; the app's REST code
 # then runs unmodified against it.
 _http_client_override: HttpClient | None = None
+
+# Seconds a REST request to Twilio may take (connecting, then each read) before it fails.
+REST_TIMEOUT_SECONDS = 10
+
+# Each thread's client, kept with the settings it was made for: its HTTP session keeps the
+# connection to Twilio open between requests (one TLS handshake, not one per request). One per
+# thread, as a requests Session is not meant to be shared between threads.
+_per_thread = threading.local()
 
 
 class TwilioNotConfigured(Exception):
@@ -41,13 +50,29 @@ class RebasedHttpClient(TwilioHttpClient):
 
 def get_client(*, http_client: HttpClient | None = None) -> Client:
     """The app's one Twilio REST client. With ``TWILIO_API_URL`` set, it talks to that base URL
-    (the local Twilio, ``manage.py twilio_emulator``) instead of api.twilio.com."""
+    (the local Twilio, ``manage.py twilio_emulator``) instead of api.twilio.com. Without an
+    ``http_client`` of the caller's or the tests', the thread's client is reused while the
+    settings it was made for stay the same."""
     if not twilio_is_configured():
         raise TwilioNotConfigured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
     http_client = http_client or _http_client_override
-    if http_client is None and settings.TWILIO_API_URL:
-        http_client = RebasedHttpClient(settings.TWILIO_API_URL, timeout=10)
-    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+    if http_client is not None:
+        return Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
+        )
+    made_for = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_URL)
+    kept = getattr(_per_thread, "client", None)
+    if kept is not None and kept[0] == made_for:
+        return kept[1]
+    if settings.TWILIO_API_URL:
+        http_client = RebasedHttpClient(settings.TWILIO_API_URL, timeout=REST_TIMEOUT_SECONDS)
+    else:
+        http_client = TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
+    )
+    _per_thread.client = (made_for, client)
+    return client
 
 
 def local_twilio_origin() -> str | None:

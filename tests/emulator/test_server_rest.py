@@ -1,5 +1,6 @@
 """The local Twilio's REST API, driven with the real twilio.rest.Client over HTTP."""
 
+import threading
 import time
 
 import pytest
@@ -116,3 +117,24 @@ def test_with_twilio_api_url_the_apps_client_talks_to_the_local_twilio(twilio, s
     queue = get_client().queues.create(friendly_name="from-the-app")
 
     assert twilio.emulator.queue_by_sid(queue.sid).name == "from-the-app"
+
+
+def test_the_apps_client_is_kept_per_thread_while_its_settings_stay(twilio, settings):
+    settings.TWILIO_API_URL = twilio.url
+    first = get_client()
+    assert get_client() is first  # its session keeps the connection to Twilio
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(get_client()))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not first  # a requests Session is not shared between threads
+
+    settings.TWILIO_API_URL = twilio.url + "/"
+    rebased = get_client()
+    assert rebased is not first
+    assert rebased.queues.create(friendly_name="after-the-change").sid.startswith("QU")
+
+    settings.TWILIO_API_URL = ""
+    direct = get_client()
+    assert direct.http_client.timeout == 10  # a hung request to Twilio fails, never blocks
+    assert not isinstance(direct.http_client, RebasedHttpClient)
