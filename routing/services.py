@@ -80,6 +80,12 @@ RING_MARK = "ring:"
 # How many waiting callers one dispatch looks at (the oldest, highest priority first).
 DISPATCH_BATCH = 100
 
+# The ring's status callbacks: ``ringing`` (the softphone was reached: the leg's history tells a
+# ring that never got there from one not answered) and the final status, which ends an
+# unanswered offer. Not ``initiated`` (nothing to learn) nor ``answered``: the answer URL's
+# request says so first, with the same CallStatus; each would be one more request per offer.
+RING_CALLBACK_EVENTS = ["ringing", "completed"]
+
 # What the status callback of the agent's leg says about an offer that was not answered.
 RING_END_OUTCOMES = {
     "no-answer": OfferOutcome.MISSED,
@@ -113,9 +119,12 @@ def _eligible(device_since):
             status=AgentStatus.AVAILABLE,
             device_seen_at__gt=device_since,
         )
-        .exclude(Exists(Offer.objects.filter(agent=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
-        # A supervisor listening to a call from their softphone is not offered callers.
-        .exclude(Exists(Monitoring.objects.filter(supervisor_agent=OuterRef("pk"), ended_at=None)))
+        # Not ringing already, and not a supervisor listening to a call from their softphone.
+        # Each as one set, read once per statement (``NOT IN``, hashed by PostgreSQL), not
+        # probed agent by agent: a partial index of open rows, churned by every offer, keeps
+        # dead entries until a vacuum, and a probe per agent reads them all again each time.
+        .exclude(pk__in=_open_offers().values("agent_id"))
+        .exclude(pk__in=Monitoring.objects.filter(ended_at=None).values("supervisor_agent_id"))
         .annotate(
             idle_since=Greatest(
                 Coalesce("last_call_ended_at", Value(_epoch()), output_field=DateTimeField()),
@@ -123,6 +132,21 @@ def _eligible(device_since):
             )
         )
     )
+
+
+def _open_offers():
+    return Offer.objects.filter(outcome=OfferOutcome.OPEN)
+
+
+def _agents_who_declined(*, since, target: str, target_id) -> Q:
+    """Agents who missed or rejected an offer of the target (``target``: "visit" or
+    "callback", ``target_id`` its id) after ``since``: one set, read once per statement."""
+    declined = Offer.objects.filter(
+        **{target: target_id},
+        outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
+        ended_at__gt=since,
+    )
+    return Q(pk__in=declined.values("agent_id"))
 
 
 def _declined_recently(*, since, agent_ref, visit_ref, target="visit"):
@@ -146,7 +170,7 @@ def _waiting(since):
         QueueVisit.objects.reported()
         .filter(waiting_since_q(since), queue__routing_mode=RoutingMode.PUSH)
         .filter(callback_requested_at__isnull=True)  # leaving for a callback, which waits
-        .exclude(Exists(Offer.objects.filter(visit=OuterRef("pk"), outcome=OfferOutcome.OPEN)))
+        .exclude(pk__in=_open_offers().filter(visit__isnull=False).values("visit_id"))
         .annotate(
             effective_priority=effective_priority("call__from_number"),
             queue_priority=F("queue__priority"),
@@ -179,14 +203,12 @@ def _best_agents(target: str):
         _eligible(_param("device_since"))
         .filter(memberships__queue_id=_param("queue_id"))
         .exclude(
-            _declined_recently(
-                since=_param("declined_since"),
-                agent_ref=OuterRef("pk"),
-                visit_ref=_param("target_id"),
-                target=target,
+            _agents_who_declined(
+                since=_param("declined_since"), target=target, target_id=_param("target_id")
             )
         )
-        .annotate(level=skill_level(agent=OuterRef("pk"), queue_id=_param("queue_id")))
+        # The skill level: the priority of the membership the filter above joined.
+        .annotate(level=F("memberships__priority"))
         .order_by("level", "idle_since", "pk")[:1]
     )
 
@@ -564,7 +586,7 @@ def offer_ring(*, offer_id: int) -> None:
             timeout=offer.ring_timeout_seconds,
             status_callback=_url(base, "routing:offer-status", offer_id=offer.pk),
             status_callback_method="POST",
-            status_callback_event=["initiated", "ringing", "answered", "completed"],
+            status_callback_event=RING_CALLBACK_EVENTS,
         )
     except TWILIO_UNREACHABLE as exc:
         logger.warning("could not ring %s for offer %s: %s", offer.agent, offer.pk, exc)

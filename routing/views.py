@@ -22,11 +22,17 @@ from . import callbacks, recordings, selectors, services
 from .models import Bridge, Callback
 
 
-def _join_conference(response, *, request, name: str, action: str, events: str, event_url: str):
+def _join_conference(
+    response, *, request, name: str, action: str | None, events: str, event_url: str
+):
     """<Dial action><Conference>: the first to enter starts it, either leaving ends it for the
     other (nobody stays in a silent conference), no beep, no wait music; ``events`` (with
-    ``event_url``) are the conference events reported, none when empty."""
-    dial = response.dial(action=request.build_absolute_uri(action), method="POST")
+    ``event_url``) are the conference events reported, none when empty. Without an ``action``
+    the call hangs up when it leaves the conference (the verb after the Dial), with no request."""
+    if action is None:
+        dial = response.dial()
+    else:
+        dial = response.dial(action=request.build_absolute_uri(action), method="POST")
     attrs = {}
     if events:
         attrs = {
@@ -42,9 +48,11 @@ def _join_conference(response, *, request, name: str, action: str, events: str, 
         wait_url="",
         **attrs,
     )
+    if action is None:
+        response.hangup()
 
 
-def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str) -> None:
+def _conference(response: VoiceResponse, *, request, bridge: Bridge, action: str | None) -> None:
     """Both sides join the bridge's conference. The conference reports the caller's holds and
     leaving (hold times are Twilio's, routing/control.py), and for a recording queue the joins
     (recording starts by REST once the caller joined, routing/recordings.py); both sides' nouns
@@ -129,12 +137,9 @@ def bridge_join(request, bridge_id):
     # read (no query when the wait loop already read them).
     queue = queue_by_slug(bridge.visit.queue.slug, configcache.request_config_token(request))
     response = connect_response(queue=queue)
-    _conference(
-        response,
-        request=request,
-        bridge=bridge,
-        action=reverse("routing:bridge-caller-done", kwargs={"bridge_id": bridge.pk}),
-    )
+    # The caller's leaving tells the app nothing the agent's Dial action and the legs' status
+    # callbacks do not: no action, the call hangs up when the conversation is over.
+    _conference(response, request=request, bridge=bridge, action=None)
     return twiml_response(response)
 
 
@@ -184,7 +189,8 @@ def bridge_agent_done(request, bridge_id):
 
 @twilio_webhook
 def bridge_caller_done(request, bridge_id):
-    """The caller's conference Dial action: the conversation is over."""
+    """The caller's conference Dial action, which the join's TwiML no longer asks for (the call
+    hangs up after the Dial): kept for calls that joined before, so that theirs is answered."""
     response = VoiceResponse()
     response.hangup()
     return twiml_response(response)

@@ -47,6 +47,8 @@ def test_a_waiting_caller_rings_the_longest_idle_agent(twilio, rest, support, dj
     assert str(ring["Timeout"]) == "15"
     assert ring["Url"] == f"http://testserver/twilio/routing/offers/{offer.pk}/answer"
     assert ring["StatusCallback"].endswith(f"/twilio/routing/offers/{offer.pk}/status")
+    # Reached the softphone, and the end; the answer is the answer URL's request.
+    assert list(ring["StatusCallbackEvent"]) == ["ringing", "completed"]
     assert offer.agent_call_sid and offer.rang_at is not None
 
 
@@ -185,7 +187,7 @@ def test_a_rings_callbacks_before_its_end_change_only_the_leg_in_one_statement(
     work()
     offer = Offer.objects.select_related("visit__call", "agent").get(outcome=OfferOutcome.OPEN)
 
-    for sequence, status in enumerate(("initiated", "ringing"), start=1):
+    for sequence, status in enumerate(("ringing", "in-progress"), start=1):
         # Autocommit: the leg with the raw event and the status event (PostgreSQL: one
         # statement; SQLite: one each); no transaction, nothing of routing's.
         with django_assert_num_queries(1 + 2 * OWN_INSERT):
@@ -193,12 +195,12 @@ def test_a_rings_callbacks_before_its_end_change_only_the_leg_in_one_statement(
 
     offer.refresh_from_db()
     assert offer.outcome == OfferOutcome.OPEN
-    assert Call.objects.get(sid=offer.agent_call_sid).status == "ringing"
+    assert Call.objects.get(sid=offer.agent_call_sid).status == "in-progress"
     assert list(
         CallStatusEvent.objects.filter(call__sid=offer.agent_call_sid).values_list(
             "sequence_number", "status"
         )
-    ) == [(1, "initiated"), (2, "ringing")]
+    ) == [(1, "ringing"), (2, "in-progress")]
     # The final one still ends the offer, in its transaction.
     assert ring_ends(twilio, offer, "no-answer", sequence=3).status_code == 204
     offer.refresh_from_db()
@@ -360,6 +362,10 @@ def test_answering_bridges_the_caller_and_the_visit_counts_as_answered(
     )
     assert [v for v, _, _ in verb_details(join)][:1] == ["Say"]
     assert join.find("Dial/Conference").text == f"visit-{visit.pk}"
+    # No Dial action on the caller's side: once the conversation is over the call hangs up,
+    # without one more request.
+    assert join.find("Dial").get("action") is None
+    assert [child.tag for child in join][-2:] == ["Dial", "Hangup"]
 
     # The conversation ends: the agent's conference Dial action gives the talk time.
     done = twilio.post(
