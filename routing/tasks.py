@@ -19,14 +19,15 @@ SWEEP_EVERY = timedelta(seconds=5)
 # How often a worker beats, and how often tasks of silent workers are looked for.
 HEARTBEAT_EVERY = timedelta(seconds=5)
 RECLAIM_EVERY = timedelta(seconds=10)
-# Tasks acting on a call in progress — someone is on the line waiting for this step (an agent's
-# ring, a caller taken to the agent who answered, a leg hung up) — are claimed before the
-# decisions (dispatch) and the periodic jobs when the workers are behind (django-tasks-db
-# claims the highest priority first, then the oldest).
+# Tasks someone waits for — on the line (an agent's ring, a caller taken to the agent who
+# answered, a leg hung up) or for a decision (a caller waiting for an agent, an agent ready for a
+# caller: dispatch) — are claimed before the periodic jobs when the workers are behind, and
+# among themselves in the order they were enqueued (django-tasks-db claims the highest priority
+# first, then the oldest).
 LIVE = 10
 
 
-@task()
+@task(priority=LIVE)
 def dispatch(*, agent_id: int | None = None, queue_ids: list[int] | None = None) -> int:
     return len(services.routing_dispatch(agent_id=agent_id, queue_ids=queue_ids))
 

@@ -181,16 +181,18 @@ def test_finished_task_results_are_pruned_after_a_day():
     ]
 
 
-def test_a_task_on_a_call_in_progress_runs_before_an_earlier_dispatch():
-    """When the workers are behind, a step someone on the line waits for (here: offers
-    withdrawn) is claimed before a decision enqueued earlier."""
+def test_decisions_and_calls_steps_run_in_order_before_an_earlier_periodic_job():
+    """When the workers are behind, what someone waits for — a decision (dispatch), a step of
+    a call (here: offers withdrawn) — is claimed before a periodic job enqueued earlier, and
+    among themselves in the order they were enqueued."""
+    periodic = tasks.routing_sweep.enqueue()
     decision = tasks.dispatch.enqueue(queue_ids=[1])
     live = tasks.withdraw_offers.enqueue(visit_id=1)
 
-    assert run_pending_tasks() == 2
+    assert run_pending_tasks() == 3
 
     started = {
         str(row.pk): row.started_at
-        for row in DBTaskResult.objects.filter(pk__in=[decision.id, live.id])
+        for row in DBTaskResult.objects.filter(pk__in=[periodic.id, decision.id, live.id])
     }
-    assert started[live.id] < started[decision.id]
+    assert started[decision.id] < started[live.id] < started[periodic.id]
