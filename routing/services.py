@@ -138,28 +138,23 @@ def _open_offers():
     return Offer.objects.filter(outcome=OfferOutcome.OPEN)
 
 
-def _agents_who_declined(*, since, target: str, target_id) -> Q:
-    """Agents who missed or rejected an offer of the target (``target``: "visit" or
-    "callback", ``target_id`` its id) after ``since``: one set, read once per statement."""
-    declined = Offer.objects.filter(
-        **{target: target_id},
-        outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
-        ended_at__gt=since,
+def _declined(since):
+    """Offers missed or rejected after ``since`` (the decision's ``now`` −
+    REOFFER_SAME_AGENT_AFTER)."""
+    return Offer.objects.filter(
+        outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED), ended_at__gt=since
     )
-    return Q(pk__in=declined.values("agent_id"))
+
+
+def _agents_who_declined(*, since, target: str, target_id) -> Q:
+    """Agents who declined the target (``target``: "visit" or "callback", ``target_id`` its
+    id) after ``since``: one set, read once per statement."""
+    return Q(pk__in=_declined(since).filter(**{target: target_id}).values("agent_id"))
 
 
 def _declined_recently(*, since, agent_ref, visit_ref, target="visit"):
-    """An offer of the target to the agent missed or rejected after ``since`` (the decision's
-    ``now`` − REOFFER_SAME_AGENT_AFTER)."""
-    return Exists(
-        Offer.objects.filter(
-            agent=agent_ref,
-            **{target: visit_ref},
-            outcome__in=(OfferOutcome.MISSED, OfferOutcome.REJECTED),
-            ended_at__gt=since,
-        )
-    )
+    """An offer of the target to the agent missed or rejected after ``since``."""
+    return Exists(_declined(since).filter(agent=agent_ref, **{target: visit_ref}))
 
 
 def _waiting(since):

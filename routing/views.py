@@ -29,10 +29,10 @@ def _join_conference(
     other (nobody stays in a silent conference), no beep, no wait music; ``events`` (with
     ``event_url``) are the conference events reported, none when empty. Without an ``action``
     the call hangs up when it leaves the conference (the verb after the Dial), with no request."""
-    if action is None:
-        dial = response.dial()
-    else:
-        dial = response.dial(action=request.build_absolute_uri(action), method="POST")
+    then = (
+        {} if action is None else {"action": request.build_absolute_uri(action), "method": "POST"}
+    )
+    dial = response.dial(**then)
     attrs = {}
     if events:
         attrs = {
